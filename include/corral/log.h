@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Log line formatting (pure). The sink and the CORRAL_LOG macro live in src/io/log.h.
+ * Line: "2026-11-24T08:52:52.123Z info corrald[4242] leader: assigned task=t7 worker=w1\n"
+ */
+#ifndef CORRAL_LOG_H
+#define CORRAL_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corral/error.h"
+
+#define CORRAL_LOG_LEVELS(X)                                                                       \
+    X(CORRAL_LOG_DEBUG, "debug")                                                                   \
+    X(CORRAL_LOG_INFO, "info")                                                                     \
+    X(CORRAL_LOG_WARN, "warn")                                                                     \
+    X(CORRAL_LOG_ERROR, "error")
+
+enum corral_log_level {
+#define CORRAL_X_ENUM(e, s) e,
+    CORRAL_LOG_LEVELS(CORRAL_X_ENUM)
+#undef CORRAL_X_ENUM
+        CORRAL_LOG_LEVEL_COUNT
+};
+
+const char *corral_log_level_name(enum corral_log_level l);
+/* -1 when unknown. */
+int corral_log_level_parse(const char *name);
+
+/*
+ * Format one line into buf (capacity n >= 64): always ends with '\n' and NUL, truncated to fit;
+ * any '\n' or '\r' inside the message becomes ' '. Returns the line length (without NUL).
+ */
+size_t corral_log_format(char *buf, size_t n, int64_t wall_ms, enum corral_log_level level,
+                         const char *prog, long pid, const char *module, const char *fmt,
+                         va_list ap) CORRAL_PRINTF(8, 0);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Task spec: parsing and validation of the body of POST /v1/tasks (CONTRACT "Task spec"), and
+ * rendering back to JSON with every default filled. Pure: no IO, no clock.
+ */
+#ifndef CORRAL_SPEC_H
+#define CORRAL_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "corral/error.h"
+
+/* A string map entry (env, constraints, labels, headers); both strings owned. */
+struct corral_kv {
+    char *key;
+    char *value;
+};
+
+struct corral_http_spec {
+    char *method;               /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" */
+    char *url;                  /* http:// or https:// only */
+    struct corral_kv *headers;  /* n_headers entries */
+    size_t n_headers;
+    char *body;                 /* NULL when absent/null */
+    int *expect_status;         /* n_expect entries, each 100..599; default {200} */
+    size_t n_expect;
+};
+
+struct corral_spec {
+    char **argv;         /* command: argc strings; when shell, argc == 1 and argv[0] is the line */
+    size_t argc;         /* 0 when http is used */
+    bool shell;
+    bool has_http;       /* exactly one of argc > 0 and has_http */
+    struct corral_http_spec http;
+    char *name;          /* NULL when absent */
+    int priority;        /* -1000..1000, default 0 */
+    uint32_t timeout_s;  /* 1..CORRAL_TIMEOUT_MAX_S, default 3600 */
+    uint32_t max_attempts; /* 1..100, default 3 */
+    uint32_t cpu_milli;  /* resources.cpu * 1000, default 1000; 0..CORRAL_CPU_MAX_MILLI */
+    uint64_t mem_mb;     /* resources.mem_mb, default 0 */
+    struct corral_kv *constraints; /* required worker labels */
+    size_t n_constraints;
+    bool has_estimated;
+    uint64_t estimated_ms;
+    struct corral_kv *env;
+    size_t n_env;
+    char *idempotency_key; /* NULL when absent; 1..128 bytes */
+};
+
+/*
+ * Parse and validate one spec from JSON text (at most CORRAL_SPEC_MAX_BYTES, else CORRAL_ESPEC).
+ * On success out holds the spec with defaults filled. On failure returns CORRAL_ESPEC (or
+ * CORRAL_ETOOBIG never: oversize spec is CORRAL_ESPEC per contract) with err->field naming the
+ * field ("priority", "resources.cpu", "command[2]") and out left zeroed.
+ * out must be zeroed or cleaned up by the caller beforehand.
+ */
+CORRAL_NODISCARD int corral_spec_parse(const char *buf, size_t len, struct corral_spec *out,
+                                       struct corral_error *err);
+
+/*
+ * Same from an already-parsed JSON object. prefix is prepended to field names in errors
+ * ("tasks[3]." gives "tasks[3].priority"); it may be NULL or "". Also enforces the 64 KiB cap on
+ * the object's compact serialisation.
+ */
+CORRAL_NODISCARD int corral_spec_from_json(const json_t *obj, const char *prefix,
+                                           struct corral_spec *out, struct corral_error *err);
+
+/* New JSON object of the spec, defaults filled, keys in contract order. Never NULL. */
+json_t *corral_spec_to_json(const struct corral_spec *spec);
+
+/* True when both specs render to equal JSON (used for idempotency-key replays). */
+bool corral_spec_equal(const struct corral_spec *a, const struct corral_spec *b);
+
+/* Deep copy; dst must be zeroed. */
+void corral_spec_copy(struct corral_spec *dst, const struct corral_spec *src);
+
+/* Free everything; idempotent; works on a zeroed struct. */
+void corral_spec_cleanup(struct corral_spec *spec);
+
+/* Value of a map entry or NULL. */
+const char *corral_kv_get(const struct corral_kv *kv, size_t n, const char *key);
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thin adapter over the ZooKeeper C client (zookeeper_mt, sync API). It translates ZK error
+ * codes into corral codes once, here, so nothing above io/ sees a Z* code:
+ *   ZCONNECTIONLOSS, ZOPERATIONTIMEOUT      -> CORRAL_EUNKNOWN (outcome unknown for writes)
+ *   ZCLOSING, ZSESSIONEXPIRED, not connected -> CORRAL_EUNAVAIL (nothing was done)
+ *   ZNONODE -> CORRAL_ENOTFOUND, ZNODEEXISTS -> CORRAL_EEXIST, ZBADVERSION -> CORRAL_ECONFLICT,
+ *   ZNOTEMPTY -> CORRAL_ECONFLICT; a failed fence check in a multi -> CORRAL_EFENCED.
+ * For reads, CORRAL_EUNKNOWN is reported as CORRAL_EUNAVAIL (a read has no outcome to lose).
+ *
+ * Threads: every function may be called from any thread (the mt client is thread-safe).
+ * Watch events are copied into a queue on the client's completion thread and signalled on an
+ * eventfd; the owner's main loop drains them with zk_next_event(). Never block in a watcher.
+ */
+#ifndef CORRAL_IO_ZK_H
+#define CORRAL_IO_ZK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corral/error.h"
+
+struct zk;
+
+enum zk_session_state {
+    ZK_SESSION_CONNECTING,   /* not (yet or any more) connected; the session may still live */
+    ZK_SESSION_CONNECTED,
+    ZK_SESSION_EXPIRED,      /* the session is gone: call zk_reopen() */
+    ZK_SESSION_AUTH_FAILED,
+};
+
+enum zk_event_type {
+    ZK_EV_SESSION,  /* session state changed; see state */
+    ZK_EV_CREATED,
+    ZK_EV_DELETED,
+    ZK_EV_CHANGED,  /* data changed */
+    ZK_EV_CHILD,    /* children changed */
+};
+
+struct zk_event {
+    enum zk_event_type type;
+    enum zk_session_state state; /* state at the time of the event */
+    char *path;                  /* owned; "" for session events */
+};
+
+enum zk_create_flags {
+    ZK_PERSISTENT = 0,
+    ZK_EPHEMERAL = 1,
+    ZK_SEQUENCE = 2,
+};
+
+/*
+ * Start a session (asynchronously connecting). auth is "user:pass" for digest auth or NULL;
+ * with auth, nodes are created with the creator-only ACL. Returns NULL with err on bad
+ * arguments or when the client cannot be initialised.
+ */
+struct zk *zk_open(const char *hosts, int session_timeout_ms, const char *auth,
+                   struct corral_error *err);
+/* Close the session (ephemerals vanish at once) and free everything. NULL is fine. */
+void zk_close(struct zk *zk);
+/* After ZK_SESSION_EXPIRED: close the old handle and start a new session. */
+CORRAL_NODISCARD int zk_reopen(struct zk *zk, struct corral_error *err);
+
+/* Wait up to timeout_ms for the session to be connected; 0 or CORRAL_EUNAVAIL. */
+CORRAL_NODISCARD int zk_wait_connected(struct zk *zk, int timeout_ms, struct corral_error *err);
+enum zk_session_state zk_state(struct zk *zk);
+bool zk_is_connected(struct zk *zk);
+int64_t zk_session_id(struct zk *zk);
+/* Session password bytes (for test hooks that expire a session); returns its length. */
+int zk_session_passwd(struct zk *zk, char *buf, int n);
+/* Negotiated session timeout in ms (0 before the first connection). */
+int zk_session_timeout_ms(struct zk *zk);
+/* Monotonic ms of the last reply received from the server (updated by every sync call and by
+ * zk_ping()); 0 when none yet. */
+int64_t zk_last_rx_ms(struct zk *zk);
+/* Send an asynchronous exists() on path whose reply updates zk_last_rx_ms(). Never blocks. */
+void zk_ping(struct zk *zk, const char *path);
+
+/* The eventfd that becomes readable when events are queued. */
+int zk_event_fd(struct zk *zk);
+/* Pop the next event into ev (ev->path owned by the caller: zk_event_cleanup()). False if none.
+ * Also clears the eventfd when the queue becomes empty. */
+bool zk_next_event(struct zk *zk, struct zk_event *ev);
+void zk_event_cleanup(struct zk_event *ev);
+
+/* ---- single operations (synchronous; err may be NULL) ---- */
+
+/* Create path with data (len bytes, data may be NULL). flags: enum zk_create_flags. The path
+ * actually created (with the sequence suffix) goes to out (capacity out_n) when out != NULL. */
+CORRAL_NODISCARD int zk_create(struct zk *zk, const char *path, const void *data, size_t len,
+                               int flags, char *out, size_t out_n, struct corral_error *err);
+/* Create path and its missing parents as persistent empty nodes; existing is fine. */
+CORRAL_NODISCARD int zk_ensure_path(struct zk *zk, const char *path, struct corral_error *err);
+/* Read data: *data malloc'd and NUL-terminated (caller frees), *len without the NUL.
+ * version and czxid/ephemeral_owner may be NULL. With watch, a data watch is left. */
+CORRAL_NODISCARD int zk_get(struct zk *zk, const char *path, bool watch, char **data,
+                            size_t *len, int32_t *version, struct corral_error *err);
+/* Like zk_get but also returns the creation zxid and the ephemeral owner (0 if persistent). */
+CORRAL_NODISCARD int zk_get_meta(struct zk *zk, const char *path, char **data, size_t *len,
+                                 int32_t *version, int64_t *czxid, int64_t *ephemeral_owner,
+                                 struct corral_error *err);
+/* 0 if it exists, CORRAL_ENOTFOUND if not (with watch, a watch is left either way). */
+CORRAL_NODISCARD int zk_exists(struct zk *zk, const char *path, bool watch, int32_t *version,
+                               struct corral_error *err);
+/* Child names (not paths), sorted ascending; free with corral_strlist_cleanup(). */
+struct corral_strlist;
+CORRAL_NODISCARD int zk_children(struct zk *zk, const char *path, bool watch,
+                                 struct corral_strlist *out, struct corral_error *err);
+CORRAL_NODISCARD int zk_set(struct zk *zk, const char *path, const void *data, size_t len,
+                            int32_t version, struct corral_error *err);
+CORRAL_NODISCARD int zk_delete(struct zk *zk, const char *path, int32_t version,
+                               struct corral_error *err);
+/* Flush the channel between this client and the leader of the ensemble for path, so that the
+ * next read sees every write acknowledged before the sync (blocks until done). */
+CORRAL_NODISCARD int zk_sync(struct zk *zk, const char *path, struct corral_error *err);
+
+/* ---- multi (all or nothing) ---- */
+
+#define ZK_MULTI_MAX_OPS 64
+
+struct zk_multi;
+/* New empty multi; never NULL. Each op copies its path and data. */
+struct zk_multi *zk_multi_new(void);
+void zk_multi_free(struct zk_multi *m);
+void zk_multi_create(struct zk_multi *m, const char *path, const void *data, size_t len,
+                     int flags);
+void zk_multi_delete(struct zk_multi *m, const char *path, int32_t version);
+void zk_multi_set(struct zk_multi *m, const char *path, const void *data, size_t len,
+                  int32_t version);
+void zk_multi_check(struct zk_multi *m, const char *path, int32_t version);
+/* A check whose failure means "this writer lost its right to write" (the leader's election
+ * znode, a worker's assignment znode): if it fails, commit returns CORRAL_EFENCED. */
+void zk_multi_fence(struct zk_multi *m, const char *path, int32_t version);
+size_t zk_multi_count(const struct zk_multi *m);
+/*
+ * Commit all ops as one zoo_multi. Returns 0, CORRAL_EFENCED (a fence op failed),
+ * CORRAL_EEXIST / CORRAL_ENOTFOUND / CORRAL_ECONFLICT (a plain op failed; *failed_op, if not
+ * NULL, gets its index), CORRAL_EUNKNOWN (reply lost: the multi may or may not have been
+ * applied) or CORRAL_EUNAVAIL (not sent). More than ZK_MULTI_MAX_OPS ops is CORRAL_ETOOBIG.
+ */
+CORRAL_NODISCARD int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op,
+                                     struct corral_error *err);
+
+#endif
