@@ -51,6 +51,10 @@ struct corral_opts_result {
  * first argument that does not start with "--" (or is exactly "--", left in place), at --help or
  * at --version. Accepts "--name value" and "--name=value". Afterwards every option not given as
  * a flag is taken from envp (NULL-terminated "K=V" strings; envp may be NULL), then from def.
+ * An option given neither way nor with a def keeps the value the caller put in out; an empty
+ * environment value counts as unset; a LIST given as a flag ignores its env and def. "-h" is
+ * --help; any other single-dash argument is a positional. An invalid environment value is an
+ * error with field = the variable ("CORRAL_SLOTS"). On error, LIST fields are already freed.
  * Errors: CORRAL_EUSAGE with field = "--name" and a message such as
  * "must be an integer in 1..1024, got 'x'" or "unknown flag". Strings are validated only by
  * kind; program-specific checks are the caller's.

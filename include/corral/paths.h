@@ -3,6 +3,8 @@
  * Znode paths (CONTRACT "ZooKeeper layout", docs/znodes.md). Every function writes a
  * NUL-terminated path into buf (capacity n) and returns 0, or CORRAL_ETOOBIG when it would not
  * fit (buf then holds ""). ns is the namespace, e.g. "/corral" (no trailing slash).
+ * An empty id/worker/key, a key over CORRAL_IDEM_KEY_MAX bytes or a bucket >= CORRAL_BUCKETS is
+ * CORRAL_EINVAL (buf then holds "" too).
  *
  *   <ns>/election/n_<uuid>-<seq>   ephemeral-sequential, one per replica
  *   <ns>/workers/<worker>          ephemeral, worker registration JSON

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "corral/error.h"
+#include "corral/limits.h"
 #include "corral/spec.h"
 
 struct corral_worker_view {
@@ -50,9 +51,9 @@ struct corral_view {
  * weighted current weights). Owned by the caller; zero-initialise before the first plan. */
 #define CORRAL_SCHED_STATE_MAX_WORKERS 1024
 struct corral_sched_state {
-    char rr_last[128];             /* id of the worker round-robin picked last, "" none */
+    char rr_last[CORRAL_WORKER_ID_MAX + 1]; /* id of the worker round-robin picked last, "" none */
     struct {
-        char id[128];
+        char id[CORRAL_WORKER_ID_MAX + 1];
         int64_t current;
     } swrr[CORRAL_SCHED_STATE_MAX_WORKERS]; /* smooth weighted round-robin current weights */
     size_t n_swrr;
@@ -66,7 +67,14 @@ typedef size_t (*corral_place_fn)(const struct corral_view *view,
                                   size_t n, struct corral_sched_state *st, uint64_t *rng);
 
 /* Ordering: compare two queued tasks at time now_ms (aging may depend on it); < 0 when a goes
- * first. Must be a total order (ties broken by submitted_at_ms, then id). */
+ * first. Must be a total order (ties broken by submitted_at_ms, then id).
+ *   fifo:     submitted_at_ms, then id.
+ *   priority: effective priority descending, then fifo; effective = priority + whole minutes
+ *             waited ((now_ms - submitted_at_ms) / 60000), +1 point per minute, so a
+ *             low-priority task is never starved.
+ *   sjf:      effective estimate ascending, then fifo; effective = min(estimated_ms, 7 days)
+ *             (7 days + 1 ms without an estimate, so those go after all with one) minus the ms
+ *             waited, so a long job goes first after waiting about its own estimate. */
 typedef int (*corral_order_fn)(const struct corral_task_view *a, const struct corral_task_view *b,
                                int64_t now_ms);
 
@@ -119,6 +127,15 @@ bool corral_sched_fits_ever(const struct corral_worker_view *w, const struct cor
  * plan. Tasks with not_before_ms > now_ms are skipped. A task that fits nowhere now does not
  * block the tasks behind it. view->workers' usage fields are not modified (a private copy is
  * updated as the plan grows). out must be zeroed; free it with corral_plan_cleanup().
+ *
+ * Tasks are taken in policy->order. A task no worker could run even when idle goes to
+ * out->unsched with a reason. A task that fits some worker now is placed by the placement among
+ * those workers. A task that fits no worker now is blocked; head-of-line rule: the FIRST blocked
+ * task of the tick reserves, among the workers that could ever run it, the one with the most
+ * free slots (ties: earliest in view order), and no later task of this tick is placed there, so
+ * small tasks backfill the other workers but cannot starve a big one forever. At most one
+ * reservation per tick; it is not remembered between ticks.
+ * Errors: CORRAL_EINTERNAL for a NULL argument or out of memory (out is then empty).
  */
 CORRAL_NODISCARD int corral_sched_plan(const struct corral_view *view,
                                        const struct corral_policy *policy,

@@ -13,6 +13,13 @@
 
 #include "corral/error.h"
 
+/*
+ * Flags for every json_dumps of corral JSON (task znodes, API bodies). The precision makes a
+ * fractional resources.cpu print as 0.1 instead of jansson's default 0.10000000000000001; 15
+ * significant digits still parse back to the same double.
+ */
+#define CORRAL_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+
 /* A string map entry (env, constraints, labels, headers); both strings owned. */
 struct corral_kv {
     char *key;
@@ -51,7 +58,9 @@ struct corral_spec {
 };
 
 /*
- * Parse and validate one spec from JSON text (at most CORRAL_SPEC_MAX_BYTES, else CORRAL_ESPEC).
+ * Parse and validate one spec from JSON text. The 64 KiB cap (CORRAL_SPEC_MAX_BYTES, else
+ * CORRAL_ESPEC with field "") applies to the compact serialisation, so indentation does not count;
+ * text over CORRAL_BODY_MAX_BYTES is refused without parsing.
  * On success out holds the spec with defaults filled. On failure returns CORRAL_ESPEC (or
  * CORRAL_ETOOBIG never: oversize spec is CORRAL_ESPEC per contract) with err->field naming the
  * field ("priority", "resources.cpu", "command[2]") and out left zeroed.

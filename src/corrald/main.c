@@ -1,9 +1,315 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: replaced by the real program. */
+/*
+ * corrald: one scheduler replica. Parses flags, wires ZooKeeper, the REST API, the election
+ * and the leader loop together, and runs the main loop, which owns all replica state:
+ * ZooKeeper watch events arrive on an eventfd, signals on a self-pipe.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void)
+#include "corral/opts.h"
+#include "corral/paths.h"
+#include "corrald/api.h"
+#include "corrald/election.h"
+#include "corrald/leader.h"
+#include "corrald/store.h"
+#include "io/clock.h"
+#include "io/log.h"
+
+#define CORRAL_LOG_MODULE "main"
+
+extern char **environ;
+
+static const char *const placements[] = {"least-loaded", "round-robin", "random", "weighted",
+                                         "bin-pack", NULL};
+static const char *const orders[] = {"priority", "fifo", "sjf", NULL};
+static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+
+#define OPT(field) offsetof(struct replica_opts, field)
+static const struct corral_opt opt_table[] = {
+    {"zk", "CORRAL_ZK", CORRAL_OPT_STRING, "HOSTS", "127.0.0.1:2181",
+     "ZooKeeper connection string host:port[,host:port...]", OPT(zk), 0, 0, NULL},
+    {"namespace", "CORRAL_NAMESPACE", CORRAL_OPT_STRING, "PATH", "/corral",
+     "root znode of this cluster", OPT(ns), 0, 0, NULL},
+    {"listen", "CORRAL_LISTEN", CORRAL_OPT_STRING, "ADDR:PORT", "127.0.0.1:7070",
+     "REST listen address (port 0 picks a free one)", OPT(listen), 0, 0, NULL},
+    {"advertise", "CORRAL_ADVERTISE", CORRAL_OPT_STRING, "URL", NULL,
+     "URL told to clients for this replica (default http://<listen>)", OPT(advertise), 0, 0,
+     NULL},
+    {"id", "CORRAL_ID", CORRAL_OPT_STRING, "NAME", NULL,
+     "replica name shown in /v1/leader (default hostname-pid)", OPT(id), 0, 0, NULL},
+    {"session-timeout", "CORRAL_SESSION_TIMEOUT", CORRAL_OPT_INT, "MS", "6000",
+     "ZooKeeper session timeout requested", OPT(session_timeout_ms), 100, 3600000, NULL},
+    {"placement", "CORRAL_PLACEMENT", CORRAL_OPT_CHOICE, "P", "least-loaded",
+     "placement policy", OPT(placement), 0, 0, placements},
+    {"order", "CORRAL_ORDER", CORRAL_OPT_CHOICE, "O", "priority", "ordering policy", OPT(order),
+     0, 0, orders},
+    {"token-file", "CORRAL_TOKEN_FILE", CORRAL_OPT_STRING, "FILE", NULL,
+     "require Authorization: Bearer <token in FILE> on every request but /healthz, /readyz",
+     OPT(token_file), 0, 0, NULL},
+    {"zk-auth", "CORRAL_ZK_AUTH", CORRAL_OPT_STRING, "USER:PASS", NULL,
+     "ZooKeeper digest auth; znodes then carry ACLs for that identity only", OPT(zk_auth), 0, 0,
+     NULL},
+    {"retention", "CORRAL_RETENTION", CORRAL_OPT_INT, "S", "86400",
+     "delete finished tasks this many seconds after they finish", OPT(retention_s), 0,
+     INT64_C(315360000), NULL},
+    {"log-level", "CORRAL_LOG_LEVEL", CORRAL_OPT_CHOICE, "L", "info", "log level", OPT(log_level),
+     0, 0, levels},
+    {"insecure", "CORRAL_INSECURE", CORRAL_OPT_BOOL, NULL, NULL,
+     "allow a non-loopback --listen without --token-file", OPT(insecure), 0, 0, NULL},
+};
+#define N_OPTS (sizeof opt_table / sizeof opt_table[0])
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
 {
-    puts("corral " CORRAL_VERSION);
-    return 0;
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(sig_pipe[1], &b, 1);
+    (void)w;
+    errno = saved;
+}
+
+static void usage(void)
+{
+    char *help = corral_opts_help(opt_table, N_OPTS);
+    printf("Usage: corrald [FLAGS]\n\nA corral scheduler replica: REST API, leader election "
+           "and (while leader) the\nscheduling loop.\n\nFlags:\n%s"
+           "  --help                  print this help and exit\n"
+           "  --version               print the version and exit\n",
+           help);
+    free(help);
+}
+
+static int usage_error(const struct corral_error *err)
+{
+    if (err->field[0])
+        fprintf(stderr, "corrald: %s: %s\n", err->field, err->msg);
+    else
+        fprintf(stderr, "corrald: %s\n", err->msg);
+    return 2;
+}
+
+static int read_token(const char *file, char *out, size_t n, struct corral_error *err)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return corral_error_set(err, CORRAL_EUSAGE, "--token-file", "open %s: %s", file,
+                                strerror(errno));
+    size_t len = fread(out, 1, n - 1, f);
+    fclose(f);
+    out[len] = '\0';
+    while (len && (out[len - 1] == '\n' || out[len - 1] == '\r' || out[len - 1] == ' '))
+        out[--len] = '\0';
+    if (len == 0)
+        return corral_error_set(err, CORRAL_EUSAGE, "--token-file", "%s is empty", file);
+    return CORRAL_OK;
+}
+
+/* Handle one ZooKeeper event in the main loop. */
+static void on_zk_event(struct replica *r, const struct zk_event *ev, bool *need_election,
+                        bool *need_layout)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_ns_path(r, "election", dir);
+    if (ev->type == ZK_EV_SESSION) {
+        if (ev->state == ZK_SESSION_CONNECTED) {
+            CORRAL_LOG(CORRAL_LOG_INFO, "connected to ZooKeeper session=0x%" PRIx64,
+                       (uint64_t)zk_session_id(r->zk));
+            *need_election = true; /* re-check after a sync before leading again */
+        } else if (ev->state == ZK_SESSION_CONNECTING) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "disconnected from ZooKeeper; %s",
+                       r->el.is_leader ? "scheduling stops until reconnected" : "waiting");
+            /* A leader cut off may already have been replaced: stop at once. */
+            r->el.is_leader = false;
+            atomic_store(&r->leading, false);
+        } else if (ev->state == ZK_SESSION_EXPIRED) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "ZooKeeper session expired; starting a new one");
+            election_reset(r);
+            *need_election = true;
+            *need_layout = true;
+        }
+        leader_on_event(r->leader, ev);
+        return;
+    }
+    if (strncmp(ev->path, dir, strlen(dir)) == 0)
+        *need_election = true;
+    else
+        leader_on_event(r->leader, ev);
+}
+
+static int run(struct replica *r)
+{
+    bool need_election = true, need_layout = true;
+    int64_t last_election = 0;
+    struct corral_error err = {0};
+    for (;;) {
+        int64_t now = clock_mono_ms();
+        int timeout = 200;
+        if (r->el.is_leader) {
+            int lt = leader_next_timeout_ms(r->leader, now);
+            timeout = lt < timeout ? lt : timeout;
+        }
+        struct pollfd fds[2] = {{.fd = sig_pipe[0], .events = POLLIN},
+                                {.fd = zk_event_fd(r->zk), .events = POLLIN}};
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno != EINTR) {
+            CORRAL_LOG(CORRAL_LOG_ERROR, "poll: %s", strerror(errno));
+            return 1;
+        }
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            unsigned char b = 0;
+            ssize_t rd = read(sig_pipe[0], &b, 1);
+            (void)rd;
+            CORRAL_LOG(CORRAL_LOG_INFO, "signal %d: shutting down", (int)b);
+            return 0;
+        }
+        struct zk_event ev;
+        while (zk_next_event(r->zk, &ev)) {
+            on_zk_event(r, &ev, &need_election, &need_layout);
+            zk_event_cleanup(&ev);
+        }
+        if (zk_state(r->zk) == ZK_SESSION_EXPIRED) {
+            election_reset(r);
+            corral_error_clear(&err);
+            if (zk_reopen(r->zk, &err) != CORRAL_OK)
+                CORRAL_LOG(CORRAL_LOG_ERROR, "new ZooKeeper session: %s", err.msg);
+            continue;
+        }
+        if (!zk_is_connected(r->zk))
+            continue;
+        now = clock_mono_ms();
+        corral_error_clear(&err);
+        if (need_layout) {
+            if (store_init_layout(r, &err) != CORRAL_OK) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "creating namespace %s: %s", r->opts.ns, err.msg);
+                continue;
+            }
+            need_layout = false;
+        }
+        /* Re-check now and then too: watches are hints, not guarantees. */
+        if (need_election || now - last_election >= 5000) {
+            bool was = r->el.is_leader;
+            if (election_check(r, &err) != CORRAL_OK) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "election: %s", err.msg);
+                continue;
+            }
+            need_election = false;
+            last_election = now;
+            if (r->el.is_leader != was)
+                leader_reset(r->leader);
+        }
+        if (r->el.is_leader) {
+            int rc = leader_tick(r, now, &err);
+            if (rc == CORRAL_EFENCED) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "a write was fenced off: re-checking leadership");
+                r->el.is_leader = false;
+                atomic_store(&r->leading, false);
+                need_election = true;
+            } else if (rc != CORRAL_OK) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "scheduling round failed: %s", err.msg);
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct replica r = {0};
+    struct corral_error err = {0};
+    struct corral_opts_result res = {0};
+    if (corral_opts_parse(opt_table, N_OPTS, argc, argv, 1, environ, &r.opts, &res, &err) !=
+        CORRAL_OK)
+        return usage_error(&err);
+    if (res.help) {
+        usage();
+        return 0;
+    }
+    if (res.version) {
+        printf("corral %s\n", CORRAL_VERSION);
+        return 0;
+    }
+    if (res.next < argc) {
+        fprintf(stderr, "corrald: unexpected argument '%s'\n", argv[res.next]);
+        return 2;
+    }
+    if (!corral_path_valid_namespace(r.opts.ns)) {
+        corral_error_set(&err, CORRAL_EUSAGE, "--namespace",
+                         "must be an absolute znode path like /corral, got '%s'", r.opts.ns);
+        return usage_error(&err);
+    }
+    char default_id[128];
+    if (!r.opts.id) {
+        char host[64] = "corrald";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf(default_id, sizeof default_id, "%s-%ld", host, (long)getpid());
+        r.opts.id = default_id;
+    }
+    if (!corral_path_valid_name(r.opts.id)) {
+        corral_error_set(&err, CORRAL_EUSAGE, "--id", "must be 1..128 of [A-Za-z0-9._-]");
+        return usage_error(&err);
+    }
+    if (r.opts.token_file && read_token(r.opts.token_file, r.token, sizeof r.token, &err))
+        return usage_error(&err);
+    r.policy.placement = corral_placement_find(r.opts.placement);
+    r.policy.order = corral_order_find(r.opts.order);
+    if (!r.policy.placement || !r.policy.order) {
+        corral_error_set(&err, CORRAL_EUSAGE, "--placement", "unknown policy");
+        return usage_error(&err);
+    }
+    log_init("corrald", (enum corral_log_level)corral_log_level_parse(r.opts.log_level));
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return 1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    r.zk = zk_open(r.opts.zk, (int)r.opts.session_timeout_ms, r.opts.zk_auth, &err);
+    if (!r.zk)
+        return usage_error(&err);
+    r.leader = leader_new();
+    /* The API starts before ZooKeeper answers: meanwhile it says 503, and /healthz works. */
+    struct api *api = api_start(&r, &err);
+    if (!api) {
+        zk_close(r.zk);
+        leader_free(r.leader);
+        return usage_error(&err);
+    }
+    if (r.opts.advertise)
+        snprintf(r.advertise, sizeof r.advertise, "%s", r.opts.advertise);
+    else {
+        char host[64];
+        const char *colon = strrchr(r.opts.listen, ':');
+        snprintf(host, sizeof host, "%.*s", (int)(colon - r.opts.listen), r.opts.listen);
+        snprintf(r.advertise, sizeof r.advertise, "http://%s:%u", host, api_port(api));
+    }
+    CORRAL_LOG(CORRAL_LOG_INFO,
+               "corrald %s id=%s listening url=%s zk=%s namespace=%s placement=%s order=%s",
+               CORRAL_VERSION, r.opts.id, r.advertise, r.opts.zk, r.opts.ns, r.opts.placement,
+               r.opts.order);
+    int rc = run(&r);
+    /* Stop serving first (answers pending long polls while ZooKeeper is still open), then
+     * close the session, which deletes our election node at once: the next replica takes
+     * over without waiting for a session timeout. */
+    api_stop(api);
+    bool was_leader = r.el.is_leader;
+    zk_close(r.zk);
+    api_free(api);
+    leader_free(r.leader);
+    CORRAL_LOG(CORRAL_LOG_INFO, "stopped%s", was_leader ? " (leadership released)" : "");
+    return rc;
 }

@@ -84,6 +84,16 @@ int zk_event_fd(struct zk *zk);
 bool zk_next_event(struct zk *zk, struct zk_event *ev);
 void zk_event_cleanup(struct zk_event *ev);
 
+/*
+ * One-shot watch on path's existence/data delivered to fn(ctx, path) on the client's
+ * completion thread (never block there) instead of the event queue. fn is also called on
+ * session events (path ""), so that waiters re-check. ctx must outlive the zk handle.
+ * Returns 0 when the node exists, CORRAL_ENOTFOUND when not (the watch is set either way).
+ */
+typedef void (*zk_watch_fn)(void *ctx, const char *path);
+CORRAL_NODISCARD int zk_watch_exists(struct zk *zk, const char *path, zk_watch_fn fn, void *ctx,
+                                     struct corral_error *err);
+
 /* ---- single operations (synchronous; err may be NULL) ---- */
 
 /* Create path with data (len bytes, data may be NULL). flags: enum zk_create_flags. The path
@@ -117,7 +127,7 @@ CORRAL_NODISCARD int zk_sync(struct zk *zk, const char *path, struct corral_erro
 
 /* ---- multi (all or nothing) ---- */
 
-#define ZK_MULTI_MAX_OPS 64
+#define ZK_MULTI_MAX_OPS 4096
 
 struct zk_multi;
 /* New empty multi; never NULL. Each op copies its path and data. */

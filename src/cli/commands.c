@@ -1,0 +1,870 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The commands of the `corral` client (CONTRACT "corral (client)"): flag tables, requests and
+ * exit statuses. Spec building and human output are pure and live in spec_build.c and
+ * table.c; this file joins them to the HTTP layer. With --json every command prints the body
+ * the API sent, unchanged.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "corral/limits.h"
+#include "corral/opts.h"
+#include "io/clock.h"
+#include "cli/commands.h"
+#include "cli/spec_build.h"
+#include "cli/table.h"
+
+/* Integer flags accept this range; the server checks the real one and names the field. */
+#define FLAG_INT_MIN (-1000000000000LL)
+#define FLAG_INT_MAX 1000000000000LL
+#define FLAG_CPU_MAX 1000000000LL /* thousandths: 1000000 CPUs */
+
+#define REQUEST_TIMEOUT_S 30L /* a plain request; long polls get their wait on top */
+#define POLL_RETRIES      5   /* consecutive "no replica answered" rounds run/wait sit out */
+
+/* ================================================================ shared helpers */
+
+static void usage_error(const struct corral_error *err)
+{
+    if (err->field[0])
+        fprintf(stderr, "corral: %s: %s\n", err->field, err->msg);
+    else
+        fprintf(stderr, "corral: %s\n", err->msg);
+}
+
+static void print_help(const char *name, const char *args, const char *what,
+                       const struct corral_opt *table, size_t n)
+{
+    printf("usage: corral [global flags] %s %s\n\n%s\n\nflags:\n", name, args, what);
+    char *help = corral_opts_help(table, n);
+    if (help)
+        fputs(help, stdout);
+    free(help);
+    printf("\nGlobal flags (--server, --token, --json) are described by 'corral --help'.\n");
+}
+
+/*
+ * Parse the flags of a command. Flags may come before or after the positionals ("get ID" and
+ * "wait ID --timeout 5"): argv is reordered so the flags come first, since the table parser
+ * stops at the first positional. When stop_at_positional, the first positional and everything
+ * after it stay in place (the command of submit/run). Returns 0 with *first set to the index of
+ * the first positional, -1 after printing help (exit 0), or CLI_EXIT_USAGE after printing the
+ * error.
+ */
+static int parse_cmd_flags(const char *name, const char *args, const char *what,
+                           const struct corral_opt *table, size_t n, int argc, char **argv,
+                           void *out, bool stop_at_positional, int *first)
+{
+    char **order = calloc((size_t)argc + 1, sizeof(char *));
+    if (!order) {
+        fputs("corral: out of memory\n", stderr);
+        return CLI_EXIT_FAIL;
+    }
+    int nf = 0, np = 0;
+    char **pos = calloc((size_t)argc + 1, sizeof(char *));
+    if (!pos) {
+        free(order);
+        fputs("corral: out of memory\n", stderr);
+        return CLI_EXIT_FAIL;
+    }
+    order[nf++] = argv[0];
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strcmp(a, "-h") == 0 || (strncmp(a, "--", 2) == 0)) {
+            order[nf++] = argv[i];
+            if (strchr(a, '=') || a[1] != '-')
+                continue;
+            for (size_t k = 0; k < n; k++) {
+                if (strcmp(table[k].name, a + 2) == 0 && table[k].kind != CORRAL_OPT_BOOL &&
+                    i + 1 < argc) {
+                    order[nf++] = argv[++i];
+                    break;
+                }
+            }
+            continue;
+        }
+        if (stop_at_positional)
+            break;
+        pos[np++] = argv[i];
+    }
+    int flags_end = nf;
+    for (int k = 0; k < np; k++)
+        order[nf++] = pos[k];
+    for (; i < argc; i++)
+        order[nf++] = argv[i];
+    free(pos);
+    memcpy(argv, order, (size_t)argc * sizeof(char *));
+    free(order);
+
+    struct corral_error err = {0};
+    struct corral_opts_result res = {0};
+    if (corral_opts_parse(table, n, flags_end, argv, 1, NULL, out, &res, &err) != 0) {
+        usage_error(&err);
+        return CLI_EXIT_USAGE;
+    }
+    if (res.help) {
+        print_help(name, args, what, table, n);
+        return -1;
+    }
+    if (res.version) {
+        printf("corral %s\n", CORRAL_VERSION);
+        return -1;
+    }
+    *first = res.next;
+    return 0;
+}
+
+/* Exactly `want` positionals from argv[first..argc-1]; else a usage error. */
+static int want_positionals(const char *name, int argc, char **argv, int first, int want,
+                            const char *what)
+{
+    if (first < argc && strcmp(argv[first], "--") == 0)
+        first++;
+    int have = argc - first;
+    if (have < want) {
+        fprintf(stderr, "corral: %s: missing %s\n", name, what);
+        return CLI_EXIT_USAGE;
+    }
+    if (have > want) {
+        fprintf(stderr, "corral: %s: unexpected argument '%s'\n", name, argv[first + want]);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int transport_error(const struct corral_error *err)
+{
+    fprintf(stderr, "corral: %s\n", err->msg);
+    return CLI_EXIT_FAIL;
+}
+
+/* Print an error answer: {"error","message"} as "corral: <message> (<error>)". */
+static int api_error(const struct cli_response *r)
+{
+    json_t *root = json_loadb(r->body ? r->body : "", r->len, 0, NULL);
+    const char *msg = json_string_value(json_object_get(root, "message"));
+    const char *code = json_string_value(json_object_get(root, "error"));
+    if (msg && code)
+        fprintf(stderr, "corral: %s (%s)\n", msg, code);
+    else if (msg || code)
+        fprintf(stderr, "corral: %s\n", msg ? msg : code);
+    else
+        fprintf(stderr, "corral: %s: HTTP %ld\n", r->url ? r->url : "server", r->status);
+    json_decref(root);
+    return CLI_EXIT_FAIL;
+}
+
+/* Parse a 2xx body; prints the error and returns NULL when it is not a JSON object. */
+static json_t *body_json(const struct cli_response *r)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(r->body, r->len, 0, &jerr);
+    if (!json_is_object(root)) {
+        fprintf(stderr, "corral: %s: answer is not a JSON object: %s\n", r->url ? r->url : "server",
+                root ? "wrong type" : jerr.text);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+/* --json: the body as received, with a final newline. */
+static void print_raw(const struct cli_response *r)
+{
+    fwrite(r->body, 1, r->len, stdout);
+    if (r->len == 0 || r->body[r->len - 1] != '\n')
+        fputc('\n', stdout);
+}
+
+/* "/v1/tasks/<id><suffix>" with the id escaped; malloc'd. */
+static char *task_path(const char *id, const char *suffix)
+{
+    char *esc = http_escape(id);
+    size_t n = strlen("/v1/tasks/") + strlen(esc) + strlen(suffix) + 1;
+    char *p = malloc(n);
+    if (!p) {
+        fputs("corral: out of memory\n", stderr);
+        abort();
+    }
+    snprintf(p, n, "/v1/tasks/%s%s", esc, suffix);
+    free(esc);
+    return p;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static bool is_final(const char *state)
+{
+    return state && (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0 ||
+                     strcmp(state, "cancelled") == 0);
+}
+
+/* ================================================================ waiting */
+
+enum poll_result { POLL_FINAL, POLL_TIMEOUT, POLL_ERROR };
+
+/*
+ * Long-poll GET /v1/tasks/{id}?wait= until the task is final or timeout_ms passes (negative:
+ * no limit). On POLL_FINAL and POLL_TIMEOUT, *task is the last task seen (owned) and *last its
+ * response (clean it). On POLL_ERROR the error has been printed. A leader change or restart
+ * makes every replica briefly unreachable or 503: up to POLL_RETRIES such rounds are sat out.
+ */
+static enum poll_result poll_task(struct cli_ctx *ctx, const char *id, int64_t timeout_ms,
+                                  json_t **task, struct cli_response *last)
+{
+    *task = NULL;
+    memset(last, 0, sizeof(*last));
+    int64_t start = clock_mono_ms();
+    int failures = 0;
+    for (;;) {
+        int64_t wait_s = CORRAL_WAIT_MAX_S;
+        if (timeout_ms >= 0) {
+            int64_t left = timeout_ms - (clock_mono_ms() - start);
+            wait_s = left <= 0 ? 0 : (left + 999) / 1000;
+            if (wait_s > CORRAL_WAIT_MAX_S)
+                wait_s = CORRAL_WAIT_MAX_S;
+        }
+        char suffix[32];
+        snprintf(suffix, sizeof(suffix), "?wait=%lld", (long long)wait_s);
+        char *path = task_path(id, suffix);
+        struct cli_response r;
+        struct corral_error err = {0};
+        int64_t sent = clock_mono_ms();
+        int rc = http_request(ctx->http, "GET", path, NULL, true, (long)wait_s + REQUEST_TIMEOUT_S,
+                              &r, &err);
+        free(path);
+        bool unavailable = rc == CORRAL_EUNAVAIL || (rc == 0 && r.status == 503);
+        if (unavailable && ++failures <= POLL_RETRIES &&
+            (timeout_ms < 0 || clock_mono_ms() - start < timeout_ms)) {
+            http_response_cleanup(&r);
+            sleep_ms(1000);
+            continue;
+        }
+        if (rc != 0) {
+            http_response_cleanup(&r);
+            transport_error(&err);
+            goto fail;
+        }
+        if (r.status != 200) {
+            api_error(&r);
+            http_response_cleanup(&r);
+            goto fail;
+        }
+        failures = 0;
+        json_t *t = body_json(&r);
+        if (!t) {
+            http_response_cleanup(&r);
+            goto fail;
+        }
+        json_decref(*task);
+        http_response_cleanup(last);
+        *task = t;
+        *last = r;
+        if (is_final(json_string_value(json_object_get(t, "state"))))
+            return POLL_FINAL;
+        if (timeout_ms >= 0 && clock_mono_ms() - start >= timeout_ms)
+            return POLL_TIMEOUT;
+        /* A server that answers at once instead of holding the poll must not make us spin. */
+        if (clock_mono_ms() - sent < 200)
+            sleep_ms(250);
+    }
+fail:
+    json_decref(*task);
+    *task = NULL;
+    http_response_cleanup(last);
+    return POLL_ERROR;
+}
+
+/* ================================================================ submit / run */
+
+#define TASK_FLAGS(T)                                                                              \
+    {"priority",                                                                                   \
+     NULL,                                                                                         \
+     CORRAL_OPT_INT,                                                                               \
+     "N",                                                                                          \
+     NULL,                                                                                         \
+     "priority, higher runs first (-1000..1000)",                                                  \
+     offsetof(T, priority),                                                                        \
+     FLAG_INT_MIN,                                                                                 \
+     FLAG_INT_MAX,                                                                                 \
+     NULL},                                                                                        \
+        {"timeout",                                                                                \
+         NULL,                                                                                     \
+         CORRAL_OPT_INT,                                                                           \
+         "S",                                                                                      \
+         NULL,                                                                                     \
+         "seconds one attempt may run",                                                            \
+         offsetof(T, timeout_s),                                                                   \
+         FLAG_INT_MIN,                                                                             \
+         FLAG_INT_MAX,                                                                             \
+         NULL},                                                                                    \
+        {"max-attempts",                                                                           \
+         NULL,                                                                                     \
+         CORRAL_OPT_INT,                                                                           \
+         "N",                                                                                      \
+         NULL,                                                                                     \
+         "attempts before the task fails",                                                         \
+         offsetof(T, max_attempts),                                                                \
+         FLAG_INT_MIN,                                                                             \
+         FLAG_INT_MAX,                                                                             \
+         NULL},                                                                                    \
+        {"cpu",                                                                                    \
+         NULL,                                                                                     \
+         CORRAL_OPT_MILLI,                                                                         \
+         "N",                                                                                      \
+         NULL,                                                                                     \
+         "CPUs the task needs (fractions allowed)",                                                \
+         offsetof(T, cpu_milli),                                                                   \
+         0,                                                                                        \
+         FLAG_CPU_MAX,                                                                             \
+         NULL},                                                                                    \
+        {"mem-mb",                                                                                 \
+         NULL,                                                                                     \
+         CORRAL_OPT_INT,                                                                           \
+         "N",                                                                                      \
+         NULL,                                                                                     \
+         "memory the task needs, MiB",                                                             \
+         offsetof(T, mem_mb),                                                                      \
+         FLAG_INT_MIN,                                                                             \
+         FLAG_INT_MAX,                                                                             \
+         NULL},                                                                                    \
+        {"label",                                                                                  \
+         NULL,                                                                                     \
+         CORRAL_OPT_LIST,                                                                          \
+         "K=V",                                                                                    \
+         NULL,                                                                                     \
+         "worker label the task requires",                                                         \
+         offsetof(T, labels),                                                                      \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL},                                                                                    \
+        {"estimated-ms",                                                                           \
+         NULL,                                                                                     \
+         CORRAL_OPT_INT,                                                                           \
+         "N",                                                                                      \
+         NULL,                                                                                     \
+         "expected run time (for --order sjf)",                                                    \
+         offsetof(T, estimated_ms),                                                                \
+         FLAG_INT_MIN,                                                                             \
+         FLAG_INT_MAX,                                                                             \
+         NULL},                                                                                    \
+        {"idempotency-key",                                                                        \
+         NULL,                                                                                     \
+         CORRAL_OPT_STRING,                                                                        \
+         "K",                                                                                      \
+         NULL,                                                                                     \
+         "submitting again with this key returns the same task",                                   \
+         offsetof(T, idempotency_key),                                                             \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL},                                                                                    \
+        {"shell",                                                                                  \
+         NULL,                                                                                     \
+         CORRAL_OPT_BOOL,                                                                          \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         "run the command as one line with /bin/sh -c",                                            \
+         offsetof(T, shell),                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL},                                                                                    \
+        {"env",                                                                                    \
+         NULL,                                                                                     \
+         CORRAL_OPT_LIST,                                                                          \
+         "K=V",                                                                                    \
+         NULL,                                                                                     \
+         "environment variable for the task",                                                      \
+         offsetof(T, env),                                                                         \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL},                                                                                    \
+        {"name", NULL, CORRAL_OPT_STRING, "NAME", NULL, "label for humans", offsetof(T, name), 0,  \
+         0,      NULL},                                                                            \
+    {                                                                                              \
+        "json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON", offsetof(T, json), 0,   \
+            0, NULL                                                                                \
+    }
+
+static const struct corral_opt task_opts[] = {TASK_FLAGS(struct cli_task_flags)};
+#define N_TASK_OPTS (sizeof(task_opts) / sizeof(task_opts[0]))
+
+/*
+ * Parse task flags and the command, then POST the spec. Returns 0 with *resp holding the 200/201
+ * answer, -1 after --help, or an exit status after printing the error.
+ */
+static int submit_task(struct cli_ctx *ctx, const char *name, const char *what, int argc,
+                       char **argv, struct cli_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    struct cli_task_flags f;
+    cli_task_flags_init(&f);
+    int first = 0;
+    int rc = parse_cmd_flags(name, "[task flags] -- CMD [ARG...]", what, task_opts, N_TASK_OPTS,
+                             argc, argv, &f, true, &first);
+    if (rc != 0)
+        return rc;
+    if (f.json)
+        ctx->json = true;
+    if (first < argc && strcmp(argv[first], "--") == 0)
+        first++;
+
+    struct corral_error err = {0};
+    char *body = NULL;
+    json_t *spec = cli_spec_build(&f, argc - first, argv + first, &err);
+    if (!spec) {
+        if (err.field[0])
+            usage_error(&err);
+        else
+            fprintf(stderr, "corral: %s: %s\n", name, err.msg);
+        rc = err.code == CORRAL_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        goto out;
+    }
+    body = json_dumps(spec, JSON_COMPACT);
+    if (!body) {
+        fputs("corral: out of memory\n", stderr);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    /* Without an idempotency key a second replica could store the task a second time. */
+    if (http_request(ctx->http, "POST", "/v1/tasks", body, f.idempotency_key != NULL,
+                     REQUEST_TIMEOUT_S, resp, &err) != 0) {
+        rc = transport_error(&err);
+        goto out;
+    }
+    if (resp->status != 200 && resp->status != 201) {
+        rc = api_error(resp);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0)
+        http_response_cleanup(resp);
+    free(body);
+    json_decref(spec);
+    corral_opts_cleanup(task_opts, N_TASK_OPTS, &f);
+    return rc;
+}
+
+static int cmd_submit(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct cli_response r;
+    int rc = submit_task(ctx, "submit", "Submit a task and print its id.", argc, argv, &r);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *task = body_json(&r);
+        const char *id = json_string_value(json_object_get(task, "id"));
+        if (id)
+            printf("%s\n", id);
+        else
+            rc = CLI_EXIT_FAIL;
+        if (task && !id)
+            fprintf(stderr, "corral: %s: answer has no task id\n", r.url);
+        json_decref(task);
+    }
+    http_response_cleanup(&r);
+    return rc;
+}
+
+/* Exit status of `corral run` for a final task: its exit code when it fits 0..255. */
+static int task_exit_status(json_t *task)
+{
+    const char *state = json_string_value(json_object_get(task, "state"));
+    json_t *code = json_object_get(task, "exit_code");
+    bool has_code = json_is_integer(code);
+    json_int_t c = has_code ? json_integer_value(code) : 1;
+    if (state && strcmp(state, "succeeded") == 0)
+        return has_code && c >= 0 && c <= 255 ? (int)c : CLI_EXIT_OK;
+    if (state && strcmp(state, "failed") == 0 && has_code && c > 0 && c <= 255)
+        return (int)c;
+    return CLI_EXIT_FAIL;
+}
+
+static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct cli_response r;
+    int rc = submit_task(ctx, "run",
+                         "Submit a task, wait for it, print its output and exit with its exit "
+                         "code.",
+                         argc, argv, &r);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    json_t *sub = body_json(&r);
+    char *id = NULL;
+    const char *sid = json_string_value(json_object_get(sub, "id"));
+    if (sid)
+        id = strdup(sid);
+    else if (sub)
+        fprintf(stderr, "corral: %s: answer has no task id\n", r.url);
+    json_decref(sub);
+    http_response_cleanup(&r);
+    if (!id)
+        return CLI_EXIT_FAIL;
+
+    json_t *task;
+    struct cli_response last;
+    enum poll_result pr = poll_task(ctx, id, -1, &task, &last);
+    if (pr != POLL_FINAL) {
+        free(id);
+        json_decref(task);
+        http_response_cleanup(&last);
+        return CLI_EXIT_FAIL;
+    }
+    if (ctx->json) {
+        print_raw(&last);
+    } else {
+        json_t *out = json_object_get(task, "output");
+        if (json_is_string(out))
+            fwrite(json_string_value(out), 1, json_string_length(out), stdout);
+    }
+    fflush(stdout);
+    const char *state = json_string_value(json_object_get(task, "state"));
+    const char *error = json_string_value(json_object_get(task, "error"));
+    if (state && strcmp(state, "succeeded") != 0 && (error || strcmp(state, "cancelled") == 0))
+        fprintf(stderr, "corral: task %s %s%s%s\n", id, state, error ? ": " : "",
+                error ? error : "");
+    rc = task_exit_status(task);
+    free(id);
+    json_decref(task);
+    http_response_cleanup(&last);
+    return rc;
+}
+
+/* ================================================================ get / wait / cancel */
+
+struct id_flags {
+    int64_t timeout_s;
+    bool json;
+};
+
+static const struct corral_opt get_opts[] = {
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON",
+     offsetof(struct id_flags, json), 0, 0, NULL},
+};
+
+static const struct corral_opt wait_opts[] = {
+    {"timeout", NULL, CORRAL_OPT_INT, "S", NULL, "give up after S seconds (default: never)",
+     offsetof(struct id_flags, timeout_s), 0, FLAG_INT_MAX, NULL},
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON",
+     offsetof(struct id_flags, json), 0, 0, NULL},
+};
+
+/* Parse "<name> [flags] ID"; returns 0, -1 after help, or an exit status. */
+static int parse_id_cmd(struct cli_ctx *ctx, const char *name, const char *what,
+                        const struct corral_opt *table, size_t n, int argc, char **argv,
+                        struct id_flags *f, const char **id)
+{
+    int first = 0;
+    int rc = parse_cmd_flags(name, n > 1 ? "ID [--timeout S]" : "ID", what, table, n, argc, argv, f,
+                             false, &first);
+    if (rc != 0)
+        return rc;
+    if (f->json)
+        ctx->json = true;
+    rc = want_positionals(name, argc, argv, first, 1, "task ID");
+    if (rc != 0)
+        return rc;
+    *id = argv[argc - 1];
+    if (!**id) {
+        fprintf(stderr, "corral: %s: empty task ID\n", name);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int cmd_get(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct id_flags f = {.timeout_s = -1};
+    const char *id;
+    int rc = parse_id_cmd(ctx, "get", "Print a task.", get_opts,
+                          sizeof(get_opts) / sizeof(get_opts[0]), argc, argv, &f, &id);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    char *path = task_path(id, "");
+    struct cli_response r;
+    struct corral_error err = {0};
+    if (http_request(ctx->http, "GET", path, NULL, true, REQUEST_TIMEOUT_S, &r, &err) != 0) {
+        rc = transport_error(&err);
+    } else if (r.status != 200) {
+        rc = api_error(&r);
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *task = body_json(&r);
+        if (task)
+            table_print_task(stdout, task);
+        else
+            rc = CLI_EXIT_FAIL;
+        json_decref(task);
+    }
+    http_response_cleanup(&r);
+    free(path);
+    return rc;
+}
+
+static int cmd_wait(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct id_flags f = {.timeout_s = -1};
+    const char *id;
+    int rc = parse_id_cmd(ctx, "wait",
+                          "Wait until a task is finished; exit 0 if it succeeded, 1 otherwise.",
+                          wait_opts, sizeof(wait_opts) / sizeof(wait_opts[0]), argc, argv, &f, &id);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    json_t *task;
+    struct cli_response last;
+    int64_t timeout_ms = f.timeout_s < 0 ? -1 : f.timeout_s * 1000;
+    enum poll_result pr = poll_task(ctx, id, timeout_ms, &task, &last);
+    if (pr == POLL_ERROR)
+        return CLI_EXIT_FAIL;
+    const char *state = json_string_value(json_object_get(task, "state"));
+    if (ctx->json) {
+        print_raw(&last);
+    } else if (pr == POLL_FINAL) {
+        json_t *code = json_object_get(task, "exit_code");
+        if (json_is_integer(code))
+            printf("%s %s exit_code %" JSON_INTEGER_FORMAT "\n", id, state,
+                   json_integer_value(code));
+        else
+            printf("%s %s\n", id, state);
+    }
+    if (pr == POLL_TIMEOUT)
+        fprintf(stderr, "corral: timed out waiting for task %s (still %s)\n", id,
+                state ? state : "unfinished");
+    rc = pr == POLL_FINAL && strcmp(state, "succeeded") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    json_decref(task);
+    http_response_cleanup(&last);
+    return rc;
+}
+
+static int cmd_cancel(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct id_flags f = {.timeout_s = -1};
+    const char *id;
+    int rc =
+        parse_id_cmd(ctx, "cancel", "Cancel a task; exit 1 if it is unknown or already finished.",
+                     get_opts, sizeof(get_opts) / sizeof(get_opts[0]), argc, argv, &f, &id);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    char *path = task_path(id, "/cancel");
+    struct cli_response r;
+    struct corral_error err = {0};
+    /* Not idempotent for our exit status: a retried cancel that had worked would say 409. */
+    if (http_request(ctx->http, "POST", path, NULL, false, REQUEST_TIMEOUT_S, &r, &err) != 0) {
+        rc = transport_error(&err);
+    } else if (r.status != 200) {
+        rc = api_error(&r);
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *task = body_json(&r);
+        const char *state = json_string_value(json_object_get(task, "state"));
+        if (task)
+            printf("%s %s\n", id, state ? state : "cancelled");
+        else
+            rc = CLI_EXIT_FAIL;
+        json_decref(task);
+    }
+    http_response_cleanup(&r);
+    free(path);
+    return rc;
+}
+
+/* ================================================================ list / workers / leader */
+
+struct list_flags {
+    const char *state;
+    int64_t limit;
+    const char *after;
+    bool json;
+};
+
+static const struct corral_opt list_opts[] = {
+    {"state", NULL, CORRAL_OPT_STRING, "S", NULL,
+     "only tasks in this state (queued, assigned, running, succeeded, failed, cancelled)",
+     offsetof(struct list_flags, state), 0, 0, NULL},
+    {"limit", NULL, CORRAL_OPT_INT, "N", NULL, "at most N tasks (server default 100, max 1000)",
+     offsetof(struct list_flags, limit), FLAG_INT_MIN, FLAG_INT_MAX, NULL},
+    {"after", NULL, CORRAL_OPT_STRING, "ID", NULL, "start after this task id (the page's next)",
+     offsetof(struct list_flags, after), 0, 0, NULL},
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON",
+     offsetof(struct list_flags, json), 0, 0, NULL},
+};
+
+static const struct corral_opt json_only_opts[] = {
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON", 0, 0, 0, NULL},
+};
+
+/* Append "&key=escaped(value)" (or "?..." first) to a path buffer of capacity n. */
+static void add_query(char *path, size_t n, const char *key, const char *value)
+{
+    char *esc = http_escape(value);
+    size_t len = strlen(path);
+    snprintf(path + len, n - len, "%c%s=%s", strchr(path, '?') ? '&' : '?', key, esc);
+    free(esc);
+}
+
+/* GET path; on 200 returns the parsed object (owned) and fills *r, else prints and NULL. */
+static json_t *get_json(struct cli_ctx *ctx, const char *path, struct cli_response *r)
+{
+    struct corral_error err = {0};
+    if (http_request(ctx->http, "GET", path, NULL, true, REQUEST_TIMEOUT_S, r, &err) != 0) {
+        transport_error(&err);
+        return NULL;
+    }
+    if (r->status != 200) {
+        api_error(r);
+        return NULL;
+    }
+    return body_json(r);
+}
+
+static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct list_flags f = {.limit = CLI_UNSET_INT};
+    int first = 0;
+    int rc =
+        parse_cmd_flags("list", "[--state S] [--limit N]", "List tasks.", list_opts,
+                        sizeof(list_opts) / sizeof(list_opts[0]), argc, argv, &f, false, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (f.json)
+        ctx->json = true;
+    rc = want_positionals("list", argc, argv, first, 0, "");
+    if (rc != 0)
+        return rc;
+    size_t cap = 64 + 3 * (f.state ? strlen(f.state) : 0) + 3 * (f.after ? strlen(f.after) : 0);
+    char *path = malloc(cap);
+    if (!path) {
+        fputs("corral: out of memory\n", stderr);
+        return CLI_EXIT_FAIL;
+    }
+    snprintf(path, cap, "/v1/tasks");
+    if (f.state)
+        add_query(path, cap, "state", f.state);
+    if (f.limit != CLI_UNSET_INT) {
+        char num[32];
+        snprintf(num, sizeof(num), "%lld", (long long)f.limit);
+        add_query(path, cap, "limit", num);
+    }
+    if (f.after)
+        add_query(path, cap, "after", f.after);
+    struct cli_response r;
+    json_t *root = get_json(ctx, path, &r);
+    if (!root) {
+        rc = CLI_EXIT_FAIL;
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        table_print_tasks(stdout, json_object_get(root, "tasks"), clock_wall_ms());
+        const char *next = json_string_value(json_object_get(root, "next"));
+        if (next)
+            fprintf(stderr, "corral: more tasks: corral list --after %s\n", next);
+    }
+    json_decref(root);
+    http_response_cleanup(&r);
+    free(path);
+    return rc;
+}
+
+static int cmd_workers(struct cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = false;
+    int first = 0;
+    int rc = parse_cmd_flags("workers", "",
+                             "List the registered workers (CPU and MEM_MB are used/capacity).",
+                             json_only_opts, 1, argc, argv, &json, false, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    ctx->json = ctx->json || json;
+    rc = want_positionals("workers", argc, argv, first, 0, "");
+    if (rc != 0)
+        return rc;
+    struct cli_response r;
+    json_t *root = get_json(ctx, "/v1/workers", &r);
+    if (!root)
+        rc = CLI_EXIT_FAIL;
+    else if (ctx->json)
+        print_raw(&r);
+    else
+        table_print_workers(stdout, json_object_get(root, "workers"));
+    json_decref(root);
+    http_response_cleanup(&r);
+    return rc;
+}
+
+static int cmd_leader(struct cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = false;
+    int first = 0;
+    int rc = parse_cmd_flags("leader", "", "Print the current leader as: id url epoch.",
+                             json_only_opts, 1, argc, argv, &json, false, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    ctx->json = ctx->json || json;
+    rc = want_positionals("leader", argc, argv, first, 0, "");
+    if (rc != 0)
+        return rc;
+    struct cli_response r;
+    json_t *root = get_json(ctx, "/v1/leader", &r);
+    if (!root) {
+        rc = CLI_EXIT_FAIL;
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        const char *id = json_string_value(json_object_get(root, "id"));
+        const char *url = json_string_value(json_object_get(root, "url"));
+        json_t *epoch = json_object_get(root, "epoch");
+        if (!id) {
+            fprintf(stderr, "corral: no leader\n");
+            rc = CLI_EXIT_FAIL;
+        } else {
+            printf("%s %s %" JSON_INTEGER_FORMAT "\n", id, url ? url : "-",
+                   json_is_integer(epoch) ? json_integer_value(epoch) : (json_int_t)0);
+        }
+    }
+    json_decref(root);
+    http_response_cleanup(&r);
+    return rc;
+}
+
+/* ================================================================ table */
+
+const struct cli_command cli_commands[] = {
+    {"submit", "[task flags] -- CMD [ARG...]", "submit a task, print its id", cmd_submit},
+    {"run", "[task flags] -- CMD [ARG...]",
+     "submit, wait, print the output, exit with the task's code", cmd_run},
+    {"get", "ID", "print a task", cmd_get},
+    {"wait", "ID [--timeout S]", "wait until a task is finished; 0 iff it succeeded", cmd_wait},
+    {"list", "[--state S] [--limit N]", "list tasks", cmd_list},
+    {"cancel", "ID", "cancel a task", cmd_cancel},
+    {"workers", "", "list workers", cmd_workers},
+    {"leader", "", "print the current leader: id url epoch", cmd_leader},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct cli_command *cli_command_find(const char *name)
+{
+    for (const struct cli_command *c = cli_commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}

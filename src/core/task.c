@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A task and its state machine (CONTRACT "Task"). corral_task_transition() is the only way a
+ * state changes: it checks the static transition table, then updates attempt, worker, times,
+ * result and history together. to_json/parse are exact inverses; the JSON is what the task
+ * znode stores and what the API returns. Pure: every time comes from the caller.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/id.h"
+#include "corral/task.h"
+#include "corral/text.h"
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = xcalloc(n, 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* ---- names ---- */
+
+static const char *const state_names[] = {
+#define CORRAL_X_NAME(e, s) s,
+    CORRAL_STATES(CORRAL_X_NAME)
+#undef CORRAL_X_NAME
+};
+static const char *const outcome_names[] = {
+#define CORRAL_X_NAME(e, s) s,
+    CORRAL_OUTCOMES(CORRAL_X_NAME)
+#undef CORRAL_X_NAME
+};
+static const char *const event_names[] = {
+#define CORRAL_X_NAME(e, s) s,
+    CORRAL_EVENTS(CORRAL_X_NAME)
+#undef CORRAL_X_NAME
+};
+_Static_assert(sizeof(state_names) / sizeof(*state_names) == CORRAL_STATE_COUNT, "states");
+_Static_assert(sizeof(outcome_names) / sizeof(*outcome_names) == CORRAL_OUTCOME_COUNT, "outcomes");
+_Static_assert(sizeof(event_names) / sizeof(*event_names) == CORRAL_EV_COUNT, "events");
+
+const char *corral_state_name(enum corral_state s)
+{
+    return (unsigned)s < CORRAL_STATE_COUNT ? state_names[s] : "unknown";
+}
+
+int corral_state_parse(const char *name)
+{
+    for (int i = 0; name && i < CORRAL_STATE_COUNT; i++) {
+        if (strcmp(name, state_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+bool corral_state_is_final(enum corral_state s)
+{
+    return s == CORRAL_STATE_SUCCEEDED || s == CORRAL_STATE_FAILED || s == CORRAL_STATE_CANCELLED;
+}
+
+const char *corral_outcome_name(enum corral_outcome o)
+{
+    return (unsigned)o < CORRAL_OUTCOME_COUNT ? outcome_names[o] : "unknown";
+}
+
+static int outcome_parse(const char *name)
+{
+    for (int i = 0; name && i < CORRAL_OUTCOME_COUNT; i++) {
+        if (strcmp(name, outcome_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+const char *corral_event_name(enum corral_event e)
+{
+    return (unsigned)e < CORRAL_EV_COUNT ? event_names[e] : "unknown";
+}
+
+/* ---- the transition table ---- */
+
+#define Q CORRAL_STATE_QUEUED
+#define A CORRAL_STATE_ASSIGNED
+#define R CORRAL_STATE_RUNNING
+#define C CORRAL_STATE_CANCELLING
+
+/* legal[state][event]; everything not listed is illegal. Final states accept nothing. */
+static const bool legal[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
+    [Q] = {[CORRAL_EV_ASSIGN] = true, [CORRAL_EV_CANCEL] = true},
+    /* FAIL from assigned: the worker could not spawn the process. */
+    [A] = {[CORRAL_EV_START] = true,
+           [CORRAL_EV_FAIL] = true,
+           [CORRAL_EV_WORKER_LOST] = true,
+           [CORRAL_EV_CANCEL] = true,
+           [CORRAL_EV_RETURN] = true},
+    [R] = {[CORRAL_EV_SUCCEED] = true,
+           [CORRAL_EV_FAIL] = true,
+           [CORRAL_EV_TIMEOUT] = true,
+           [CORRAL_EV_WORKER_LOST] = true,
+           [CORRAL_EV_CANCEL] = true,
+           [CORRAL_EV_RETURN] = true},
+    /* A cancelling task's worker either confirms the stop or dies; either way it is over. */
+    [C] = {[CORRAL_EV_CANCELLED] = true, [CORRAL_EV_WORKER_LOST] = true},
+};
+
+#undef Q
+#undef A
+#undef R
+#undef C
+
+bool corral_task_can(enum corral_state s, enum corral_event ev)
+{
+    if ((unsigned)s >= CORRAL_STATE_COUNT || (unsigned)ev >= CORRAL_EV_COUNT)
+        return false;
+    return legal[s][ev];
+}
+
+/* ---- transitions ---- */
+
+static void set_str(char **dst, const char *src)
+{
+    char *copy = xstrdup(src);
+    free(*dst);
+    *dst = copy;
+}
+
+/* New output tails replace the old one; repaired here too so the stored task is always valid
+ * UTF-8 even if a caller forgot. NULL keeps the previous tail. */
+static void set_output(struct corral_task *t, const char *output)
+{
+    if (!output)
+        return;
+    free(t->output);
+    t->output = corral_utf8_repair(output, strlen(output));
+}
+
+static void set_result(struct corral_task *t, const struct corral_transition_ctx *ctx)
+{
+    t->has_exit_code = ctx->has_exit_code;
+    t->exit_code = ctx->has_exit_code ? ctx->exit_code : 0;
+    set_output(t, ctx->output);
+}
+
+/* Close the current attempt into history with its outcome. */
+static void push_history(struct corral_task *t, enum corral_outcome outcome, int64_t now_ms)
+{
+    struct corral_attempt *h = realloc(t->history, (t->n_history + 1) * sizeof(*h));
+    if (!h)
+        abort();
+    t->history = h;
+    h[t->n_history++] = (struct corral_attempt){
+        .attempt = t->attempt,
+        .worker = t->worker,
+        .epoch = t->epoch,
+        .started_at_ms = t->started_at_ms,
+        .finished_at_ms = now_ms,
+        .outcome = outcome,
+        .has_exit_code = t->has_exit_code,
+        .exit_code = t->exit_code,
+    };
+    t->worker = NULL; /* moved into history */
+}
+
+/* Back to the queue for another attempt. counts: whether this attempt used one up. */
+static void requeue(struct corral_task *t, enum corral_outcome outcome, bool counts, int64_t now_ms)
+{
+    push_history(t, outcome, now_ms);
+    if (counts)
+        t->attempt++;
+    t->state = CORRAL_STATE_QUEUED;
+    t->epoch = 0;
+    t->started_at_ms = -1;
+    t->finished_at_ms = -1;
+}
+
+/* FAIL, TIMEOUT, WORKER_LOST on an assigned or running task. */
+static void attempt_failed(struct corral_task *t, enum corral_event ev,
+                           const struct corral_transition_ctx *ctx)
+{
+    enum corral_outcome outcome = ev == CORRAL_EV_FAIL      ? CORRAL_OUTCOME_FAILED
+                                  : ev == CORRAL_EV_TIMEOUT ? CORRAL_OUTCOME_TIMED_OUT
+                                                            : CORRAL_OUTCOME_WORKER_LOST;
+    if (ev == CORRAL_EV_WORKER_LOST) {
+        t->has_exit_code = false;
+        set_str(&t->error, ctx->error ? ctx->error : "worker lost");
+    } else {
+        set_result(t, ctx);
+        if (ev == CORRAL_EV_TIMEOUT) {
+            char msg[64];
+            snprintf(msg, sizeof(msg), "timed out after %u s", t->spec.timeout_s);
+            set_str(&t->error, msg);
+        } else {
+            set_str(&t->error, ctx->error);
+        }
+    }
+    if (t->attempt < t->spec.max_attempts) {
+        requeue(t, outcome, true, ctx->now_ms);
+    } else {
+        t->state = CORRAL_STATE_FAILED;
+        t->finished_at_ms = ctx->now_ms;
+    }
+}
+
+static void apply(struct corral_task *t, enum corral_event ev,
+                  const struct corral_transition_ctx *ctx)
+{
+    switch (ev) {
+        case CORRAL_EV_ASSIGN:
+            t->state = CORRAL_STATE_ASSIGNED;
+            set_str(&t->worker, ctx->worker);
+            t->epoch = ctx->epoch;
+            t->started_at_ms = -1;
+            t->finished_at_ms = -1;
+            t->has_exit_code = false;
+            t->exit_code = 0;
+            set_str(&t->error, NULL);
+            break;
+        case CORRAL_EV_START:
+            t->state = CORRAL_STATE_RUNNING;
+            t->started_at_ms = ctx->now_ms;
+            break;
+        case CORRAL_EV_SUCCEED:
+            t->state = CORRAL_STATE_SUCCEEDED;
+            t->finished_at_ms = ctx->now_ms;
+            set_result(t, ctx);
+            break;
+        case CORRAL_EV_FAIL:
+        case CORRAL_EV_TIMEOUT:
+            attempt_failed(t, ev, ctx);
+            break;
+        case CORRAL_EV_WORKER_LOST:
+            if (t->state == CORRAL_STATE_CANCELLING) {
+                /* The worker died while stopping the task: the cancel is done. */
+                t->state = CORRAL_STATE_CANCELLED;
+                t->finished_at_ms = ctx->now_ms;
+                set_str(&t->error, ctx->error ? ctx->error : "worker lost");
+            } else {
+                attempt_failed(t, ev, ctx);
+            }
+            break;
+        case CORRAL_EV_CANCEL:
+            if (t->state == CORRAL_STATE_QUEUED) {
+                t->state = CORRAL_STATE_CANCELLED;
+                t->finished_at_ms = ctx->now_ms;
+            } else {
+                t->state = CORRAL_STATE_CANCELLING;
+            }
+            break;
+        case CORRAL_EV_CANCELLED:
+            t->state = CORRAL_STATE_CANCELLED;
+            t->finished_at_ms = ctx->now_ms;
+            set_result(t, ctx);
+            break;
+        case CORRAL_EV_RETURN:
+            /* The worker gave the task back (drain): not the task's fault, no attempt used. */
+            requeue(t, CORRAL_OUTCOME_RETURNED, false, ctx->now_ms);
+            break;
+        case CORRAL_EV_COUNT:
+            break;
+    }
+}
+
+int corral_task_transition(struct corral_task *t, enum corral_event ev,
+                           const struct corral_transition_ctx *ctx, struct corral_error *err)
+{
+    if (!corral_task_can(t->state, ev)) {
+        corral_error_set(err, CORRAL_ESTATE, "state", "cannot %s a task that is %s",
+                         corral_event_name(ev), corral_state_name(t->state));
+        return CORRAL_ESTATE;
+    }
+    if (ev == CORRAL_EV_ASSIGN && (!ctx->worker || !ctx->worker[0])) {
+        corral_error_set(err, CORRAL_EINVAL, "worker", "assign needs a worker");
+        return CORRAL_EINVAL;
+    }
+    apply(t, ev, ctx);
+    return CORRAL_OK;
+}
+
+void corral_task_init_new(struct corral_task *t, const char *id, struct corral_spec *spec,
+                          int64_t now_ms)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", id);
+    t->state = CORRAL_STATE_QUEUED;
+    t->spec = *spec;
+    memset(spec, 0, sizeof(*spec));
+    t->attempt = 1;
+    t->submitted_at_ms = now_ms;
+    t->started_at_ms = -1;
+    t->finished_at_ms = -1;
+}
+
+void corral_task_cleanup(struct corral_task *t)
+{
+    if (!t)
+        return;
+    corral_spec_cleanup(&t->spec);
+    free(t->worker);
+    free(t->error);
+    free(t->output);
+    for (size_t i = 0; t->history && i < t->n_history; i++)
+        free(t->history[i].worker);
+    free(t->history);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- JSON ---- */
+
+/* json_string() refuses invalid UTF-8: repair rather than return NULL (never NULL). */
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *v = json_string(s);
+    if (!v) {
+        char *fixed = corral_utf8_repair(s, strlen(s));
+        v = json_string(fixed);
+        free(fixed);
+    }
+    return v;
+}
+
+/* -1 (or any negative) is null. */
+static json_t *jtime(int64_t ms)
+{
+    if (ms < 0)
+        return json_null();
+    char buf[25];
+    corral_time_format(ms, buf);
+    return json_string(buf);
+}
+
+static json_t *jexit(bool has, int code)
+{
+    return has ? json_integer(code) : json_null();
+}
+
+static json_t *attempt_to_json(const struct corral_attempt *a)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "attempt", json_integer(a->attempt));
+    json_object_set_new(o, "worker", jstr(a->worker));
+    json_object_set_new(o, "epoch", json_integer((json_int_t)a->epoch));
+    json_object_set_new(o, "started_at", jtime(a->started_at_ms));
+    json_object_set_new(o, "finished_at", jtime(a->finished_at_ms));
+    json_object_set_new(o, "outcome", json_string(corral_outcome_name(a->outcome)));
+    json_object_set_new(o, "exit_code", jexit(a->has_exit_code, a->exit_code));
+    return o;
+}
+
+json_t *corral_task_to_json(const struct corral_task *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", jstr(t->id));
+    json_object_set_new(o, "name", jstr(t->spec.name));
+    json_object_set_new(o, "state", json_string(corral_state_name(t->state)));
+    json_object_set_new(o, "spec", corral_spec_to_json(&t->spec));
+    json_object_set_new(o, "attempt", json_integer(t->attempt));
+    json_object_set_new(o, "worker", jstr(t->worker));
+    json_object_set_new(o, "submitted_at", jtime(t->submitted_at_ms));
+    json_object_set_new(o, "started_at", jtime(t->started_at_ms));
+    json_object_set_new(o, "finished_at", jtime(t->finished_at_ms));
+    json_object_set_new(o, "exit_code", jexit(t->has_exit_code, t->exit_code));
+    json_object_set_new(o, "error", jstr(t->error));
+    json_object_set_new(o, "output", jstr(t->output ? t->output : ""));
+    json_object_set_new(o, "epoch", json_integer((json_int_t)t->epoch));
+    json_t *hist = json_array();
+    for (size_t i = 0; i < t->n_history; i++)
+        json_array_append_new(hist, attempt_to_json(&t->history[i]));
+    json_object_set_new(o, "history", hist);
+    json_object_set_new(o, "not_before",
+                        t->not_before_ms > 0 ? jtime(t->not_before_ms) : json_null());
+    return o;
+}
+
+char *corral_task_render(const struct corral_task *t)
+{
+    json_t *o = corral_task_to_json(t);
+    char *s = json_dumps(o, CORRAL_JSON_DUMP_FLAGS);
+    json_decref(o);
+    if (!s)
+        abort(); /* only on out of memory: every string was made valid above */
+    return s;
+}
+
+/* ---- parsing: the inverse of to_json; stored data may be corrupt, so check everything ---- */
+
+static int bad(struct corral_error *err, const char *field, const char *what)
+{
+    corral_error_set(err, CORRAL_EINVAL, field, "task JSON: %s %s", field, what);
+    return CORRAL_EINVAL;
+}
+
+static int p_str(const json_t *o, const char *key, bool nullable, char **out,
+                 struct corral_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    if (nullable && json_is_null(v))
+        return CORRAL_OK;
+    if (!json_is_string(v))
+        return bad(err, key, nullable ? "must be a string or null" : "must be a string");
+    *out = xstrdup(json_string_value(v));
+    return CORRAL_OK;
+}
+
+static int p_int(const json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *out,
+                 struct corral_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return bad(err, key, "must be an integer in range");
+    *out = json_integer_value(v);
+    return CORRAL_OK;
+}
+
+static int p_time(const json_t *o, const char *key, bool nullable, int64_t *out,
+                  struct corral_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = -1;
+    if (nullable && json_is_null(v))
+        return CORRAL_OK;
+    if (!json_is_string(v) || corral_time_parse(json_string_value(v), out) || *out < 0)
+        return bad(err, key, "must be an RFC 3339 UTC time");
+    return CORRAL_OK;
+}
+
+static int p_exit(const json_t *o, bool *has, int *code, struct corral_error *err)
+{
+    const json_t *v = json_object_get(o, "exit_code");
+    *has = false;
+    if (json_is_null(v))
+        return CORRAL_OK;
+    json_int_t x;
+    int rc = p_int(o, "exit_code", INT_MIN, INT_MAX, &x, err);
+    if (rc)
+        return rc;
+    *has = true;
+    *code = (int)x;
+    return CORRAL_OK;
+}
+
+static int p_attempt(const json_t *o, struct corral_attempt *a, struct corral_error *err)
+{
+    if (!json_is_object(o))
+        return bad(err, "history", "entries must be objects");
+    json_int_t x;
+    int rc = p_int(o, "attempt", 1, UINT32_MAX, &x, err);
+    if (rc)
+        return rc;
+    a->attempt = (uint32_t)x;
+    if ((rc = p_str(o, "worker", true, &a->worker, err)) ||
+        (rc = p_int(o, "epoch", 0, INT64_MAX, &x, err)))
+        return rc;
+    a->epoch = (uint64_t)x;
+    if ((rc = p_time(o, "started_at", true, &a->started_at_ms, err)) ||
+        (rc = p_time(o, "finished_at", true, &a->finished_at_ms, err)))
+        return rc;
+    const json_t *oc = json_object_get(o, "outcome");
+    int outcome = json_is_string(oc) ? outcome_parse(json_string_value(oc)) : -1;
+    if (outcome < 0)
+        return bad(err, "outcome", "must be a known outcome");
+    a->outcome = (enum corral_outcome)outcome;
+    return p_exit(o, &a->has_exit_code, &a->exit_code, err);
+}
+
+static int p_history(const json_t *o, struct corral_task *t, struct corral_error *err)
+{
+    const json_t *h = json_object_get(o, "history");
+    if (!json_is_array(h))
+        return bad(err, "history", "must be an array");
+    size_t n = json_array_size(h);
+    t->history = xcalloc(n, sizeof(*t->history));
+    for (size_t i = 0; i < n; i++) {
+        /* Count the entry first so cleanup frees whatever it got. */
+        t->n_history = i + 1;
+        int rc = p_attempt(json_array_get(h, i), &t->history[i], err);
+        if (rc)
+            return rc;
+    }
+    return CORRAL_OK;
+}
+
+static int p_identity(const json_t *o, struct corral_task *t, struct corral_error *err)
+{
+    const json_t *id = json_object_get(o, "id");
+    if (!json_is_string(id) || !corral_id_is_valid(json_string_value(id)))
+        return bad(err, "id", "must be a task id");
+    snprintf(t->id, sizeof(t->id), "%s", json_string_value(id));
+    const json_t *st = json_object_get(o, "state");
+    int state = json_is_string(st) ? corral_state_parse(json_string_value(st)) : -1;
+    if (state < 0)
+        return bad(err, "state", "must be a known state");
+    t->state = (enum corral_state)state;
+    int rc = corral_spec_from_json(json_object_get(o, "spec"), "spec.", &t->spec, err);
+    if (rc && err)
+        err->code = CORRAL_EINVAL; /* a stored spec that fails validation is bad data */
+    return rc ? CORRAL_EINVAL : CORRAL_OK;
+}
+
+static int p_task(const json_t *o, struct corral_task *t, struct corral_error *err)
+{
+    if (!json_is_object(o))
+        return bad(err, "task", "must be an object");
+    int rc = p_identity(o, t, err);
+    json_int_t x;
+    if (rc || (rc = p_int(o, "attempt", 1, UINT32_MAX, &x, err)))
+        return rc;
+    t->attempt = (uint32_t)x;
+    if ((rc = p_str(o, "worker", true, &t->worker, err)) ||
+        (rc = p_time(o, "submitted_at", false, &t->submitted_at_ms, err)) ||
+        (rc = p_time(o, "started_at", true, &t->started_at_ms, err)) ||
+        (rc = p_time(o, "finished_at", true, &t->finished_at_ms, err)) ||
+        (rc = p_exit(o, &t->has_exit_code, &t->exit_code, err)) ||
+        (rc = p_str(o, "error", true, &t->error, err)) ||
+        (rc = p_str(o, "output", false, &t->output, err)) ||
+        (rc = p_int(o, "epoch", 0, INT64_MAX, &x, err)))
+        return rc;
+    t->epoch = (uint64_t)x;
+    /* not_before is internal and may be missing in tasks written before it existed. */
+    if (!json_is_null(json_object_get(o, "not_before")) &&
+        json_object_get(o, "not_before") != NULL) {
+        if ((rc = p_time(o, "not_before", false, &t->not_before_ms, err)))
+            return rc;
+    }
+    if (t->output && t->output[0] == '\0') {
+        free(t->output); /* "" and NULL mean the same; keep NULL so round trips are exact */
+        t->output = NULL;
+    }
+    return p_history(o, t, err);
+}
+
+int corral_task_parse(const char *buf, size_t len, struct corral_task *out,
+                      struct corral_error *err)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o) {
+        corral_error_set(err, CORRAL_EINVAL, "", "task JSON: line %d column %d: %s", jerr.line,
+                         jerr.column, jerr.text);
+        return CORRAL_EINVAL;
+    }
+    struct corral_task t = {0};
+    int rc = p_task(o, &t, err);
+    json_decref(o);
+    if (rc) {
+        corral_task_cleanup(&t);
+        return rc;
+    }
+    *out = t;
+    return CORRAL_OK;
+}

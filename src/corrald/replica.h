@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state of one corrald replica, shared by its modules: election (who leads), leader
+ * (the scheduling loop, main thread only), store (task reads and writes used by the API, any
+ * thread) and api (the REST server on libmicrohttpd's threads).
+ */
+#ifndef CORRALD_REPLICA_H
+#define CORRALD_REPLICA_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "corral/limits.h"
+#include "corral/sched.h"
+#include "io/zk.h"
+
+struct replica_opts {
+    const char *zk;
+    const char *ns;
+    const char *listen;
+    const char *advertise;
+    const char *id;
+    int64_t session_timeout_ms;
+    const char *placement;
+    const char *order;
+    const char *token_file;
+    const char *zk_auth;
+    int64_t retention_s;
+    const char *log_level;
+    bool insecure;
+};
+
+struct election {
+    char uuid[33];                   /* protects our create: unique per session */
+    char node[CORRAL_PATH_MAX];      /* full path of our election znode, "" when none */
+    uint64_t epoch;                  /* our epoch = sequence + 1 */
+    bool is_leader;                  /* verified after a sync; main thread only */
+};
+
+struct replica {
+    struct replica_opts opts;
+    struct zk *zk;
+    char token[256];                 /* bearer token, "" when none */
+    char advertise[256];
+    struct election el;              /* main thread only */
+    atomic_bool leading;             /* mirror of el.is_leader for other threads */
+    atomic_uint_fast64_t epoch;      /* mirror of el.epoch while leading */
+    struct corral_policy policy;
+    struct leader *leader;           /* scheduling state; main thread only */
+    /* counters for /metrics */
+    atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;
+};
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Task store: the reads and writes behind the REST API, each a single ZooKeeper read or one
+ * multi (docs/znodes.md). Callable from any thread. A write returns only after ZooKeeper
+ * stored it; after an unknown outcome it syncs and re-reads before answering.
+ */
+#ifndef CORRALD_STORE_H
+#define CORRALD_STORE_H
+
+#include <jansson.h>
+
+#include "corral/task.h"
+#include "corrald/replica.h"
+
+/* Create the namespace's directories and buckets (idempotent). */
+CORRAL_NODISCARD int store_init_layout(struct replica *r, struct corral_error *err);
+
+/* Read a task; on "not found" sync and read again before answering CORRAL_ENOTFOUND.
+ * out must be zeroed; version may be NULL. */
+CORRAL_NODISCARD int store_get_task(struct replica *r, const char *id, struct corral_task *out,
+                                    int32_t *version, struct corral_error *err);
+
+/* Submit one spec (taken on every path). *created is false when an idempotency key matched an
+ * existing task with the same spec (then out is that task). CORRAL_EIDEMPOTENCY when the key
+ * is bound to another spec. out must be zeroed. */
+CORRAL_NODISCARD int store_submit(struct replica *r, struct corral_spec *spec,
+                                  struct corral_task *out, bool *created,
+                                  struct corral_error *err);
+
+/* Submit n specs (taken) all or none, in one multi; out[] (n, zeroed) gets the tasks. A
+ * batch whose multi would exceed ZooKeeper's request size is CORRAL_ETOOBIG. An idempotency
+ * key already in use anywhere in the batch fails the whole batch with CORRAL_EIDEMPOTENCY. */
+CORRAL_NODISCARD int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
+                                        struct corral_task *out, struct corral_error *err);
+
+/* Cancel: queued -> cancelled; assigned/running -> cancelling (the worker finishes it).
+ * CORRAL_ENOTFOUND, CORRAL_ECONFLICT when already final. out (zeroed) gets the task. */
+CORRAL_NODISCARD int store_cancel(struct replica *r, const char *id, struct corral_task *out,
+                                  struct corral_error *err);
+
+/* Tasks in id (= submission) order after `after` (may be NULL), filtered by state (-1 = any),
+ * at most limit. *tasks: new JSON array; next gets the id to continue after, "" when done. */
+CORRAL_NODISCARD int store_list(struct replica *r, int state, size_t limit, const char *after,
+                                json_t **tasks, char next[CORRAL_ID_LEN + 1],
+                                struct corral_error *err);
+
+/* GET /v1/workers body; NULL with err on failure. */
+json_t *store_workers(struct replica *r, struct corral_error *err);
+
+/* GET /v1/leader body; CORRAL_ENOLEADER when there is none. */
+CORRAL_NODISCARD int store_leader(struct replica *r, json_t **out, struct corral_error *err);
+
+/* Path helpers bound to this replica's namespace (abort on overflow: ids are validated). */
+void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX]);
+void store_queue_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX]);
+void store_ns_path(const struct replica *r, const char *rel, char out[CORRAL_PATH_MAX]);
+
+/* out = dir + "/" + name; false (out "") when it would not fit. */
+bool store_child(char out[CORRAL_PATH_MAX], const char *dir, const char *name);
+
+/* Parse a task read from ZooKeeper; a corrupt node is reported, never trusted. */
+CORRAL_NODISCARD int store_read_task(struct replica *r, const char *path, struct corral_task *out,
+                                     int32_t *version, struct corral_error *err);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process helpers for the worker and its supervisors: spawn a program with an explicit
+ * environment, chosen stdio and inherited fds (every other fd is closed at exec), optionally in
+ * a new session (its own process group); report exec failure through a close-on-exec pipe; kill
+ * a process group or a whole tree of descendants. Linux only (/proc, close_range).
+ *
+ * Thread safety: proc_spawn() may be called from a multi-threaded process: between fork and
+ * exec the child runs only async-signal-safe calls (everything it needs is prepared before fork).
+ */
+#ifndef CORRAL_IO_PROC_H
+#define CORRAL_IO_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "corral/error.h"
+
+#define PROC_MAX_KEEP_FDS 4
+
+struct proc_spawn_opts {
+    const char *file;        /* program to exec; NULL = argv[0] */
+    char *const *argv;       /* NULL-terminated; borrowed */
+    char *const *envp;       /* complete environment of the child, NULL-terminated; borrowed */
+    const char *search_path; /* PATH used when the program has no '/'; NULL = a default */
+    int stdin_fd;            /* fd to become 0, or -1 for /dev/null */
+    int stdout_fd;           /* fd to become 1, or -1 for /dev/null */
+    int stderr_fd;           /* fd to become 2, or -1 for /dev/null */
+    int keep_fds[PROC_MAX_KEEP_FDS]; /* become fds 3, 4, ... in the child */
+    size_t n_keep;
+    bool new_session; /* setsid(): own session and process group (pgid == pid) */
+};
+
+/*
+ * Start a child. On success *pid is the child's pid and the program is executing. Errors:
+ * CORRAL_EINTERNAL when fork or a pipe fails, CORRAL_ENOTFOUND when exec failed (err->msg is
+ * "exec: <strerror>", e.g. "exec: No such file or directory"); the child is reaped then.
+ * Signal dispositions are reset to default and the signal mask emptied in the child.
+ */
+CORRAL_NODISCARD int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid,
+                                struct corral_error *err);
+
+/* Send sig to process group pgid (ESRCH ignored). */
+void proc_kill_group(pid_t pgid, int sig);
+
+/*
+ * Send sig to every descendant of root (found through /proc), children first found are
+ * signalled before their own children are looked up. Returns how many were signalled.
+ */
+size_t proc_kill_descendants(pid_t root, int sig);
+
+/* Reap every exited child without blocking; returns how many were reaped. */
+size_t proc_reap_all(void);
+
+/* Mark every fd >= lowfd close-on-exec. Async-signal-safe. */
+void proc_cloexec_from(int lowfd);
+
+#endif

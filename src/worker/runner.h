@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Worker side of the supervisors (supervisor.h): start one supervisor per task, signal it
+ * (cancel, stop, kill now), read its result line, keep the shared lease page current, and read
+ * the tail of a task's output file. It knows nothing of ZooKeeper; agent.c decides.
+ * Called from the worker's main thread only.
+ */
+#ifndef CORRAL_WORKER_RUNNER_H
+#define CORRAL_WORKER_RUNNER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "corral/error.h"
+#include "corral/log.h"
+#include "corral/spec.h"
+#include "worker/supervisor.h"
+
+struct run_result {
+    enum sup_outcome outcome;
+    bool has_exit_code;
+    int exit_code;
+    int signal;      /* SUP_SIGNALED: the signal number */
+    int http_status; /* HTTP tasks: the response status, 0 when none */
+    char error[256]; /* supervisor's error text, "" when none */
+};
+
+/* One running supervisor; caller storage, zero it and call runner_start(). */
+struct run {
+    pid_t pid;       /* supervisor pid; 0 once the supervisor was reaped or never started */
+    pid_t task_pgid; /* the task's process group once reported, else 0 */
+    int fd;          /* result pipe read end; -1 once closed */
+    char buf[1024];  /* partial line */
+    size_t len;
+    bool has_result;
+    bool done; /* pipe closed: result (or SUP_LOST) final */
+    struct run_result result;
+    char output_path[PATH_MAX];
+};
+
+struct runner;
+
+/* Create the lease page and remember the work dir (must exist). NULL with err on failure. */
+struct runner *runner_new(const char *work_dir, enum corral_log_level level,
+                          struct corral_error *err);
+void runner_free(struct runner *r);
+
+/* Publish the lease: last_rx_ms is CLOCK_MONOTONIC ms of the last ZooKeeper reply. */
+void runner_set_lease(struct runner *r, int64_t last_rx_ms, int64_t lease_ms);
+
+/*
+ * Start a supervisor for one attempt of a task. On success run->pid and run->fd are set
+ * (poll run->fd for POLLIN and call runner_read()). Output goes to
+ * <work_dir>/<task_id>.<attempt>.out. CORRAL_EINTERNAL on failure.
+ */
+CORRAL_NODISCARD int runner_start(struct runner *r, struct run *run, const char *task_id,
+                                  uint32_t attempt, uint64_t epoch, const struct corral_spec *spec,
+                                  struct corral_error *err);
+
+/* Cancel (SIGUSR1: TERM, then KILL after 2 s). */
+void runner_cancel(struct run *run);
+/* Kill at once (SIGUSR2: SIGKILL to the task's tree); also kills the group directly. */
+void runner_kill(struct run *run);
+
+/* Read what is available on run->fd. Returns true once run->done (result final). */
+bool runner_read(struct run *run);
+
+/* Note that pid was reaped (SIGCHLD); returns true when it was this run's supervisor. */
+bool runner_reaped(struct run *run, pid_t pid);
+
+/* Close the pipe if open; does not signal. */
+void runner_close(struct run *run);
+
+/*
+ * The last max_bytes of the file, repaired to valid UTF-8 (malloc'd; caller frees), or NULL
+ * when the file cannot be read.
+ */
+char *runner_output_tail(const char *path, size_t max_bytes);
+
+#endif

@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `corral-worker --supervise`: runs one task attempt and guarantees it ends. It spawns the task
+ * in its own session (process group), then waits for it while watching the timeout, cancel
+ * signals from the worker, the worker's death and the ZooKeeper lease the worker publishes in a
+ * shared page. Any of those kills the whole tree: SIGTERM to the group, SIGKILL after 2 s, and
+ * a sweep of every descendant left (it is a child subreaper, so orphans come back to it).
+ * Lease expiry and "kill now" skip the grace: another attempt may start elsewhere soon.
+ * Single-threaded and a fresh process image, so fork without exec (HTTP tasks) is safe here.
+ * Protocol: supervisor.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "corral/limits.h"
+#include "corral/spec.h"
+#include "io/clock.h"
+#include "io/log.h"
+#include "io/proc.h"
+#include "worker/supervisor.h"
+
+#define CORRAL_LOG_MODULE "supervisor"
+
+#define CONFIG_MAX_BYTES (256u * 1024u)
+#define SWEEP_MAX_MS     2000
+
+/* Exit codes of the HTTP child (the error text travels on a pipe). */
+#define HTTP_EXIT_OK       0
+#define HTTP_EXIT_STATUS   1 /* status not in expect_status */
+#define HTTP_EXIT_CURL     2 /* transfer failed */
+#define HTTP_EXIT_TIMEDOUT 124
+
+struct sup {
+    char task_id[CORRAL_ID_LEN + 1];
+    uint32_t attempt;
+    uint64_t epoch;
+    struct corral_spec spec;
+    char output[4096];
+    pid_t parent;
+
+    const struct sup_lease *lease; /* borrowed mapping; NULL when unavailable */
+    pid_t pid;                     /* the task's main process (and its pgid) */
+    int http_errfd;                /* HTTP: read end of the child's error pipe, else -1 */
+
+    enum sup_outcome reason; /* why we kill it; SUP_EXITED = we did not */
+    bool hard;               /* SIGKILL sent */
+    int64_t escalate_at_ms;  /* monotonic: SIGKILL when still alive */
+};
+
+/* ---- config ---- */
+
+static char *read_all(int fd, size_t max, size_t *len)
+{
+    char *buf = malloc(max + 1);
+    size_t n = 0;
+    if (!buf)
+        return NULL;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, max - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(buf);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == max) {
+            free(buf);
+            return NULL;
+        }
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int load_config(struct sup *s, enum corral_log_level *level)
+{
+    size_t len = 0;
+    char *text = read_all(STDIN_FILENO, CONFIG_MAX_BYTES, &len);
+    if (!text)
+        return -1;
+    json_error_t jerr;
+    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    const char *id = json_string_value(json_object_get(o, "task_id"));
+    const char *out = json_string_value(json_object_get(o, "output"));
+    const char *lv = json_string_value(json_object_get(o, "log_level"));
+    struct corral_error err = {0};
+    int rc = -1;
+    if (!id || !out || strlen(id) > CORRAL_ID_LEN || strlen(out) >= sizeof s->output)
+        goto out;
+    snprintf(s->task_id, sizeof s->task_id, "%s", id);
+    snprintf(s->output, sizeof s->output, "%s", out);
+    s->attempt = (uint32_t)json_integer_value(json_object_get(o, "attempt"));
+    s->epoch = (uint64_t)json_integer_value(json_object_get(o, "epoch"));
+    s->parent = (pid_t)json_integer_value(json_object_get(o, "parent"));
+    int l = lv ? corral_log_level_parse(lv) : -1;
+    *level = l < 0 ? CORRAL_LOG_INFO : (enum corral_log_level)l;
+    if (corral_spec_from_json(json_object_get(o, "spec"), NULL, &s->spec, &err) != CORRAL_OK)
+        goto out;
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
+/* ---- environment ---- */
+
+struct envbuf {
+    char **v;
+    size_t n, cap;
+};
+
+/* Set name=value, replacing an earlier entry of the same name. */
+static void env_set(struct envbuf *e, const char *name, const char *value)
+{
+    char *entry;
+    if (asprintf(&entry, "%s=%s", name, value) < 0)
+        abort();
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < e->n; i++) {
+        if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
+            free(e->v[i]);
+            e->v[i] = entry;
+            return;
+        }
+    }
+    if (e->n + 1 >= e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 32;
+        e->v = realloc(e->v, e->cap * sizeof *e->v);
+        if (!e->v)
+            abort();
+    }
+    e->v[e->n++] = entry;
+    e->v[e->n] = NULL;
+}
+
+static void env_free(struct envbuf *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->v[i]);
+    free(e->v);
+}
+
+/* The task's environment, built explicitly: a few variables of the worker's, then the spec's,
+ * then corral's own (the spec cannot override them: CORRAL_ names are rejected at submit). */
+static void build_env(const struct sup *s, struct envbuf *e)
+{
+    static const char *const passed[] = {"PATH", "HOME", "LANG", "USER", "TMPDIR"};
+    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++) {
+        const char *v = getenv(passed[i]);
+        if (v)
+            env_set(e, passed[i], v);
+    }
+    for (size_t i = 0; i < s->spec.n_env; i++)
+        env_set(e, s->spec.env[i].key, s->spec.env[i].value);
+    char num[32];
+    env_set(e, "CORRAL_TASK_ID", s->task_id);
+    snprintf(num, sizeof num, "%u", s->attempt);
+    env_set(e, "CORRAL_ATTEMPT", num);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)s->epoch);
+    env_set(e, "CORRAL_EPOCH", num);
+}
+
+static const char *env_get(const struct envbuf *e, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < e->n; i++)
+        if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=')
+            return e->v[i] + nl + 1;
+    return NULL;
+}
+
+/* ---- HTTP tasks (in a forked child of the supervisor) ---- */
+
+struct http_ctx {
+    CURL *curl;
+    int fd;
+    bool status_written;
+};
+
+static void write_status_line(struct http_ctx *h)
+{
+    if (h->status_written)
+        return;
+    long status = 0;
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status > 0) {
+        dprintf(h->fd, "HTTP %ld\n", status);
+        h->status_written = true;
+    }
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_ctx *h = userdata;
+    size_t len = size * nmemb, off = 0;
+    write_status_line(h);
+    while (off < len) {
+        ssize_t w = write(h->fd, ptr + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return 0; /* aborts the transfer */
+        off += (size_t)w;
+    }
+    return len;
+}
+
+/* Perform the request; report "<status> <error>" on errfd; returns the child's exit code. */
+static int http_run(const struct sup *s, int outfd, int errfd)
+{
+    const struct corral_http_spec *hs = &s->spec.http;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char line[64];
+    int code = HTTP_EXIT_CURL;
+    struct curl_slist *hdrs = NULL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        dprintf(errfd, "0 curl: cannot initialise");
+        return HTTP_EXIT_CURL;
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        dprintf(errfd, "0 curl: cannot initialise");
+        return HTTP_EXIT_CURL;
+    }
+    for (size_t i = 0; i < hs->n_headers; i++) {
+        char *hl;
+        if (asprintf(&hl, "%s: %s", hs->headers[i].key, hs->headers[i].value) < 0)
+            abort();
+        hdrs = curl_slist_append(hdrs, hl);
+        free(hl);
+    }
+    snprintf(line, sizeof line, "X-Corral-Task-Id: %s", s->task_id);
+    hdrs = curl_slist_append(hdrs, line);
+    snprintf(line, sizeof line, "X-Corral-Attempt: %u", s->attempt);
+    hdrs = curl_slist_append(hdrs, line);
+    snprintf(line, sizeof line, "X-Corral-Epoch: %llu", (unsigned long long)s->epoch);
+    hdrs = curl_slist_append(hdrs, line);
+
+    struct http_ctx h = {.curl = c, .fd = outfd};
+    curl_easy_setopt(c, CURLOPT_URL, hs->url);
+    /* Only http(s), also after redirects: no file://, gopher:// or dict:// at ZooKeeper. */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)s->spec.timeout_s);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
+    const char *m = hs->method ? hs->method : "GET";
+    if (strcmp(m, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(m, "GET") != 0 || hs->body)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+    if (hs->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(hs->body));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, hs->body);
+    } else if (strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    }
+
+    CURLcode rc = curl_easy_perform(c);
+    write_status_line(&h);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        dprintf(errfd, "%ld curl: %s", status, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        code = rc == CURLE_OPERATION_TIMEDOUT ? HTTP_EXIT_TIMEDOUT : HTTP_EXIT_CURL;
+    } else {
+        code = HTTP_EXIT_STATUS;
+        for (size_t i = 0; i < hs->n_expect; i++)
+            if (hs->expect_status[i] == status)
+                code = HTTP_EXIT_OK;
+        if (code == HTTP_EXIT_OK)
+            dprintf(errfd, "%ld ", status);
+        else
+            dprintf(errfd, "%ld HTTP status %ld not in expect_status", status, status);
+    }
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return code;
+}
+
+static int start_http(struct sup *s, int outfd, char *err, size_t errn)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(err, errn, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t p = fork();
+    if (p < 0) {
+        snprintf(err, errn, "fork: %s", strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (p == 0) {
+        (void)setsid();
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        close(pfd[0]);
+        _exit(http_run(s, outfd, pfd[1]));
+    }
+    close(pfd[1]);
+    s->pid = p;
+    s->http_errfd = pfd[0];
+    return 0;
+}
+
+static int start_command(struct sup *s, int outfd, char *err, size_t errn)
+{
+    struct envbuf env = {0};
+    build_env(s, &env);
+    /* A shell task is one line for /bin/sh -c; otherwise argv as given, without a shell. */
+    char sh[] = "/bin/sh", dash_c[] = "-c";
+    char *shell_argv[4] = {sh, dash_c, NULL, NULL};
+    char **own = NULL, **argv = shell_argv;
+    if (s->spec.shell) {
+        shell_argv[2] = s->spec.argv[0];
+    } else {
+        own = calloc(s->spec.argc + 1, sizeof *own);
+        if (!own)
+            abort();
+        for (size_t i = 0; i < s->spec.argc; i++)
+            own[i] = s->spec.argv[i];
+        argv = own;
+    }
+    struct proc_spawn_opts o = {
+        .argv = argv,
+        .envp = env.v,
+        .search_path = env_get(&env, "PATH"),
+        .stdin_fd = -1,
+        .stdout_fd = outfd,
+        .stderr_fd = outfd,
+        .new_session = true,
+    };
+    struct corral_error perr = {0};
+    pid_t pid;
+    int rc = proc_spawn(&o, &pid, &perr);
+    free(own);
+    env_free(&env);
+    if (rc) {
+        snprintf(err, errn, "%s", perr.msg);
+        return -1;
+    }
+    s->pid = pid;
+    return 0;
+}
+
+/* ---- killing ---- */
+
+static void begin_kill(struct sup *s, enum sup_outcome reason, bool hard, int64_t now)
+{
+    if (s->reason == SUP_EXITED) {
+        s->reason = reason;
+        CORRAL_LOG(CORRAL_LOG_INFO, "killing task=%s attempt=%u reason=%s", s->task_id, s->attempt,
+                   sup_outcome_name(reason));
+    }
+    if (hard) {
+        if (!s->hard) {
+            s->hard = true;
+            proc_kill_group(s->pid, SIGKILL);
+            proc_kill_descendants(getpid(), SIGKILL);
+        }
+        return;
+    }
+    if (s->escalate_at_ms == 0) {
+        s->escalate_at_ms = now + SUP_KILL_GRACE_MS;
+        proc_kill_group(s->pid, SIGTERM);
+        proc_kill_descendants(getpid(), SIGTERM);
+    }
+}
+
+static bool lease_expired(const struct sup *s, int64_t now)
+{
+    if (!s->lease)
+        return false;
+    int64_t lease_ms = atomic_load(&s->lease->lease_ms);
+    int64_t last_rx = atomic_load(&s->lease->last_rx_ms);
+    return lease_ms > 0 && now > last_rx + lease_ms;
+}
+
+/* After the main process ended: nothing of the task may outlive the attempt. */
+static void sweep(const struct sup *s)
+{
+    proc_kill_group(s->pid, SIGKILL);
+    int64_t until = clock_mono_ms() + SWEEP_MAX_MS;
+    for (;;) {
+        size_t killed = proc_kill_descendants(getpid(), SIGKILL);
+        proc_reap_all();
+        errno = 0;
+        if (killed == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+            return;
+        if (clock_mono_ms() > until) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "descendants of task=%s survive the sweep", s->task_id);
+            return;
+        }
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void report(enum sup_outcome outcome, const int *exit_code, int sig, int http_status,
+                   const char *error)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "outcome", json_string(sup_outcome_name(outcome)));
+    if (exit_code)
+        json_object_set_new(o, "exit_code", json_integer(*exit_code));
+    if (sig)
+        json_object_set_new(o, "signal", json_integer(sig));
+    if (http_status)
+        json_object_set_new(o, "http_status", json_integer(http_status));
+    if (error && *error)
+        json_object_set_new(o, "error", json_string(error));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text) {
+        dprintf(SUP_RESULT_FD, "%s\n", text);
+        free(text);
+    }
+}
+
+/* ---- main ---- */
+
+int supervisor_main(void)
+{
+    struct sup s = {.http_errfd = -1, .reason = SUP_EXITED};
+    enum corral_log_level level = CORRAL_LOG_INFO;
+
+    /* Signals arrive through a signalfd so that the loop below sees them in order. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&mask, sigs[i]);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    log_init("corral-worker", CORRAL_LOG_INFO);
+    if (sfd < 0 || load_config(&s, &level) < 0) {
+        CORRAL_LOG(CORRAL_LOG_ERROR, "supervisor: bad configuration on stdin");
+        report(SUP_SPAWN_FAILED, NULL, 0, 0, "supervisor: bad configuration");
+        return 1;
+    }
+    log_init("corral-worker", level);
+
+    /* The worker's death must end the task: PDEATHSIG covers the future, getppid() the past
+     * (the worker may have died before this prctl). */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != s.parent) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "worker gone before task=%s started", s.task_id);
+        report(SUP_CANCELLED, NULL, 0, 0, "worker gone");
+        return 1;
+    }
+    /* Orphaned descendants of the task are reparented to us, so the sweep can find them. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    void *page = mmap(NULL, sizeof(struct sup_lease), PROT_READ, MAP_SHARED, SUP_LEASE_FD, 0);
+    if (page == MAP_FAILED)
+        CORRAL_LOG(CORRAL_LOG_WARN, "no lease page for task=%s: %s", s.task_id, strerror(errno));
+    else
+        s.lease = page;
+
+    char err[256] = "";
+    int outfd = open(s.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    int started = -1;
+    if (outfd < 0)
+        snprintf(err, sizeof err, "open output file: %s", strerror(errno));
+    else if (lease_expired(&s, clock_mono_ms()))
+        snprintf(err, sizeof err, "lease expired before start");
+    else if (s.spec.has_http)
+        started = start_http(&s, outfd, err, sizeof err);
+    else
+        started = start_command(&s, outfd, err, sizeof err);
+    if (outfd >= 0)
+        close(outfd);
+    if (started < 0) {
+        CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s spawn failed: %s", s.task_id, err);
+        report(SUP_SPAWN_FAILED, NULL, 0, 0, err);
+        corral_spec_cleanup(&s.spec);
+        return 0;
+    }
+    dprintf(SUP_RESULT_FD, "{\"pgid\":%ld}\n", (long)s.pid);
+    CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s attempt=%u started pid=%ld", s.task_id, s.attempt,
+               (long)s.pid);
+
+    int64_t deadline = clock_mono_ms() + (int64_t)s.spec.timeout_s * 1000;
+    int status = 0;
+    bool main_done = false;
+    while (!main_done) {
+        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+        (void)poll(&pfd, 1, SUP_TICK_MS);
+        int64_t now = clock_mono_ms();
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGUSR2)
+                begin_kill(&s, SUP_CANCELLED, true, now);
+            else if (si.ssi_signo != SIGCHLD)
+                begin_kill(&s, SUP_CANCELLED, false, now);
+        }
+        for (;;) {
+            int st;
+            pid_t p = waitpid(-1, &st, WNOHANG);
+            if (p <= 0)
+                break;
+            if (p == s.pid) {
+                status = st;
+                main_done = true;
+            }
+        }
+        if (main_done)
+            break;
+        if (now >= deadline)
+            begin_kill(&s, SUP_TIMED_OUT, false, now);
+        /* No grace on lease expiry: the session may expire at 1.0 x T and the leader will
+         * then start another attempt; this one must be dead before that. */
+        if (lease_expired(&s, now))
+            begin_kill(&s, SUP_LEASE_EXPIRED, true, now);
+        if (getppid() != s.parent)
+            begin_kill(&s, SUP_CANCELLED, false, now);
+        if (s.escalate_at_ms && now >= s.escalate_at_ms)
+            begin_kill(&s, s.reason, true, now);
+    }
+    sweep(&s);
+
+    int exit_code = 0, sig = 0, http_status = 0;
+    const int *ecp = NULL;
+    enum sup_outcome outcome;
+    if (WIFEXITED(status)) {
+        exit_code = WEXITSTATUS(status);
+        ecp = &exit_code;
+        outcome = SUP_EXITED;
+    } else {
+        sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        outcome = SUP_SIGNALED;
+    }
+    if (s.http_errfd >= 0) {
+        char buf[CURL_ERROR_SIZE + 64] = "";
+        ssize_t n = read(s.http_errfd, buf, sizeof buf - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        close(s.http_errfd);
+        char *rest = NULL;
+        http_status = (int)strtol(buf, &rest, 10);
+        if (rest && *rest == ' ')
+            rest++;
+        snprintf(err, sizeof err, "%s", rest ? rest : "");
+        if (outcome == SUP_EXITED && exit_code == HTTP_EXIT_TIMEDOUT)
+            outcome = SUP_TIMED_OUT;
+    }
+    if (s.reason != SUP_EXITED)
+        outcome = s.reason;
+    report(outcome, ecp, sig, http_status, err);
+    CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s attempt=%u outcome=%s", s.task_id, s.attempt,
+               sup_outcome_name(outcome));
+    corral_spec_cleanup(&s.spec);
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The task supervisor: a small single-threaded process per task, started by the worker as
+ * `corral-worker --supervise` (exec of /proc/self/exe), that runs one task and kills its whole
+ * process tree on timeout, cancel, worker death or lease expiry. Living outside the worker's
+ * process is the point: a paused or killed worker cannot stop it from enforcing the lease
+ * (CONTRACT: "a worker that has lost contact with ZooKeeper kills its running tasks before its
+ * session can expire").
+ *
+ * Protocol between worker (runner.c) and supervisor (supervisor.c):
+ *   fd 0  a memfd holding one JSON object, read to EOF:
+ *         {"task_id","attempt","epoch","spec":{...},"output":"<file>","parent":<worker pid>,
+ *          "log_level":"info"}
+ *   fd 2  the worker's stderr (log lines)
+ *   fd 3  result pipe (write end). Lines of JSON:
+ *         {"pgid":N}  once the task runs (so the worker can kill it if the supervisor dies)
+ *         {"outcome":"exited|signaled|timed_out|cancelled|lease_expired|spawn_failed",
+ *          "exit_code":N,"signal":N,"error":"...","http_status":N}  once, last
+ *   fd 4  the lease page (memfd, struct sup_lease), mapped read-only
+ *   SIGUSR1, SIGTERM  cancel: SIGTERM to the task's group, SIGKILL after 2 s (SIGTERM also comes
+ *                     as PR_SET_PDEATHSIG when the worker dies)
+ *   SIGUSR2           kill now: SIGKILL at once (session expired, assignment taken away)
+ */
+#ifndef CORRAL_WORKER_SUPERVISOR_H
+#define CORRAL_WORKER_SUPERVISOR_H
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define SUP_RESULT_FD 3
+#define SUP_LEASE_FD  4
+
+#define SUP_KILL_GRACE_MS 2000
+#define SUP_TICK_MS       100
+
+/* Shared page written by the worker, read by every supervisor (same CLOCK_MONOTONIC). */
+struct sup_lease {
+    _Atomic int64_t last_rx_ms; /* monotonic ms of the worker's last reply from ZooKeeper */
+    _Atomic int64_t lease_ms;   /* 0.75 x negotiated session timeout; 0 = no lease yet */
+};
+
+static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the lease page needs lock-free 64-bit atomics");
+
+#define SUP_OUTCOMES(X)                                                                            \
+    X(SUP_EXITED, "exited")                                                                        \
+    X(SUP_SIGNALED, "signaled")                                                                    \
+    X(SUP_TIMED_OUT, "timed_out")                                                                  \
+    X(SUP_CANCELLED, "cancelled")                                                                  \
+    X(SUP_LEASE_EXPIRED, "lease_expired")                                                          \
+    X(SUP_SPAWN_FAILED, "spawn_failed")                                                            \
+    X(SUP_LOST, "lost") /* worker side only: the supervisor died without a result */
+
+enum sup_outcome {
+#define SUP_X_ENUM(e, s) e,
+    SUP_OUTCOMES(SUP_X_ENUM)
+#undef SUP_X_ENUM
+        SUP_OUTCOME_COUNT
+};
+
+const char *sup_outcome_name(enum sup_outcome o);
+/* -1 when unknown. */
+int sup_outcome_parse(const char *s);
+
+/* Entry point of `corral-worker --supervise`; returns the process exit status. */
+int supervisor_main(void);
+
+#endif
