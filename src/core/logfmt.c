@@ -2,7 +2,8 @@
 /*
  * Log line formatting (include/corral/log.h, STYLE §6): level names and the one-line shape
  * "2026-11-24T08:52:52.123Z info corrald[4242] leader: message\n". Pure: the time comes in as
- * an argument and the civil date is computed here, without gmtime() or the TZ environment.
+ * an argument and the civil date is computed here, independent of the C library's time zone
+ * handling.
  * Writing the line is the sink's job (src/io/log.c).
  */
 #include <stdbool.h>

@@ -13,33 +13,58 @@
 
 corral_place_impl corral_place_weighted;
 
-/* Slot of id in st->swrr, adding it (current 0) if missing. When the table is full, an entry
- * of a worker that is no longer in the view is reused; NULL if none is (more than
- * CORRAL_SCHED_STATE_MAX_WORKERS live workers), and the worker then competes without memory. */
+/* Index of the first entry of st->swrr (kept sorted by id) whose id is >= id. Sorted so that a
+ * lookup is a binary search: a tick with T tasks over W workers costs T * W * log W. */
+static size_t swrr_lower_bound(const struct corral_sched_state *st, const char *id)
+{
+    size_t lo = 0, hi = st->n_swrr;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(st->swrr[mid].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool in_view(const struct corral_view *view, const char *id)
+{
+    for (size_t w = 0; w < view->n_workers; w++) {
+        if (strcmp(view->workers[w].id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Current weight of id in st->swrr, adding it (current 0) if missing. When the table is full,
+ * the entry of a worker that is no longer in the view is dropped; NULL if there is none (more
+ * than CORRAL_SCHED_STATE_MAX_WORKERS live workers): the worker then competes without memory. */
 static int64_t *swrr_slot(const struct corral_view *view, struct corral_sched_state *st,
                           const char *id)
 {
-    for (size_t i = 0; i < st->n_swrr; i++) {
-        if (strcmp(st->swrr[i].id, id) == 0)
-            return &st->swrr[i].current;
-    }
-    size_t slot = st->n_swrr;
-    if (slot == CORRAL_SCHED_STATE_MAX_WORKERS) {
-        for (slot = 0; slot < st->n_swrr; slot++) {
-            bool live = false;
-            for (size_t w = 0; w < view->n_workers && !live; w++)
-                live = strcmp(view->workers[w].id, st->swrr[slot].id) == 0;
-            if (!live)
-                break;
-        }
-        if (slot == st->n_swrr)
+    size_t pos = swrr_lower_bound(st, id);
+    if (pos < st->n_swrr && strcmp(st->swrr[pos].id, id) == 0)
+        return &st->swrr[pos].current;
+    if (strlen(id) >= sizeof st->swrr[0].id)
+        return NULL; /* cannot be keyed exactly; longer than any valid worker id anyway */
+    if (st->n_swrr == CORRAL_SCHED_STATE_MAX_WORKERS) {
+        size_t gone = 0;
+        while (gone < st->n_swrr && in_view(view, st->swrr[gone].id))
+            gone++;
+        if (gone == st->n_swrr)
             return NULL;
-    } else {
-        st->n_swrr++;
+        memmove(&st->swrr[gone], &st->swrr[gone + 1],
+                (st->n_swrr - gone - 1) * sizeof(st->swrr[0]));
+        st->n_swrr--;
+        if (gone < pos)
+            pos--;
     }
-    snprintf(st->swrr[slot].id, sizeof st->swrr[slot].id, "%s", id);
-    st->swrr[slot].current = 0;
-    return &st->swrr[slot].current;
+    memmove(&st->swrr[pos + 1], &st->swrr[pos], (st->n_swrr - pos) * sizeof(st->swrr[0]));
+    st->n_swrr++;
+    snprintf(st->swrr[pos].id, sizeof st->swrr[pos].id, "%s", id);
+    st->swrr[pos].current = 0;
+    return &st->swrr[pos].current;
 }
 
 size_t corral_place_weighted(const struct corral_view *view, const struct corral_task_view *t,
@@ -49,22 +74,22 @@ size_t corral_place_weighted(const struct corral_view *view, const struct corral
     (void)t;
     (void)rng;
     int64_t total = 0, best_cur = 0;
-    int64_t *best_slot = NULL;
     size_t best = eligible[0];
     for (size_t i = 0; i < n; i++) {
         const struct corral_worker_view *w = &view->workers[eligible[i]];
         int64_t weight = w->weight ? (int64_t)w->weight : 1;
+        /* Not kept across iterations: a later insertion moves the entries. */
         int64_t *slot = swrr_slot(view, st, w->id);
-        /* Without a slot the worker still competes, as if it were new every time. */
         int64_t cur = slot ? (*slot += weight) : weight;
         total += weight;
         if (i == 0 || cur > best_cur) {
             best_cur = cur;
-            best_slot = slot;
             best = eligible[i];
         }
     }
-    if (best_slot)
-        *best_slot -= total;
+    const char *best_id = view->workers[best].id;
+    size_t pos = swrr_lower_bound(st, best_id);
+    if (pos < st->n_swrr && strcmp(st->swrr[pos].id, best_id) == 0)
+        st->swrr[pos].current -= total;
     return best;
 }

@@ -365,6 +365,12 @@ int corral_sched_plan(const struct corral_view *view, const struct corral_policy
         }
 
         size_t pick = policy->placement->place(&lv, t, eligible, n_elig, st, &rng);
+        if (pick >= nw || !corral_sched_fits_now(&workers[pick], t) || pick == reserved) {
+            rc = corral_error_set(err, CORRAL_EINTERNAL, NULL,
+                                  "sched: placement %s chose an ineligible worker",
+                                  policy->placement->name);
+            goto out;
+        }
         struct corral_worker_view *w = &workers[pick];
         w->running++;
         w->used_cpu_milli = w->used_cpu_milli > UINT32_MAX - t->cpu_milli

@@ -78,7 +78,7 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
 /* Render body (stolen) as JSON with the status. */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(body, CORRAL_JSON_DUMP_FLAGS);
     json_decref(body);
     if (!text)
         return MHD_NO;
@@ -114,7 +114,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, const struct corr
         json_object_set_new(body, "field", json_string(f));
         free(f);
     }
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(body, CORRAL_JSON_DUMP_FLAGS);
     json_decref(body);
     if (!text)
         return MHD_NO;

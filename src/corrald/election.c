@@ -79,7 +79,7 @@ int election_join(struct replica *r, struct corral_error *err)
     json_t *info = json_object();
     json_object_set_new(info, "id", json_string(r->opts.id));
     json_object_set_new(info, "url", json_string(r->advertise));
-    char *data = json_dumps(info, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *data = json_dumps(info, CORRAL_JSON_DUMP_FLAGS);
     json_decref(info);
     if (!data)
         abort();

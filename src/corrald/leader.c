@@ -382,7 +382,7 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
     json_object_set_new(a, "reg", json_string(w->reg));
     json_object_set_new(a, "attempt", json_integer(q->task.attempt));
     json_object_set_new(a, "epoch", json_integer((json_int_t)epoch));
-    char *data = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *data = json_dumps(a, CORRAL_JSON_DUMP_FLAGS);
     json_decref(a);
     if (!data)
         abort();

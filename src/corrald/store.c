@@ -69,6 +69,20 @@ static int ensure_buckets(struct replica *r, const char *parent, struct corral_e
     corral_strlist_cleanup(&have);
     if (n_have == CORRAL_BUCKETS)
         return CORRAL_OK;
+    /* First start of this namespace: one multi creates all buckets (another replica doing
+     * the same makes ours fail with "exists"; then go one by one). */
+    struct zk_multi *m = zk_multi_new();
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
+        char path[CORRAL_PATH_MAX], name[8];
+        snprintf(name, sizeof name, "%02x", b);
+        (void)store_child(path, parent, name);
+        zk_multi_create(m, path, NULL, 0, ZK_PERSISTENT);
+    }
+    rc = zk_multi_commit(r->zk, m, NULL, err);
+    zk_multi_free(m);
+    if (rc != CORRAL_EEXIST)
+        return rc;
+    corral_error_clear(err);
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
         char path[CORRAL_PATH_MAX], name[8];
         snprintf(name, sizeof name, "%02x", b);
@@ -355,7 +369,7 @@ static int flag_assignment(struct replica *r, const char *worker, const char *id
         a = json_object();
     }
     json_object_set_new(a, "cancel", json_true());
-    char *text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(a, CORRAL_JSON_DUMP_FLAGS);
     json_decref(a);
     if (!text)
         abort();

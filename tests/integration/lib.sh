@@ -427,10 +427,23 @@ live_urls()
     done
 }
 
+# first_live_url: URL of the first replica still running, or nothing.
+first_live_url()
+{
+    local r
+    for r in "${REPLICAS[@]}"; do
+        if proc_alive "$r"; then
+            echo "${URL_OF[$r]}"
+            return 0
+        fi
+    done
+    return 0
+}
+
 first_url()
 {
     local u
-    u=$(live_urls | head -n 1)
+    u=$(first_live_url)
     [[ -n "$u" ]] || fail "no live corrald replica"
     echo "$u"
 }
@@ -471,7 +484,7 @@ worker_start()
         --log-level "$LOG_LEVEL" "${extra[@]}" "$@" >>"$T_DIR/$name.log" 2>&1 &
     proc_record "$name" $! worker
     local url
-    url=$(live_urls | head -n 1)
+    url=$(first_live_url)
     if [[ -n "$url" ]]; then
         wait_for "worker $name to be listed in /v1/workers" 20 worker_listed "$name" "$url"
     fi

@@ -426,6 +426,45 @@ static void weighted_interleaves_smoothly(void **state)
     free(st);
 }
 
+static void weighted_state_survives_workers_joining(void **state)
+{
+    (void)state;
+    /* c joins after 4 picks; from then on 2:1:1 over each run of 4 picks. */
+    struct corral_worker_view ws[] = {WK("b", 1000, 0, 0), WK("d", 1000, 0, 0),
+                                      WK("c", 1000, 0, 0)};
+    ws[0].weight = 2;
+    struct corral_task_view ts[] = {TK("t1", 0, 1, 0, 0), TK("t2", 0, 2, 0, 0),
+                                    TK("t3", 0, 3, 0, 0), TK("t4", 0, 4, 0, 0)};
+    struct corral_view v = {ws, 2, ts, 3};
+    struct corral_sched_state *st = new_state();
+    struct corral_plan p = plan_with(&v, "weighted", "fifo", st, 0, 1);
+    size_t count[3] = {0};
+    for (size_t i = 0; i < p.n_assign; i++)
+        count[p.assign[i].worker]++;
+    assert_int_equal(count[0], 2);
+    assert_int_equal(count[1], 1);
+    corral_plan_cleanup(&p);
+    v.n_workers = 3;
+    v.n_tasks = 4;
+    count[0] = count[1] = count[2] = 0;
+    for (int tick = 0; tick < 25; tick++) {
+        p = plan_with(&v, "weighted", "fifo", st, 0, 1);
+        for (size_t i = 0; i < p.n_assign; i++)
+            count[p.assign[i].worker]++;
+        corral_plan_cleanup(&p);
+    }
+    /* Joining mid-way shifts the split by at most one pick per worker. */
+    assert_int_equal(count[0] + count[1] + count[2], 100);
+    assert_true(count[0] >= 49 && count[0] <= 51);
+    assert_true(count[1] >= 24 && count[1] <= 26);
+    assert_true(count[2] >= 24 && count[2] <= 26);
+    assert_int_equal(st->n_swrr, 3);
+    assert_string_equal(st->swrr[0].id, "b"); /* kept sorted by id */
+    assert_string_equal(st->swrr[1].id, "c");
+    assert_string_equal(st->swrr[2].id, "d");
+    free(st);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Orders                                                                                      */
 
@@ -871,6 +910,7 @@ int main(void)
         cmocka_unit_test(random_is_reproducible_for_same_seed_and_covers_all_eligible),
         cmocka_unit_test(weighted_split_is_exact_over_100_picks),
         cmocka_unit_test(weighted_interleaves_smoothly),
+        cmocka_unit_test(weighted_state_survives_workers_joining),
         cmocka_unit_test(fifo_orders_by_submission_then_id),
         cmocka_unit_test(priority_orders_by_priority_then_fifo),
         cmocka_unit_test(priority_aging_lifts_starved_task_after_enough_minutes),
