@@ -79,9 +79,10 @@ int leader_next_timeout_ms(const struct leader *l, int64_t now_ms)
 
 /* ------------------------------------------------------------------ fenced writes */
 
-static struct zk_multi *fenced_multi(struct replica *r)
+static struct zk_multi *fenced_multi(struct replica *r, const char *label)
 {
     struct zk_multi *m = zk_multi_new();
+    zk_multi_label(m, label);
     /* A replica that lost leadership (its election node is gone) must change nothing. */
     zk_multi_fence(m, r->el.node, -1);
     return m;
@@ -126,7 +127,7 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
     char tpath[CORRAL_PATH_MAX];
     store_task_path(r, id, tpath);
     int rc = store_read_task(r, tpath, &t, &version, err);
-    struct zk_multi *m = fenced_multi(r);
+    struct zk_multi *m = fenced_multi(r, "leader.requeue");
     if (rc == CORRAL_ENOTFOUND || rc == CORRAL_EINVAL ||
         (rc == CORRAL_OK && (!t.worker || strcmp(t.worker, worker) != 0 ||
                              corral_state_is_final(t.state)))) {
@@ -225,7 +226,7 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
         }
         if (!w && tasks.n == 0 && rc == CORRAL_OK) {
             /* Folder of a worker that is gone and owes nothing: tidy it away. */
-            struct zk_multi *m = fenced_multi(r);
+            struct zk_multi *m = fenced_multi(r, "leader.cleanup");
             zk_multi_delete(m, wpath, -1);
             int drc = commit(r, m, err);
             if (drc == CORRAL_EFENCED)
@@ -329,7 +330,7 @@ static int load_queue(struct replica *r, struct round *rd, struct corral_error *
                 /* An entry without a queued task behind it (a crash cannot make one, since
                  * every change is one multi, but an operator can): remove it. */
                 corral_error_clear(err);
-                struct zk_multi *m = fenced_multi(r);
+                struct zk_multi *m = fenced_multi(r, "leader.cleanup");
                 char qpath[CORRAL_PATH_MAX];
                 (void)store_child(qpath, dir, ids.items[i]);
                 zk_multi_delete(m, qpath, -1);
@@ -365,7 +366,7 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
     int rc = corral_task_transition(&q->task, CORRAL_EV_ASSIGN, &ctx, err);
     if (rc != CORRAL_OK)
         return rc;
-    struct zk_multi *m = fenced_multi(r);
+    struct zk_multi *m = fenced_multi(r, "leader.assign");
     add_task_set(r, m, &q->task, q->version);
     char path[CORRAL_PATH_MAX];
     store_queue_path(r, q->task.id, path);
@@ -410,7 +411,7 @@ static int mark_unschedulable(struct replica *r, struct qtask *q, const char *re
     q->task.error = strdup(reason);
     if (!q->task.error)
         abort();
-    struct zk_multi *m = fenced_multi(r);
+    struct zk_multi *m = fenced_multi(r, "leader.unsched");
     add_task_set(r, m, &q->task, q->version);
     int rc = commit(r, m, err);
     if (rc == CORRAL_OK)
@@ -515,7 +516,7 @@ static int sweep_retention(struct replica *r, int64_t now_wall, struct corral_er
             if (store_read_task(r, tpath, &t, &version, err) == CORRAL_OK &&
                 corral_state_is_final(t.state) && t.finished_at_ms >= 0 &&
                 t.finished_at_ms < horizon) {
-                struct zk_multi *m = fenced_multi(r);
+                struct zk_multi *m = fenced_multi(r, "leader.retention");
                 zk_multi_delete(m, tpath, version);
                 if (t.spec.idempotency_key) {
                     char ipath[CORRAL_PATH_MAX];

@@ -259,6 +259,7 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
         corral_task_cleanup(out);
         corral_task_init_new(out, id, &copy, clock_wall_ms());
         struct zk_multi *m = zk_multi_new();
+        zk_multi_label(m, "corrald.submit");
         add_submit_ops(r, m, out);
         char sig[CORRAL_PATH_MAX];
         queue_signal_path(r, sig);
@@ -301,6 +302,7 @@ int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
                        struct corral_task *out, struct corral_error *err)
 {
     struct zk_multi *m = zk_multi_new();
+    zk_multi_label(m, "corrald.batch");
     int64_t now = clock_wall_ms();
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
@@ -402,6 +404,7 @@ int store_cancel(struct replica *r, const char *id, struct corral_task *out,
             return rc;
         }
         struct zk_multi *m = zk_multi_new();
+        zk_multi_label(m, "corrald.cancel");
         char path[CORRAL_PATH_MAX];
         char *json = corral_task_render(out);
         store_task_path(r, id, path);

@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE /* eventfd */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -42,6 +44,10 @@ struct zk {
     atomic_int_fast64_t last_rx_ms;
     struct zk_event_node *head, *tail;
 };
+
+#ifdef CORRAL_TEST_HOOKS
+static void dump_session(zhandle_t *zh);
+#endif
 
 /* ------------------------------------------------------------------ error translation */
 
@@ -146,6 +152,10 @@ static void watcher(zhandle_t *zh, int type, int state, const char *path, void *
             zk->state = s;
             if (s == ZK_SESSION_CONNECTED)
                 atomic_store(&zk->last_rx_ms, clock_mono_ms());
+#ifdef CORRAL_TEST_HOOKS
+            if (s == ZK_SESSION_CONNECTED)
+                dump_session(zh);
+#endif
             push_event(zk, ZK_EV_SESSION, "");
             pthread_cond_broadcast(&zk->cond);
         }
@@ -727,7 +737,95 @@ struct zk_multi {
     struct multi_op *ops; /* n used of cap */
     size_t n, cap;
     bool overflow;
+    char label[32];
 };
+
+void zk_multi_label(struct zk_multi *m, const char *label)
+{
+    snprintf(m->label, sizeof m->label, "%s", label);
+}
+
+/* ------------------------------------------------------------------ test hooks */
+
+#ifdef CORRAL_TEST_HOOKS
+enum fp_action { FP_NONE, FP_CRASH_BEFORE, FP_CRASH_AFTER, FP_LOSE_REPLY };
+
+struct failpoint {
+    char label[32];
+    enum fp_action action;
+    long nth;
+    atomic_long seen;
+};
+
+static struct failpoint fps[16];
+static size_t n_fps;
+static pthread_once_t fp_once = PTHREAD_ONCE_INIT;
+
+static void fp_load(void)
+{
+    const char *env = getenv("CORRAL_FAILPOINTS");
+    if (!env)
+        return;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", env);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok && n_fps < 16;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *a = strchr(tok, ':');
+        if (!a)
+            continue;
+        *a++ = '\0';
+        char *nth = strchr(a, ':');
+        if (nth)
+            *nth++ = '\0';
+        struct failpoint *fp = &fps[n_fps];
+        snprintf(fp->label, sizeof fp->label, "%s", tok);
+        fp->action = strcmp(a, "crash-before") == 0  ? FP_CRASH_BEFORE
+                     : strcmp(a, "crash-after") == 0 ? FP_CRASH_AFTER
+                     : strcmp(a, "lose-reply") == 0  ? FP_LOSE_REPLY
+                                                     : FP_NONE;
+        fp->nth = nth ? strtol(nth, NULL, 10) : 1;
+        if (fp->action != FP_NONE)
+            n_fps++;
+    }
+}
+
+/* The action due for this commit of label (counted per label). */
+static enum fp_action fp_check(const char *label)
+{
+    pthread_once(&fp_once, fp_load);
+    for (size_t i = 0; i < n_fps; i++)
+        if (strcmp(fps[i].label, label) == 0 && atomic_fetch_add(&fps[i].seen, 1) + 1 == fps[i].nth)
+            return fps[i].action;
+    return FP_NONE;
+}
+
+static void fp_fire(const char *label, const char *what)
+{
+    CORRAL_LOG(CORRAL_LOG_WARN, "failpoint %s: %s", label, what);
+    raise(SIGKILL);
+}
+
+static void dump_session(zhandle_t *zh)
+{
+    const char *file = getenv("CORRAL_TEST_SESSION_FILE");
+    const clientid_t *id = zoo_client_id(zh);
+    if (!file || !id)
+        return;
+    char tmp[600], line[128];
+    snprintf(tmp, sizeof tmp, "%s.tmp", file);
+    int n = snprintf(line, sizeof line, "%llx ", (unsigned long long)id->client_id);
+    for (size_t i = 0; i < sizeof id->passwd && n < (int)sizeof line - 3; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%02x", (unsigned char)id->passwd[i]);
+    line[n++] = '\n';
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fwrite(line, 1, (size_t)n, f);
+    fclose(f);
+    rename(tmp, file);
+}
+#endif
 
 struct zk_multi *zk_multi_new(void)
 {
@@ -861,9 +959,22 @@ int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct co
                 break;
         }
     }
+#ifdef CORRAL_TEST_HOOKS
+    enum fp_action fp = m->label[0] ? fp_check(m->label) : FP_NONE;
+    if (fp == FP_CRASH_BEFORE)
+        fp_fire(m->label, "crash before commit");
+#endif
     int rc = zoo_multi(zh, (int)m->n, ops, res);
     touch_rx(zk, rc);
     release(zk);
+#ifdef CORRAL_TEST_HOOKS
+    if (fp == FP_CRASH_AFTER)
+        fp_fire(m->label, "crash after commit");
+    if (fp == FP_LOSE_REPLY && rc == ZOK) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "failpoint %s: reply lost", m->label);
+        rc = ZCONNECTIONLOSS;
+    }
+#endif
     int out = rc == ZOK ? CORRAL_OK : -1;
     /* Find the op that failed: the others report ZOK or ZRUNTIMEINCONSISTENCY. */
     for (size_t i = 0; out < 0 && i < m->n; i++) {

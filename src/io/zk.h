@@ -71,6 +71,9 @@ int64_t zk_session_id(struct zk *zk);
 int zk_session_passwd(struct zk *zk, char *buf, int n);
 /* Negotiated session timeout in ms (0 before the first connection). */
 int zk_session_timeout_ms(struct zk *zk);
+/* Test builds only: when CORRAL_TEST_SESSION_FILE is set, every new session writes
+ * "<session id hex> <password hex>\n" there (for tests that expire it from outside). */
+
 /* Monotonic ms of the last reply received from the server (updated by every sync call and by
  * zk_ping()); 0 when none yet. */
 int64_t zk_last_rx_ms(struct zk *zk);
@@ -143,6 +146,12 @@ void zk_multi_check(struct zk_multi *m, const char *path, int32_t version);
  * znode, a worker's assignment znode): if it fails, commit returns CORRAL_EFENCED. */
 void zk_multi_fence(struct zk_multi *m, const char *path, int32_t version);
 size_t zk_multi_count(const struct zk_multi *m);
+/* Name this multi ("leader.assign", "worker.finish") for logs and, in test builds
+ * (CORRAL_TEST_HOOKS), for failpoints: CORRAL_FAILPOINTS="label:action[:N],..." with action
+ * crash-before | crash-after (SIGKILL ourselves around the commit) | lose-reply (the commit
+ * happens, the caller is told CORRAL_EUNKNOWN), on the Nth commit of that label (default 1).
+ * label is copied. */
+void zk_multi_label(struct zk_multi *m, const char *label);
 /*
  * Commit all ops as one zoo_multi. Returns 0, CORRAL_EFENCED (a fence op failed),
  * CORRAL_EEXIST / CORRAL_ENOTFOUND / CORRAL_ECONFLICT (a plain op failed; *failed_op, if not

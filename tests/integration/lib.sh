@@ -304,16 +304,18 @@ reap()
     fi
 }
 
-# pids_with MARKER: PIDs of live processes whose command line contains MARKER.
+# pids_with MARKER: PIDs of live processes whose command line contains MARKER (digits and dots,
+# as made by new_marker). One grep over /proc; its pattern writes the dots as [.], so grep never
+# finds itself.
 pids_with()
 {
-    local marker=$1 f pid cmd
-    for f in /proc/[0-9]*/cmdline; do
+    local marker=$1 pat f pid
+    pat=${marker//./[.]}
+    for f in $(grep -l -a -e "$pat" /proc/[0-9]*/cmdline 2>/dev/null || true); do
         pid=${f#/proc/}
         pid=${pid%/cmdline}
         [[ "$pid" == "$$" || "$pid" == "$BASHPID" ]] && continue
-        cmd=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
-        if [[ "$cmd" == *"$marker"* ]] && pid_alive "$pid"; then
+        if pid_alive "$pid"; then
             echo "$pid"
         fi
     done
