@@ -14,6 +14,8 @@
 #define CORRAL_PRIORITY_MAX       1000
 #define CORRAL_TIMEOUT_MAX_S      (7u * 24u * 3600u)
 #define CORRAL_MAX_ATTEMPTS_MAX   100u
+#define CORRAL_RETRY_BACKOFF_MAX_S 3600u         /* spec.retry_backoff_s */
+#define CORRAL_RETRY_DELAY_CAP_MS (300u * 1000u) /* longest wait between attempts */
 #define CORRAL_CPU_MAX_MILLI      (1024u * 1000u) /* resources.cpu at most 1024 */
 #define CORRAL_MEM_MAX_MB         (1024u * 1024u * 1024u) /* 1 PiB in MiB */
 #define CORRAL_MAP_MAX_ENTRIES    256u            /* env, constraints, labels, http headers */

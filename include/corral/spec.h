@@ -46,6 +46,7 @@ struct corral_spec {
     int priority;        /* -1000..1000, default 0 */
     uint32_t timeout_s;  /* 1..CORRAL_TIMEOUT_MAX_S, default 3600 */
     uint32_t max_attempts; /* 1..100, default 3 */
+    uint32_t retry_backoff_s; /* base of the retry backoff, 0..3600, default 1 (see task.h) */
     uint32_t cpu_milli;  /* resources.cpu * 1000, default 1000; 0..CORRAL_CPU_MAX_MILLI */
     uint64_t mem_mb;     /* resources.mem_mb, default 0 */
     struct corral_kv *constraints; /* required worker labels */

@@ -107,6 +107,7 @@ struct corral_transition_ctx {
     int exit_code;
     const char *error;       /* FAIL/TIMEOUT/WORKER_LOST: human reason, may be NULL */
     const char *output;      /* SUCCEED/FAIL/TIMEOUT/CANCELLED: new output tail (valid UTF-8), may be NULL */
+    uint32_t jitter;         /* FAIL/TIMEOUT: random bits for the retry backoff's jitter */
 };
 
 const char *corral_state_name(enum corral_state s);
@@ -132,6 +133,10 @@ void corral_task_init_new(struct corral_task *t, const char *id, struct corral_s
  *  - FAIL/TIMEOUT/WORKER_LOST: if attempt < max_attempts the attempt is pushed to history with its
  *    outcome, attempt += 1, worker cleared, state queued, error = reason; else state failed,
  *    finished_at = now, error = reason (TIMEOUT: "timed out after N s").
+ *    FAIL and TIMEOUT that requeue also set not_before = now + backoff, where backoff =
+ *    retry_backoff_s * 2^(failed attempts - 1) capped at CORRAL_RETRY_DELAY_CAP_MS, with
+ *    "equal jitter": half of it fixed, half scaled by jitter / 2^32. A lost worker is not
+ *    the task's fault: WORKER_LOST requeues at once. ASSIGN clears not_before.
  *  - CANCEL: queued -> cancelled (finished_at = now); assigned|running -> cancelling.
  *  - CANCELLED: cancelling -> cancelled, finished_at = now.
  *  - RETURN: the attempt is pushed to history as "returned" but the attempt number is not

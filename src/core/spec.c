@@ -15,6 +15,7 @@
 
 #define DEFAULT_TIMEOUT_S    3600u
 #define DEFAULT_MAX_ATTEMPTS 3u
+#define DEFAULT_RETRY_BACKOFF_S 1u
 #define DEFAULT_CPU_MILLI    1000u
 #define EXPECT_STATUS_MAX    500u /* there are only 500 status codes */
 #define HEADER_VALUE_MAX     8192u
@@ -476,8 +477,8 @@ static int parse_resources(const struct ctx *c, const json_t *v, struct corral_s
 
 static const char *const spec_keys[] = {
     "command",   "shell",           "http",      "name",        "priority",
-    "timeout_s", "max_attempts",    "resources", "constraints", "estimated_ms",
-    "env",       "idempotency_key", NULL};
+    "timeout_s", "max_attempts",    "retry_backoff_s", "resources", "constraints",
+    "estimated_ms", "env",          "idempotency_key", NULL};
 
 /* Integer field with a default when absent or null. */
 static int opt_int(const struct ctx *c, const json_t *obj, const char *key, json_int_t min,
@@ -521,6 +522,10 @@ static int parse_body(const struct ctx *c, const json_t *obj, struct corral_spec
              opt_int(c, obj, "max_attempts", 1, CORRAL_MAX_ATTEMPTS_MAX, DEFAULT_MAX_ATTEMPTS, &x)))
         return rc;
     s->max_attempts = (uint32_t)x;
+    if ((rc = opt_int(c, obj, "retry_backoff_s", 0, CORRAL_RETRY_BACKOFF_MAX_S,
+                      DEFAULT_RETRY_BACKOFF_S, &x)))
+        return rc;
+    s->retry_backoff_s = (uint32_t)x;
     if ((rc = parse_resources(c, json_object_get(obj, "resources"), s)))
         return rc;
     if ((rc = get_map(c, json_object_get(obj, "constraints"), "constraints", check_label_key,
@@ -550,6 +555,7 @@ int corral_spec_from_json(const json_t *obj, const char *prefix, struct corral_s
     struct ctx c = {.prefix = prefix ? prefix : "", .err = err};
     struct corral_spec s = {.timeout_s = DEFAULT_TIMEOUT_S,
                             .max_attempts = DEFAULT_MAX_ATTEMPTS,
+                            .retry_backoff_s = DEFAULT_RETRY_BACKOFF_S,
                             .cpu_milli = DEFAULT_CPU_MILLI};
     if (!obj || !json_is_object(obj))
         return bad(&c, "", "must be a JSON object, got %s", obj ? type_name(obj) : "nothing");
@@ -652,6 +658,7 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
     json_object_set_new(obj, "priority", json_integer(s->priority));
     json_object_set_new(obj, "timeout_s", json_integer(s->timeout_s));
     json_object_set_new(obj, "max_attempts", json_integer(s->max_attempts));
+    json_object_set_new(obj, "retry_backoff_s", json_integer(s->retry_backoff_s));
     json_t *res = json_object();
     json_object_set_new(res, "cpu", cpu_to_json(s->cpu_milli));
     json_object_set_new(res, "mem_mb", json_integer((json_int_t)s->mem_mb));

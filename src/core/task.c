@@ -187,6 +187,18 @@ static void requeue(struct corral_task *t, enum corral_outcome outcome, bool cou
     t->finished_at_ms = -1;
 }
 
+/* Capped exponential backoff with equal jitter (see task.h). */
+static int64_t retry_delay_ms(uint32_t base_s, uint32_t failed, uint32_t jitter)
+{
+    uint64_t delay = (uint64_t)base_s * 1000u;
+    for (uint32_t i = 1; i < failed && delay < CORRAL_RETRY_DELAY_CAP_MS; i++)
+        delay *= 2;
+    if (delay > CORRAL_RETRY_DELAY_CAP_MS)
+        delay = CORRAL_RETRY_DELAY_CAP_MS;
+    uint64_t half = delay / 2;
+    return (int64_t)(half + ((delay - half) * jitter >> 32));
+}
+
 /* FAIL, TIMEOUT, WORKER_LOST on an assigned or running task. */
 static void attempt_failed(struct corral_task *t, enum corral_event ev,
                            const struct corral_transition_ctx *ctx)
@@ -208,7 +220,11 @@ static void attempt_failed(struct corral_task *t, enum corral_event ev,
         }
     }
     if (t->attempt < t->spec.max_attempts) {
+        uint32_t failed = t->attempt;
         requeue(t, outcome, true, ctx->now_ms);
+        if (ev != CORRAL_EV_WORKER_LOST)
+            t->not_before_ms = ctx->now_ms + retry_delay_ms(t->spec.retry_backoff_s, failed,
+                                                            ctx->jitter);
     } else {
         t->state = CORRAL_STATE_FAILED;
         t->finished_at_ms = ctx->now_ms;
@@ -227,6 +243,7 @@ static void apply(struct corral_task *t, enum corral_event ev,
             t->finished_at_ms = -1;
             t->has_exit_code = false;
             t->exit_code = 0;
+            t->not_before_ms = 0;
             set_str(&t->error, NULL);
             break;
         case CORRAL_EV_START:

@@ -679,6 +679,67 @@ static void task_cleanup_works_on_zeroed_struct(void **state)
     corral_task_cleanup(NULL);
 }
 
+/* ---- retry backoff ---- */
+
+static void fail_with_jitter(struct corral_task *t, enum corral_event ev, int64_t now,
+                             uint32_t jitter)
+{
+    struct corral_transition_ctx ctx = {
+        .now_ms = now, .worker = "w1", .epoch = 7, .jitter = jitter, .error = "boom"};
+    assert_int_equal(corral_task_transition(t, ev, &ctx, NULL), CORRAL_OK);
+}
+
+static void task_retry_backoff_doubles_with_equal_jitter(void **state)
+{
+    (void)state;
+    struct corral_task t = {0};
+    new_task(&t, 5); /* retry_backoff_s defaults to 1 */
+    step(&t, CORRAL_EV_ASSIGN, T0);
+    step(&t, CORRAL_EV_START, T0);
+    fail_with_jitter(&t, CORRAL_EV_FAIL, T0 + 10, 0);
+    assert_int_equal(t.state, CORRAL_STATE_QUEUED);
+    assert_int_equal(t.not_before_ms, T0 + 10 + 500); /* 1 s, jitter 0: the fixed half */
+    step(&t, CORRAL_EV_ASSIGN, T0 + 600);
+    assert_int_equal(t.not_before_ms, 0); /* an assignment clears it */
+    step(&t, CORRAL_EV_START, T0 + 600);
+    fail_with_jitter(&t, CORRAL_EV_TIMEOUT, T0 + 700, UINT32_MAX);
+    /* second failure: 2 s, jitter at its maximum gives almost all of it */
+    assert_in_range(t.not_before_ms, T0 + 700 + 1999, T0 + 700 + 2000);
+    corral_task_cleanup(&t);
+}
+
+static void task_retry_backoff_is_capped(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"command\": [\"true\"], \"max_attempts\": 100, \"retry_backoff_s\": 3600}";
+    struct corral_spec spec = {0};
+    assert_int_equal(corral_spec_parse(text, strlen(text), &spec, NULL), CORRAL_OK);
+    struct corral_task t = {0};
+    corral_task_init_new(&t, TASK_ID, &spec, T0);
+    for (int i = 0; i < 20; i++) {
+        step(&t, CORRAL_EV_ASSIGN, T0);
+        step(&t, CORRAL_EV_START, T0);
+        fail_with_jitter(&t, CORRAL_EV_FAIL, T0, UINT32_MAX);
+        assert_true(t.not_before_ms - T0 <= (int64_t)CORRAL_RETRY_DELAY_CAP_MS);
+    }
+    assert_true(t.not_before_ms - T0 >= (int64_t)CORRAL_RETRY_DELAY_CAP_MS - 1);
+    corral_task_cleanup(&t);
+}
+
+static void task_worker_lost_requeues_without_backoff(void **state)
+{
+    (void)state;
+    struct corral_task t = {0};
+    new_task(&t, 3);
+    step(&t, CORRAL_EV_ASSIGN, T0);
+    step(&t, CORRAL_EV_START, T0);
+    fail_with_jitter(&t, CORRAL_EV_WORKER_LOST, T0 + 5, 12345);
+    assert_int_equal(t.state, CORRAL_STATE_QUEUED);
+    assert_int_equal(t.not_before_ms, 0);
+    corral_task_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +769,9 @@ int main(void)
         cmocka_unit_test(task_output_with_invalid_utf8_still_renders_valid_json),
         cmocka_unit_test(task_names_come_from_the_tables),
         cmocka_unit_test(task_cleanup_works_on_zeroed_struct),
+        cmocka_unit_test(task_retry_backoff_doubles_with_equal_jitter),
+        cmocka_unit_test(task_retry_backoff_is_capped),
+        cmocka_unit_test(task_worker_lost_requeues_without_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
