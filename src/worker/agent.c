@@ -1119,6 +1119,14 @@ int agent_run(const struct agent_config *cfg)
             }
             i++;
         }
+        /* A void attempt is forgotten once its supervisor is done (it may have been done
+         * already when it was voided, e.g. killed by the lease just before the expiry). */
+        for (size_t i = 0; i < a.n_locals;) {
+            if (a.locals[i]->dropped && a.locals[i]->run.done)
+                remove_local(&a, a.locals[i]);
+            else
+                i++;
+        }
         if (!a.stop)
             tick(&a, now);
     }
