@@ -36,10 +36,12 @@
 #define RECONCILE_MS       2000
 #define REREAD_MS          30000 /* full re-read of running assignments, besides watches */
 #define REGISTER_RETRY_MS  500
+#define REGISTER_LOG_MS    10000
 #define WRITE_RETRY_MS     500
 #define REOPEN_RETRY_MS    1000
 #define CONFLICT_RETRIES   5
 #define DRAIN_EXTRA_MIN_MS 10000 /* after the drain kill: time to write the returns */
+#define DRAIN_SETTLE_MS    500   /* after "draining" is stored: last assignments may land */
 
 /* ------------------------------------------------------------------ state */
 
@@ -65,7 +67,8 @@ struct agent {
     char reg[17]; /* this registration's random id (16 hex) */
     bool connected;
     bool registered;
-    int timeout_ms; /* negotiated session timeout, last known; requested until then */
+    int timeout_ms;               /* negotiated session timeout, last known; requested until then */
+    int64_t next_register_log_ms; /* persistent failures are logged every REGISTER_LOG_MS */
     int64_t exists_since_ms, next_register_ms, next_ping_ms, next_reconcile_ms, next_reread_ms;
     bool need_reconcile, need_reread;
     bool reopen_pending;
@@ -75,6 +78,7 @@ struct agent {
     bool drain_written;    /* workers/<id> says "draining": true */
     bool drain_reconciled; /* a reconcile ran while draining: unstarted work was returned */
     bool drain_killed;
+    int64_t drain_written_ms; /* monotonic: when "draining" was stored */
     int64_t drain_deadline_ms, drain_give_up_ms;
 
     struct local **locals;
@@ -249,7 +253,10 @@ static void do_register(struct agent *a, int64_t now)
     if (!rc)
         rc = zk_ensure_path(a->zk, a->p_queue, &err);
     if (rc) {
-        CORRAL_LOG(CORRAL_LOG_WARN, "cannot prepare znodes: %s", err.msg);
+        if (now >= a->next_register_log_ms) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "cannot prepare znodes: %s", err.msg);
+            a->next_register_log_ms = now + REGISTER_LOG_MS;
+        }
         a->next_register_ms = now + REGISTER_RETRY_MS;
         return;
     }
@@ -292,20 +299,24 @@ static void do_register(struct agent *a, int64_t now)
     }
     if (rc) {
         /* EUNKNOWN: the create may have happened; the next try adopts it (owner check). */
-        CORRAL_LOG(CORRAL_LOG_WARN, "registration failed: %s", err.msg);
+        if (now >= a->next_register_log_ms) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "registration failed: %s", err.msg);
+            a->next_register_log_ms = now + REGISTER_LOG_MS;
+        }
         a->next_register_ms = now + (rc == CORRAL_EUNKNOWN ? 0 : REGISTER_RETRY_MS);
         return;
     }
     a->registered = true;
     a->exists_since_ms = 0;
     a->drain_written = a->draining;
+    a->drain_written_ms = now;
     a->need_reconcile = true;
     a->next_ping_ms = now;
     CORRAL_LOG(CORRAL_LOG_INFO, "registered worker=%s reg=%s slots=%u session_timeout_ms=%d",
                a->cfg->id, a->reg, a->cfg->slots, a->timeout_ms);
 }
 
-static void write_draining(struct agent *a)
+static void write_draining(struct agent *a, int64_t now)
 {
     char *json = worker_json(a);
     struct corral_error err = {0};
@@ -313,6 +324,9 @@ static void write_draining(struct agent *a)
     free(json);
     if (rc == CORRAL_OK) {
         a->drain_written = true;
+        /* A leader that read us before this write may still assign to us: one more
+         * reconcile a little later returns those too. */
+        a->drain_written_ms = now;
         CORRAL_LOG(CORRAL_LOG_INFO, "worker=%s marked draining", a->cfg->id);
     } else {
         CORRAL_LOG(CORRAL_LOG_WARN, "cannot mark worker draining: %s", err.msg);
@@ -393,8 +407,8 @@ static bool decide(const struct agent *a, const struct finish_req *f, const stru
     return true;
 }
 
-static void log_transition(const char *id, enum corral_state from, const struct corral_task *t,
-                           const struct corral_transition_ctx *ctx)
+static void log_transition(const char *id, uint32_t attempt, enum corral_state from,
+                           const struct corral_task *t, const struct corral_transition_ctx *ctx)
 {
     char extra[320] = "";
     size_t off = 0;
@@ -403,7 +417,7 @@ static void log_transition(const char *id, enum corral_state from, const struct 
     if (ctx->error && off < sizeof extra)
         snprintf(extra + off, sizeof extra - off, " error=\"%s\"", ctx->error);
     CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u%s", id, corral_state_name(from),
-               corral_state_name(t->state), t->attempt, extra);
+               corral_state_name(t->state), attempt, extra);
 }
 
 /*
@@ -447,7 +461,8 @@ static int finish_write(struct agent *a, const struct finish_req *f)
         }
         enum corral_event ev;
         char errtext[300] = "";
-        struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms(), .output = output};
+        struct corral_transition_ctx ctx = {
+            .now_ms = clock_wall_ms(), .output = output, .jitter = rand_u32()};
         if (!decide(a, f, &t, &ev, &ctx, errtext, sizeof errtext)) {
             CORRAL_LOG(CORRAL_LOG_WARN,
                        "task=%s is %s (worker=%s attempt=%u), not our attempt %u; result "
@@ -468,6 +483,7 @@ static int finish_write(struct agent *a, const struct finish_req *f)
         }
         char *json = corral_task_render(&t);
         struct zk_multi *m = zk_multi_new();
+        zk_multi_label(m, ev == CORRAL_EV_RETURN ? "worker.return" : "worker.finish");
         /* The fence: if the leader gave the task away (assignment deleted), this attempt's
          * result must change nothing. */
         zk_multi_fence(m, p_assign, -1);
@@ -484,7 +500,7 @@ static int finish_write(struct agent *a, const struct finish_req *f)
         zk_multi_free(m);
         free(json);
         if (rc == CORRAL_OK)
-            log_transition(f->id, from, &t, &ctx);
+            log_transition(f->id, f->attempt, from, &t, &ctx);
         corral_task_cleanup(&t);
         if (rc == CORRAL_OK) {
             result = FINISH_DONE;
@@ -714,6 +730,7 @@ static void handle_assignment(struct agent *a, const char *name)
         }
         char *json = corral_task_render(&t);
         struct zk_multi *m = zk_multi_new();
+        zk_multi_label(m, "worker.start");
         /* Fenced: if the leader took the assignment back meanwhile, we must not start it. */
         zk_multi_fence(m, p_assign, -1);
         zk_multi_set(m, p_task, json, strlen(json), version);
@@ -766,7 +783,7 @@ static void reread_assignment(struct agent *a, struct local *l)
 
 /* ------------------------------------------------------------------ reconcile */
 
-static void reconcile(struct agent *a)
+static void reconcile(struct agent *a, int64_t now)
 {
     struct corral_strlist kids = {0};
     struct corral_error err = {0};
@@ -821,7 +838,7 @@ static void reconcile(struct agent *a)
     a->need_reread = false;
     strlist_intersect(&a->ignored, &kids);
     corral_strlist_cleanup(&kids);
-    if (a->draining)
+    if (a->draining && a->drain_written && now >= a->drain_written_ms + DRAIN_SETTLE_MS)
         a->drain_reconciled = true;
 }
 
@@ -997,14 +1014,17 @@ static void tick(struct agent *a, int64_t now)
             a->next_ping_ms = now + (a->timeout_ms > 0 ? a->timeout_ms / 6 : 1000);
         }
         if (a->draining && !a->drain_written)
-            write_draining(a);
+            write_draining(a, now);
         if (now >= a->next_reread_ms) {
             a->need_reread = true;
             a->next_reread_ms = now + REREAD_MS;
         }
         if (a->need_reconcile || a->need_reread || now >= a->next_reconcile_ms) {
-            reconcile(a);
+            reconcile(a, now);
             a->next_reconcile_ms = now + RECONCILE_MS;
+            if (a->draining && a->drain_written && !a->drain_reconciled &&
+                a->drain_written_ms + DRAIN_SETTLE_MS < a->next_reconcile_ms)
+                a->next_reconcile_ms = a->drain_written_ms + DRAIN_SETTLE_MS;
         }
         for (size_t i = 0; i < a->n_locals; i++) {
             struct local *l = a->locals[i];
@@ -1074,11 +1094,22 @@ int agent_run(const struct agent_config *cfg)
         return 1;
     }
     new_reg(&a);
-    a.zk = zk_open(cfg->zk_hosts, cfg->session_timeout_ms, cfg->zk_auth, &err);
-    if (!a.zk) {
-        CORRAL_LOG(CORRAL_LOG_ERROR, "%s", err.msg);
-        runner_free(a.runner);
-        return 1;
+    /* An unresolvable ensemble at startup (DNS not ready yet) is a ZooKeeper problem like
+     * any other: wait for it rather than exit, until told to stop. */
+    for (int tries = 0;
+         !(a.zk = zk_open(cfg->zk_hosts, cfg->session_timeout_ms, cfg->zk_auth, &err)); tries++) {
+        if (tries % 30 == 0)
+            CORRAL_LOG(CORRAL_LOG_WARN, "%s; retrying", err.msg);
+        corral_error_clear(&err);
+        struct pollfd p = {.fd = sigfds[0], .events = POLLIN};
+        unsigned char b = 0;
+        if (poll(&p, 1, REOPEN_RETRY_MS) > 0 && read(sigfds[0], &b, 1) == 1 &&
+            (b == SIGTERM || b == SIGINT)) {
+            runner_free(a.runner);
+            close(sigfds[0]);
+            close(sigfds[1]);
+            return 0;
+        }
     }
     CORRAL_LOG(CORRAL_LOG_INFO,
                "starting worker=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
@@ -1108,6 +1139,7 @@ int agent_run(const struct agent_config *cfg)
         int64_t now = clock_mono_ms();
 
         handle_signals(&a, sigfds[0], now);
+        reap_children(&a); /* also without SIGCHLD: a full self-pipe may have lost it */
         handle_zk_events(&a, now);
         for (size_t i = 0; i < a.n_locals;) {
             struct local *l = a.locals[i];

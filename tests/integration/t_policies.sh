@@ -103,9 +103,11 @@ stop_pid r1 10
 corrald_start r2 --placement weighted --order fifo
 API_URL=${URL_OF[r2]}
 wait_for "r2 to lead" 20 bash -c '[[ "$(curl -s --max-time 2 "$1/v1/leader" | jq -r .id)" == r2 ]]' _ "${URL_OF[r2]}"
-worker_start w1 --weight 1 --slots 64 --cpu 64 --mem-mb 8192
-worker_start w2 --weight 2 --slots 64 --cpu 64 --mem-mb 8192
-worker_start w3 --weight 3 --slots 64 --cpu 64 --mem-mb 8192
+# A longer session (so a longer start lease) for workers that start ~30 tasks at once on a small
+# machine; the placement is judged by each task's first assignment (history[0] if requeued).
+worker_start w1 --weight 1 --slots 64 --cpu 64 --mem-mb 8192 --session-timeout 6000
+worker_start w2 --weight 2 --slots 64 --cpu 64 --mem-mb 8192 --session-timeout 6000
+worker_start w3 --weight 3 --slots 64 --cpu 64 --mem-mb 8192 --session-timeout 6000
 only_weighted_workers()
 {
     api GET /v1/workers
@@ -127,7 +129,7 @@ all_weighted_done()
     ((n == 60))
 }
 wait_for "60 weighted tasks to succeed" 60 all_weighted_done
-COUNTS=$(jq -c '[.tasks[] | select(.name | startswith("wt-")) | .worker] | group_by(.)
+COUNTS=$(jq -c '[.tasks[] | select(.name | startswith("wt-")) | ((.history // [])[0].worker // .worker)] | group_by(.)
     | map({key: .[0], value: length}) | from_entries' <<<"$API_BODY")
 log "weighted split: $COUNTS"
 for pair in w1:10 w2:20 w3:30; do
