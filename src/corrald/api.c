@@ -152,7 +152,7 @@ static enum MHD_Result send_task(struct MHD_Connection *conn, unsigned status,
 
 static bool ready(struct api *a, struct MHD_Connection *conn, enum MHD_Result *ret)
 {
-    if (zk_is_connected(a->r->zk))
+    if (zk_is_connected(a->r->zk) && atomic_load(&a->r->layout_ready))
         return true;
     /* Never answer from a replica cut off from ZooKeeper: its view may be stale. */
     *ret = fail(conn, CORRAL_EUNAVAIL, NULL, "not connected to ZooKeeper");

@@ -196,6 +196,7 @@ static int run(struct replica *r)
                 continue;
             }
             need_layout = false;
+            atomic_store(&r->layout_ready, true);
         }
         /* Re-check now and then too: watches are hints, not guarantees. */
         if (need_election || now - last_election >= 5000) {

@@ -45,6 +45,7 @@ struct replica {
     char advertise[256];
     struct election el;              /* main thread only */
     atomic_bool leading;             /* mirror of el.is_leader for other threads */
+    atomic_bool layout_ready;        /* the namespace's folders and buckets exist */
     atomic_uint_fast64_t epoch;      /* mirror of el.epoch while leading */
     struct corral_policy policy;
     struct leader *leader;           /* scheduling state; main thread only */

@@ -283,6 +283,13 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
         }
         if (rc == CORRAL_EEXIST && failed == 0)
             continue; /* id collision: draw another */
+        if (rc == CORRAL_ENOTFOUND) {
+            /* A bucket is missing: the namespace was removed under us. Nothing was stored. */
+            corral_error_clear(err);
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                                  "namespace %s is not initialised; retry", r->opts.ns);
+            break;
+        }
         if (rc == CORRAL_EUNKNOWN) {
             rc = resolve_unknown(r, id, out, err);
             *created = rc == CORRAL_OK;

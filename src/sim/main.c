@@ -29,7 +29,7 @@ extern char **environ;
 struct sim_opts {
     const char *workload;
     const char *generate;
-    int64_t tasks;  /* 0 = not given */
+    int64_t tasks; /* 0 = not given */
     int64_t seed;
     int64_t gap_ms; /* 0 = not given */
     const char *workers;
@@ -51,8 +51,7 @@ static const struct corral_opt opt_table[] = {
     {"workload", NULL, CORRAL_OPT_STRING, "FILE", NULL,
      "replay this JSON-lines workload (one task per line)", OPT(workload), 0, 0, NULL},
     {"generate", NULL, CORRAL_OPT_CHOICE, "KIND", NULL,
-     "generate a workload: uniform, heavy-tailed, bursty, mixed", OPT(generate), 0, 0,
-     generators},
+     "generate a workload: uniform, heavy-tailed, bursty, mixed", OPT(generate), 0, 0, generators},
     {"tasks", NULL, CORRAL_OPT_INT, "N", NULL, "tasks to generate (default 1000)", OPT(tasks), 1,
      SIM_TASKS_MAX, NULL},
     {"seed", NULL, CORRAL_OPT_INT, "S", "1", "seed of the generator and of every policy run",
@@ -70,17 +69,15 @@ static const struct corral_opt opt_table[] = {
      OPT(slots), 1, 1024, NULL},
     {"cpu", NULL, CORRAL_OPT_MILLI, "N", "4", "cpu of a worker whose spec leaves it out",
      OPT(cpu_milli), 0, 1024000, NULL},
-    {"mem-mb", NULL, CORRAL_OPT_INT, "N", "8192", "memory (MiB) of a worker whose spec leaves it out",
-     OPT(mem_mb), 0, 1073741824, NULL},
+    {"mem-mb", NULL, CORRAL_OPT_INT, "N", "8192",
+     "memory (MiB) of a worker whose spec leaves it out", OPT(mem_mb), 0, 1073741824, NULL},
     {"weight", NULL, CORRAL_OPT_INT, "W", "1", "weight of a worker whose spec leaves it out",
      OPT(weight), 1, 1000000, NULL},
     {"placement", NULL, CORRAL_OPT_STRING, "LIST", NULL,
-     "placements to run, comma-separated, or all (default: see below)", OPT(placement), 0, 0,
-     NULL},
+     "placements to run, comma-separated, or all (default: see below)", OPT(placement), 0, 0, NULL},
     {"order", NULL, CORRAL_OPT_STRING, "LIST", NULL,
      "orders to run, comma-separated, or all (default: see below)", OPT(order), 0, 0, NULL},
-    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the results as JSON", OPT(json), 0, 0,
-     NULL},
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the results as JSON", OPT(json), 0, 0, NULL},
     {"plot", NULL, CORRAL_OPT_STRING, "FILE.svg", NULL,
      "also draw wait-time CDFs and utilisation over time per policy", OPT(plot), 0, 0, NULL},
 };
@@ -282,11 +279,11 @@ static int print_json(const struct sim_opts *o, const struct sim_workload *w,
         json_t *labels = json_object();
         for (size_t l = 0; l < sw->n_labels; l++)
             json_object_set_new(labels, sw->labels[l].key, json_string(sw->labels[l].value));
-        json_array_append_new(
-            cl, json_pack("{s:s, s:I, s:f, s:I, s:I, s:o}", "id", sw->id, "slots",
-                          (json_int_t)sw->slots, "cpu", (double)sw->cpu_milli / 1000.0, "mem_mb",
-                          (json_int_t)sw->mem_mb, "weight", (json_int_t)sw->weight, "labels",
-                          labels));
+        json_array_append_new(cl, json_pack("{s:s, s:I, s:f, s:I, s:I, s:o}", "id", sw->id, "slots",
+                                            (json_int_t)sw->slots, "cpu",
+                                            (double)sw->cpu_milli / 1000.0, "mem_mb",
+                                            (json_int_t)sw->mem_mb, "weight",
+                                            (json_int_t)sw->weight, "labels", labels));
     }
     for (size_t i = 0; i < n; i++) {
         const struct sim_result *s = &r[i];
@@ -294,14 +291,14 @@ static int print_json(const struct sim_opts *o, const struct sim_workload *w,
         for (size_t k = 0; k < s->n_workers; k++)
             json_array_append_new(busy, json_integer((json_int_t)(s->busy_ms[k] + 0.5)));
         json_array_append_new(
-            res, json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:o}",
-                           "placement", s->placement, "order", s->order, "makespan_ms",
-                           (json_int_t)s->makespan_ms, "wait_mean_ms", s->wait_mean_ms,
-                           "wait_p50_ms", (json_int_t)s->wait_p50_ms, "wait_p99_ms",
-                           (json_int_t)s->wait_p99_ms, "wait_max_ms", (json_int_t)s->wait_max_ms,
-                           "utilisation", s->utilisation, "fairness", s->fairness, "placed",
-                           (json_int_t)s->placed, "never_placed", (json_int_t)s->never_placed,
-                           "plans", (json_int_t)s->plans, "busy_ms", busy));
+            res,
+            json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:o}",
+                      "placement", s->placement, "order", s->order, "makespan_ms",
+                      (json_int_t)s->makespan_ms, "wait_mean_ms", s->wait_mean_ms, "wait_p50_ms",
+                      (json_int_t)s->wait_p50_ms, "wait_p99_ms", (json_int_t)s->wait_p99_ms,
+                      "wait_max_ms", (json_int_t)s->wait_max_ms, "utilisation", s->utilisation,
+                      "fairness", s->fairness, "placed", (json_int_t)s->placed, "never_placed",
+                      (json_int_t)s->never_placed, "plans", (json_int_t)s->plans, "busy_ms", busy));
     }
     json_object_set_new(root, "workload", wl);
     json_object_set_new(root, "workers", cl);
@@ -317,8 +314,7 @@ int main(int argc, char **argv)
     struct sim_opts o = {0};
     struct corral_error err = {0};
     struct corral_opts_result res = {0};
-    if (corral_opts_parse(opt_table, N_OPTS, argc, argv, 1, environ, &o, &res, &err) !=
-        CORRAL_OK)
+    if (corral_opts_parse(opt_table, N_OPTS, argc, argv, 1, environ, &o, &res, &err) != CORRAL_OK)
         return usage_error(err.field, err.msg);
     if (res.help) {
         usage();
@@ -406,8 +402,7 @@ int main(int argc, char **argv)
             goto out;
         }
         if (sim_run(&c, &w, &p, (uint64_t)o.seed, &results[i], &err) != CORRAL_OK) {
-            fprintf(stderr, "corral-sim: %s/%s: %s\n", p.placement->name, p.order->name,
-                    err.msg);
+            fprintf(stderr, "corral-sim: %s/%s: %s\n", p.placement->name, p.order->name, err.msg);
             goto out;
         }
     }

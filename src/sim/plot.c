@@ -44,8 +44,7 @@ static size_t count_le(const uint64_t *sorted, size_t n, double x)
 }
 
 /* Frame, grid and x ticks (in seconds, up to max_s) of one panel at (x, y). */
-static void panel(FILE *f, double x, double y, double max_s, const char *y_top,
-                  const char *y_mid)
+static void panel(FILE *f, double x, double y, double max_s, const char *y_top, const char *y_mid)
 {
     svg_rect(f, x, y, PANEL_W, PANEL_H, "#fafafa", "#999");
     svg_line(f, x, y + PANEL_H / 2, x + PANEL_W, y + PANEL_H / 2, "#ddd", 1, "3,3");
@@ -83,7 +82,8 @@ void sim_plot_svg(FILE *f, const struct sim_result *r, size_t n, const char *sub
 
     double height = TOP + (double)n * ROW_H + 24.0;
     svg_begin(f, WIDTH, height);
-    svg_text(f, LEFT_X, 24, 16, "start", "#111", "corral-sim: wait times and utilisation by policy");
+    svg_text(f, LEFT_X, 24, 16, "start", "#111",
+             "corral-sim: wait times and utilisation by policy");
     svg_text(f, LEFT_X, 42, 11, "start", "#444", "%s", subtitle);
     svg_text(f, LEFT_X, 64, 11, "start", "#111",
              "wait-time CDF (fraction of tasks started within x seconds; axis to the largest p99)");
@@ -101,9 +101,9 @@ void sim_plot_svg(FILE *f, const struct sim_result *r, size_t n, const char *sub
         svg_text(f, LEFT_X, y0 + 12, 12, "start", col,
                  "%s / %s: mean wait %.2f s, p99 %.2f s, makespan %.1f s, utilisation %.0f%%, "
                  "fairness %.3f%s",
-                 s->placement, s->order, s->wait_mean_ms / 1000.0,
-                 (double)s->wait_p99_ms / 1000.0, (double)s->makespan_ms / 1000.0,
-                 s->utilisation * 100.0, s->fairness, s->never_placed ? ", some never placed" : "");
+                 s->placement, s->order, s->wait_mean_ms / 1000.0, (double)s->wait_p99_ms / 1000.0,
+                 (double)s->makespan_ms / 1000.0, s->utilisation * 100.0, s->fairness,
+                 s->never_placed ? ", some never placed" : "");
         double py = y0 + 20;
 
         /* Wait CDF, sampled at CDF_POINTS x positions. */
@@ -111,8 +111,7 @@ void sim_plot_svg(FILE *f, const struct sim_result *r, size_t n, const char *sub
         size_t k = 0;
         for (int p = 0; p <= CDF_POINTS && s->placed > 0; p++) {
             double x_s = wmax_s * p / CDF_POINTS;
-            double frac = (double)count_le(s->waits, s->placed, x_s * 1000.0) /
-                          (double)s->placed;
+            double frac = (double)count_le(s->waits, s->placed, x_s * 1000.0) / (double)s->placed;
             xy[2 * k] = LEFT_X + PANEL_W * p / CDF_POINTS;
             xy[2 * k + 1] = py + PANEL_H * (1.0 - frac);
             k++;

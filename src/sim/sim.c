@@ -242,17 +242,15 @@ int sim_run(const struct sim_cluster *c, const struct sim_workload *w,
             out->waits[out->placed++] = (uint64_t)(now - t->submit_ms);
             double cpu_ms = (double)t->cpu_milli / 1000.0 * (double)t->duration_ms;
             cpu_ms_used += cpu_ms;
-            busy_cpu[wi] += wk->cpu_milli > 0
-                                ? cpu_ms * 1000.0 / (double)wk->cpu_milli
-                                : (double)t->duration_ms;
+            busy_cpu[wi] += wk->cpu_milli > 0 ? cpu_ms * 1000.0 / (double)wk->cpu_milli
+                                              : (double)t->duration_ms;
             if (finish > last_finish)
                 last_finish = finish;
             queue[plan.assign[a].task] = SIZE_MAX;
         }
         for (size_t u = 0; u < plan.n_unsched; u++) {
             if (out->never_placed == 0)
-                snprintf(out->first_reason, sizeof out->first_reason, "%s",
-                         plan.unsched[u].reason);
+                snprintf(out->first_reason, sizeof out->first_reason, "%s", plan.unsched[u].reason);
             out->never_placed++;
             /* A static cluster will never fit it: drop it rather than re-plan it forever. */
             queue[plan.unsched[u].task] = SIZE_MAX;
@@ -282,10 +280,10 @@ int sim_run(const struct sim_cluster *c, const struct sim_workload *w,
     out->wait_p99_ms = sim_percentile(out->waits, out->placed, 99);
     out->wait_max_ms = out->placed ? out->waits[out->placed - 1] : 0;
     out->makespan_ms = out->placed ? last_finish - out->start_ms : 0;
-    out->utilisation = out->makespan_ms > 0 && out->cpu_capacity_milli > 0
-                           ? cpu_ms_used * 1000.0 /
-                                 ((double)out->cpu_capacity_milli * (double)out->makespan_ms)
-                           : 0.0;
+    out->utilisation =
+        out->makespan_ms > 0 && out->cpu_capacity_milli > 0
+            ? cpu_ms_used * 1000.0 / ((double)out->cpu_capacity_milli * (double)out->makespan_ms)
+            : 0.0;
     for (size_t i = 0; i < nw; i++)
         out->busy_ms[i] = busy_cpu[i];
     out->fairness = sim_jain(out->busy_ms, nw);

@@ -24,21 +24,21 @@ struct sim_util_point {
 struct sim_result {
     const char *placement, *order; /* borrowed: the policy's names */
     size_t n_tasks;
-    size_t placed;       /* tasks that started */
-    size_t never_placed; /* tasks that never started (unschedulable on this cluster) */
+    size_t placed;          /* tasks that started */
+    size_t never_placed;    /* tasks that never started (unschedulable on this cluster) */
     char first_reason[160]; /* the first unschedulable reason seen, "" if none */
-    size_t plans;        /* corral_sched_plan calls */
-    int64_t start_ms;    /* first submission */
-    int64_t makespan_ms; /* last completion - first submission; 0 if nothing ran */
-    double wait_mean_ms; /* start - submit, over placed tasks */
+    size_t plans;           /* corral_sched_plan calls */
+    int64_t start_ms;       /* first submission */
+    int64_t makespan_ms;    /* last completion - first submission; 0 if nothing ran */
+    double wait_mean_ms;    /* start - submit, over placed tasks */
     uint64_t wait_p50_ms, wait_p99_ms, wait_max_ms;
-    double utilisation;  /* cpu-time used / (cluster cpu * makespan), 0..1 */
-    double fairness;     /* Jain's index over the workers' busy time (below), 1/n..1 */
-    uint64_t cpu_capacity_milli;   /* whole cluster */
-    uint64_t *waits;               /* placed entries, ascending (ms) */
-    double *busy_ms;               /* per worker (cluster order): cpu-ms used / its cpu */
+    double utilisation;          /* cpu-time used / (cluster cpu * makespan), 0..1 */
+    double fairness;             /* Jain's index over the workers' busy time (below), 1/n..1 */
+    uint64_t cpu_capacity_milli; /* whole cluster */
+    uint64_t *waits;             /* placed entries, ascending (ms) */
+    double *busy_ms;             /* per worker (cluster order): cpu-ms used / its cpu */
     size_t n_workers;
-    struct sim_util_point *util;   /* n_util points, time ascending, a step function */
+    struct sim_util_point *util; /* n_util points, time ascending, a step function */
     size_t n_util;
 };
 
@@ -56,8 +56,8 @@ struct sim_result {
  * worker). out must be zeroed; free with sim_result_cleanup().
  */
 CORRAL_NODISCARD int sim_run(const struct sim_cluster *c, const struct sim_workload *w,
-                             const struct corral_policy *p, uint64_t seed,
-                             struct sim_result *out, struct corral_error *err);
+                             const struct corral_policy *p, uint64_t seed, struct sim_result *out,
+                             struct corral_error *err);
 void sim_result_cleanup(struct sim_result *r);
 
 /* Jain's fairness index (sum x)^2 / (n * sum x^2); 1 when n == 0 or every x is 0. */

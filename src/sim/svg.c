@@ -42,8 +42,7 @@ void svg_end(FILE *f)
     fputs("</svg>\n", f);
 }
 
-void svg_rect(FILE *f, double x, double y, double w, double h, const char *fill,
-              const char *stroke)
+void svg_rect(FILE *f, double x, double y, double w, double h, const char *fill, const char *stroke)
 {
     fprintf(f,
             "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
@@ -51,8 +50,8 @@ void svg_rect(FILE *f, double x, double y, double w, double h, const char *fill,
             x, y, w, h, fill, stroke);
 }
 
-void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *stroke,
-              double width, const char *dash)
+void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *stroke, double width,
+              const char *dash)
 {
     fprintf(f,
             "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
@@ -94,8 +93,7 @@ void svg_text(FILE *f, double x, double y, double size, const char *anchor, cons
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(f,
-            "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" text-anchor=\"%s\" fill=\"%s\">", x,
+    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" text-anchor=\"%s\" fill=\"%s\">", x,
             y, size, anchor, fill);
     escaped(f, buf);
     fputs("</text>\n", f);

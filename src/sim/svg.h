@@ -19,8 +19,8 @@ void svg_end(FILE *f);
 void svg_rect(FILE *f, double x, double y, double w, double h, const char *fill,
               const char *stroke);
 /* dash: a stroke-dasharray such as "3,3", or NULL for solid. */
-void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *stroke,
-              double width, const char *dash);
+void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *stroke, double width,
+              const char *dash);
 /* xy holds n points as x0, y0, x1, y1, ... */
 void svg_polyline(FILE *f, const double *xy, size_t n, const char *stroke, double width);
 void svg_polygon(FILE *f, const double *xy, size_t n, const char *fill, double opacity);

@@ -90,8 +90,7 @@ static json_t *parse_line(const char *line, size_t len, size_t lineno, struct co
     json_error_t jerr;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!o) {
-        corral_error_set(err, CORRAL_EINVAL, NULL, "line %zu: invalid JSON: %s", lineno,
-                         jerr.text);
+        corral_error_set(err, CORRAL_EINVAL, NULL, "line %zu: invalid JSON: %s", lineno, jerr.text);
         return NULL;
     }
     if (!json_is_object(o)) {
@@ -193,8 +192,8 @@ static int task_line(const char *line, size_t len, size_t lineno, void *ctx,
 {
     struct task_vec *tv = ctx;
     if (tv->n >= SIM_TASKS_MAX)
-        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "line %zu: more than %u tasks",
-                                lineno, SIM_TASKS_MAX);
+        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "line %zu: more than %u tasks", lineno,
+                                SIM_TASKS_MAX);
     json_t *o = parse_line(line, len, lineno, err);
     if (!o)
         return err->code;
@@ -235,8 +234,8 @@ static int task_line(const char *line, size_t len, size_t lineno, void *ctx,
                 rc = get_labels(v, key, lineno, &t->constraints, &t->n_constraints, err);
             has_labels = true;
         } else {
-            rc = corral_error_set(err, CORRAL_EINVAL, key, "line %zu: %.60s: unknown field",
-                                  lineno, key);
+            rc = corral_error_set(err, CORRAL_EINVAL, key, "line %zu: %.60s: unknown field", lineno,
+                                  key);
         }
         if (rc != CORRAL_OK)
             break;
@@ -246,8 +245,8 @@ static int task_line(const char *line, size_t len, size_t lineno, void *ctx,
         rc = corral_error_set(err, CORRAL_EINVAL, "submit_ms", "line %zu: submit_ms: missing",
                               lineno);
     if (rc == CORRAL_OK && !has_duration)
-        rc = corral_error_set(err, CORRAL_EINVAL, "duration_ms",
-                              "line %zu: duration_ms: missing", lineno);
+        rc = corral_error_set(err, CORRAL_EINVAL, "duration_ms", "line %zu: duration_ms: missing",
+                              lineno);
     return rc;
 }
 
@@ -358,26 +357,26 @@ int sim_workload_generate(const char *kind, size_t n, uint64_t seed, uint64_t ga
         return corral_error_set(err, CORRAL_EINVAL, "--generate", "must be one of %s, got '%s'",
                                 sim_workload_kinds(), kind ? kind : "");
     if (n == 0 || n > SIM_TASKS_MAX)
-        return corral_error_set(err, CORRAL_EINVAL, "--tasks", "must be in 1..%u",
-                                SIM_TASKS_MAX);
+        return corral_error_set(err, CORRAL_EINVAL, "--tasks", "must be in 1..%u", SIM_TASKS_MAX);
 
     /* Distinct streams for arrivals and task shapes, both from the one seed. */
     uint64_t arr = seed ^ UINT64_C(0x6a09e667f3bcc908), shape = seed ^ UINT64_C(0xbb67ae8584caa73b);
     double gap = (double)gap_ms;
     double now = 0.0;
-    size_t burst_left = 0;
+    size_t burst_left = 0, burst_size = 1;
     struct task_vec tv = {0};
     for (size_t i = 0; i < n; i++) {
         struct sim_task *t = task_push(&tv);
         /* Arrivals. */
         if (k == 2) {
             if (burst_left == 0) {
-                burst_left = (size_t)uniform_int(&arr, 20, 60);
+                burst_size = burst_left = (size_t)uniform_int(&arr, 20, 60);
                 /* A quiet gap worth the whole burst keeps the mean gap at gap_ms. */
                 if (i > 0)
-                    now += gap * (double)burst_left;
+                    now += gap * (double)burst_size;
             }
-            now += u01(&arr) * 200.0 / (double)burst_left;
+            /* The burst's arrivals spread over about 0.2 s. */
+            now += u01(&arr) * 400.0 / (double)burst_size;
             burst_left--;
         } else if (i > 0) {
             now += exponential(&arr, gap);
@@ -421,8 +420,7 @@ int sim_workload_generate(const char *kind, size_t n, uint64_t seed, uint64_t ga
             }
             default: /* uniform, bursty */
                 t->duration_ms = uniform_int(&shape, 500, 5500);
-                t->estimated_ms =
-                    (uint64_t)llround((double)t->duration_ms * (0.5 + u01(&shape)));
+                t->estimated_ms = (uint64_t)llround((double)t->duration_ms * (0.5 + u01(&shape)));
                 break;
         }
         t->has_estimated = true;
@@ -567,8 +565,8 @@ static int spec_field(struct sim_worker *w, const char *f, size_t len, struct co
     } else if (klen == 6 && memcmp(f, "labels", 6) == 0) {
         const char *e = memchr(v, '=', vlen);
         if (!e)
-            return corral_error_set(err, CORRAL_EINVAL, "--workers",
-                                    "'%.*s': labels takes K=V", (int)len, f);
+            return corral_error_set(err, CORRAL_EINVAL, "--workers", "'%.*s': labels takes K=V",
+                                    (int)len, f);
         return add_label(w, v, (size_t)(e - v), e + 1, vlen - (size_t)(e - v) - 1, err);
     } else {
         return corral_error_set(err, CORRAL_EINVAL, "--workers",
@@ -576,8 +574,7 @@ static int spec_field(struct sim_worker *w, const char *f, size_t len, struct co
                                 (int)klen, f);
     }
     if (!ok)
-        return corral_error_set(err, CORRAL_EINVAL, "--workers", "'%.*s': bad value", (int)len,
-                                f);
+        return corral_error_set(err, CORRAL_EINVAL, "--workers", "'%.*s': bad value", (int)len, f);
     return CORRAL_OK;
 }
 
@@ -614,8 +611,7 @@ int sim_cluster_parse_spec(const char *spec, const struct sim_worker_defaults *d
             size_t nlen = (size_t)(brace - p);
             if (p[nlen - 1] != 'x' || !parse_uint(p, nlen - 1, 1, SIM_WORKERS_MAX, &count)) {
                 rc = corral_error_set(err, CORRAL_EINVAL, "--workers",
-                                      "'%.*s': expected a count like 4x before '{'", (int)nlen,
-                                      p);
+                                      "'%.*s': expected a count like 4x before '{'", (int)nlen, p);
                 break;
             }
         }
@@ -682,8 +678,8 @@ static int worker_line(const char *line, size_t len, size_t lineno, void *ctx,
 {
     struct file_ctx *fc = ctx;
     if (fc->wv.n >= SIM_WORKERS_MAX)
-        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "line %zu: more than %u workers",
-                                lineno, SIM_WORKERS_MAX);
+        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "line %zu: more than %u workers", lineno,
+                                SIM_WORKERS_MAX);
     json_t *o = parse_line(line, len, lineno, err);
     if (!o)
         return err->code;
@@ -699,8 +695,8 @@ static int worker_line(const char *line, size_t len, size_t lineno, void *ctx,
             const char *s = json_string_value(v);
             if (!s || !label_text_ok(s, strlen(s), sizeof w->id - 1))
                 rc = corral_error_set(err, CORRAL_EINVAL, key,
-                                      "line %zu: id: must be a string of 1..%zu characters",
-                                      lineno, sizeof w->id - 1);
+                                      "line %zu: id: must be a string of 1..%zu characters", lineno,
+                                      sizeof w->id - 1);
             else
                 snprintf(w->id, sizeof w->id, "%s", s);
         } else if (strcmp(key, "slots") == 0) {
@@ -717,8 +713,8 @@ static int worker_line(const char *line, size_t len, size_t lineno, void *ctx,
         } else if (strcmp(key, "labels") == 0) {
             rc = get_labels(v, key, lineno, &w->labels, &w->n_labels, err);
         } else {
-            rc = corral_error_set(err, CORRAL_EINVAL, key, "line %zu: %.60s: unknown field",
-                                  lineno, key);
+            rc = corral_error_set(err, CORRAL_EINVAL, key, "line %zu: %.60s: unknown field", lineno,
+                                  key);
         }
         if (rc != CORRAL_OK)
             break;
@@ -726,8 +722,8 @@ static int worker_line(const char *line, size_t len, size_t lineno, void *ctx,
     json_decref(o);
     for (size_t i = 0; rc == CORRAL_OK && i + 1 < fc->wv.n; i++) {
         if (strcmp(fc->wv.v[i].id, w->id) == 0)
-            rc = corral_error_set(err, CORRAL_EINVAL, "id", "line %zu: id: '%s' used twice",
-                                  lineno, w->id);
+            rc = corral_error_set(err, CORRAL_EINVAL, "id", "line %zu: id: '%s' used twice", lineno,
+                                  w->id);
     }
     return rc;
 }

@@ -17,16 +17,16 @@
 
 #define SIM_TASKS_MAX    1000000u /* tasks in one workload */
 #define SIM_WORKERS_MAX  1024u    /* workers in one cluster (CORRAL_SCHED_STATE_MAX_WORKERS) */
-#define SIM_DURATION_MAX (7ull * 24u * 3600u * 1000u) /* ms, the longest task timeout */
+#define SIM_DURATION_MAX (7ull * 24u * 3600u * 1000u)         /* ms, the longest task timeout */
 #define SIM_SUBMIT_MAX   (10ull * 365u * 24u * 3600u * 1000u) /* ms, ten years */
 
 struct sim_task {
-    char id[24];            /* "t0000000042": ids sort in submission order */
-    int64_t submit_ms;      /* simulated time of submission, >= 0 */
-    uint64_t duration_ms;   /* how long it runs once started */
-    uint32_t cpu_milli;     /* resources.cpu in thousandths */
+    char id[24];          /* "t0000000042": ids sort in submission order */
+    int64_t submit_ms;    /* simulated time of submission, >= 0 */
+    uint64_t duration_ms; /* how long it runs once started */
+    uint32_t cpu_milli;   /* resources.cpu in thousandths */
     uint64_t mem_mb;
-    int priority;           /* -1000..1000 */
+    int priority;                  /* -1000..1000 */
     struct corral_kv *constraints; /* required worker labels, n_constraints entries */
     size_t n_constraints;
     bool has_estimated;
@@ -43,7 +43,7 @@ struct sim_worker {
     uint32_t slots;
     uint32_t cpu_milli;
     uint64_t mem_mb;
-    uint32_t weight; /* >= 1 */
+    uint32_t weight;          /* >= 1 */
     struct corral_kv *labels; /* n_labels entries */
     size_t n_labels;
 };
