@@ -367,6 +367,11 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
     if (rc != CORRAL_OK)
         return rc;
     struct zk_multi *m = fenced_multi(r, "leader.assign");
+    /* Only to a worker that is still registered (its ephemeral node exists). */
+    char wpath[CORRAL_PATH_MAX];
+    if (corral_path_worker(wpath, sizeof wpath, r->opts.ns, w->id) != CORRAL_OK)
+        abort();
+    zk_multi_check(m, wpath, -1);
     add_task_set(r, m, &q->task, q->version);
     char path[CORRAL_PATH_MAX];
     store_queue_path(r, q->task.id, path);

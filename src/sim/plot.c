@@ -86,9 +86,9 @@ void sim_plot_svg(FILE *f, const struct sim_result *r, size_t n, const char *sub
              "corral-sim: wait times and utilisation by policy");
     svg_text(f, LEFT_X, 42, 11, "start", "#444", "%s", subtitle);
     svg_text(f, LEFT_X, 64, 11, "start", "#111",
-             "wait-time CDF (fraction of tasks started within x seconds; axis to the largest p99)");
+             "wait-time CDF: share of tasks started within x s (axis to the largest p99)");
     svg_text(f, RIGHT_X, 64, 11, "start", "#111",
-             "cluster cpu utilisation over time (x: seconds since first submission)");
+             "cluster cpu utilisation over time (x: s since the first submission)");
 
     double *xy = malloc(sizeof(double) * 2 * (CDF_POINTS + UTIL_BINS + 4));
     double bins[UTIL_BINS];

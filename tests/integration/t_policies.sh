@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # $VARS in single quotes are expanded by the task's shell
+# shellcheck disable=SC2317  # the condition functions are called through wait_for
 # SPDX-License-Identifier: MIT
 # Scheduling policies end to end (issue 4), real ZooKeeper, corrald and workers:
 #   1. three workers with different slots/cpu/labels: constrained tasks land only on matching
@@ -101,6 +102,7 @@ log "priority: high started $HS, low started $LS"
 for w in wa wb wc; do stop_pid "$w" 10; done
 stop_pid r1 10
 corrald_start r2 --placement weighted --order fifo
+# shellcheck disable=SC2034  # read by lib.sh's api()
 API_URL=${URL_OF[r2]}
 wait_for "r2 to lead" 20 bash -c '[[ "$(curl -s --max-time 2 "$1/v1/leader" | jq -r .id)" == r2 ]]' _ "${URL_OF[r2]}"
 # A longer session (so a longer start lease) for workers that start ~30 tasks at once on a small
