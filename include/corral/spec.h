@@ -81,6 +81,9 @@ CORRAL_NODISCARD int corral_spec_from_json(const json_t *obj, const char *prefix
 /* New JSON object of the spec, defaults filled, keys in contract order. Never NULL. */
 json_t *corral_spec_to_json(const struct corral_spec *spec);
 
+/* CPU thousandths as JSON: an integer when whole (2), else a real (0.5). */
+json_t *corral_cpu_to_json(uint32_t cpu_milli);
+
 /* True when both specs render to equal JSON (used for idempotency-key replays). */
 bool corral_spec_equal(const struct corral_spec *a, const struct corral_spec *b);
 

@@ -9,37 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/xalloc.h"
 #include "corral/limits.h"
 #include "corral/spec.h"
 #include "corral/text.h"
 
-#define DEFAULT_TIMEOUT_S    3600u
-#define DEFAULT_MAX_ATTEMPTS 3u
+#define DEFAULT_TIMEOUT_S       3600u
+#define DEFAULT_MAX_ATTEMPTS    3u
 #define DEFAULT_RETRY_BACKOFF_S 1u
-#define DEFAULT_CPU_MILLI    1000u
-#define EXPECT_STATUS_MAX    500u /* there are only 500 status codes */
-#define HEADER_VALUE_MAX     8192u
-#define ENV_PREFIX_RESERVED  "CORRAL_"
-
-/* ---- allocation (out of memory is never an input path: every size is capped first) ---- */
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = xcalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
+#define DEFAULT_CPU_MILLI       1000u
+#define EXPECT_STATUS_MAX       500u /* there are only 500 status codes */
+#define HEADER_VALUE_MAX        8192u
+#define ENV_PREFIX_RESERVED     "CORRAL_"
 
 /* ---- error reporting ---- */
 
@@ -140,7 +121,7 @@ static int opt_str(const struct ctx *c, const json_t *v, const char *field, size
     int rc = get_str(c, v, field, min, max, &s);
     if (rc)
         return rc;
-    *out = xstrdup(s);
+    *out = corral_xstrdup(s);
     return CORRAL_OK;
 }
 
@@ -240,7 +221,7 @@ static int get_map(const struct ctx *c, const json_t *v, const char *field, key_
     size_t n = json_object_size(v);
     if (n > CORRAL_MAP_MAX_ENTRIES)
         return bad(c, field, "must have at most %u entries, got %zu", CORRAL_MAP_MAX_ENTRIES, n);
-    struct corral_kv *kv = xcalloc(n, sizeof(*kv));
+    struct corral_kv *kv = corral_xcalloc(n, sizeof(*kv));
     size_t i = 0;
     const char *key;
     json_t *val;
@@ -261,8 +242,8 @@ static int get_map(const struct ctx *c, const json_t *v, const char *field, key_
             rc = bad(c, vfield, "must not contain CR or LF");
             break;
         }
-        kv[i].key = xstrdup(key);
-        kv[i].value = xstrdup(s);
+        kv[i].key = corral_xstrdup(key);
+        kv[i].value = corral_xstrdup(s);
         i++;
     }
     if (rc) {
@@ -285,8 +266,8 @@ static int parse_command(const struct ctx *c, const json_t *cmd, bool shell, str
         int rc = get_str(c, cmd, "command", 1, CORRAL_SPEC_MAX_BYTES, &line);
         if (rc)
             return rc;
-        s->argv = xcalloc(1, sizeof(char *));
-        s->argv[0] = xstrdup(line);
+        s->argv = corral_xcalloc(1, sizeof(char *));
+        s->argv[0] = corral_xstrdup(line);
         s->argc = 1;
         return CORRAL_OK;
     }
@@ -310,9 +291,9 @@ static int parse_command(const struct ctx *c, const json_t *cmd, bool shell, str
         if (rc)
             return rc;
     }
-    s->argv = xcalloc(n, sizeof(char *));
+    s->argv = corral_xcalloc(n, sizeof(char *));
     for (size_t i = 0; i < n; i++)
-        s->argv[i] = xstrdup(json_string_value(json_array_get(cmd, i)));
+        s->argv[i] = corral_xstrdup(json_string_value(json_array_get(cmd, i)));
     s->argc = n;
     return CORRAL_OK;
 }
@@ -338,14 +319,14 @@ static int parse_url(const struct ctx *c, const json_t *v, struct corral_http_sp
         if (*p <= 0x20 || *p == 0x7F)
             return bad(c, "http.url", "must not contain spaces or control characters");
     }
-    h->url = xstrdup(url);
+    h->url = corral_xstrdup(url);
     return CORRAL_OK;
 }
 
 static int parse_method(const struct ctx *c, const json_t *v, struct corral_http_spec *h)
 {
     if (absent(v)) {
-        h->method = xstrdup("GET");
+        h->method = corral_xstrdup("GET");
         return CORRAL_OK;
     }
     const char *m;
@@ -354,7 +335,7 @@ static int parse_method(const struct ctx *c, const json_t *v, struct corral_http
         return rc;
     for (size_t i = 0; http_methods[i]; i++) {
         if (strcmp(m, http_methods[i]) == 0) {
-            h->method = xstrdup(m);
+            h->method = corral_xstrdup(m);
             return CORRAL_OK;
         }
     }
@@ -364,7 +345,7 @@ static int parse_method(const struct ctx *c, const json_t *v, struct corral_http
 static int parse_expect(const struct ctx *c, const json_t *v, struct corral_http_spec *h)
 {
     if (absent(v)) {
-        h->expect_status = xcalloc(1, sizeof(int));
+        h->expect_status = corral_xcalloc(1, sizeof(int));
         h->expect_status[0] = 200;
         h->n_expect = 1;
         return CORRAL_OK;
@@ -375,7 +356,7 @@ static int parse_expect(const struct ctx *c, const json_t *v, struct corral_http
     if (n == 0 || n > EXPECT_STATUS_MAX)
         return bad(c, "http.expect_status", "must have 1..%u entries, got %zu", EXPECT_STATUS_MAX,
                    n);
-    int *codes = xcalloc(n, sizeof(int));
+    int *codes = corral_xcalloc(n, sizeof(int));
     for (size_t i = 0; i < n; i++) {
         char field[48];
         snprintf(field, sizeof(field), "http.expect_status[%zu]", i);
@@ -476,9 +457,10 @@ static int parse_resources(const struct ctx *c, const json_t *v, struct corral_s
 /* ---- the spec ---- */
 
 static const char *const spec_keys[] = {
-    "command",   "shell",           "http",      "name",        "priority",
-    "timeout_s", "max_attempts",    "retry_backoff_s", "resources", "constraints",
-    "estimated_ms", "env",          "idempotency_key", NULL};
+    "command",         "shell",       "http",         "name",
+    "priority",        "timeout_s",   "max_attempts", "retry_backoff_s",
+    "resources",       "constraints", "estimated_ms", "env",
+    "idempotency_key", NULL};
 
 /* Integer field with a default when absent or null. */
 static int opt_int(const struct ctx *c, const json_t *obj, const char *key, json_int_t min,
@@ -641,7 +623,7 @@ static json_t *command_to_json(const struct corral_spec *s)
 }
 
 /* Whole cores render as integers (1), fractions as reals (0.5). */
-static json_t *cpu_to_json(uint32_t cpu_milli)
+json_t *corral_cpu_to_json(uint32_t cpu_milli)
 {
     if (cpu_milli % 1000 == 0)
         return json_integer(cpu_milli / 1000);
@@ -660,7 +642,7 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
     json_object_set_new(obj, "max_attempts", json_integer(s->max_attempts));
     json_object_set_new(obj, "retry_backoff_s", json_integer(s->retry_backoff_s));
     json_t *res = json_object();
-    json_object_set_new(res, "cpu", cpu_to_json(s->cpu_milli));
+    json_object_set_new(res, "cpu", corral_cpu_to_json(s->cpu_milli));
     json_object_set_new(res, "mem_mb", json_integer((json_int_t)s->mem_mb));
     json_object_set_new(obj, "resources", res);
     json_object_set_new(obj, "constraints", map_to_json(s->constraints, s->n_constraints));
@@ -686,10 +668,10 @@ static struct corral_kv *kv_copy(const struct corral_kv *kv, size_t n)
 {
     if (!kv)
         return NULL;
-    struct corral_kv *out = xcalloc(n, sizeof(*out));
+    struct corral_kv *out = corral_xcalloc(n, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
-        out[i].key = xstrdup(kv[i].key);
-        out[i].value = xstrdup(kv[i].value);
+        out[i].key = corral_xstrdup(kv[i].key);
+        out[i].value = corral_xstrdup(kv[i].value);
     }
     return out;
 }
@@ -698,22 +680,22 @@ void corral_spec_copy(struct corral_spec *dst, const struct corral_spec *src)
 {
     *dst = *src;
     if (src->argv) {
-        dst->argv = xcalloc(src->argc, sizeof(char *));
+        dst->argv = corral_xcalloc(src->argc, sizeof(char *));
         for (size_t i = 0; i < src->argc; i++)
-            dst->argv[i] = xstrdup(src->argv[i]);
+            dst->argv[i] = corral_xstrdup(src->argv[i]);
     }
-    dst->http.method = xstrdup(src->http.method);
-    dst->http.url = xstrdup(src->http.url);
+    dst->http.method = corral_xstrdup(src->http.method);
+    dst->http.url = corral_xstrdup(src->http.url);
     dst->http.headers = kv_copy(src->http.headers, src->http.n_headers);
-    dst->http.body = xstrdup(src->http.body);
+    dst->http.body = corral_xstrdup(src->http.body);
     if (src->http.expect_status) {
-        dst->http.expect_status = xcalloc(src->http.n_expect, sizeof(int));
+        dst->http.expect_status = corral_xcalloc(src->http.n_expect, sizeof(int));
         memcpy(dst->http.expect_status, src->http.expect_status, src->http.n_expect * sizeof(int));
     }
-    dst->name = xstrdup(src->name);
+    dst->name = corral_xstrdup(src->name);
     dst->constraints = kv_copy(src->constraints, src->n_constraints);
     dst->env = kv_copy(src->env, src->n_env);
-    dst->idempotency_key = xstrdup(src->idempotency_key);
+    dst->idempotency_key = corral_xstrdup(src->idempotency_key);
 }
 
 void corral_spec_cleanup(struct corral_spec *spec)

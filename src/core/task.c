@@ -10,27 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/xalloc.h"
 #include "corral/id.h"
 #include "corral/task.h"
 #include "corral/text.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = xcalloc(n, 1);
-    memcpy(p, s, n);
-    return p;
-}
 
 /* ---- names ---- */
 
@@ -133,7 +116,7 @@ bool corral_task_can(enum corral_state s, enum corral_event ev)
 
 static void set_str(char **dst, const char *src)
 {
-    char *copy = xstrdup(src);
+    char *copy = corral_xstrdup(src);
     free(*dst);
     *dst = copy;
 }
@@ -223,8 +206,8 @@ static void attempt_failed(struct corral_task *t, enum corral_event ev,
         uint32_t failed = t->attempt;
         requeue(t, outcome, true, ctx->now_ms);
         if (ev != CORRAL_EV_WORKER_LOST)
-            t->not_before_ms = ctx->now_ms + retry_delay_ms(t->spec.retry_backoff_s, failed,
-                                                            ctx->jitter);
+            t->not_before_ms =
+                ctx->now_ms + retry_delay_ms(t->spec.retry_backoff_s, failed, ctx->jitter);
     } else {
         t->state = CORRAL_STATE_FAILED;
         t->finished_at_ms = ctx->now_ms;
@@ -430,7 +413,7 @@ static int p_str(const json_t *o, const char *key, bool nullable, char **out,
         return CORRAL_OK;
     if (!json_is_string(v))
         return bad(err, key, nullable ? "must be a string or null" : "must be a string");
-    *out = xstrdup(json_string_value(v));
+    *out = corral_xstrdup(json_string_value(v));
     return CORRAL_OK;
 }
 
@@ -501,7 +484,7 @@ static int p_history(const json_t *o, struct corral_task *t, struct corral_error
     if (!json_is_array(h))
         return bad(err, "history", "must be an array");
     size_t n = json_array_size(h);
-    t->history = xcalloc(n, sizeof(*t->history));
+    t->history = corral_xcalloc(n, sizeof(*t->history));
     for (size_t i = 0; i < n; i++) {
         /* Count the entry first so cleanup frees whatever it got. */
         t->n_history = i + 1;

@@ -176,13 +176,6 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
     return rc;
 }
 
-static json_t *cpu_json(uint32_t milli)
-{
-    if (milli % 1000 == 0)
-        return json_integer(milli / 1000);
-    return json_real(milli / 1000.0);
-}
-
 json_t *workers_to_json(const struct worker_info *w)
 {
     json_t *o = json_object();
@@ -190,11 +183,11 @@ json_t *workers_to_json(const struct worker_info *w)
     json_object_set_new(o, "slots", json_integer(w->slots));
     json_object_set_new(o, "running", json_integer(w->running));
     json_t *cap = json_object();
-    json_object_set_new(cap, "cpu", cpu_json(w->cpu_milli));
+    json_object_set_new(cap, "cpu", corral_cpu_to_json(w->cpu_milli));
     json_object_set_new(cap, "mem_mb", json_integer((json_int_t)w->mem_mb));
     json_object_set_new(o, "capacity", cap);
     json_t *used = json_object();
-    json_object_set_new(used, "cpu", cpu_json(w->used_cpu_milli));
+    json_object_set_new(used, "cpu", corral_cpu_to_json(w->used_cpu_milli));
     json_object_set_new(used, "mem_mb", json_integer((json_int_t)w->used_mem_mb));
     json_object_set_new(o, "used", used);
     json_t *labels = json_object();
