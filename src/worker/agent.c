@@ -613,6 +613,9 @@ static void start_supervisor(struct agent *a, const struct corral_task *t)
     l->epoch = t->epoch;
     l->is_http = t->spec.has_http;
     struct corral_error err = {0};
+    /* Starting many tasks in one round can take longer than the lease while the loop is busy:
+     * publish the contact we just had (the start multi) before the supervisor checks it. */
+    runner_set_lease(a->runner, zk_last_rx_ms(a->zk), lease_ms(a));
     if (runner_start(a->runner, &l->run, t->id, t->attempt, t->epoch, &t->spec, &err)) {
         /* Report it like an exec failure: the attempt fails and may be retried elsewhere. */
         CORRAL_LOG(CORRAL_LOG_ERROR, "task=%s cannot start a supervisor: %s", t->id, err.msg);
