@@ -29,8 +29,8 @@ struct corral_strlist {
 };
 
 struct corral_opt {
-    const char *name;    /* long flag without dashes: "zk" gives --zk */
-    const char *env;     /* environment variable, or NULL */
+    const char *name; /* long flag without dashes: "zk" gives --zk */
+    const char *env;  /* environment variable, or NULL */
     enum corral_opt_kind kind;
     const char *metavar; /* "HOSTS"; ignored for BOOL */
     const char *def;     /* default as text, applied when neither flag nor env; NULL = unset */
@@ -60,9 +60,8 @@ struct corral_opts_result {
  * kind; program-specific checks are the caller's.
  */
 CORRAL_NODISCARD int corral_opts_parse(const struct corral_opt *table, size_t n, int argc,
-                                       char *const *argv, int start, char *const *envp,
-                                       void *out, struct corral_opts_result *res,
-                                       struct corral_error *err);
+                                       char *const *argv, int start, char *const *envp, void *out,
+                                       struct corral_opts_result *res, struct corral_error *err);
 
 /* Free the LIST fields of out (and reset them). */
 void corral_opts_cleanup(const struct corral_opt *table, size_t n, void *out);

@@ -17,21 +17,21 @@
 #include "corral/spec.h"
 
 struct corral_worker_view {
-    const char *id;                 /* borrowed */
-    uint32_t slots;                 /* capacity */
-    uint32_t running;               /* tasks assigned and unfinished */
+    const char *id;   /* borrowed */
+    uint32_t slots;   /* capacity */
+    uint32_t running; /* tasks assigned and unfinished */
     uint32_t cpu_milli, used_cpu_milli;
     uint64_t mem_mb, used_mem_mb;
     const struct corral_kv *labels; /* borrowed, n_labels entries */
     size_t n_labels;
-    uint32_t weight;                /* >= 1 */
+    uint32_t weight; /* >= 1 */
 };
 
 struct corral_task_view {
-    const char *id;                 /* borrowed; ids sort in submission order */
+    const char *id; /* borrowed; ids sort in submission order */
     int priority;
-    int64_t submitted_at_ms;        /* wall clock; FIFO key together with id */
-    int64_t not_before_ms;          /* not eligible before (retry backoff); 0 = none */
+    int64_t submitted_at_ms; /* wall clock; FIFO key together with id */
+    int64_t not_before_ms;   /* not eligible before (retry backoff); 0 = none */
     uint32_t cpu_milli;
     uint64_t mem_mb;
     const struct corral_kv *constraints; /* borrowed */
@@ -43,7 +43,7 @@ struct corral_task_view {
 struct corral_view {
     struct corral_worker_view *workers; /* borrowed */
     size_t n_workers;
-    struct corral_task_view *tasks;     /* borrowed; the queued tasks */
+    struct corral_task_view *tasks; /* borrowed; the queued tasks */
     size_t n_tasks;
 };
 
@@ -62,9 +62,9 @@ struct corral_sched_state {
 /* Placement: choose one of the eligible workers for task t. eligible[] holds indexes into
  * view->workers (with their usage already updated for earlier picks of this plan), n >= 1,
  * in view order. Returns the chosen index into view->workers. rng is a splitmix64 state. */
-typedef size_t (*corral_place_fn)(const struct corral_view *view,
-                                  const struct corral_task_view *t, const size_t *eligible,
-                                  size_t n, struct corral_sched_state *st, uint64_t *rng);
+typedef size_t (*corral_place_fn)(const struct corral_view *view, const struct corral_task_view *t,
+                                  const size_t *eligible, size_t n, struct corral_sched_state *st,
+                                  uint64_t *rng);
 
 /* Ordering: compare two queued tasks at time now_ms (aging may depend on it); < 0 when a goes
  * first. Must be a total order (ties broken by submitted_at_ms, then id).
@@ -105,8 +105,8 @@ struct corral_assignment {
 };
 
 struct corral_unschedulable {
-    size_t task;        /* index into view->tasks */
-    char reason[160];   /* "unschedulable: needs cpu 64, largest worker has 16" */
+    size_t task;      /* index into view->tasks */
+    char reason[160]; /* "unschedulable: needs cpu 64, largest worker has 16" */
 };
 
 struct corral_plan {
@@ -139,9 +139,8 @@ bool corral_sched_fits_ever(const struct corral_worker_view *w, const struct cor
  */
 CORRAL_NODISCARD int corral_sched_plan(const struct corral_view *view,
                                        const struct corral_policy *policy,
-                                       struct corral_sched_state *st, int64_t now_ms,
-                                       uint64_t seed, struct corral_plan *out,
-                                       struct corral_error *err);
+                                       struct corral_sched_state *st, int64_t now_ms, uint64_t seed,
+                                       struct corral_plan *out, struct corral_error *err);
 void corral_plan_cleanup(struct corral_plan *plan);
 
 /* splitmix64 step: advances *state and returns the next pseudo-random value. */

@@ -27,28 +27,28 @@ struct corral_kv {
 };
 
 struct corral_http_spec {
-    char *method;               /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" */
-    char *url;                  /* http:// or https:// only */
-    struct corral_kv *headers;  /* n_headers entries */
+    char *method;              /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" */
+    char *url;                 /* http:// or https:// only */
+    struct corral_kv *headers; /* n_headers entries */
     size_t n_headers;
-    char *body;                 /* NULL when absent/null */
-    int *expect_status;         /* n_expect entries, each 100..599; default {200} */
+    char *body;         /* NULL when absent/null */
+    int *expect_status; /* n_expect entries, each 100..599; default {200} */
     size_t n_expect;
 };
 
 struct corral_spec {
-    char **argv;         /* command: argc strings; when shell, argc == 1 and argv[0] is the line */
-    size_t argc;         /* 0 when http is used */
+    char **argv; /* command: argc strings; when shell, argc == 1 and argv[0] is the line */
+    size_t argc; /* 0 when http is used */
     bool shell;
-    bool has_http;       /* exactly one of argc > 0 and has_http */
+    bool has_http; /* exactly one of argc > 0 and has_http */
     struct corral_http_spec http;
-    char *name;          /* NULL when absent */
-    int priority;        /* -1000..1000, default 0 */
-    uint32_t timeout_s;  /* 1..CORRAL_TIMEOUT_MAX_S, default 3600 */
-    uint32_t max_attempts; /* 1..100, default 3 */
-    uint32_t retry_backoff_s; /* base of the retry backoff, 0..3600, default 1 (see task.h) */
-    uint32_t cpu_milli;  /* resources.cpu * 1000, default 1000; 0..CORRAL_CPU_MAX_MILLI */
-    uint64_t mem_mb;     /* resources.mem_mb, default 0 */
+    char *name;                    /* NULL when absent */
+    int priority;                  /* -1000..1000, default 0 */
+    uint32_t timeout_s;            /* 1..CORRAL_TIMEOUT_MAX_S, default 3600 */
+    uint32_t max_attempts;         /* 1..100, default 3 */
+    uint32_t retry_backoff_s;      /* base of the retry backoff, 0..3600, default 1 (see task.h) */
+    uint32_t cpu_milli;            /* resources.cpu * 1000, default 1000; 0..CORRAL_CPU_MAX_MILLI */
+    uint64_t mem_mb;               /* resources.mem_mb, default 0 */
     struct corral_kv *constraints; /* required worker labels */
     size_t n_constraints;
     bool has_estimated;

@@ -50,15 +50,15 @@ enum corral_outcome {
 
 /* What happens to a task; input of corral_task_transition(). */
 #define CORRAL_EVENTS(X)                                                                           \
-    X(CORRAL_EV_ASSIGN, "assign")           /* queued -> assigned (leader) */                      \
-    X(CORRAL_EV_START, "start")             /* assigned -> running (worker) */                     \
-    X(CORRAL_EV_SUCCEED, "succeed")         /* running -> succeeded */                             \
-    X(CORRAL_EV_FAIL, "fail")               /* assigned|running -> queued (attempts left)|failed */ \
-    X(CORRAL_EV_TIMEOUT, "timeout")         /* running -> queued|failed, outcome timed_out */      \
+    X(CORRAL_EV_ASSIGN, "assign")   /* queued -> assigned (leader) */                              \
+    X(CORRAL_EV_START, "start")     /* assigned -> running (worker) */                             \
+    X(CORRAL_EV_SUCCEED, "succeed") /* running -> succeeded */                                     \
+    X(CORRAL_EV_FAIL, "fail")       /* assigned|running -> queued (attempts left)|failed */        \
+    X(CORRAL_EV_TIMEOUT, "timeout") /* running -> queued|failed, outcome timed_out */              \
     X(CORRAL_EV_WORKER_LOST, "worker_lost") /* assigned|running -> queued|failed */                \
-    X(CORRAL_EV_CANCEL, "cancel")           /* queued -> cancelled; assigned|running -> cancelling */ \
-    X(CORRAL_EV_CANCELLED, "cancelled")     /* cancelling -> cancelled (worker stopped it) */      \
-    X(CORRAL_EV_RETURN, "return")           /* assigned|running -> queued, attempt not counted */
+    X(CORRAL_EV_CANCEL, "cancel")       /* queued -> cancelled; assigned|running -> cancelling */  \
+    X(CORRAL_EV_CANCELLED, "cancelled") /* cancelling -> cancelled (worker stopped it) */          \
+    X(CORRAL_EV_RETURN, "return")       /* assigned|running -> queued, attempt not counted */
 
 enum corral_event {
 #define CORRAL_X_ENUM(e, s) e,
@@ -70,7 +70,7 @@ enum corral_event {
 /* One earlier attempt (CONTRACT history[]). Times are wall-clock ms since the Unix epoch. */
 struct corral_attempt {
     uint32_t attempt;
-    char *worker;           /* NULL if it never reached a worker */
+    char *worker; /* NULL if it never reached a worker */
     uint64_t epoch;
     int64_t started_at_ms;  /* -1 = null */
     int64_t finished_at_ms; /* -1 = null */
@@ -82,32 +82,33 @@ struct corral_attempt {
 struct corral_task {
     char id[CORRAL_ID_LEN + 1];
     enum corral_state state;
-    struct corral_spec spec;  /* "name" of the task is spec.name */
-    uint32_t attempt;         /* current or next attempt, starts at 1 */
-    char *worker;             /* worker of the current assignment; NULL when none */
-    uint64_t epoch;           /* leader epoch of the current assignment; 0 when never assigned */
-    int64_t submitted_at_ms;  /* wall clock; always set */
-    int64_t started_at_ms;    /* -1 = null */
-    int64_t finished_at_ms;   /* -1 = null */
-    int64_t not_before_ms;    /* earliest next assignment (retry backoff); 0 = none */
+    struct corral_spec spec; /* "name" of the task is spec.name */
+    uint32_t attempt;        /* current or next attempt, starts at 1 */
+    char *worker;            /* worker of the current assignment; NULL when none */
+    uint64_t epoch;          /* leader epoch of the current assignment; 0 when never assigned */
+    int64_t submitted_at_ms; /* wall clock; always set */
+    int64_t started_at_ms;   /* -1 = null */
+    int64_t finished_at_ms;  /* -1 = null */
+    int64_t not_before_ms;   /* earliest next assignment (retry backoff); 0 = none */
     bool has_exit_code;
     int exit_code;
-    char *error;              /* NULL = null */
-    char *output;             /* valid UTF-8, at most ~CORRAL_OUTPUT_TAIL_BYTES source bytes; NULL = "" */
+    char *error;  /* NULL = null */
+    char *output; /* valid UTF-8, at most ~CORRAL_OUTPUT_TAIL_BYTES source bytes; NULL = "" */
     struct corral_attempt *history;
     size_t n_history;
 };
 
 /* Context of one transition: facts from the caller (times, who, results). */
 struct corral_transition_ctx {
-    int64_t now_ms;          /* wall clock */
-    const char *worker;      /* ASSIGN: the chosen worker */
-    uint64_t epoch;          /* ASSIGN: the leader's epoch */
-    bool has_exit_code;      /* SUCCEED/FAIL/TIMEOUT/CANCELLED */
+    int64_t now_ms;     /* wall clock */
+    const char *worker; /* ASSIGN: the chosen worker */
+    uint64_t epoch;     /* ASSIGN: the leader's epoch */
+    bool has_exit_code; /* SUCCEED/FAIL/TIMEOUT/CANCELLED */
     int exit_code;
-    const char *error;       /* FAIL/TIMEOUT/WORKER_LOST: human reason, may be NULL */
-    const char *output;      /* SUCCEED/FAIL/TIMEOUT/CANCELLED: new output tail (valid UTF-8), may be NULL */
-    uint32_t jitter;         /* FAIL/TIMEOUT: random bits for the retry backoff's jitter */
+    const char *error; /* FAIL/TIMEOUT/WORKER_LOST: human reason, may be NULL */
+    const char
+        *output; /* SUCCEED/FAIL/TIMEOUT/CANCELLED: new output tail (valid UTF-8), may be NULL */
+    uint32_t jitter; /* FAIL/TIMEOUT: random bits for the retry backoff's jitter */
 };
 
 const char *corral_state_name(enum corral_state s);

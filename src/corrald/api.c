@@ -33,8 +33,8 @@ struct request {
     char *body;
     size_t len, cap;
     bool too_big;
-    bool suspended;  /* waiting in the waiter list */
-    bool resumed;    /* the waiter woke us: answer now */
+    bool suspended; /* waiting in the waiter list */
+    bool resumed;   /* the waiter woke us: answer now */
 };
 
 struct waiter {
@@ -127,9 +127,8 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, const struct corr
         hdr = MHD_HTTP_HEADER_RETRY_AFTER;
         val = "1";
     }
-    enum MHD_Result ret =
-        send_text(conn, (unsigned)corral_err_http(code), "application/json", text, strlen(text),
-                  hdr, val);
+    enum MHD_Result ret = send_text(conn, (unsigned)corral_err_http(code), "application/json", text,
+                                    strlen(text), hdr, val);
     free(text);
     return ret;
 }
@@ -216,8 +215,8 @@ static bool task_done(struct api *a, const char *path)
     if (rc != CORRAL_OK)
         return false;
     struct corral_task t = {0};
-    bool done = store_read_task(a->r, path, &t, NULL, NULL) != CORRAL_OK ||
-                corral_state_is_final(t.state);
+    bool done =
+        store_read_task(a->r, path, &t, NULL, NULL) != CORRAL_OK || corral_state_is_final(t.state);
     corral_task_cleanup(&t);
     return done;
 }
@@ -383,16 +382,15 @@ static enum MHD_Result submit(struct api *a, struct MHD_Connection *conn, struct
     return ret;
 }
 
-static enum MHD_Result submit_batch(struct api *a, struct MHD_Connection *conn,
-                                    struct request *req)
+static enum MHD_Result submit_batch(struct api *a, struct MHD_Connection *conn, struct request *req)
 {
     enum MHD_Result ret = MHD_NO;
     struct corral_error err = {0};
     json_error_t jerr;
     json_t *doc = json_loadb(req->body ? req->body : "", req->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
-        corral_error_set(&err, CORRAL_ESPEC, "", "invalid JSON at line %d column %d: %s",
-                         jerr.line, jerr.column, jerr.text);
+        corral_error_set(&err, CORRAL_ESPEC, "", "invalid JSON at line %d column %d: %s", jerr.line,
+                         jerr.column, jerr.text);
         return send_error(conn, &err);
     }
     json_t *arr = json_object_get(doc, "tasks");
@@ -691,8 +689,8 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa, struct corral_er
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     if (corral_parse_i64(colon + 1, 0, 65535, &port) != CORRAL_OK ||
-        inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
-                  &sa->sin_addr) != 1) {
+        inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa->sin_addr) !=
+            1) {
         corral_error_set(err, CORRAL_EUSAGE, "--listen",
                          "must be IPV4:PORT with port 0..65535, got '%s'", s);
         return false;
@@ -730,9 +728,9 @@ struct api *api_start(struct replica *r, struct corral_error *err)
         flags, 0, NULL, NULL, handler, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)500, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(CORRAL_WAIT_MAX_S + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, completed, a,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
+        (unsigned)(CORRAL_WAIT_MAX_S + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+        MHD_OPTION_END);
     if (!a->d) {
         corral_error_set(err, CORRAL_EUSAGE, "--listen", "cannot listen on %s (in use?)",
                          r->opts.listen);

@@ -129,8 +129,8 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
     int rc = store_read_task(r, tpath, &t, &version, err);
     struct zk_multi *m = fenced_multi(r, "leader.requeue");
     if (rc == CORRAL_ENOTFOUND || rc == CORRAL_EINVAL ||
-        (rc == CORRAL_OK && (!t.worker || strcmp(t.worker, worker) != 0 ||
-                             corral_state_is_final(t.state)))) {
+        (rc == CORRAL_OK &&
+         (!t.worker || strcmp(t.worker, worker) != 0 || corral_state_is_final(t.state)))) {
         /* A stale assignment of a task that moved on: only the assignment goes. */
         corral_error_clear(err);
         zk_multi_delete(m, apath, -1);
@@ -174,8 +174,8 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
 
 struct round {
     struct worker_set ws;
-    bool *has_dir;            /* per worker: assign/<id> exists */
-    struct qtask *q;          /* queued tasks */
+    bool *has_dir;   /* per worker: assign/<id> exists */
+    struct qtask *q; /* queued tasks */
     size_t n_q, cap_q;
 };
 
@@ -260,8 +260,8 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
             if (!live) {
                 rc = requeue_lost(r, wid, tasks.items[j], err);
                 if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
-                    CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s",
-                               tasks.items[j], wid, err->msg);
+                    CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s", tasks.items[j],
+                               wid, err->msg);
                     corral_error_clear(err);
                     rc = CORRAL_OK; /* retried next round */
                 }
@@ -336,8 +336,7 @@ static int load_queue(struct replica *r, struct round *rd, struct corral_error *
                 zk_multi_delete(m, qpath, -1);
                 rc = commit(r, m, err);
                 if (rc == CORRAL_OK)
-                    CORRAL_LOG(CORRAL_LOG_INFO, "removed stale queue entry task=%s",
-                               ids.items[i]);
+                    CORRAL_LOG(CORRAL_LOG_INFO, "removed stale queue entry task=%s", ids.items[i]);
                 if (rc != CORRAL_EFENCED) {
                     corral_error_clear(err);
                     rc = CORRAL_OK;
@@ -361,8 +360,7 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
 {
     struct worker_info *w = &rd->ws.items[widx];
     uint64_t epoch = r->el.epoch;
-    struct corral_transition_ctx ctx = {
-        .now_ms = clock_wall_ms(), .worker = w->id, .epoch = epoch};
+    struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms(), .worker = w->id, .epoch = epoch};
     int rc = corral_task_transition(&q->task, CORRAL_EV_ASSIGN, &ctx, err);
     if (rc != CORRAL_OK)
         return rc;
@@ -399,8 +397,7 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
         rd->has_dir[widx] = true;
         atomic_fetch_add(&r->n_assigned, 1);
         CORRAL_LOG(CORRAL_LOG_INFO,
-                   "task=%s state=queued->assigned worker=%s attempt=%" PRIu32
-                   " epoch=%" PRIu64,
+                   "task=%s state=queued->assigned worker=%s attempt=%" PRIu32 " epoch=%" PRIu64,
                    q->task.id, w->id, q->task.attempt, epoch);
     }
     return rc;
@@ -467,8 +464,8 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
     struct corral_view view = {
         .workers = wv, .n_workers = rd->ws.n, .tasks = tv, .n_tasks = rd->n_q};
     struct corral_plan plan = {0};
-    int rc = corral_sched_plan(&view, &r->policy, &r->leader->sched, now_wall, rand_u64(),
-                               &plan, err);
+    int rc =
+        corral_sched_plan(&view, &r->policy, &r->leader->sched, now_wall, rand_u64(), &plan, err);
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_assign; i++) {
         int arc = assign(r, rd, &rd->q[plan.assign[i].task], plan.assign[i].worker, err);
         if (arc == CORRAL_EFENCED || arc == CORRAL_EUNKNOWN || arc == CORRAL_EUNAVAIL) {
@@ -484,8 +481,7 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
         }
     }
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_unsched; i++) {
-        int urc = mark_unschedulable(r, &rd->q[plan.unsched[i].task], plan.unsched[i].reason,
-                                     err);
+        int urc = mark_unschedulable(r, &rd->q[plan.unsched[i].task], plan.unsched[i].reason, err);
         if (urc == CORRAL_EFENCED)
             rc = urc;
         else
@@ -525,8 +521,8 @@ static int sweep_retention(struct replica *r, int64_t now_wall, struct corral_er
                 zk_multi_delete(m, tpath, version);
                 if (t.spec.idempotency_key) {
                     char ipath[CORRAL_PATH_MAX];
-                    if (corral_path_idem(ipath, sizeof ipath, r->opts.ns,
-                                         t.spec.idempotency_key) == CORRAL_OK)
+                    if (corral_path_idem(ipath, sizeof ipath, r->opts.ns, t.spec.idempotency_key) ==
+                        CORRAL_OK)
                         zk_multi_delete(m, ipath, -1);
                 }
                 rc = commit(r, m, err);

@@ -29,8 +29,8 @@
 
 extern char **environ;
 
-static const char *const placements[] = {"least-loaded", "round-robin", "random", "weighted",
-                                         "bin-pack", NULL};
+static const char *const placements[] = {"least-loaded", "round-robin", "random",
+                                         "weighted",     "bin-pack",    NULL};
 static const char *const orders[] = {"priority", "fifo", "sjf", NULL};
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 
@@ -43,16 +43,15 @@ static const struct corral_opt opt_table[] = {
     {"listen", "CORRAL_LISTEN", CORRAL_OPT_STRING, "ADDR:PORT", "127.0.0.1:7070",
      "REST listen address (port 0 picks a free one)", OPT(listen), 0, 0, NULL},
     {"advertise", "CORRAL_ADVERTISE", CORRAL_OPT_STRING, "URL", NULL,
-     "URL told to clients for this replica (default http://<listen>)", OPT(advertise), 0, 0,
-     NULL},
+     "URL told to clients for this replica (default http://<listen>)", OPT(advertise), 0, 0, NULL},
     {"id", "CORRAL_ID", CORRAL_OPT_STRING, "NAME", NULL,
      "replica name shown in /v1/leader (default hostname-pid)", OPT(id), 0, 0, NULL},
     {"session-timeout", "CORRAL_SESSION_TIMEOUT", CORRAL_OPT_INT, "MS", "6000",
      "ZooKeeper session timeout requested", OPT(session_timeout_ms), 100, 3600000, NULL},
-    {"placement", "CORRAL_PLACEMENT", CORRAL_OPT_CHOICE, "P", "least-loaded",
-     "placement policy", OPT(placement), 0, 0, placements},
-    {"order", "CORRAL_ORDER", CORRAL_OPT_CHOICE, "O", "priority", "ordering policy", OPT(order),
-     0, 0, orders},
+    {"placement", "CORRAL_PLACEMENT", CORRAL_OPT_CHOICE, "P", "least-loaded", "placement policy",
+     OPT(placement), 0, 0, placements},
+    {"order", "CORRAL_ORDER", CORRAL_OPT_CHOICE, "O", "priority", "ordering policy", OPT(order), 0,
+     0, orders},
     {"token-file", "CORRAL_TOKEN_FILE", CORRAL_OPT_STRING, "FILE", NULL,
      "require Authorization: Bearer <token in FILE> on every request but /healthz, /readyz",
      OPT(token_file), 0, 0, NULL},

@@ -32,23 +32,23 @@ struct replica_opts {
 };
 
 struct election {
-    char uuid[33];                   /* protects our create: unique per session */
-    char node[CORRAL_PATH_MAX];      /* full path of our election znode, "" when none */
-    uint64_t epoch;                  /* our epoch = sequence + 1 */
-    bool is_leader;                  /* verified after a sync; main thread only */
+    char uuid[33];              /* protects our create: unique per session */
+    char node[CORRAL_PATH_MAX]; /* full path of our election znode, "" when none */
+    uint64_t epoch;             /* our epoch = sequence + 1 */
+    bool is_leader;             /* verified after a sync; main thread only */
 };
 
 struct replica {
     struct replica_opts opts;
     struct zk *zk;
-    char token[256];                 /* bearer token, "" when none */
+    char token[256]; /* bearer token, "" when none */
     char advertise[256];
-    struct election el;              /* main thread only */
-    atomic_bool leading;             /* mirror of el.is_leader for other threads */
-    atomic_bool layout_ready;        /* the namespace's folders and buckets exist */
-    atomic_uint_fast64_t epoch;      /* mirror of el.epoch while leading */
+    struct election el;         /* main thread only */
+    atomic_bool leading;        /* mirror of el.is_leader for other threads */
+    atomic_bool layout_ready;   /* the namespace's folders and buckets exist */
+    atomic_uint_fast64_t epoch; /* mirror of el.epoch while leading */
     struct corral_policy policy;
-    struct leader *leader;           /* scheduling state; main thread only */
+    struct leader *leader; /* scheduling state; main thread only */
     /* counters for /metrics */
     atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;
 };

@@ -119,8 +119,8 @@ int store_init_layout(struct replica *r, struct corral_error *err)
     return CORRAL_OK;
 }
 
-int store_read_task(struct replica *r, const char *path, struct corral_task *out,
-                    int32_t *version, struct corral_error *err)
+int store_read_task(struct replica *r, const char *path, struct corral_task *out, int32_t *version,
+                    struct corral_error *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -129,8 +129,7 @@ int store_read_task(struct replica *r, const char *path, struct corral_task *out
         return rc;
     rc = corral_task_parse(data, len, out, err);
     if (rc != CORRAL_OK)
-        CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", path,
-                   err ? err->msg : "");
+        CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", path, err ? err->msg : "");
     free(data);
     return rc;
 }
@@ -176,8 +175,7 @@ static void add_submit_ops(struct replica *r, struct zk_multi *m, const struct c
     store_queue_path(r, t->id, path);
     zk_multi_create(m, path, "", 0, ZK_PERSISTENT);
     if (t->spec.idempotency_key) {
-        if (corral_path_idem(path, sizeof path, r->opts.ns, t->spec.idempotency_key) !=
-            CORRAL_OK)
+        if (corral_path_idem(path, sizeof path, r->opts.ns, t->spec.idempotency_key) != CORRAL_OK)
             abort(); /* keys are at most 128 bytes: the path always fits */
         zk_multi_create(m, path, t->id, strlen(t->id), ZK_PERSISTENT);
     }
@@ -349,8 +347,7 @@ int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
     zk_multi_free(m);
     if (rc == CORRAL_OK) {
         atomic_fetch_add(&r->n_submitted, n);
-        CORRAL_LOG(CORRAL_LOG_INFO, "submitted batch tasks=%zu first=%s", n,
-                   n ? out[0].id : "-");
+        CORRAL_LOG(CORRAL_LOG_INFO, "submitted batch tasks=%zu first=%s", n, n ? out[0].id : "-");
     }
     return rc;
 }

@@ -24,8 +24,7 @@ CORRAL_NODISCARD int store_get_task(struct replica *r, const char *id, struct co
  * existing task with the same spec (then out is that task). CORRAL_EIDEMPOTENCY when the key
  * is bound to another spec. out must be zeroed. */
 CORRAL_NODISCARD int store_submit(struct replica *r, struct corral_spec *spec,
-                                  struct corral_task *out, bool *created,
-                                  struct corral_error *err);
+                                  struct corral_task *out, bool *created, struct corral_error *err);
 
 /* Submit n specs (taken) all or none, in one multi; out[] (n, zeroed) gets the tasks. A
  * batch whose multi would exceed ZooKeeper's request size is CORRAL_ETOOBIG. An idempotency

@@ -16,8 +16,7 @@
 static bool get_u64(json_t *o, const char *key, uint64_t max, uint64_t *out)
 {
     json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (uint64_t)json_integer_value(v) > max)
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
         return false;
     *out = (uint64_t)json_integer_value(v);
     return true;
@@ -35,8 +34,7 @@ bool workers_parse(const char *id, const char *data, size_t len, struct worker_i
     if (ok && w)
         ok = get_u64(o, "weight", 1u << 20, &weight);
     json_t *cpu = json_object_get(o, "cpu");
-    ok = ok && json_is_number(cpu) && json_number_value(cpu) >= 0 &&
-         json_number_value(cpu) <= 1e6;
+    ok = ok && json_is_number(cpu) && json_number_value(cpu) >= 0 && json_number_value(cpu) <= 1e6;
     const char *reg = json_string_value(json_object_get(o, "reg"));
     if (ok) {
         out->id = strdup(id);
@@ -164,8 +162,7 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
         if (workers_parse(kids.items[i], data, len, &out->items[out->n]))
             out->n++;
         else
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%s",
-                       kids.items[i]);
+            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%s", kids.items[i]);
         free(data);
     }
     corral_strlist_cleanup(&kids);

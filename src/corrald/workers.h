@@ -16,14 +16,14 @@
 
 struct worker_info {
     char *id;
-    char reg[32];                /* registration id of the live incarnation */
+    char reg[32]; /* registration id of the live incarnation */
     uint32_t slots;
     uint32_t cpu_milli;
     uint64_t mem_mb;
     struct corral_kv *labels;
     size_t n_labels;
     uint32_t weight;
-    bool draining;               /* accepts no new work */
+    bool draining; /* accepts no new work */
     /* usage from assignments of this incarnation */
     uint32_t running;
     uint32_t used_cpu_milli;
@@ -31,7 +31,7 @@ struct worker_info {
 };
 
 struct worker_set {
-    struct worker_info *items;   /* sorted by id */
+    struct worker_info *items; /* sorted by id */
     size_t n;
 };
 

@@ -32,14 +32,14 @@ struct zk_event_node {
 };
 
 struct zk {
-    pthread_mutex_t mu;      /* guards zh swaps, state, the event queue */
-    pthread_cond_t cond;     /* signalled on every session state change */
-    pthread_rwlock_t hlock;  /* read-held by every operation, write-held to replace zh */
+    pthread_mutex_t mu;     /* guards zh swaps, state, the event queue */
+    pthread_cond_t cond;    /* signalled on every session state change */
+    pthread_rwlock_t hlock; /* read-held by every operation, write-held to replace zh */
     zhandle_t *zh;
     char *hosts;
-    char *auth;              /* "user:pass" or NULL */
-    int timeout_ms;          /* requested */
-    int efd;                 /* eventfd: readable while events are queued */
+    char *auth;     /* "user:pass" or NULL */
+    int timeout_ms; /* requested */
+    int efd;        /* eventfd: readable while events are queued */
     enum zk_session_state state;
     atomic_int_fast64_t last_rx_ms;
     struct zk_event_node *head, *tail;
@@ -58,16 +58,15 @@ static int translate(int rc, bool is_read, const char *what, const char *path,
         case ZOK:
             return CORRAL_OK;
         case ZNONODE:
-            return corral_error_set(err, CORRAL_ENOTFOUND, NULL, "%s %s: no such node", what,
-                                    path);
+            return corral_error_set(err, CORRAL_ENOTFOUND, NULL, "%s %s: no such node", what, path);
         case ZNODEEXISTS:
             return corral_error_set(err, CORRAL_EEXIST, NULL, "%s %s: node exists", what, path);
         case ZBADVERSION:
             return corral_error_set(err, CORRAL_ECONFLICT, NULL, "%s %s: version changed", what,
                                     path);
         case ZNOTEMPTY:
-            return corral_error_set(err, CORRAL_ECONFLICT, NULL, "%s %s: node has children",
-                                    what, path);
+            return corral_error_set(err, CORRAL_ECONFLICT, NULL, "%s %s: node has children", what,
+                                    path);
         case ZCONNECTIONLOSS:
         case ZOPERATIONTIMEOUT:
             /* The request may have reached the server: for a write the outcome is unknown. */
@@ -82,8 +81,8 @@ static int translate(int rc, bool is_read, const char *what, const char *path,
                                     zerror(rc));
         case ZNOAUTH:
         case ZAUTHFAILED:
-            return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "%s %s: not authorised (%s)",
-                                    what, path, zerror(rc));
+            return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "%s %s: not authorised (%s)", what,
+                                    path, zerror(rc));
         default:
             return corral_error_set(err, CORRAL_EINTERNAL, NULL, "%s %s: %s", what, path,
                                     zerror(rc));
@@ -94,8 +93,8 @@ static void touch_rx(struct zk *zk, int rc)
 {
     /* An answer from the server (ZOK or an API error such as ZNONODE) proves contact; system
      * errors (connection loss, timeouts) and client-side states do not. */
-    bool answered = rc == ZOK || (rc < ZAPIERROR && rc != ZCLOSING && rc != ZSESSIONEXPIRED &&
-                                  rc != ZNOTHING);
+    bool answered =
+        rc == ZOK || (rc < ZAPIERROR && rc != ZCLOSING && rc != ZSESSIONEXPIRED && rc != ZNOTHING);
     if (answered)
         atomic_store(&zk->last_rx_ms, clock_mono_ms());
 }
@@ -181,8 +180,7 @@ static int start_session(struct zk *zk, struct corral_error *err)
 {
     zoo_set_debug_level(log_min_level() == CORRAL_LOG_DEBUG ? ZOO_LOG_LEVEL_INFO
                                                             : ZOO_LOG_LEVEL_ERROR);
-    zhandle_t *zh =
-        zookeeper_init2(zk->hosts, watcher, zk->timeout_ms, NULL, zk, 0, zk_lib_log);
+    zhandle_t *zh = zookeeper_init2(zk->hosts, watcher, zk->timeout_ms, NULL, zk, 0, zk_lib_log);
     if (!zh)
         return corral_error_set(err, CORRAL_EUNAVAIL, "--zk", "cannot start a session with %s: %s",
                                 zk->hosts, strerror(errno));
@@ -190,8 +188,7 @@ static int start_session(struct zk *zk, struct corral_error *err)
         int rc = zoo_add_auth(zh, "digest", zk->auth, (int)strlen(zk->auth), NULL, NULL);
         if (rc != ZOK) {
             zookeeper_close(zh);
-            return corral_error_set(err, CORRAL_EUNAVAIL, "--zk-auth", "add auth: %s",
-                                    zerror(rc));
+            return corral_error_set(err, CORRAL_EUNAVAIL, "--zk-auth", "add auth: %s", zerror(rc));
         }
     }
     pthread_mutex_lock(&zk->mu);
@@ -429,16 +426,16 @@ static int zmode(int flags)
     return m;
 }
 
-int zk_create(struct zk *zk, const char *path, const void *data, size_t len, int flags,
-              char *out, size_t out_n, struct corral_error *err)
+int zk_create(struct zk *zk, const char *path, const void *data, size_t len, int flags, char *out,
+              size_t out_n, struct corral_error *err)
 {
     zhandle_t *zh = acquire(zk);
     if (!zh) {
         release(zk);
         return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
     }
-    int rc = zoo_create(zh, path, data, data ? (int)len : -1, acl_of(zk), zmode(flags), out,
-                        (int)out_n);
+    int rc =
+        zoo_create(zh, path, data, data ? (int)len : -1, acl_of(zk), zmode(flags), out, (int)out_n);
     touch_rx(zk, rc);
     release(zk);
     return translate(rc, false, "create", path, err);
@@ -516,8 +513,8 @@ static int get_common(struct zk *zk, const char *path, bool watch, char **data, 
     return rc;
 }
 
-int zk_get(struct zk *zk, const char *path, bool watch, char **data, size_t *len,
-           int32_t *version, struct corral_error *err)
+int zk_get(struct zk *zk, const char *path, bool watch, char **data, size_t *len, int32_t *version,
+           struct corral_error *err)
 {
     struct Stat st;
     int rc = get_common(zk, path, watch, data, len, &st, err);
@@ -617,8 +614,8 @@ int zk_children(struct zk *zk, const char *path, bool watch, struct corral_strli
         return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
     }
     struct String_vector sv = {0};
-    int rc = watch ? zoo_wget_children(zh, path, watcher, zk, &sv)
-                   : zoo_get_children(zh, path, 0, &sv);
+    int rc =
+        watch ? zoo_wget_children(zh, path, watcher, zk, &sv) : zoo_get_children(zh, path, 0, &sv);
     touch_rx(zk, rc);
     release(zk);
     if (rc != ZOK)
@@ -879,8 +876,7 @@ static struct multi_op *add_op(struct zk_multi *m, enum op_kind kind, const char
     return op;
 }
 
-void zk_multi_create(struct zk_multi *m, const char *path, const void *data, size_t len,
-                     int flags)
+void zk_multi_create(struct zk_multi *m, const char *path, const void *data, size_t len, int flags)
 {
     struct multi_op *op = add_op(m, OP_CREATE, path, data, len, -1);
     if (op)
@@ -926,8 +922,7 @@ int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct co
     if (failed_op)
         *failed_op = -1;
     if (m->overflow)
-        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "multi over %d ops",
-                                ZK_MULTI_MAX_OPS);
+        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "multi over %d ops", ZK_MULTI_MAX_OPS);
     if (m->n == 0)
         return CORRAL_OK;
     zhandle_t *zh = acquire(zk);
@@ -945,8 +940,8 @@ int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct co
         int dlen = op->data ? (int)op->len : -1;
         switch (op->kind) {
             case OP_CREATE:
-                zoo_create_op_init(&ops[i], op->path, op->data, dlen, acl_of(zk),
-                                   zmode(op->flags), NULL, 0);
+                zoo_create_op_init(&ops[i], op->path, op->data, dlen, acl_of(zk), zmode(op->flags),
+                                   NULL, 0);
                 break;
             case OP_DELETE:
                 zoo_delete_op_init(&ops[i], op->path, op->version);

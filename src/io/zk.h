@@ -24,18 +24,18 @@
 struct zk;
 
 enum zk_session_state {
-    ZK_SESSION_CONNECTING,   /* not (yet or any more) connected; the session may still live */
+    ZK_SESSION_CONNECTING, /* not (yet or any more) connected; the session may still live */
     ZK_SESSION_CONNECTED,
-    ZK_SESSION_EXPIRED,      /* the session is gone: call zk_reopen() */
+    ZK_SESSION_EXPIRED, /* the session is gone: call zk_reopen() */
     ZK_SESSION_AUTH_FAILED,
 };
 
 enum zk_event_type {
-    ZK_EV_SESSION,  /* session state changed; see state */
+    ZK_EV_SESSION, /* session state changed; see state */
     ZK_EV_CREATED,
     ZK_EV_DELETED,
-    ZK_EV_CHANGED,  /* data changed */
-    ZK_EV_CHILD,    /* children changed */
+    ZK_EV_CHANGED, /* data changed */
+    ZK_EV_CHILD,   /* children changed */
 };
 
 struct zk_event {
@@ -107,8 +107,8 @@ CORRAL_NODISCARD int zk_create(struct zk *zk, const char *path, const void *data
 CORRAL_NODISCARD int zk_ensure_path(struct zk *zk, const char *path, struct corral_error *err);
 /* Read data: *data malloc'd and NUL-terminated (caller frees), *len without the NUL.
  * version and czxid/ephemeral_owner may be NULL. With watch, a data watch is left. */
-CORRAL_NODISCARD int zk_get(struct zk *zk, const char *path, bool watch, char **data,
-                            size_t *len, int32_t *version, struct corral_error *err);
+CORRAL_NODISCARD int zk_get(struct zk *zk, const char *path, bool watch, char **data, size_t *len,
+                            int32_t *version, struct corral_error *err);
 /* Like zk_get but also returns the creation zxid and the ephemeral owner (0 if persistent). */
 CORRAL_NODISCARD int zk_get_meta(struct zk *zk, const char *path, char **data, size_t *len,
                                  int32_t *version, int64_t *czxid, int64_t *ephemeral_owner,
@@ -136,8 +136,7 @@ struct zk_multi;
 /* New empty multi; never NULL. Each op copies its path and data. */
 struct zk_multi *zk_multi_new(void);
 void zk_multi_free(struct zk_multi *m);
-void zk_multi_create(struct zk_multi *m, const char *path, const void *data, size_t len,
-                     int flags);
+void zk_multi_create(struct zk_multi *m, const char *path, const void *data, size_t len, int flags);
 void zk_multi_delete(struct zk_multi *m, const char *path, int32_t version);
 void zk_multi_set(struct zk_multi *m, const char *path, const void *data, size_t len,
                   int32_t version);
