@@ -11,10 +11,12 @@
 
 #include <jansson.h>
 
+#include "corral/id.h"
 #include "corral/opts.h"
 #include "corral/paths.h"
 #include "corral/sched.h"
 #include "corral/task.h"
+#include "corral/xalloc.h"
 #include "corrald/leader.h"
 #include "corrald/store.h"
 #include "corrald/workers.h"
@@ -27,20 +29,30 @@
 #define LEADER_PERIOD_MS 1000
 /* Coalesce bursts of events into one round. */
 #define LEADER_MIN_GAP_MS 20
-/* Look for finished tasks past --retention this often. */
-#define LEADER_RETENTION_PERIOD_MS 60000
+/* Sweep one slice of the task buckets for tasks past --retention this often (a full pass over
+ * all buckets takes CORRAL_BUCKETS / LEADER_RETENTION_SLICE slices: 64 s). */
+#define LEADER_RETENTION_PERIOD_MS 4000
+#define LEADER_RETENTION_SLICE     16u
 
 struct qtask {
     struct corral_task task;
     int32_t version;
+    bool gone; /* assigned or changed this round: drop from the cache */
 };
 
 struct leader {
     struct corral_sched_state sched;
     bool dirty;
     int64_t last_round_ms;
-    int64_t last_retention_ms;
+    int64_t last_retention_ms; /* -1: not leading yet */
+    unsigned retention_cursor; /* next task bucket to sweep */
+    int64_t wake_at_ms;        /* monotonic: a retry backoff ends then; 0 = none */
     uint64_t rounds;
+    /* Queued tasks as last read, sorted by id. Safe to keep between rounds: a queued task
+     * changes only together with its queue entry (cancel, assign), and every write we base on
+     * it checks the version we read. */
+    struct qtask *cache;
+    size_t n_cache;
 };
 
 struct leader *leader_new(void)
@@ -49,11 +61,24 @@ struct leader *leader_new(void)
     if (!l)
         abort();
     l->dirty = true;
+    l->last_retention_ms = -1;
     return l;
+}
+
+static void cache_clear(struct leader *l)
+{
+    for (size_t i = 0; i < l->n_cache; i++)
+        corral_task_cleanup(&l->cache[i].task);
+    free(l->cache);
+    l->cache = NULL;
+    l->n_cache = 0;
 }
 
 void leader_free(struct leader *l)
 {
+    if (!l)
+        return;
+    cache_clear(l);
     free(l);
 }
 
@@ -67,17 +92,28 @@ void leader_reset(struct leader *l)
 {
     memset(&l->sched, 0, sizeof l->sched);
     l->dirty = true;
-    l->last_retention_ms = 0;
+    l->last_retention_ms = -1;
+    l->wake_at_ms = 0;
+    cache_clear(l);
 }
 
 int leader_next_timeout_ms(const struct leader *l, int64_t now_ms)
 {
     int64_t due = l->last_round_ms + (l->dirty ? LEADER_MIN_GAP_MS : LEADER_PERIOD_MS);
+    if (l->wake_at_ms > 0 && l->wake_at_ms < due)
+        due = l->wake_at_ms > l->last_round_ms + LEADER_MIN_GAP_MS
+                  ? l->wake_at_ms
+                  : l->last_round_ms + LEADER_MIN_GAP_MS;
     int64_t wait = due - now_ms;
     return wait < 0 ? 0 : (int)(wait > LEADER_PERIOD_MS ? LEADER_PERIOD_MS : wait);
 }
 
 /* ------------------------------------------------------------------ fenced writes */
+
+static bool stopping(const struct replica *r)
+{
+    return r->stop && *r->stop;
+}
 
 static struct zk_multi *fenced_multi(struct replica *r, const char *label)
 {
@@ -175,17 +211,14 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
 struct round {
     struct worker_set ws;
     bool *has_dir;   /* per worker: assign/<id> exists */
-    struct qtask *q; /* queued tasks */
-    size_t n_q, cap_q;
+    struct qtask *q; /* borrowed: the leader's cache of queued tasks */
+    size_t n_q;
 };
 
 static void round_cleanup(struct round *rd)
 {
     workers_cleanup(&rd->ws);
     free(rd->has_dir);
-    for (size_t i = 0; i < rd->n_q; i++)
-        corral_task_cleanup(&rd->q[i].task);
-    free(rd->q);
     memset(rd, 0, sizeof *rd);
 }
 
@@ -287,71 +320,105 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
     return rc;
 }
 
-static void push_q(struct round *rd, struct corral_task *t, int32_t version)
+static int cmp_id(const void *a, const void *b)
 {
-    if (rd->n_q == rd->cap_q) {
-        rd->cap_q = rd->cap_q ? rd->cap_q * 2 : 64;
-        rd->q = realloc(rd->q, rd->cap_q * sizeof *rd->q);
-        if (!rd->q)
-            abort();
-    }
-    rd->q[rd->n_q].task = *t;
-    rd->q[rd->n_q].version = version;
-    rd->n_q++;
-    memset(t, 0, sizeof *t);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read every queue entry and its task; drop entries that no longer mean "queued". */
+static struct qtask *cache_find(struct leader *l, const char *id)
+{
+    size_t lo = 0, hi = l->n_cache;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->cache[mid].task.id, id);
+        if (c == 0)
+            return &l->cache[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* A queue entry with no queued task behind it (a crash cannot make one, since every change is
+ * one multi, but an operator can): remove it. */
+static int drop_entry(struct replica *r, const char *id, struct corral_error *err)
+{
+    struct zk_multi *m = fenced_multi(r, "leader.cleanup");
+    char qpath[CORRAL_PATH_MAX];
+    store_queue_path(r, id, qpath);
+    zk_multi_delete(m, qpath, -1);
+    int rc = commit(r, m, err);
+    if (rc == CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_INFO, "removed stale queue entry task=%s", id);
+    if (rc == CORRAL_EFENCED)
+        return rc;
+    corral_error_clear(err);
+    return CORRAL_OK;
+}
+
+/* Refresh the cache of queued tasks: list every queue bucket (one pipelined batch), keep what
+ * we know, read what is new, forget what left the queue. */
 static int load_queue(struct replica *r, struct round *rd, struct corral_error *err)
 {
-    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
-        char dir[CORRAL_PATH_MAX];
-        if (corral_path_queue_bucket(dir, sizeof dir, r->opts.ns, b) != CORRAL_OK)
-            abort();
-        struct corral_strlist ids = {0};
-        int rc = zk_children(r->zk, dir, false, &ids, err);
-        if (rc == CORRAL_ENOTFOUND) {
-            corral_error_clear(err);
+    struct leader *l = r->leader;
+    struct corral_strlist *buckets = corral_xcalloc(CORRAL_BUCKETS, sizeof *buckets);
+    int rc = store_list_buckets(r, "queue", buckets, err);
+    size_t n_ids = 0;
+    for (unsigned b = 0; rc == CORRAL_OK && b < CORRAL_BUCKETS; b++)
+        n_ids += buckets[b].n;
+    char **ids = corral_xcalloc(n_ids, sizeof *ids);
+    size_t k = 0;
+    for (unsigned b = 0; rc == CORRAL_OK && b < CORRAL_BUCKETS; b++)
+        for (size_t i = 0; i < buckets[b].n; i++)
+            ids[k++] = buckets[b].items[i];
+    qsort(ids, k, sizeof *ids, cmp_id);
+    struct qtask *next = corral_xcalloc(k, sizeof *next);
+    size_t n_next = 0;
+    for (size_t i = 0; rc == CORRAL_OK && i < k; i++) {
+        struct qtask *known = cache_find(l, ids[i]);
+        if (known && !known->gone) {
+            next[n_next++] = *known;
+            memset(known, 0, sizeof *known); /* moved */
+            known->gone = true;
             continue;
         }
-        if (rc != CORRAL_OK)
-            return rc;
-        for (size_t i = 0; i < ids.n && rc == CORRAL_OK; i++) {
-            struct corral_task t = {0};
-            int32_t version = -1;
-            char tpath[CORRAL_PATH_MAX];
-            store_task_path(r, ids.items[i], tpath);
-            int trc = store_read_task(r, tpath, &t, &version, err);
-            if (trc == CORRAL_OK && t.state == CORRAL_STATE_QUEUED) {
-                push_q(rd, &t, version);
-                continue;
-            }
-            if (trc == CORRAL_OK || trc == CORRAL_ENOTFOUND) {
-                /* An entry without a queued task behind it (a crash cannot make one, since
-                 * every change is one multi, but an operator can): remove it. */
-                corral_error_clear(err);
-                struct zk_multi *m = fenced_multi(r, "leader.cleanup");
-                char qpath[CORRAL_PATH_MAX];
-                (void)store_child(qpath, dir, ids.items[i]);
-                zk_multi_delete(m, qpath, -1);
-                rc = commit(r, m, err);
-                if (rc == CORRAL_OK)
-                    CORRAL_LOG(CORRAL_LOG_INFO, "removed stale queue entry task=%s", ids.items[i]);
-                if (rc != CORRAL_EFENCED) {
-                    corral_error_clear(err);
-                    rc = CORRAL_OK;
-                }
-            } else if (trc != CORRAL_EINVAL) {
-                rc = trc;
-            } else {
-                corral_error_clear(err);
-            }
-            corral_task_cleanup(&t);
+        struct corral_task t = {0};
+        int32_t version = -1;
+        char tpath[CORRAL_PATH_MAX];
+        store_task_path(r, ids[i], tpath);
+        int trc = store_read_task(r, tpath, &t, &version, err);
+        if (trc == CORRAL_OK && t.state == CORRAL_STATE_QUEUED) {
+            next[n_next++] = (struct qtask){.task = t, .version = version};
+            continue;
         }
-        corral_strlist_cleanup(&ids);
-        if (rc != CORRAL_OK)
-            return rc;
+        corral_task_cleanup(&t);
+        if (trc == CORRAL_OK || trc == CORRAL_ENOTFOUND) {
+            corral_error_clear(err);
+            rc = drop_entry(r, ids[i], err);
+        } else if (trc == CORRAL_EINVAL) {
+            corral_error_clear(err); /* corrupt task: logged by store_read_task, skipped */
+        } else {
+            rc = trc;
+        }
     }
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
+        corral_strlist_cleanup(&buckets[b]);
+    free(buckets);
+    free(ids);
+    if (rc != CORRAL_OK) {
+        for (size_t i = 0; i < n_next; i++)
+            corral_task_cleanup(&next[i].task);
+        free(next);
+        cache_clear(l);
+        return rc;
+    }
+    cache_clear(l); /* what is left there is no longer queued */
+    l->cache = next;
+    l->n_cache = n_next;
+    rd->q = l->cache;
+    rd->n_q = l->n_cache;
     return CORRAL_OK;
 }
 
@@ -418,6 +485,7 @@ static int mark_unschedulable(struct replica *r, struct qtask *q, const char *re
     int rc = commit(r, m, err);
     if (rc == CORRAL_OK)
         CORRAL_LOG(CORRAL_LOG_INFO, "task=%s waits: %s", q->task.id, reason);
+    q->gone = true; /* its version moved on (or the write failed): read it afresh */
     return rc;
 }
 
@@ -467,7 +535,12 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
     int rc =
         corral_sched_plan(&view, &r->policy, &r->leader->sched, now_wall, rand_u64(), &plan, err);
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_assign; i++) {
-        int arc = assign(r, rd, &rd->q[plan.assign[i].task], plan.assign[i].worker, err);
+        if (stopping(r))
+            break; /* a stopping leader hands over now rather than after the round */
+        struct qtask *q = &rd->q[plan.assign[i].task];
+        /* Assigned or not, the cached copy was transitioned: read it afresh next round. */
+        q->gone = true;
+        int arc = assign(r, rd, q, plan.assign[i].worker, err);
         if (arc == CORRAL_EFENCED || arc == CORRAL_EUNKNOWN || arc == CORRAL_EUNAVAIL) {
             rc = arc;
             break;
@@ -487,61 +560,74 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
         else
             corral_error_clear(err);
     }
+    /* Wake up when the earliest retry backoff among the waiting tasks ends. */
+    int64_t earliest = 0;
+    for (size_t i = 0; i < rd->n_q; i++) {
+        int64_t nb = rd->q[i].task.not_before_ms;
+        if (!rd->q[i].gone && nb > now_wall && (earliest == 0 || nb < earliest))
+            earliest = nb;
+    }
+    r->leader->wake_at_ms = earliest ? clock_mono_ms() + (earliest - now_wall) : 0;
     corral_plan_cleanup(&plan);
     free(wv);
     free(tv);
     return rc;
 }
 
-/* Delete finished tasks older than --retention (with their idempotency records). */
+/* Delete finished tasks older than --retention (with their idempotency records), one slice of
+ * the task buckets at a time so that no round is held up by a full scan. */
 static int sweep_retention(struct replica *r, int64_t now_wall, struct corral_error *err)
 {
+    struct leader *l = r->leader;
     int64_t horizon = now_wall - r->opts.retention_s * 1000;
-    size_t deleted = 0;
-    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
-        char dir[CORRAL_PATH_MAX];
-        if (corral_path_task_bucket(dir, sizeof dir, r->opts.ns, b) != CORRAL_OK)
+    const char *paths[LEADER_RETENTION_SLICE];
+    char dirs[LEADER_RETENTION_SLICE][CORRAL_PATH_MAX];
+    for (unsigned k = 0; k < LEADER_RETENTION_SLICE; k++) {
+        unsigned b = (l->retention_cursor + k) % CORRAL_BUCKETS;
+        if (corral_path_task_bucket(dirs[k], sizeof dirs[k], r->opts.ns, b) != CORRAL_OK)
             abort();
-        struct corral_strlist ids = {0};
-        int rc = zk_children(r->zk, dir, false, &ids, err);
-        if (rc != CORRAL_OK) {
-            corral_error_clear(err);
-            continue;
-        }
-        for (size_t i = 0; i < ids.n; i++) {
-            /* Ids start with their submission time: younger tasks cannot be due. */
+        paths[k] = dirs[k];
+    }
+    l->retention_cursor = (l->retention_cursor + LEADER_RETENTION_SLICE) % CORRAL_BUCKETS;
+    struct corral_strlist lists[LEADER_RETENTION_SLICE] = {{0}};
+    int rc = zk_children_many(r->zk, paths, LEADER_RETENTION_SLICE, lists, err);
+    size_t deleted = 0;
+    for (unsigned k = 0; rc == CORRAL_OK && k < LEADER_RETENTION_SLICE; k++) {
+        for (size_t i = 0; rc == CORRAL_OK && i < lists[k].n; i++) {
+            /* Ids begin with their submission time: a task submitted after the horizon
+             * cannot have finished before it. */
+            int64_t submitted = corral_id_time_ms(lists[k].items[i]);
+            if (submitted < 0 || submitted >= horizon)
+                continue;
             struct corral_task t = {0};
             int32_t version = -1;
             char tpath[CORRAL_PATH_MAX];
-            (void)store_child(tpath, dir, ids.items[i]);
+            (void)store_child(tpath, dirs[k], lists[k].items[i]);
             if (store_read_task(r, tpath, &t, &version, err) == CORRAL_OK &&
                 corral_state_is_final(t.state) && t.finished_at_ms >= 0 &&
                 t.finished_at_ms < horizon) {
                 struct zk_multi *m = fenced_multi(r, "leader.retention");
                 zk_multi_delete(m, tpath, version);
-                if (t.spec.idempotency_key) {
-                    char ipath[CORRAL_PATH_MAX];
-                    if (corral_path_idem(ipath, sizeof ipath, r->opts.ns, t.spec.idempotency_key) ==
-                        CORRAL_OK)
-                        zk_multi_delete(m, ipath, -1);
-                }
-                rc = commit(r, m, err);
-                if (rc == CORRAL_OK)
+                char ipath[CORRAL_PATH_MAX];
+                if (t.spec.idempotency_key && corral_path_idem(ipath, sizeof ipath, r->opts.ns,
+                                                               t.spec.idempotency_key) == CORRAL_OK)
+                    zk_multi_delete(m, ipath, -1);
+                int drc = commit(r, m, err);
+                if (drc == CORRAL_OK)
                     deleted++;
-                else if (rc == CORRAL_EFENCED) {
-                    corral_task_cleanup(&t);
-                    corral_strlist_cleanup(&ids);
-                    return rc;
-                }
+                else if (drc == CORRAL_EFENCED)
+                    rc = drc;
             }
-            corral_error_clear(err);
+            if (rc != CORRAL_EFENCED)
+                corral_error_clear(err);
             corral_task_cleanup(&t);
         }
-        corral_strlist_cleanup(&ids);
     }
+    for (unsigned k = 0; k < LEADER_RETENTION_SLICE; k++)
+        corral_strlist_cleanup(&lists[k]);
     if (deleted)
         CORRAL_LOG(CORRAL_LOG_INFO, "retention removed tasks=%zu", deleted);
-    return CORRAL_OK;
+    return rc == CORRAL_EFENCED ? rc : CORRAL_OK;
 }
 
 int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
@@ -575,7 +661,10 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     if (rc == CORRAL_OK)
         rc = plan_and_assign(r, &rd, now_wall, err);
     round_cleanup(&rd);
-    if (rc == CORRAL_OK && now_ms - l->last_retention_ms >= LEADER_RETENTION_PERIOD_MS) {
+    if (l->last_retention_ms < 0)
+        l->last_retention_ms = now_ms; /* a new leader schedules first, sweeps later */
+    if (rc == CORRAL_OK && !stopping(r) &&
+        now_ms - l->last_retention_ms >= LEADER_RETENTION_PERIOD_MS) {
         l->last_retention_ms = now_ms;
         rc = sweep_retention(r, now_wall, err);
     }

@@ -69,10 +69,12 @@ static const struct corral_opt opt_table[] = {
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
 
 static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
     int saved = errno;
+    stop_requested = 1;
     unsigned char b = (unsigned char)sig;
     ssize_t w = write(sig_pipe[1], &b, 1);
     (void)w;
@@ -282,6 +284,7 @@ int main(int argc, char **argv)
     if (!r.zk)
         return usage_error(&err);
     r.leader = leader_new();
+    r.stop = &stop_requested;
     /* The API starts before ZooKeeper answers: meanwhile it says 503, and /healthz works. */
     struct api *api = api_start(&r, &err);
     if (!api) {

@@ -7,6 +7,7 @@
 #ifndef CORRALD_REPLICA_H
 #define CORRALD_REPLICA_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,7 +49,8 @@ struct replica {
     atomic_bool layout_ready;   /* the namespace's folders and buckets exist */
     atomic_uint_fast64_t epoch; /* mirror of el.epoch while leading */
     struct corral_policy policy;
-    struct leader *leader; /* scheduling state; main thread only */
+    struct leader *leader;       /* scheduling state; main thread only */
+    volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
     /* counters for /metrics */
     atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;
 };

@@ -11,6 +11,7 @@
 #include "corral/id.h"
 #include "corral/opts.h"
 #include "corral/paths.h"
+#include "corral/xalloc.h"
 #include "corrald/election.h"
 #include "corrald/store.h"
 #include "corrald/workers.h"
@@ -48,6 +49,24 @@ bool store_child(char out[CORRAL_PATH_MAX], const char *dir, const char *name)
         return false;
     }
     return true;
+}
+
+int store_list_buckets(struct replica *r, const char *kind, struct corral_strlist *outs,
+                       struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_ns_path(r, kind, dir);
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(CORRAL_BUCKETS, CORRAL_PATH_MAX);
+    const char *ptrs[CORRAL_BUCKETS];
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
+        char name[8];
+        snprintf(name, sizeof name, "%02x", b);
+        (void)store_child(paths[b], dir, name);
+        ptrs[b] = paths[b];
+    }
+    int rc = zk_children_many(r->zk, ptrs, CORRAL_BUCKETS, outs, err);
+    free(paths);
+    return rc;
 }
 
 static bool is_bucket_dir(const char *name)
@@ -461,18 +480,12 @@ int store_list(struct replica *r, int state, size_t limit, const char *after, js
     size_t n = 0, cap = 0;
     char **ids = NULL;
     int rc = CORRAL_OK;
+    struct corral_strlist *buckets = corral_xcalloc(CORRAL_BUCKETS, sizeof *buckets);
+    rc = store_list_buckets(r, "tasks", buckets, err);
     for (unsigned b = 0; b < CORRAL_BUCKETS && rc == CORRAL_OK; b++) {
-        char path[CORRAL_PATH_MAX];
-        if (corral_path_task_bucket(path, sizeof path, r->opts.ns, b) != CORRAL_OK)
-            abort();
-        struct corral_strlist kids = {0};
-        rc = zk_children(r->zk, path, false, &kids, err);
-        if (rc == CORRAL_ENOTFOUND) {
-            corral_error_clear(err);
-            rc = CORRAL_OK;
-        }
-        for (size_t i = 0; i < kids.n; i++) {
-            if (after && *after && strcmp(kids.items[i], after) <= 0)
+        struct corral_strlist *kids = &buckets[b];
+        for (size_t i = 0; i < kids->n; i++) {
+            if (after && *after && strcmp(kids->items[i], after) <= 0)
                 continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 256;
@@ -480,11 +493,13 @@ int store_list(struct replica *r, int state, size_t limit, const char *after, js
                 if (!ids)
                     abort();
             }
-            ids[n++] = kids.items[i];
-            kids.items[i] = NULL;
+            ids[n++] = kids->items[i];
+            kids->items[i] = NULL;
         }
-        corral_strlist_cleanup(&kids);
     }
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
+        corral_strlist_cleanup(&buckets[b]);
+    free(buckets);
     next[0] = '\0';
     json_t *arr = json_array();
     if (rc == CORRAL_OK) {

@@ -54,6 +54,12 @@ void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PA
 void store_queue_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX]);
 void store_ns_path(const struct replica *r, const char *rel, char out[CORRAL_PATH_MAX]);
 
+/* Children of every bucket of <ns>/<kind> ("tasks", "queue"), read in one pipelined batch:
+ * outs[b] for bucket b (CORRAL_BUCKETS entries, zeroed; free each with
+ * corral_strlist_cleanup). */
+CORRAL_NODISCARD int store_list_buckets(struct replica *r, const char *kind,
+                                        struct corral_strlist *outs, struct corral_error *err);
+
 /* out = dir + "/" + name; false (out "") when it would not fit. */
 bool store_child(char out[CORRAL_PATH_MAX], const char *dir, const char *name);
 

@@ -603,6 +603,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void copy_names(const struct String_vector *sv, struct corral_strlist *out);
+
 int zk_children(struct zk *zk, const char *path, bool watch, struct corral_strlist *out,
                 struct corral_error *err)
 {
@@ -620,20 +622,99 @@ int zk_children(struct zk *zk, const char *path, bool watch, struct corral_strli
     release(zk);
     if (rc != ZOK)
         return translate(rc, true, "children", path, err);
-    if (sv.count > 0) {
-        out->items = calloc((size_t)sv.count, sizeof *out->items);
-        if (!out->items)
-            abort();
-        for (int i = 0; i < sv.count; i++) {
-            out->items[i] = strdup(sv.data[i]);
-            if (!out->items[i])
-                abort();
-        }
-        out->n = (size_t)sv.count;
-        qsort(out->items, out->n, sizeof *out->items, cmp_str);
-    }
+    copy_names(&sv, out);
     deallocate_String_vector(&sv);
     return CORRAL_OK;
+}
+
+struct children_batch {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t pending;
+    struct corral_strlist *outs;
+    int *rcs;
+};
+
+struct children_req {
+    struct children_batch *b;
+    size_t i;
+};
+
+static void copy_names(const struct String_vector *sv, struct corral_strlist *out)
+{
+    out->items = NULL;
+    out->n = 0;
+    if (!sv || sv->count <= 0)
+        return;
+    out->items = calloc((size_t)sv->count, sizeof *out->items);
+    if (!out->items)
+        abort();
+    for (int i = 0; i < sv->count; i++) {
+        out->items[i] = strdup(sv->data[i]);
+        if (!out->items[i])
+            abort();
+    }
+    out->n = (size_t)sv->count;
+    qsort(out->items, out->n, sizeof *out->items, cmp_str);
+}
+
+/* Completion thread: copy the answer, count down. */
+static void children_done(int rc, const struct String_vector *sv, const void *data)
+{
+    const struct children_req *req = data;
+    struct children_batch *b = req->b;
+    if (rc == ZOK)
+        copy_names(sv, &b->outs[req->i]);
+    pthread_mutex_lock(&b->mu);
+    b->rcs[req->i] = rc;
+    if (--b->pending == 0)
+        pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->mu);
+}
+
+int zk_children_many(struct zk *zk, const char *const *paths, size_t n, struct corral_strlist *outs,
+                     struct corral_error *err)
+{
+    if (n == 0)
+        return CORRAL_OK;
+    struct children_batch b = {.outs = outs};
+    struct children_req *reqs = calloc(n, sizeof *reqs);
+    b.rcs = calloc(n, sizeof *b.rcs);
+    if (!reqs || !b.rcs)
+        abort();
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cond, NULL);
+    zhandle_t *zh = acquire(zk);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = (struct children_req){.b = &b, .i = i};
+        int rc = zh ? zoo_aget_children(zh, paths[i], 0, children_done, &reqs[i]) : ZCLOSING;
+        pthread_mutex_lock(&b.mu);
+        if (rc == ZOK)
+            b.pending++;
+        else
+            b.rcs[i] = rc;
+        pthread_mutex_unlock(&b.mu);
+    }
+    release(zk);
+    /* Every accepted request completes, at the latest with ZCLOSING/ZCONNECTIONLOSS. */
+    pthread_mutex_lock(&b.mu);
+    while (b.pending > 0)
+        pthread_cond_wait(&b.cond, &b.mu);
+    pthread_mutex_unlock(&b.mu);
+    int out = CORRAL_OK;
+    for (size_t i = 0; i < n; i++) {
+        touch_rx(zk, b.rcs[i]);
+        if (b.rcs[i] != ZOK && b.rcs[i] != ZNONODE && out == CORRAL_OK)
+            out = translate(b.rcs[i], true, "children", paths[i], err);
+    }
+    if (out != CORRAL_OK)
+        for (size_t i = 0; i < n; i++)
+            corral_strlist_cleanup(&outs[i]);
+    pthread_cond_destroy(&b.cond);
+    pthread_mutex_destroy(&b.mu);
+    free(reqs);
+    free(b.rcs);
+    return out;
 }
 
 int zk_set(struct zk *zk, const char *path, const void *data, size_t len, int32_t version,

@@ -120,6 +120,14 @@ CORRAL_NODISCARD int zk_exists(struct zk *zk, const char *path, bool watch, int3
 struct corral_strlist;
 CORRAL_NODISCARD int zk_children(struct zk *zk, const char *path, bool watch,
                                  struct corral_strlist *out, struct corral_error *err);
+/*
+ * Children of n paths at once: the requests are pipelined (sent back to back, answered in one
+ * round trip's time) instead of n sequential round trips. outs[i] (zeroed by the caller) gets
+ * the sorted names of paths[i]; a path that does not exist gives an empty list. Returns 0, or
+ * the first other failure (then every outs[i] is empty).
+ */
+CORRAL_NODISCARD int zk_children_many(struct zk *zk, const char *const *paths, size_t n,
+                                      struct corral_strlist *outs, struct corral_error *err);
 CORRAL_NODISCARD int zk_set(struct zk *zk, const char *path, const void *data, size_t len,
                             int32_t version, struct corral_error *err);
 CORRAL_NODISCARD int zk_delete(struct zk *zk, const char *path, int32_t version,
