@@ -14,14 +14,5 @@ size_t corral_place_bin_pack(const struct corral_view *view, const struct corral
 {
     (void)st;
     (void)rng;
-    size_t best = eligible[0];
-    struct corral_frac best_load = corral_sched_load_after(&view->workers[best], t);
-    for (size_t i = 1; i < n; i++) {
-        struct corral_frac load = corral_sched_load_after(&view->workers[eligible[i]], t);
-        if (corral_frac_cmp(load, best_load) > 0) {
-            best = eligible[i];
-            best_load = load;
-        }
-    }
-    return best;
+    return corral_sched_pick_by_load(view, t, eligible, n, true);
 }

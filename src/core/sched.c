@@ -129,6 +129,22 @@ struct corral_frac corral_sched_load_after(const struct corral_worker_view *w,
     return load;
 }
 
+size_t corral_sched_pick_by_load(const struct corral_view *view, const struct corral_task_view *t,
+                                 const size_t *eligible, size_t n, bool prefer_higher)
+{
+    size_t best = eligible[0];
+    struct corral_frac best_load = corral_sched_load_after(&view->workers[best], t);
+    for (size_t i = 1; i < n; i++) {
+        struct corral_frac load = corral_sched_load_after(&view->workers[eligible[i]], t);
+        int c = corral_frac_cmp(load, best_load);
+        if (prefer_higher ? c > 0 : c < 0) {
+            best = eligible[i];
+            best_load = load;
+        }
+    }
+    return best;
+}
+
 int64_t corral_sched_waited_ms(const struct corral_task_view *t, int64_t now_ms)
 {
     const int64_t cap = INT64_C(1) << 52;

@@ -33,6 +33,11 @@ int corral_frac_cmp(struct corral_frac a, struct corral_frac b);
 struct corral_frac corral_sched_load_after(const struct corral_worker_view *w,
                                            const struct corral_task_view *t);
 
+/* The eligible worker whose load after taking t is the lowest (prefer_higher false) or the
+ * highest (true); ties go to the earliest in view order. */
+size_t corral_sched_pick_by_load(const struct corral_view *view, const struct corral_task_view *t,
+                                 const size_t *eligible, size_t n, bool prefer_higher);
+
 /* ms that t has waited at now_ms: 0 when now is before its submission, capped at 2^52 so that
  * aging arithmetic cannot overflow. */
 int64_t corral_sched_waited_ms(const struct corral_task_view *t, int64_t now_ms);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/jsonx.h"
 #include "corral/xalloc.h"
 #include "corral/limits.h"
 #include "corral/spec.h"
@@ -574,25 +575,11 @@ int corral_spec_parse(const char *buf, size_t len, struct corral_spec *out,
 
 /* ---- rendering ---- */
 
-/* json_string() refuses invalid UTF-8; repair rather than return NULL (never NULL). */
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *v = json_string(s);
-    if (!v) {
-        char *fixed = corral_utf8_repair(s, strlen(s));
-        v = json_string(fixed);
-        free(fixed);
-    }
-    return v;
-}
-
 static json_t *map_to_json(const struct corral_kv *kv, size_t n)
 {
     json_t *obj = json_object();
     for (size_t i = 0; i < n; i++)
-        json_object_set_new(obj, kv[i].key, jstr(kv[i].value));
+        json_object_set_new(obj, kv[i].key, corral_json_str(kv[i].value));
     return obj;
 }
 
@@ -602,10 +589,10 @@ static json_t *http_to_json(const struct corral_http_spec *h)
     for (size_t i = 0; i < h->n_expect; i++)
         json_array_append_new(codes, json_integer(h->expect_status[i]));
     json_t *obj = json_object();
-    json_object_set_new(obj, "method", jstr(h->method ? h->method : "GET"));
-    json_object_set_new(obj, "url", jstr(h->url));
+    json_object_set_new(obj, "method", corral_json_str(h->method ? h->method : "GET"));
+    json_object_set_new(obj, "url", corral_json_str(h->url));
     json_object_set_new(obj, "headers", map_to_json(h->headers, h->n_headers));
-    json_object_set_new(obj, "body", jstr(h->body));
+    json_object_set_new(obj, "body", corral_json_str(h->body));
     json_object_set_new(obj, "expect_status", codes);
     return obj;
 }
@@ -615,10 +602,10 @@ static json_t *command_to_json(const struct corral_spec *s)
     if (s->argc == 0)
         return json_null();
     if (s->shell)
-        return jstr(s->argv[0]);
+        return corral_json_str(s->argv[0]);
     json_t *arr = json_array();
     for (size_t i = 0; i < s->argc; i++)
-        json_array_append_new(arr, jstr(s->argv[i]));
+        json_array_append_new(arr, corral_json_str(s->argv[i]));
     return arr;
 }
 
@@ -636,7 +623,7 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
     json_object_set_new(obj, "command", command_to_json(s));
     json_object_set_new(obj, "shell", json_boolean(s->shell));
     json_object_set_new(obj, "http", s->has_http ? http_to_json(&s->http) : json_null());
-    json_object_set_new(obj, "name", jstr(s->name));
+    json_object_set_new(obj, "name", corral_json_str(s->name));
     json_object_set_new(obj, "priority", json_integer(s->priority));
     json_object_set_new(obj, "timeout_s", json_integer(s->timeout_s));
     json_object_set_new(obj, "max_attempts", json_integer(s->max_attempts));
@@ -649,7 +636,7 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
     json_object_set_new(obj, "estimated_ms",
                         s->has_estimated ? json_integer((json_int_t)s->estimated_ms) : json_null());
     json_object_set_new(obj, "env", map_to_json(s->env, s->n_env));
-    json_object_set_new(obj, "idempotency_key", jstr(s->idempotency_key));
+    json_object_set_new(obj, "idempotency_key", corral_json_str(s->idempotency_key));
     return obj;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/jsonx.h"
 #include "corral/xalloc.h"
 #include "corral/id.h"
 #include "corral/task.h"
@@ -320,20 +321,6 @@ void corral_task_cleanup(struct corral_task *t)
 
 /* ---- JSON ---- */
 
-/* json_string() refuses invalid UTF-8: repair rather than return NULL (never NULL). */
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *v = json_string(s);
-    if (!v) {
-        char *fixed = corral_utf8_repair(s, strlen(s));
-        v = json_string(fixed);
-        free(fixed);
-    }
-    return v;
-}
-
 /* -1 (or any negative) is null. */
 static json_t *jtime(int64_t ms)
 {
@@ -353,7 +340,7 @@ static json_t *attempt_to_json(const struct corral_attempt *a)
 {
     json_t *o = json_object();
     json_object_set_new(o, "attempt", json_integer(a->attempt));
-    json_object_set_new(o, "worker", jstr(a->worker));
+    json_object_set_new(o, "worker", corral_json_str(a->worker));
     json_object_set_new(o, "epoch", json_integer((json_int_t)a->epoch));
     json_object_set_new(o, "started_at", jtime(a->started_at_ms));
     json_object_set_new(o, "finished_at", jtime(a->finished_at_ms));
@@ -365,18 +352,18 @@ static json_t *attempt_to_json(const struct corral_attempt *a)
 json_t *corral_task_to_json(const struct corral_task *t)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", jstr(t->id));
-    json_object_set_new(o, "name", jstr(t->spec.name));
+    json_object_set_new(o, "id", corral_json_str(t->id));
+    json_object_set_new(o, "name", corral_json_str(t->spec.name));
     json_object_set_new(o, "state", json_string(corral_state_name(t->state)));
     json_object_set_new(o, "spec", corral_spec_to_json(&t->spec));
     json_object_set_new(o, "attempt", json_integer(t->attempt));
-    json_object_set_new(o, "worker", jstr(t->worker));
+    json_object_set_new(o, "worker", corral_json_str(t->worker));
     json_object_set_new(o, "submitted_at", jtime(t->submitted_at_ms));
     json_object_set_new(o, "started_at", jtime(t->started_at_ms));
     json_object_set_new(o, "finished_at", jtime(t->finished_at_ms));
     json_object_set_new(o, "exit_code", jexit(t->has_exit_code, t->exit_code));
-    json_object_set_new(o, "error", jstr(t->error));
-    json_object_set_new(o, "output", jstr(t->output ? t->output : ""));
+    json_object_set_new(o, "error", corral_json_str(t->error));
+    json_object_set_new(o, "output", corral_json_str(t->output ? t->output : ""));
     json_object_set_new(o, "epoch", json_integer((json_int_t)t->epoch));
     json_t *hist = json_array();
     for (size_t i = 0; i < t->n_history; i++)
