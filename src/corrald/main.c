@@ -152,7 +152,7 @@ static void on_zk_event(struct replica *r, const struct zk_event *ev, bool *need
 static int run(struct replica *r)
 {
     bool need_election = true, need_layout = true;
-    int64_t last_election = 0;
+    int64_t last_election = 0, last_reopen = 0;
     struct corral_error err = {0};
     for (;;) {
         int64_t now = clock_mono_ms();
@@ -180,8 +180,15 @@ static int run(struct replica *r)
             on_zk_event(r, &ev, &need_election, &need_layout);
             zk_event_cleanup(&ev);
         }
-        if (zk_state(r->zk) == ZK_SESSION_EXPIRED) {
+        enum zk_session_state st = zk_state(r->zk);
+        bool auth_failed = st == ZK_SESSION_AUTH_FAILED;
+        /* A rejected --zk-auth needs an operator, but the replica keeps trying (every 5 s)
+         * rather than exit: the credentials may be added to the ensemble meanwhile. */
+        if (st == ZK_SESSION_EXPIRED || (auth_failed && now - last_reopen >= 5000)) {
+            if (auth_failed)
+                CORRAL_LOG(CORRAL_LOG_ERROR, "ZooKeeper rejected --zk-auth; retrying in 5 s");
             election_reset(r);
+            last_reopen = now;
             corral_error_clear(&err);
             if (zk_reopen(r->zk, &err) != CORRAL_OK)
                 CORRAL_LOG(CORRAL_LOG_ERROR, "new ZooKeeper session: %s", err.msg);
