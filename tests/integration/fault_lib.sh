@@ -17,6 +17,10 @@
 #                                 $LEDGER; extra spec fields merged from JSON
 #   rec_submit KEY SPEC [URL]     submit with idempotency key KEY, retrying 503/000 with the
 #                                 same key; one line per try in $REQ_FILE; prints the id
+#   rec_submit_batch PREFIX N SPEC [URL]
+#                                 the same for POST /v1/tasks/batch (keys PREFIX-1..N), one
+#                                 $REQ_FILE line per task; a lost answer is resolved by GET
+#   rec_cancel ID [URL]           cancel, retrying 503/000 on the next replica
 #   rec_burst N DUR_MS PREFIX     N submissions round robin across all live replicas, in the
 #                                 background (wait with rec_wait)
 #   fl_check                      heal wait + I1..I9 (check_invariants.sh); fails the test if
@@ -314,6 +318,143 @@ rec_submit()
                 echo "$id"
                 return 0
                 ;;
+            000 | 429 | 500 | 502 | 503 | 504) ;;
+            *) return 1 ;;
+        esac
+        (($(now_ms) < deadline)) || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# rec_next_url: the next live replica URL (round robin); nothing when none is alive.
+rec_next_url()
+{
+    local urls
+    mapfile -t urls < <(live_urls)
+    ((${#urls[@]} > 0)) || return 1
+    echo "${urls[$((REC_RR % ${#urls[@]}))]}"
+}
+
+# rec_find_keys URL REQ: "key id" of every stored task whose idempotency key is one of the
+# batch request REQ's (paging through GET /v1/tasks at URL). Returns 1 if URL cannot list.
+rec_find_keys()
+{
+    local url=$1 req=$2 after="" i code page="$T_DIR/.recf.$BASHPID"
+    for ((i = 0; i < 100; i++)); do
+        code=$(curl -sS -o "$page" -w '%{http_code}' --max-time 10 \
+            "$url/v1/tasks?limit=1000${after:+&after=$after}" 2>/dev/null) || true
+        [[ "$code" == 200 ]] || {
+            rm -f "$page"
+            return 1
+        }
+        jq -r --slurpfile r "$req" '($r[0].tasks | map(.idempotency_key)) as $k
+            | .tasks[] | select(.spec.idempotency_key as $x | $k | index($x)) | "\(.spec.idempotency_key) \(.id)"' \
+            "$page"
+        after=$(jq -r '.next // empty' "$page")
+        [[ -n "$after" ]] || break
+    done
+    rm -f "$page"
+}
+
+# rec_submit_batch PREFIX N SPEC [URL]: POST /v1/tasks/batch with N copies of SPEC, keys
+# PREFIX-1..N, to URL (default: the replicas in turn); on 503, 429 or no answer retry the same
+# batch (same keys) on the next replica, bounded like rec_submit. Every try appends one
+# $REQ_FILE line per task (key, and the id when the answer names it). A retry answered 422
+# after a try whose outcome is unknown (the keys are in use: the lost try was stored) looks the
+# keys up by GET /v1/tasks instead: found keys are recorded as acknowledged (status 200, error
+# "resolved_by_list"); the batch is atomic, so finding only some of them fails (return 2), and
+# finding none of them within REC_DEADLINE_S fails too (return 1). Prints the ids in key order.
+rec_submit_batch()
+{
+    local prefix=$1 n=$2 spec=$3 url=${4:-} body="$T_DIR/.recb.$BASHPID" req="$T_DIR/.recb-req.$BASHPID"
+    local t0 t1 code err i k deadline unknown=0 found nfound
+    jq -cn --arg p "$prefix" --argjson n "$n" --argjson s "$spec" \
+        '{tasks: [range(1; $n + 1) | $s + {idempotency_key: "\($p)-\(.)"}]}' >"$req"
+    deadline=$(($(now_ms) + REC_DEADLINE_S * 1000))
+    for ((i = 0; i < REC_TRIES; i++)); do
+        if [[ -z "$url" || $i -gt 0 ]]; then
+            url=$(rec_next_url) || break
+            REC_RR=$((REC_RR + 1))
+        fi
+        t0=$(now_ms)
+        code=$(curl -sS -o "$body" -w '%{http_code}' --max-time 5 -X POST \
+            -H 'Content-Type: application/json' --data-binary "@$req" "$url/v1/tasks/batch" 2>/dev/null) ||
+            true
+        [[ -n "$code" ]] || code=000
+        t1=$(now_ms)
+        err=-
+        [[ -s "$body" ]] && err=$(jq -r '.error // "-"' "$body" 2>/dev/null || echo -)
+        if [[ "$code" == 201 || "$code" == 200 ]]; then
+            jq -r --arg t0 "$t0" --arg t1 "$t1" --arg c "$code" --arg u "$url" \
+                '.tasks[] | "\($t0) \($t1) \($c) \(.id) \(.spec.idempotency_key) \($u) -"' "$body" >>"$REQ_FILE"
+            jq -r '.tasks[].id' "$body"
+            rm -f "$body" "$req"
+            return 0
+        fi
+        for ((k = 1; k <= n; k++)); do
+            printf '%s %s %s - %s %s %s\n' "$t0" "$t1" "$code" "$prefix-$k" "$url" "$err" >>"$REQ_FILE"
+        done
+        rm -f "$body"
+        case "$code" in
+            000 | 429 | 500 | 502 | 503 | 504) unknown=1 ;;
+            422)
+                ((unknown)) || break
+                # The keys are in use: an earlier try whose answer was lost was stored.
+                while (($(now_ms) < deadline)); do
+                    url=$(rec_next_url) || break
+                    REC_RR=$((REC_RR + 1))
+                    found=$(rec_find_keys "$url" "$req") || found=
+                    nfound=$(grep -c . <<<"$found" || true)
+                    if ((nfound == n)); then
+                        t1=$(now_ms)
+                        awk -v t0="$t0" -v t1="$t1" -v u="$url" \
+                            '{ print t0, t1, 200, $2, $1, u, "resolved_by_list" }' <<<"$found" >>"$REQ_FILE"
+                        for ((k = 1; k <= n; k++)); do
+                            awk -v key="$prefix-$k" '$1 == key { print $2 }' <<<"$found"
+                        done
+                        rm -f "$req"
+                        return 0
+                    fi
+                    if ((nfound > 0)); then
+                        log "batch $prefix: only $nfound of $n keys stored: $found"
+                        rm -f "$req"
+                        return 2
+                    fi
+                    sleep 0.2
+                done
+                log "batch $prefix: answered 422 after an unknown outcome, but no key is listed"
+                break
+                ;;
+            *) break ;;
+        esac
+        (($(now_ms) < deadline)) || break
+        sleep 0.1
+    done
+    rm -f "$req"
+    return 1
+}
+
+# rec_cancel ID [URL]: POST /v1/tasks/ID/cancel to URL (default: the replicas in turn), retrying
+# 503, 429 and no answer on the next replica (bounded). 200 and 409 (already final, e.g. after
+# a try whose answer was lost) count as done. Each try appends "sent_ms answered_ms status id
+# url error" to $T_DIR/cancels. Returns 1 when never done.
+rec_cancel()
+{
+    local id=$1 url=${2:-} i t0 code err deadline
+    deadline=$(($(now_ms) + REC_DEADLINE_S * 1000))
+    for ((i = 0; i < REC_TRIES; i++)); do
+        if [[ -z "$url" || $i -gt 0 ]]; then
+            url=$(rec_next_url) || return 1
+            REC_RR=$((REC_RR + 1))
+        fi
+        t0=$(now_ms)
+        API_MAX_TIME=5 api_at "$url" POST "/v1/tasks/$id/cancel"
+        code=$API_STATUS
+        err=$(jq -r '.error // "-"' <<<"$API_BODY" 2>/dev/null || echo -)
+        printf '%s %s %s %s %s %s\n' "$t0" "$(now_ms)" "$code" "$id" "$url" "${err:--}" >>"$T_DIR/cancels"
+        case "$code" in
+            200 | 409) return 0 ;;
             000 | 429 | 500 | 502 | 503 | 504) ;;
             *) return 1 ;;
         esac

@@ -2,19 +2,37 @@
 # shellcheck disable=SC2317  # functions called through wait_for and traps
 # SPDX-License-Identifier: MIT
 # Failpoint matrix (a -DCORRAL_TEST_HOOKS=ON build): for each label that matters
-# (corrald.submit, leader.assign, leader.requeue, worker.start, worker.finish) and each action
+# (corrald.submit, corrald.batch, corrald.cancel, leader.assign, leader.requeue, leader.unsched,
+# worker.start, worker.finish, worker.return) and each action
 # (crash-before, crash-after: the process SIGKILLs itself around that multi; lose-reply: the
 # multi commits but the caller is told "outcome unknown"), arm the failpoint in one process,
 # make it fire with a small workload, restart what crashed (without failpoints) and check
 # I1..I9. One cluster for the whole matrix (standalone ZooKeeper, 3 replicas, 2 workers; w2
 # carries the label fp=1 so that tasks constrained to it reach the armed worker).
 # FP_ROUNDS="label:action ..." runs a subset.
+#   corrald.batch  a 3-task batch through the armed r3 (rec_submit_batch: after a lost answer
+#                  the retry's 422 "keys in use" is resolved by listing the keys)
+#   corrald.cancel cancel of a running task through the armed r3 (rec_cancel retries elsewhere)
+#   leader.unsched a cpu-64 task (never schedulable) under the armed leader; the task must show
+#                  "unschedulable: ..." afterwards, then the test cancels it so that I1 holds
+#   worker.return  a long task on the armed w2, then SIGTERM w2: after --drain-timeout (1 s) it
+#                  returns the task, which reruns (same attempt) once w2 is back; I3 allows a
+#                  second start of an attempt per "returned" history entry
+# Not covered: leader.cleanup (a queue entry whose task is not queued only arises from a hand
+# write to ZooKeeper, and the test tools cannot write znodes) and leader.retention (an armed
+# leader with --retention 1 deletes every finished task of the earlier rounds within a bucket
+# sweep of ~64 s, so I1/I2/I3/I6 would need a record of what was seen final before, and the
+# sweep would double the matrix's duration).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/fault_lib.sh
 source "$(dirname "$0")/fault_lib.sh"
 
 ROUNDS=${FP_ROUNDS:-"corrald.submit:crash-before corrald.submit:crash-after corrald.submit:lose-reply
+corrald.batch:crash-before corrald.batch:crash-after corrald.batch:lose-reply
+corrald.cancel:crash-before corrald.cancel:crash-after corrald.cancel:lose-reply
+leader.unsched:crash-before leader.unsched:crash-after leader.unsched:lose-reply
+worker.return:crash-before worker.return:crash-after worker.return:lose-reply
 leader.assign:crash-before leader.assign:crash-after leader.assign:lose-reply
 leader.requeue:crash-before leader.requeue:crash-after leader.requeue:lose-reply
 worker.start:crash-before worker.start:crash-after worker.start:lose-reply
@@ -85,6 +103,15 @@ task_running()
     [[ "$(task_state "$1")" == running ]]
 }
 
+# task_unschedulable ID: the task is queued with an "unschedulable: ..." error.
+task_unschedulable()
+{
+    api GET "/v1/tasks/$1"
+    [[ "$API_STATUS" == 200 && "$(jb .state)" == queued && "$(jb '.error // ""')" == unschedulable* ]]
+}
+
+UNSCHED=() # tasks that can never run: cancelled before fl_check
+
 n=0
 started=$(now_ms)
 for round in $ROUNDS; do
@@ -120,6 +147,47 @@ for round in $ROUNDS; do
             rearm w2 ""
             victim=r1
             ;;
+        corrald.batch)
+            rearm r3 "$fp"
+            FROM=$(log_lines r3)
+            rec_submit_batch "fp$n-b" 3 "$(ledger_spec 200)" "${URL_OF[r3]}" >/dev/null ||
+                fail "batch through an armed r3 was never acknowledged (or only partly stored)"
+            wait_fired r3 "$label" "$action"
+            victim=r3
+            ;;
+        corrald.cancel)
+            rearm r3 "$fp"
+            FROM=$(log_lines r3)
+            id=$(submit_ledger "fp$n-a" 6000)
+            wait_for "task $id running" 20 task_running "$id"
+            rec_cancel "$id" "${URL_OF[r3]}" || fail "cancel of $id through an armed r3 never answered"
+            wait_fired r3 "$label" "$action"
+            victim=r3
+            ;;
+        leader.unsched)
+            arm_leader "$fp"
+            FROM=$(log_lines r1)
+            id=$(submit_ledger "fp$n-a" 200 '{"resources":{"cpu":64}}')
+            UNSCHED+=("$id")
+            wait_fired r1 "$label" "$action"
+            victim=r1
+            ;;
+        worker.return)
+            if proc_alive w2; then fl_term w2 10; fi
+            FL_FP=$fp fl_worker w2 --slots 2 --label fp=1 --drain-timeout 1
+            FROM=$(log_lines w2)
+            id=$(submit_ledger "fp$n-a" 3000 "$FP_CONSTRAINT")
+            wait_for "task $id running on w2" 20 task_running "$id"
+            fl_term w2 15
+            wait_fired w2 "$label" "$action"
+            rearm w2 ""
+            victim=
+            if [[ "$action" != crash-before ]]; then
+                # The return committed: the task went back without using an attempt.
+                api GET "/v1/tasks/$id"
+                assert_jq "task $id was returned" '[.history[] | select(.outcome == "returned")] | length == 1'
+            fi
+            ;;
         worker.*)
             rearm w2 "$fp"
             FROM=$(log_lines w2)
@@ -129,11 +197,18 @@ for round in $ROUNDS; do
             ;;
         *) fail "unknown failpoint label $label" ;;
     esac
-    if [[ "$action" == crash-* ]]; then
+    if [[ -n "$victim" && "$action" == crash-* ]]; then
         FL_DEAD_OK[$victim]=1
         reap "${PID_OF[$victim]}"
         rearm "$victim" ""
     fi
+    if [[ "$label" == leader.unsched ]]; then
+        wait_for "task $id to show why it waits" 20 task_unschedulable "$id"
+    fi
+    for id in "${UNSCHED[@]}"; do
+        rec_cancel "$id" || fail "could not cancel the unschedulable task $id"
+    done
+    UNSCHED=()
     fl_check "$fp"
     log "=== round $n ($fp) passed in $(($(now_ms) - t0)) ms"
 done
