@@ -44,9 +44,10 @@ struct leader {
     struct corral_sched_state sched;
     bool dirty;
     int64_t last_round_ms;
-    int64_t last_retention_ms; /* -1: not leading yet */
-    unsigned retention_cursor; /* next task bucket to sweep */
-    int64_t wake_at_ms;        /* monotonic: a retry backoff ends then; 0 = none */
+    int64_t last_retention_ms;   /* -1: not leading yet */
+    int64_t retention_period_ms; /* LEADER_RETENTION_PERIOD_MS (tests may shorten it) */
+    unsigned retention_cursor;   /* next task bucket to sweep */
+    int64_t wake_at_ms;          /* monotonic: a retry backoff ends then; 0 = none */
     uint64_t rounds;
     /* Queued tasks as last read, sorted by id. Safe to keep between rounds: a queued task
      * changes only together with its queue entry (cancel, assign), and every write we base on
@@ -62,6 +63,13 @@ struct leader *leader_new(void)
         abort();
     l->dirty = true;
     l->last_retention_ms = -1;
+    l->retention_period_ms = LEADER_RETENTION_PERIOD_MS;
+#ifdef CORRAL_TEST_HOOKS
+    /* Test builds: CORRAL_TEST_RETENTION_PERIOD_MS lets a test see a whole sweep in seconds. */
+    const char *period = getenv("CORRAL_TEST_RETENTION_PERIOD_MS");
+    if (period && atoll(period) > 0)
+        l->retention_period_ms = atoll(period);
+#endif
     return l;
 }
 
@@ -664,7 +672,7 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     if (l->last_retention_ms < 0)
         l->last_retention_ms = now_ms; /* a new leader schedules first, sweeps later */
     if (rc == CORRAL_OK && !stopping(r) &&
-        now_ms - l->last_retention_ms >= LEADER_RETENTION_PERIOD_MS) {
+        now_ms - l->last_retention_ms >= l->retention_period_ms) {
         l->last_retention_ms = now_ms;
         rc = sweep_retention(r, now_wall, err);
     }

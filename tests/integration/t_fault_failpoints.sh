@@ -18,11 +18,12 @@
 #   worker.return  a long task on the armed w2, then SIGTERM w2: after --drain-timeout (1 s) it
 #                  returns the task, which reruns (same attempt) once w2 is back; I3 allows a
 #                  second start of an attempt per "returned" history entry
-# Not covered: leader.cleanup (a queue entry whose task is not queued only arises from a hand
-# write to ZooKeeper, and the test tools cannot write znodes) and leader.retention (an armed
-# leader with --retention 1 deletes every finished task of the earlier rounds within a bucket
-# sweep of ~64 s, so I1/I2/I3/I6 would need a record of what was seen final before, and the
-# sweep would double the matrix's duration).
+#   leader.cleanup a queue entry for a finished task, written by hand (corral-zk-touch); the
+#                  leader must remove it (after a crash, its successor does)
+#   leader.retention  after the matrix, in a namespace of its own (the sweep deletes finished
+#                  tasks, which the invariants of the matrix rely on): an armed leader with
+#                  --retention 1 and a fast sweep (CORRAL_TEST_RETENTION_PERIOD_MS); both tasks
+#                  and the idempotency record must be gone, and new work must still complete
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/fault_lib.sh
@@ -36,7 +37,10 @@ worker.return:crash-before worker.return:crash-after worker.return:lose-reply
 leader.assign:crash-before leader.assign:crash-after leader.assign:lose-reply
 leader.requeue:crash-before leader.requeue:crash-after leader.requeue:lose-reply
 worker.start:crash-before worker.start:crash-after worker.start:lose-reply
-worker.finish:crash-before worker.finish:crash-after worker.finish:lose-reply"}
+worker.finish:crash-before worker.finish:crash-after worker.finish:lose-reply
+leader.cleanup:crash-before leader.cleanup:crash-after leader.cleanup:lose-reply"}
+RET_ACTIONS=${FP_RET_ACTIONS-"crash-before crash-after lose-reply"}
+ZK_TOUCH=$CORRAL_BUILD_DIR/corral-zk-touch
 FP_CONSTRAINT='{"constraints":{"fp":"1"}}'
 
 zk_start
@@ -96,6 +100,27 @@ rearm()
         w*) FL_FP=$fp fl_worker "$name" --slots 2 ;;
         *) FL_FP=$fp fl_corrald "$name" ;;
     esac
+}
+
+# stale_entry_for_a_finished_task: the path of a queue entry (not existing) for a task that
+# has finished: same bucket as its task znode.
+stale_entry_for_a_finished_task()
+{
+    local id path
+    api GET "/v1/tasks?state=succeeded&limit=1"
+    id=$(jb '.tasks[0].id // empty')
+    if [[ -z "$id" ]]; then # run on its own (FP_ROUNDS): make one
+        id=$(submit_ledger "fp$n-done" 100)
+        wait_state "$id" succeeded 30 >&2
+    fi
+    path=$("$ZK_LS" "$ZK" "$T_NS/tasks" | awk -v id="$id" '$1 ~ ("/" id "$") { print $1 }')
+    [[ -n "$path" ]] || fail "task znode of $id not found"
+    echo "${path/\/tasks\//\/queue\/}"
+}
+
+znode_gone()
+{
+    ! "$ZK_LS" "$ZK" "$(dirname "$1")" | awk '{ print $1 }' | grep -qxF -- "$1"
 }
 
 task_running()
@@ -188,6 +213,14 @@ for round in $ROUNDS; do
                 assert_jq "task $id was returned" '[.history[] | select(.outcome == "returned")] | length == 1'
             fi
             ;;
+        leader.cleanup)
+            arm_leader "$fp"
+            FROM=$(log_lines r1)
+            stale=$(stale_entry_for_a_finished_task)
+            "$ZK_TOUCH" "$ZK" "$stale" || fail "could not write the stale queue entry $stale"
+            wait_fired r1 "$label" "$action"
+            victim=r1
+            ;;
         worker.*)
             rearm w2 "$fp"
             FROM=$(log_lines w2)
@@ -202,6 +235,9 @@ for round in $ROUNDS; do
         reap "${PID_OF[$victim]}"
         rearm "$victim" ""
     fi
+    if [[ "$label" == leader.cleanup ]]; then
+        wait_for "the stale queue entry $stale to be removed" 30 znode_gone "$stale"
+    fi
     if [[ "$label" == leader.unsched ]]; then
         wait_for "task $id to show why it waits" 20 task_unschedulable "$id"
     fi
@@ -213,4 +249,55 @@ for round in $ROUNDS; do
     log "=== round $n ($fp) passed in $(($(now_ms) - t0)) ms"
 done
 log "$n failpoint rounds passed in $(($(now_ms) - started)) ms"
+
+# ---- leader.retention, in a namespace of its own -----------------------------------------------
+task_gone()
+{
+    api_at "$RET_URL" GET "/v1/tasks/$1"
+    [[ "$API_STATUS" == 404 ]]
+}
+
+ret_started=$(now_ms)
+main_ns=$T_NS
+main_api=$API_URL
+main_replicas=("${REPLICAS[@]}")
+REPLICAS=() # lib.sh's helpers ask the first live replica: let that be rr
+for action in $RET_ACTIONS; do
+    n=$((n + 1))
+    log "=== round $n: leader.retention:$action (namespace $main_ns-ret-$action)"
+    T_NS=$main_ns-ret-$action
+    API_URL=
+    CORRAL_TEST_RETENTION_PERIOD_MS=50 FL_FP=leader.retention:$action fl_corrald rr --retention 1
+    RET_URL=${URL_OF[rr]}
+    fl_worker rw --slots 2
+    wait_for "rr to lead" 20 leader_is rr
+    FROM=$(log_lines rr)
+    id1=$(submit '{"command":["true"],"idempotency_key":"ret-'"$action"'"}' "$RET_URL")
+    id2=$(submit '{"command":["true"]}' "$RET_URL")
+    wait_state "$id1" succeeded 30
+    wait_state "$id2" succeeded 30
+    wait_fired rr leader.retention "$action"
+    if [[ "$action" == crash-* ]]; then
+        FL_DEAD_OK[rr]=1
+        reap "${PID_OF[rr]}"
+        CORRAL_TEST_RETENTION_PERIOD_MS=50 FL_FP='' fl_corrald rr --retention 1
+        RET_URL=${URL_OF[rr]}
+    fi
+    wait_for "retention to delete $id1 and $id2" 30 task_gone "$id1"
+    wait_for "retention to delete $id2" 30 task_gone "$id2"
+    left=$("$ZK_LS" "$ZK" "$T_NS" | awk '{ print $1 }' |
+        grep -E "/(idem|queue|tasks)/[0-9a-f]{2}/|/assign/[^/]+/" || true)
+    [[ -z "$left" ]] || fail "leader.retention:$action left znodes behind: $left"
+    id3=$(submit '{"command":["true"]}' "$RET_URL")
+    wait_state "$id3" succeeded 30
+    proc_alive rr || fail "rr died after leader.retention:$action"
+    proc_alive rw || fail "rw died after leader.retention:$action"
+    fl_term rw 10
+    fl_term rr 10
+    log "=== round $n (leader.retention:$action) passed"
+done
+T_NS=$main_ns
+API_URL=$main_api
+REPLICAS=("${main_replicas[@]}" rr)
+log "retention rounds passed in $(($(now_ms) - ret_started)) ms"
 pass
