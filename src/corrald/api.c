@@ -448,8 +448,10 @@ static enum MHD_Result cancel(struct api *a, struct MHD_Connection *conn, const 
         return ret;
     struct corral_task t = {0};
     struct corral_error err = {0};
-    if (store_cancel(a->r, id, &t, &err) != CORRAL_OK)
+    if (store_cancel(a->r, id, &t, &err) != CORRAL_OK) {
+        corral_task_cleanup(&t);
         return send_error(conn, &err);
+    }
     ret = send_task(conn, MHD_HTTP_OK, &t);
     corral_task_cleanup(&t);
     return ret;

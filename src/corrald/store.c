@@ -413,9 +413,12 @@ int store_cancel(struct replica *r, const char *id, struct corral_task *out,
         int rc = store_get_task(r, id, out, &version, err);
         if (rc != CORRAL_OK)
             return rc;
-        if (corral_state_is_final(out->state))
+        if (corral_state_is_final(out->state)) {
+            enum corral_state st = out->state;
+            corral_task_cleanup(out); /* on failure out holds nothing */
             return corral_error_set(err, CORRAL_ECONFLICT, "state", "task %s is already %s", id,
-                                    corral_state_name(out->state));
+                                    corral_state_name(st));
+        }
         if (out->state == CORRAL_STATE_CANCELLING)
             return CORRAL_OK;
         enum corral_state before = out->state;

@@ -43,11 +43,13 @@ struct zk {
     enum zk_session_state state;
     atomic_int_fast64_t last_rx_ms;
     struct zk_event_node *head, *tail;
+    struct watch_box *boxes; /* one-shot callback watches not yet fired (guarded by mu) */
 };
 
 #ifdef CORRAL_TEST_HOOKS
 static void dump_session(zhandle_t *zh);
 #endif
+static void boxes_free_all(struct zk *zk);
 
 /* ------------------------------------------------------------------ error translation */
 
@@ -244,6 +246,7 @@ void zk_close(struct zk *zk)
     if (zh)
         zookeeper_close(zh); /* joins the client's threads: no callback runs after this */
     pthread_rwlock_unlock(&zk->hlock);
+    boxes_free_all(zk);
     struct zk_event ev;
     while (zk_next_event(zk, &ev))
         zk_event_cleanup(&ev);
@@ -270,6 +273,7 @@ int zk_reopen(struct zk *zk, struct corral_error *err)
     pthread_mutex_unlock(&zk->mu);
     if (old)
         zookeeper_close(old);
+    boxes_free_all(zk); /* the old session's watches are gone with it */
     int rc = start_session(zk, err);
     pthread_rwlock_unlock(&zk->hlock);
     return rc;
@@ -559,7 +563,36 @@ int zk_exists(struct zk *zk, const char *path, bool watch, int32_t *version,
 struct watch_box {
     zk_watch_fn fn;
     void *ctx;
+    struct zk *zk;
+    struct watch_box *prev, *next; /* in zk->boxes while registered */
 };
+
+static void box_unlink(struct watch_box *box)
+{
+    struct zk *zk = box->zk;
+    pthread_mutex_lock(&zk->mu);
+    if (box->prev)
+        box->prev->next = box->next;
+    else
+        zk->boxes = box->next;
+    if (box->next)
+        box->next->prev = box->prev;
+    pthread_mutex_unlock(&zk->mu);
+}
+
+/* After the handle that held them is closed, no watch can fire: free what is left. */
+static void boxes_free_all(struct zk *zk)
+{
+    pthread_mutex_lock(&zk->mu);
+    struct watch_box *box = zk->boxes;
+    zk->boxes = NULL;
+    pthread_mutex_unlock(&zk->mu);
+    while (box) {
+        struct watch_box *next = box->next;
+        free(box);
+        box = next;
+    }
+}
 
 static void box_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 {
@@ -567,11 +600,12 @@ static void box_watcher(zhandle_t *zh, int type, int state, const char *path, vo
     (void)state;
     struct watch_box *box = ctx;
     if (type == ZOO_SESSION_EVENT) {
-        /* The watch stays registered across a reconnect: keep the box. (After an expiry it is
-         * gone for good and the box leaks: one small allocation per waiter per expiry.) */
+        /* The watch stays registered across a reconnect: keep the box (closing the handle
+         * frees it if it never fires). */
         box->fn(box->ctx, "");
         return;
     }
+    box_unlink(box);
     box->fn(box->ctx, path ? path : "");
     free(box);
 }
@@ -584,17 +618,26 @@ int zk_watch_exists(struct zk *zk, const char *path, zk_watch_fn fn, void *ctx,
         release(zk);
         return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
     }
-    struct watch_box *box = malloc(sizeof *box);
+    struct watch_box *box = calloc(1, sizeof *box);
     if (!box)
         abort();
     box->fn = fn;
     box->ctx = ctx;
+    box->zk = zk;
+    pthread_mutex_lock(&zk->mu);
+    box->next = zk->boxes;
+    if (zk->boxes)
+        zk->boxes->prev = box;
+    zk->boxes = box;
+    pthread_mutex_unlock(&zk->mu);
     struct Stat st;
     int rc = zoo_wexists(zh, path, box_watcher, box, &st);
     touch_rx(zk, rc);
     release(zk);
-    if (rc != ZOK && rc != ZNONODE)
-        free(box); /* not registered */
+    if (rc != ZOK && rc != ZNONODE) {
+        box_unlink(box); /* not registered */
+        free(box);
+    }
     return translate(rc, true, "exists", path, err);
 }
 

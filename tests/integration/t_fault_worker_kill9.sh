@@ -24,7 +24,7 @@ running_on()
     api GET "/v1/tasks?state=running&limit=100"
     [[ "$API_STATUS" == 200 ]] && (($(jb '.tasks | length') >= 6))
 }
-wait_for "6 tasks running" 30 running_on
+wait_for "6 tasks running" 60 running_on
 VICTIM=$(jb '[.tasks[].worker] | group_by(.) | max_by(length) | .[0]')
 VIDS=$(jq -r --arg w "$VICTIM" '.tasks[] | select(.worker == $w) | .id' <<<"$API_BODY")
 log "killing $VICTIM, which runs: $(tr '\n' ' ' <<<"$VIDS")"
