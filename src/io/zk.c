@@ -182,21 +182,28 @@ static int start_session(struct zk *zk, struct corral_error *err)
 {
     zoo_set_debug_level(log_min_level() == CORRAL_LOG_DEBUG ? ZOO_LOG_LEVEL_INFO
                                                             : ZOO_LOG_LEVEL_ERROR);
+    /* Hold mu until zk->zh is set: on loopback the session can be established, and its
+     * CONNECTED event delivered to watcher(), before zookeeper_init2() returns; without the
+     * lock the watcher would drop it as an event of a replaced handle and we would never know
+     * we are connected. */
+    pthread_mutex_lock(&zk->mu);
+    zk->state = ZK_SESSION_CONNECTING;
     zhandle_t *zh = zookeeper_init2(zk->hosts, watcher, zk->timeout_ms, NULL, zk, 0, zk_lib_log);
+    zk->zh = zh;
+    pthread_mutex_unlock(&zk->mu);
     if (!zh)
         return corral_error_set(err, CORRAL_EUNAVAIL, "--zk", "cannot start a session with %s: %s",
                                 zk->hosts, strerror(errno));
     if (zk->auth) {
         int rc = zoo_add_auth(zh, "digest", zk->auth, (int)strlen(zk->auth), NULL, NULL);
         if (rc != ZOK) {
+            pthread_mutex_lock(&zk->mu);
+            zk->zh = NULL;
+            pthread_mutex_unlock(&zk->mu);
             zookeeper_close(zh);
             return corral_error_set(err, CORRAL_EUNAVAIL, "--zk-auth", "add auth: %s", zerror(rc));
         }
     }
-    pthread_mutex_lock(&zk->mu);
-    zk->zh = zh;
-    zk->state = ZK_SESSION_CONNECTING;
-    pthread_mutex_unlock(&zk->mu);
     return CORRAL_OK;
 }
 
