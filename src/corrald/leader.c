@@ -40,6 +40,14 @@ struct qtask {
     bool gone; /* assigned or changed this round: drop from the cache */
 };
 
+struct acost {
+    char path[CORRAL_PATH_MAX];
+    char reg[32];
+    uint32_t cpu_milli;
+    uint64_t mem_mb;
+    bool seen; /* listed in this round */
+};
+
 struct leader {
     struct corral_sched_state sched;
     bool dirty;
@@ -54,6 +62,11 @@ struct leader {
      * it checks the version we read. */
     struct qtask *cache;
     size_t n_cache;
+    /* What each live assignment costs its worker, by assignment path. An assignment znode's
+     * reg and its task's resources never change while it exists, so one read per assignment
+     * is enough; entries whose znode is no longer listed are dropped every round. */
+    struct acost *costs;
+    size_t n_costs, cap_costs;
 };
 
 struct leader *leader_new(void)
@@ -87,7 +100,75 @@ void leader_free(struct leader *l)
     if (!l)
         return;
     cache_clear(l);
+    free(l->costs);
     free(l);
+}
+
+static struct acost *cost_find(struct leader *l, const char *path)
+{
+    for (size_t i = 0; i < l->n_costs; i++)
+        if (strcmp(l->costs[i].path, path) == 0)
+            return &l->costs[i];
+    return NULL;
+}
+
+/* Remember (or replace) what the assignment at path costs. */
+static struct acost *cost_put(struct leader *l, const char *path, const char *reg,
+                              uint32_t cpu_milli, uint64_t mem_mb)
+{
+    struct acost *c = cost_find(l, path);
+    if (!c) {
+        if (l->n_costs == l->cap_costs) {
+            l->cap_costs = l->cap_costs ? l->cap_costs * 2 : 32;
+            l->costs = realloc(l->costs, l->cap_costs * sizeof *l->costs);
+            if (!l->costs)
+                abort();
+        }
+        c = &l->costs[l->n_costs++];
+        snprintf(c->path, sizeof c->path, "%s", path);
+    }
+    snprintf(c->reg, sizeof c->reg, "%s", reg);
+    c->cpu_milli = cpu_milli;
+    c->mem_mb = mem_mb;
+    c->seen = true;
+    return c;
+}
+
+/* Drop the entries of assignments not listed in this round. */
+static void costs_sweep(struct leader *l)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n_costs; i++)
+        if (l->costs[i].seen)
+            l->costs[k++] = l->costs[i];
+    l->n_costs = k;
+}
+
+/* Read an assignment this leader does not know yet: its reg and its task's resources.
+ * CORRAL_ENOTFOUND when it finished meanwhile. */
+static int cost_load(struct replica *r, const char *apath, const char *id, struct acost **out,
+                     struct corral_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = zk_get(r->zk, apath, false, &data, &len, NULL, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    json_error_t jerr;
+    json_t *a = json_loadb(data, len, 0, &jerr);
+    free(data);
+    const char *reg = json_string_value(json_object_get(a, "reg"));
+    struct corral_task t = {0};
+    char tpath[CORRAL_PATH_MAX];
+    store_task_path(r, id, tpath);
+    int trc = store_read_task(r, tpath, &t, NULL, err);
+    if (trc != CORRAL_OK)
+        corral_error_clear(err); /* gone or corrupt: it costs nothing */
+    *out = cost_put(r->leader, apath, reg ? reg : "", trc == CORRAL_OK ? t.spec.cpu_milli : 0,
+                    trc == CORRAL_OK ? t.spec.mem_mb : 0);
+    corral_task_cleanup(&t);
+    json_decref(a);
+    return CORRAL_OK;
 }
 
 void leader_on_event(struct leader *l, const struct zk_event *ev)
@@ -103,6 +184,7 @@ void leader_reset(struct leader *l)
     l->last_retention_ms = -1;
     l->wake_at_ms = 0;
     cache_clear(l);
+    l->n_costs = 0;
 }
 
 int leader_next_timeout_ms(const struct leader *l, int64_t now_ms)
@@ -250,6 +332,8 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
     int rc = zk_children(r->zk, dir, false, &wdirs, err);
     if (rc != CORRAL_OK)
         return rc;
+    for (size_t i = 0; i < r->leader->n_costs; i++)
+        r->leader->costs[i].seen = false;
     for (size_t i = 0; i < wdirs.n && rc == CORRAL_OK; i++) {
         const char *wid = wdirs.items[i];
         size_t widx = 0;
@@ -278,11 +362,10 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
         for (size_t j = 0; j < tasks.n && rc == CORRAL_OK; j++) {
             char apath[CORRAL_PATH_MAX];
             (void)store_child(apath, wpath, tasks.items[j]);
-            char *data = NULL;
-            size_t len = 0;
-            bool live = false;
+            struct acost *c = NULL;
             if (w) {
-                int grc = zk_get(r->zk, apath, false, &data, &len, NULL, err);
+                c = cost_find(r->leader, apath);
+                int grc = c ? CORRAL_OK : cost_load(r, apath, tasks.items[j], &c, err);
                 if (grc == CORRAL_ENOTFOUND) {
                     corral_error_clear(err);
                     continue; /* finished meanwhile */
@@ -291,14 +374,9 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
                     rc = grc;
                     break;
                 }
-                json_error_t jerr;
-                json_t *a = json_loadb(data, len, 0, &jerr);
-                const char *reg = json_string_value(json_object_get(a, "reg"));
-                live = reg && strcmp(reg, w->reg) == 0;
-                json_decref(a);
-                free(data);
+                c->seen = true;
             }
-            if (!live) {
+            if (!c || strcmp(c->reg, w->reg) != 0) {
                 rc = requeue_lost(r, wid, tasks.items[j], err);
                 if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
                     CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s", tasks.items[j],
@@ -308,23 +386,15 @@ static int load_assignments(struct replica *r, struct round *rd, struct corral_e
                 }
                 continue;
             }
-            /* Usage of the live worker: the task's declared resources. */
-            struct corral_task t = {0};
-            char tpath[CORRAL_PATH_MAX];
-            store_task_path(r, tasks.items[j], tpath);
-            int trc = store_read_task(r, tpath, &t, NULL, err);
-            if (trc == CORRAL_OK) {
-                w->running++;
-                w->used_cpu_milli += t.spec.cpu_milli;
-                w->used_mem_mb += t.spec.mem_mb;
-            } else {
-                corral_error_clear(err);
-            }
-            corral_task_cleanup(&t);
+            w->running++;
+            w->used_cpu_milli += c->cpu_milli;
+            w->used_mem_mb += c->mem_mb;
         }
         corral_strlist_cleanup(&tasks);
     }
     corral_strlist_cleanup(&wdirs);
+    if (rc == CORRAL_OK)
+        costs_sweep(r->leader);
     return rc;
 }
 
@@ -470,6 +540,7 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
     rc = commit(r, m, err);
     if (rc == CORRAL_OK) {
         rd->has_dir[widx] = true;
+        cost_put(r->leader, path, w->reg, q->task.spec.cpu_milli, q->task.spec.mem_mb);
         atomic_fetch_add(&r->n_assigned, 1);
         CORRAL_LOG(CORRAL_LOG_INFO,
                    "task=%s state=queued->assigned worker=%s attempt=%" PRIu32 " epoch=%" PRIu64,
