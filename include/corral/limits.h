@@ -28,5 +28,10 @@
 #define CORRAL_WORKER_ID_MAX       128u
 #define CORRAL_PATH_MAX            512u /* any znode path corral builds */
 #define CORRAL_BUCKETS             256u /* tasks/ and queue/ are split into these */
+/* A task's history keeps its first entry, every counted attempt (at most max_attempts - 1) and
+ * the newest CORRAL_HISTORY_RETURNS_KEPT "returned" entries after the first; older returns are
+ * dropped and counted in the task's history_omitted. So it has at most 1 + 99 + 20 entries of
+ * under 400 bytes each (~48 KiB) however often a task is handed back. */
+#define CORRAL_HISTORY_RETURNS_KEPT 20u
 
 #endif

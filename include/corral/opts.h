@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "corral/error.h"
+#include "corral/strlist.h" /* LIST fields; kept here until every user includes it itself */
 
 enum corral_opt_kind {
     CORRAL_OPT_STRING, /* field: const char * (borrowed from argv/envp/def) */
@@ -20,12 +21,6 @@ enum corral_opt_kind {
     CORRAL_OPT_BOOL,   /* field: bool; the flag takes no value; env 1/true/yes or 0/false/no */
     CORRAL_OPT_LIST,   /* field: struct corral_strlist; repeatable flag; env comma-separated */
     CORRAL_OPT_CHOICE, /* field: const char *, one of choices */
-};
-
-/* A list of owned strings; free with corral_opts_cleanup() or corral_strlist_cleanup(). */
-struct corral_strlist {
-    char **items;
-    size_t n;
 };
 
 struct corral_opt {
@@ -65,7 +60,6 @@ CORRAL_NODISCARD int corral_opts_parse(const struct corral_opt *table, size_t n,
 
 /* Free the LIST fields of out (and reset them). */
 void corral_opts_cleanup(const struct corral_opt *table, size_t n, void *out);
-void corral_strlist_cleanup(struct corral_strlist *l);
 
 /*
  * Render the flag table as help text: one line per flag

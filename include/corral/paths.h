@@ -6,13 +6,17 @@
  * An empty id/worker/key, a key over CORRAL_IDEM_KEY_MAX bytes or a bucket >= CORRAL_BUCKETS is
  * CORRAL_EINVAL (buf then holds "" too).
  *
- *   <ns>/election/n_<uuid>-<seq>   ephemeral-sequential, one per replica
- *   <ns>/workers/<worker>          ephemeral, worker registration JSON
+ *   <ns>/election/n_<uuid>-<seq>   ephemeral-sequential, one per replica (core/election.c)
+ *   <ns>/leader                    persistent; the leader's record and heartbeat (core/election.c)
+ *   <ns>/workers/<worker>          ephemeral, worker registration JSON (core/worker_reg.c)
  *   <ns>/tasks/<bb>/<id>           persistent task JSON; bb = 2 hex digits, corral_path_bucket(id)
  *   <ns>/queue                     persistent; its data is bumped to signal the leader
- *   <ns>/queue/<bb>/<id>           persistent queue entry (empty)
- *   <ns>/assign/<worker>/<id>      persistent assignment JSON
+ *   <ns>/queue/<bb>/<name>         persistent queue entry (core/queue_entry.c)
+ *   <ns>/assign/<worker>/<id>      persistent assignment JSON (core/assignment.c)
  *   <ns>/idem/<bb>/<hexkey>        persistent idempotency record: data = task id
+ *
+ * This header is the only home of the layout: no other file spells a folder name (scripts/lint
+ * fails on a namespace path literal outside src/core/paths.c).
  */
 #ifndef CORRAL_PATHS_H
 #define CORRAL_PATHS_H
@@ -22,10 +26,45 @@
 
 #include "corral/error.h"
 
+/* The folders directly under the namespace: enumerator, name, bucketed (CORRAL_BUCKETS
+ * children named by corral_path_bucket: "00".."ff"). */
+#define CORRAL_DIRS(X)                                                                             \
+    X(CORRAL_DIR_ELECTION, "election", false)                                                      \
+    X(CORRAL_DIR_WORKERS, "workers", false)                                                        \
+    X(CORRAL_DIR_TASKS, "tasks", true)                                                             \
+    X(CORRAL_DIR_QUEUE, "queue", true)                                                             \
+    X(CORRAL_DIR_ASSIGN, "assign", false)                                                          \
+    X(CORRAL_DIR_IDEM, "idem", true)
+
+enum corral_dir {
+#define CORRAL_X_ENUM(e, name, bucketed) e,
+    CORRAL_DIRS(CORRAL_X_ENUM)
+#undef CORRAL_X_ENUM
+        CORRAL_DIR_COUNT
+};
+
 /* Bucket 0..CORRAL_BUCKETS-1 of a task id or idempotency key (FNV-1a of the string). */
 unsigned corral_path_bucket(const char *s);
-
-CORRAL_NODISCARD int corral_path_join(char *buf, size_t n, const char *ns, const char *rel);
+/* True for the folders whose children are the CORRAL_BUCKETS bucket folders. */
+bool corral_dir_is_bucketed(enum corral_dir d);
+/* <ns>/<folder>. */
+CORRAL_NODISCARD int corral_path_dir(char *buf, size_t n, const char *ns, enum corral_dir d);
+/* <ns>/<folder>/<bb> of a bucketed folder (CORRAL_EINVAL for another folder). */
+CORRAL_NODISCARD int corral_path_bucket_dir(char *buf, size_t n, const char *ns, enum corral_dir d,
+                                            unsigned b);
+/* Name "00".."ff" of bucket b into out (3 bytes). */
+void corral_path_bucket_name(char out[3], unsigned b);
+/* True when name is a bucket folder's name ("00".."ff", lowercase). */
+bool corral_path_is_bucket_name(const char *name);
+/* dir + "/" + name, for a child name read from ZooKeeper (non-empty, no '/'). */
+CORRAL_NODISCARD int corral_path_child(char *buf, size_t n, const char *dir, const char *name);
+/* <ns>/queue: the leader watches its data; every change that makes work bumps it. */
+CORRAL_NODISCARD int corral_path_queue_signal(char *buf, size_t n, const char *ns);
+/* <ns>/leader: the record of the replica that holds the epoch (corral/election.h). */
+CORRAL_NODISCARD int corral_path_leader(char *buf, size_t n, const char *ns);
+/* <ns>/election/n_<uuid>-: the prefix an ephemeral-sequential create completes. */
+CORRAL_NODISCARD int corral_path_election_prefix(char *buf, size_t n, const char *ns,
+                                                 const char *uuid);
 CORRAL_NODISCARD int corral_path_task(char *buf, size_t n, const char *ns, const char *id);
 CORRAL_NODISCARD int corral_path_task_bucket(char *buf, size_t n, const char *ns, unsigned b);
 CORRAL_NODISCARD int corral_path_queue_entry(char *buf, size_t n, const char *ns, const char *id);

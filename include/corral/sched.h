@@ -47,11 +47,13 @@ struct corral_view {
     size_t n_tasks;
 };
 
-/* State that some policies carry from one plan to the next (round-robin cursor, smooth
- * weighted current weights). Owned by the caller; zero-initialise before the first plan. */
+/* State that some policies carry from one plan to the next (round-robin cursor, least-loaded
+ * tie cursor, smooth weighted current weights). Owned by the caller; zero-initialise before the
+ * first plan and pass the same one to every plan (the leader keeps one per term). */
 #define CORRAL_SCHED_STATE_MAX_WORKERS 1024
 struct corral_sched_state {
     char rr_last[CORRAL_WORKER_ID_MAX + 1]; /* id of the worker round-robin picked last, "" none */
+    char ll_last[CORRAL_WORKER_ID_MAX + 1]; /* id of the worker least-loaded picked last, "" */
     struct {
         char id[CORRAL_WORKER_ID_MAX + 1];
         int64_t current;
@@ -72,9 +74,11 @@ typedef size_t (*corral_place_fn)(const struct corral_view *view, const struct c
  *   priority: effective priority descending, then fifo; effective = priority + whole minutes
  *             waited ((now_ms - submitted_at_ms) / 60000), +1 point per minute, so a
  *             low-priority task is never starved.
- *   sjf:      effective estimate ascending, then fifo; effective = min(estimated_ms, 7 days)
- *             (7 days + 1 ms without an estimate, so those go after all with one) minus the ms
- *             waited, so a long job goes first after waiting about its own estimate. */
+ *   sjf:      response ratio (waited + estimate) / estimate descending (HRRN), then estimate
+ *             ascending, then fifo; estimate = estimated_ms clamped to 1 ms .. 7 days, and
+ *             7 days + 1 ms without an estimate (those rank after every task with one that
+ *             waited as long). Waiting counts in units of the task's own estimate, so short jobs
+ *             go first while a long one still passes once its ratio is the highest. */
 typedef int (*corral_order_fn)(const struct corral_task_view *a, const struct corral_task_view *b,
                                int64_t now_ms);
 
@@ -99,7 +103,7 @@ struct corral_policy {
     const struct corral_order *order;
 };
 
-struct corral_assignment {
+struct corral_plan_assign {
     size_t task;   /* index into view->tasks */
     size_t worker; /* index into view->workers */
 };
@@ -110,7 +114,7 @@ struct corral_unschedulable {
 };
 
 struct corral_plan {
-    struct corral_assignment *assign; /* n_assign entries, in execution order */
+    struct corral_plan_assign *assign; /* n_assign entries, in execution order */
     size_t n_assign;
     struct corral_unschedulable *unsched; /* tasks no worker could ever fit, even when idle */
     size_t n_unsched;

@@ -60,8 +60,10 @@ struct corral_spec {
 
 /*
  * Parse and validate one spec from JSON text. The 64 KiB cap (CORRAL_SPEC_MAX_BYTES, else
- * CORRAL_ESPEC with field "") applies to the compact serialisation, so indentation does not count;
- * text over CORRAL_BODY_MAX_BYTES is refused without parsing.
+ * CORRAL_ESPEC with field "") applies to the compact serialisation, so indentation does not count,
+ * both as given and as stored (corral_spec_to_json, with the defaults filled in): so every spec
+ * accepted once is accepted again when its task is read back from ZooKeeper.
+ * Text over CORRAL_BODY_MAX_BYTES is refused without parsing.
  * On success out holds the spec with defaults filled. On failure returns CORRAL_ESPEC (or
  * CORRAL_ETOOBIG never: oversize spec is CORRAL_ESPEC per contract) with err->field naming the
  * field ("priority", "resources.cpu", "command[2]") and out left zeroed.
@@ -73,7 +75,7 @@ CORRAL_NODISCARD int corral_spec_parse(const char *buf, size_t len, struct corra
 /*
  * Same from an already-parsed JSON object. prefix is prepended to field names in errors
  * ("tasks[3]." gives "tasks[3].priority"); it may be NULL or "". Also enforces the 64 KiB cap on
- * the object's compact serialisation.
+ * the object's compact serialisation and on that of the spec as stored.
  */
 CORRAL_NODISCARD int corral_spec_from_json(const json_t *obj, const char *prefix,
                                            struct corral_spec *out, struct corral_error *err);

@@ -94,8 +94,9 @@ struct corral_task {
     int exit_code;
     char *error;  /* NULL = null */
     char *output; /* valid UTF-8, at most ~CORRAL_OUTPUT_TAIL_BYTES source bytes; NULL = "" */
-    struct corral_attempt *history;
+    struct corral_attempt *history; /* bounded, see CORRAL_HISTORY_RETURNS_KEPT */
     size_t n_history;
+    uint64_t history_omitted; /* "returned" entries dropped from history; 0 = none */
 };
 
 /* Context of one transition: facts from the caller (times, who, results). */
@@ -142,6 +143,9 @@ void corral_task_init_new(struct corral_task *t, const char *id, struct corral_s
  *  - CANCELLED: cancelling -> cancelled, finished_at = now.
  *  - RETURN: the attempt is pushed to history as "returned" but the attempt number is not
  *    incremented (it does not count against max_attempts); worker cleared, state queued.
+ *    History stays bounded: past CORRAL_HISTORY_RETURNS_KEPT returned entries after the first
+ *    entry, the oldest such entry is dropped and history_omitted counts it. Counted attempts
+ *    (failed, timed_out, worker_lost) and the first entry are never dropped.
  *  - WORKER_LOST on cancelling -> cancelled.
  */
 CORRAL_NODISCARD int corral_task_transition(struct corral_task *t, enum corral_event ev,
@@ -151,12 +155,15 @@ CORRAL_NODISCARD int corral_task_transition(struct corral_task *t, enum corral_e
 /* True when ev is legal from state s (the transition table, for tests and callers). */
 bool corral_task_can(enum corral_state s, enum corral_event ev);
 
-/* New JSON object of the task (CONTRACT "Task"; "name" mirrors spec.name). Never NULL. */
+/* New JSON object of the task (CONTRACT "Task"; "name" mirrors spec.name), plus
+ * "history_omitted" after "history" when history_omitted > 0. Never NULL. */
 json_t *corral_task_to_json(const struct corral_task *t);
 /* Compact JSON text of the task; caller frees with free(). Never NULL. */
 char *corral_task_render(const struct corral_task *t);
 
-/* Parse a task from its znode's JSON text. out must be zeroed. CORRAL_EINVAL on bad data. */
+/* Parse a task from its znode's JSON text. out must be zeroed. CORRAL_EINVAL on bad data.
+ * A missing "history_omitted" is 0; a history longer than the bound (written before it existed)
+ * is accepted and trimmed by the next RETURN. */
 CORRAL_NODISCARD int corral_task_parse(const char *buf, size_t len, struct corral_task *out,
                                        struct corral_error *err);
 

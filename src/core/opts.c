@@ -375,17 +375,6 @@ out:
     return rc;
 }
 
-void corral_strlist_cleanup(struct corral_strlist *l)
-{
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
 void corral_opts_cleanup(const struct corral_opt *table, size_t n, void *out)
 {
     if (!table || !out)

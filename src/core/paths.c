@@ -52,64 +52,129 @@ static bool empty(const char *s)
     return !s || !*s;
 }
 
-int corral_path_join(char *buf, size_t n, const char *ns, const char *rel)
+static const struct {
+    const char *name;
+    bool bucketed;
+} dirs[] = {
+#define CORRAL_X_ROW(e, name, bucketed) [e] = {name, bucketed},
+    CORRAL_DIRS(CORRAL_X_ROW)
+#undef CORRAL_X_ROW
+};
+_Static_assert(sizeof dirs / sizeof dirs[0] == CORRAL_DIR_COUNT, "one row per folder");
+
+static const char *dir_name(enum corral_dir d)
+{
+    return (unsigned)d < CORRAL_DIR_COUNT ? dirs[d].name : NULL;
+}
+
+bool corral_dir_is_bucketed(enum corral_dir d)
+{
+    return (unsigned)d < CORRAL_DIR_COUNT && dirs[d].bucketed;
+}
+
+int corral_path_dir(char *buf, size_t n, const char *ns, enum corral_dir d)
+{
+    if (!ns || !dir_name(d))
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s", ns, dir_name(d));
+}
+
+int corral_path_bucket_dir(char *buf, size_t n, const char *ns, enum corral_dir d, unsigned b)
+{
+    if (!ns || !corral_dir_is_bucketed(d) || b >= CORRAL_BUCKETS)
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s/%02x", ns, dir_name(d), b);
+}
+
+void corral_path_bucket_name(char out[3], unsigned b)
+{
+    static const char hex[] = "0123456789abcdef";
+    out[0] = hex[(b >> 4) & 0xfu];
+    out[1] = hex[b & 0xfu];
+    out[2] = '\0';
+}
+
+static bool lower_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool corral_path_is_bucket_name(const char *name)
+{
+    return name && lower_hex(name[0]) && lower_hex(name[1]) && name[2] == '\0';
+}
+
+int corral_path_child(char *buf, size_t n, const char *dir, const char *name)
+{
+    if (!dir || empty(name) || strchr(name, '/'))
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s", dir, name);
+}
+
+int corral_path_queue_signal(char *buf, size_t n, const char *ns)
+{
+    return corral_path_dir(buf, n, ns, CORRAL_DIR_QUEUE);
+}
+
+int corral_path_leader(char *buf, size_t n, const char *ns)
 {
     if (!ns)
         return fail(buf, n, CORRAL_EINVAL);
-    if (empty(rel))
-        return build(buf, n, "%s", ns);
-    while (*rel == '/')
-        rel++;
-    return build(buf, n, "%s/%s", ns, rel);
+    return build(buf, n, "%s/leader", ns);
+}
+
+int corral_path_election_prefix(char *buf, size_t n, const char *ns, const char *uuid)
+{
+    if (!ns || empty(uuid) || strchr(uuid, '/'))
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s/n_%s-", ns, dir_name(CORRAL_DIR_ELECTION), uuid);
 }
 
 int corral_path_task(char *buf, size_t n, const char *ns, const char *id)
 {
     if (!ns || empty(id))
         return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/tasks/%02x/%s", ns, corral_path_bucket(id), id);
+    return build(buf, n, "%s/%s/%02x/%s", ns, dir_name(CORRAL_DIR_TASKS), corral_path_bucket(id),
+                 id);
 }
 
 int corral_path_task_bucket(char *buf, size_t n, const char *ns, unsigned b)
 {
-    if (!ns || b >= CORRAL_BUCKETS)
-        return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/tasks/%02x", ns, b);
+    return corral_path_bucket_dir(buf, n, ns, CORRAL_DIR_TASKS, b);
 }
 
 int corral_path_queue_entry(char *buf, size_t n, const char *ns, const char *id)
 {
     if (!ns || empty(id))
         return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/queue/%02x/%s", ns, corral_path_bucket(id), id);
+    return build(buf, n, "%s/%s/%02x/%s", ns, dir_name(CORRAL_DIR_QUEUE), corral_path_bucket(id),
+                 id);
 }
 
 int corral_path_queue_bucket(char *buf, size_t n, const char *ns, unsigned b)
 {
-    if (!ns || b >= CORRAL_BUCKETS)
-        return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/queue/%02x", ns, b);
+    return corral_path_bucket_dir(buf, n, ns, CORRAL_DIR_QUEUE, b);
 }
 
 int corral_path_worker(char *buf, size_t n, const char *ns, const char *worker)
 {
     if (!ns || empty(worker))
         return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/workers/%s", ns, worker);
+    return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_WORKERS), worker);
 }
 
 int corral_path_assign_dir(char *buf, size_t n, const char *ns, const char *worker)
 {
     if (!ns || empty(worker))
         return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/assign/%s", ns, worker);
+    return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_ASSIGN), worker);
 }
 
 int corral_path_assign(char *buf, size_t n, const char *ns, const char *worker, const char *id)
 {
     if (!ns || empty(worker) || empty(id))
         return fail(buf, n, CORRAL_EINVAL);
-    return build(buf, n, "%s/assign/%s/%s", ns, worker, id);
+    return build(buf, n, "%s/%s/%s/%s", ns, dir_name(CORRAL_DIR_ASSIGN), worker, id);
 }
 
 int corral_path_idem(char *buf, size_t n, const char *ns, const char *key)
@@ -125,7 +190,8 @@ int corral_path_idem(char *buf, size_t n, const char *ns, const char *key)
         enc[k++] = hex[*p & 0xfu];
     }
     enc[k] = '\0';
-    return build(buf, n, "%s/idem/%02x/%s", ns, corral_path_bucket(key), enc);
+    return build(buf, n, "%s/%s/%02x/%s", ns, dir_name(CORRAL_DIR_IDEM), corral_path_bucket(key),
+                 enc);
 }
 
 static bool name_char(char c)

@@ -2,7 +2,9 @@
 /*
  * Placement "bin-pack": the eligible worker with the least room left after taking the task,
  * i.e. the highest load by the least-loaded measure. Packs work onto few workers so others stay
- * idle (or whole, for big tasks). Ties go to the earliest worker in view order.
+ * idle (or whole, for big tasks). Ties go to the earliest worker in view order, deliberately not
+ * rotated as least-loaded's are: a fixed tie rule keeps filling the same worker first, which is
+ * the point of packing (rotating would spread equal workers evenly).
  */
 #include "sched_internal.h"
 

@@ -34,7 +34,8 @@ struct corral_frac corral_sched_load_after(const struct corral_worker_view *w,
                                            const struct corral_task_view *t);
 
 /* The eligible worker whose load after taking t is the lowest (prefer_higher false) or the
- * highest (true); ties go to the earliest in view order. */
+ * highest (true); ties go to the earliest in view order (bin-pack's rule; least-loaded rotates
+ * its ties instead, see place_least_loaded.c). */
 size_t corral_sched_pick_by_load(const struct corral_view *view, const struct corral_task_view *t,
                                  const size_t *eligible, size_t n, bool prefer_higher);
 

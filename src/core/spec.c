@@ -22,31 +22,82 @@
 #define EXPECT_STATUS_MAX       500u /* there are only 500 status codes */
 #define HEADER_VALUE_MAX        8192u
 #define ENV_PREFIX_RESERVED     "CORRAL_"
+/* Filling in the defaults makes a spec's JSON longer by at most this much: every optional field
+ * absent (~200 bytes with "http"'s method, headers, body and expect_status), or null and
+ * replaced by a value of a few digits; cpu renders in at most as many digits as it may be given
+ * (3 decimals) plus one. Specs this close to the cap get their stored size measured exactly. */
+#define DEFAULTS_GROWTH_MAX 1024u
 
 /* ---- error reporting ---- */
 
 struct ctx {
     const char *prefix; /* "tasks[3]." or "" */
+    const char *key;    /* a map key or unknown field under the reported field; NULL when none */
     struct corral_error *err;
 };
 
 static int bad(const struct ctx *c, const char *field, const char *fmt, ...) CORRAL_PRINTF(3, 4);
 
-/* Report CORRAL_ESPEC at prefix+field; an empty field names the whole spec (prefix without its
- * trailing dot). */
+/* Bytes of s to show when quoting at most max of them: never splits a UTF-8 sequence. */
+static int quote_len(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0u) == 0x80u)
+            n--;
+    }
+    return (int)n;
+}
+
+/* Report CORRAL_ESPEC at prefix+field, or prefix+field+"."+c->key when c->key is set; an empty
+ * field names the whole spec (prefix without its trailing dot), or the top-level key. A key is
+ * user input of any length (an unknown field) or up to CORRAL_KEY_MAX bytes (a map key): when
+ * the full path does not fit err->field, the field names the enclosing object and the message
+ * says which key, so a field is never cut silently. */
 static int bad(const struct ctx *c, const char *field, const char *fmt, ...)
 {
-    char path[sizeof(c->err->field)];
     char msg[sizeof(c->err->msg)];
-    int n = snprintf(path, sizeof(path), "%s%s", c->prefix, field);
-    if (field[0] == '\0' && n > 0 && (size_t)n < sizeof(path) && path[n - 1] == '.')
-        path[n - 1] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+
+    /* The enclosing path: prefix + field, without a dangling dot. Fixed names and the prefix
+     * ("tasks[999]." at most) always fit. */
+    char path[sizeof(c->err->field)];
+    int n = snprintf(path, sizeof(path), "%s%s", c->prefix, field);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        n = 0; /* cannot happen with the names used here: report the spec as a whole */
+        path[0] = '\0';
+    }
+    if (field[0] == '\0' && n > 0 && path[n - 1] == '.')
+        path[--n] = '\0';
+
+    if (c->key) {
+        const char *dot = path[0] ? "." : "";
+        size_t klen = strlen(c->key);
+        size_t at = (size_t)n + strlen(dot);
+        if (at + klen < sizeof(path)) {
+            memcpy(path + n, dot, strlen(dot));
+            memcpy(path + at, c->key, klen + 1); /* fits: checked above, NUL included */
+        } else {
+            corral_error_set(c->err, CORRAL_ESPEC, path,
+                             "%s: key \"%.*s...\" (%zu bytes, too long to name in full): %s",
+                             path[0] ? path : "spec", quote_len(c->key, 32), c->key, klen, msg);
+            return CORRAL_ESPEC;
+        }
+    }
     corral_error_set(c->err, CORRAL_ESPEC, path, "%s: %s", path[0] ? path : "spec", msg);
     return CORRAL_ESPEC; /* even when err already held an earlier error */
+}
+
+/* The same context, reporting under key (see bad()). */
+static struct ctx with_key(const struct ctx *c, const char *key)
+{
+    struct ctx k = *c;
+    k.key = key;
+    return k;
 }
 
 static const char *type_name(const json_t *v)
@@ -118,7 +169,7 @@ static int opt_str(const struct ctx *c, const json_t *v, const char *field, size
 {
     if (absent(v))
         return CORRAL_OK;
-    const char *s;
+    const char *s = NULL; /* set by get_str on success only */
     int rc = get_str(c, v, field, min, max, &s);
     if (rc)
         return rc;
@@ -126,7 +177,8 @@ static int opt_str(const struct ctx *c, const json_t *v, const char *field, size
     return CORRAL_OK;
 }
 
-/* Reject any key of obj not in the NULL-terminated list allowed. */
+/* Reject any key of obj not in the NULL-terminated list allowed; where is the object's field
+ * ("http", "resources", "" for the spec itself). */
 static int only_keys(const struct ctx *c, const json_t *obj, const char *const *allowed,
                      const char *where)
 {
@@ -138,9 +190,8 @@ static int only_keys(const struct ctx *c, const json_t *obj, const char *const *
         for (size_t i = 0; allowed[i] && !ok; i++)
             ok = strcmp(key, allowed[i]) == 0;
         if (!ok) {
-            char field[96];
-            snprintf(field, sizeof(field), "%s%s", where, key);
-            return bad(c, field, "unknown field");
+            struct ctx kc = with_key(c, key);
+            return bad(&kc, where, "unknown field");
         }
     }
     return CORRAL_OK;
@@ -231,16 +282,16 @@ static int get_map(const struct ctx *c, const json_t *v, const char *field, key_
     {
         const char *why = check(key, strlen(key));
         if (why) {
-            rc = bad(c, field, "%s (\"%.40s\")", why, key);
+            rc = bad(c, field, "%s (\"%.*s\")", why, quote_len(key, 40), key);
             break;
         }
-        char vfield[sizeof(c->err->field)];
-        snprintf(vfield, sizeof(vfield), "%s.%s", field, key);
-        const char *s;
-        if ((rc = get_str(c, val, vfield, 0, max_value, &s)))
+        /* Errors about the value name field.key (or say the key is too long to name). */
+        struct ctx kc = with_key(c, key);
+        const char *s = NULL; /* set by get_str on success only */
+        if ((rc = get_str(&kc, val, field, 0, max_value, &s)))
             break;
         if (no_line_breaks && has_ctl_line_break(s)) {
-            rc = bad(c, vfield, "must not contain CR or LF");
+            rc = bad(&kc, field, "must not contain CR or LF");
             break;
         }
         kv[i].key = corral_xstrdup(key);
@@ -263,7 +314,7 @@ static int parse_command(const struct ctx *c, const json_t *cmd, bool shell, str
     if (shell) {
         if (json_is_array(cmd))
             return bad(c, "command", "must be a single string when shell is true, got an array");
-        const char *line;
+        const char *line = NULL;
         int rc = get_str(c, cmd, "command", 1, CORRAL_SPEC_MAX_BYTES, &line);
         if (rc)
             return rc;
@@ -285,7 +336,7 @@ static int parse_command(const struct ctx *c, const json_t *cmd, bool shell, str
     for (size_t i = 0; i < n; i++) {
         char field[32];
         snprintf(field, sizeof(field), "command[%zu]", i);
-        const char *arg;
+        const char *arg = NULL;
         /* The program name must not be empty: execvp("") is always ENOENT. */
         int rc =
             get_str(c, json_array_get(cmd, i), field, i == 0 ? 1 : 0, CORRAL_SPEC_MAX_BYTES, &arg);
@@ -307,7 +358,7 @@ static int parse_url(const struct ctx *c, const json_t *v, struct corral_http_sp
 {
     if (absent(v))
         return bad(c, "http.url", "is required");
-    const char *url;
+    const char *url = NULL;
     int rc = get_str(c, v, "http.url", 1, CORRAL_URL_MAX, &url);
     if (rc)
         return rc;
@@ -330,7 +381,7 @@ static int parse_method(const struct ctx *c, const json_t *v, struct corral_http
         h->method = corral_xstrdup("GET");
         return CORRAL_OK;
     }
-    const char *m;
+    const char *m = NULL;
     int rc = get_str(c, v, "http.method", 1, 16, &m);
     if (rc)
         return rc;
@@ -392,7 +443,7 @@ static int parse_http(const struct ctx *c, const json_t *v, struct corral_spec *
     struct corral_http_spec *h = &s->http;
     int rc;
     s->has_http = true;
-    if ((rc = only_keys(c, v, keys, "http.")) ||
+    if ((rc = only_keys(c, v, keys, "http")) ||
         (rc = parse_method(c, json_object_get(v, "method"), h)) ||
         (rc = parse_url(c, json_object_get(v, "url"), h)) ||
         (rc = get_map(c, json_object_get(v, "headers"), "http.headers", check_header_key,
@@ -442,7 +493,7 @@ static int parse_resources(const struct ctx *c, const json_t *v, struct corral_s
         return CORRAL_OK;
     if (!json_is_object(v))
         return bad(c, "resources", "must be an object, got %s", type_name(v));
-    int rc = only_keys(c, v, keys, "resources.");
+    int rc = only_keys(c, v, keys, "resources");
     if (rc || (rc = parse_cpu(c, json_object_get(v, "cpu"), &s->cpu_milli)))
         return rc;
     const json_t *mem = json_object_get(v, "mem_mb");
@@ -547,6 +598,16 @@ int corral_spec_from_json(const json_t *obj, const char *prefix, struct corral_s
     if (size > CORRAL_SPEC_MAX_BYTES)
         return bad(&c, "", "is %zu bytes, at most %u are allowed", size, CORRAL_SPEC_MAX_BYTES);
     int rc = parse_body(&c, obj, &s);
+    if (rc == CORRAL_OK && size > CORRAL_SPEC_MAX_BYTES - DEFAULTS_GROWTH_MAX) {
+        /* The task stores the spec with its defaults: that must pass this cap too, or the task
+         * could not be read back. Only specs near the cap can grow past it. */
+        json_t *stored = corral_spec_to_json(&s);
+        size_t stored_size = json_dumpb(stored, NULL, 0, CORRAL_JSON_DUMP_FLAGS);
+        json_decref(stored);
+        if (stored_size > CORRAL_SPEC_MAX_BYTES)
+            rc = bad(&c, "", "is %zu bytes with its defaults filled in, at most %u are allowed",
+                     stored_size, CORRAL_SPEC_MAX_BYTES);
+    }
     if (rc) {
         corral_spec_cleanup(&s);
         return rc;

@@ -142,9 +142,7 @@ static void set_result(struct corral_task *t, const struct corral_transition_ctx
 /* Close the current attempt into history with its outcome. */
 static void push_history(struct corral_task *t, enum corral_outcome outcome, int64_t now_ms)
 {
-    struct corral_attempt *h = realloc(t->history, (t->n_history + 1) * sizeof(*h));
-    if (!h)
-        abort();
+    struct corral_attempt *h = corral_xrealloc(t->history, (t->n_history + 1) * sizeof(*h));
     t->history = h;
     h[t->n_history++] = (struct corral_attempt){
         .attempt = t->attempt,
@@ -159,10 +157,38 @@ static void push_history(struct corral_task *t, enum corral_outcome outcome, int
     t->worker = NULL; /* moved into history */
 }
 
+/* Keep history bounded however often a task is handed back (drains use no attempt, so nothing
+ * else limits them, and a task znode must stay far below ZooKeeper's 1 MiB): drop the oldest
+ * "returned" entries after the first entry until CORRAL_HISTORY_RETURNS_KEPT remain, counting
+ * them in history_omitted. history[0] (the first assignment) and every counted attempt stay. */
+static void trim_returned(struct corral_task *t)
+{
+    size_t n_returned = 0;
+    for (size_t i = 1; i < t->n_history; i++) {
+        if (t->history[i].outcome == CORRAL_OUTCOME_RETURNED)
+            n_returned++;
+    }
+    size_t i = 1;
+    while (n_returned > CORRAL_HISTORY_RETURNS_KEPT && i < t->n_history) {
+        if (t->history[i].outcome != CORRAL_OUTCOME_RETURNED) {
+            i++;
+            continue;
+        }
+        free(t->history[i].worker);
+        memmove(&t->history[i], &t->history[i + 1], (t->n_history - i - 1) * sizeof(*t->history));
+        t->n_history--;
+        n_returned--;
+        if (t->history_omitted < (uint64_t)INT64_MAX) /* saturates; JSON integers are int64 */
+            t->history_omitted++;
+    }
+}
+
 /* Back to the queue for another attempt. counts: whether this attempt used one up. */
 static void requeue(struct corral_task *t, enum corral_outcome outcome, bool counts, int64_t now_ms)
 {
     push_history(t, outcome, now_ms);
+    if (outcome == CORRAL_OUTCOME_RETURNED)
+        trim_returned(t);
     if (counts)
         t->attempt++;
     t->state = CORRAL_STATE_QUEUED;
@@ -369,6 +395,8 @@ json_t *corral_task_to_json(const struct corral_task *t)
     for (size_t i = 0; i < t->n_history; i++)
         json_array_append_new(hist, attempt_to_json(&t->history[i]));
     json_object_set_new(o, "history", hist);
+    if (t->history_omitted > 0)
+        json_object_set_new(o, "history_omitted", json_integer((json_int_t)t->history_omitted));
     json_object_set_new(o, "not_before",
                         t->not_before_ms > 0 ? jtime(t->not_before_ms) : json_null());
     return o;
@@ -518,6 +546,13 @@ static int p_task(const json_t *o, struct corral_task *t, struct corral_error *e
         (rc = p_int(o, "epoch", 0, INT64_MAX, &x, err)))
         return rc;
     t->epoch = (uint64_t)x;
+    /* history_omitted is there only when history was trimmed (0 otherwise). */
+    const json_t *omitted = json_object_get(o, "history_omitted");
+    if (omitted) {
+        if ((rc = p_int(o, "history_omitted", 1, INT64_MAX, &x, err)))
+            return rc;
+        t->history_omitted = (uint64_t)x;
+    }
     /* not_before is internal and may be missing in tasks written before it existed. */
     if (!json_is_null(json_object_get(o, "not_before")) &&
         json_object_get(o, "not_before") != NULL) {

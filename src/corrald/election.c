@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
-#include "corral/opts.h"
+#include "corral/election.h"
+#include "corral/paths.h"
+#include "corral/strlist.h"
+#include "corrald/beat.h"
 #include "corrald/election.h"
 #include "corrald/store.h"
 #include "io/clock.h"
@@ -20,42 +21,43 @@
 
 #define CORRAL_LOG_MODULE "election"
 
-bool election_parse_seq(const char *name, uint64_t *seq)
+void election_set_leading(struct replica *r, bool leading, uint64_t epoch, const char *why)
 {
-    const char *dash = strrchr(name, '-');
-    if (strncmp(name, "n_", 2) != 0 || !dash || strlen(dash + 1) != 10)
-        return false;
-    uint64_t v = 0;
-    for (const char *p = dash + 1; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *seq = v;
-    return true;
+    if (leading && !r->el.is_leader)
+        CORRAL_LOG(CORRAL_LOG_INFO, "became leader id=%s epoch=%" PRIu64, r->opts.id, epoch);
+    else if (!leading && r->el.is_leader)
+        CORRAL_LOG(CORRAL_LOG_WARN, "no longer leader id=%s: %s", r->opts.id, why);
+    r->el.is_leader = leading;
+    r->el.epoch = leading ? epoch : 0;
+    atomic_store(&r->epoch, leading ? epoch : 0);
+    atomic_store(&r->leading, leading);
+    beat_set(r->beat, leading ? r->el.node : NULL, leading ? epoch : 0);
 }
 
 void election_reset(struct replica *r)
 {
+    election_set_leading(r, false, 0, "election node gone");
     r->el.node[0] = '\0';
-    r->el.is_leader = false;
-    atomic_store(&r->leading, false);
 }
 
+bool election_owns_path(const struct replica *r, const char *path)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_ELECTION, dir);
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* After a lost create reply: our node may exist; find it by our uuid. */
 static int adopt_orphan(struct replica *r, const char *dir, struct corral_error *err)
 {
     struct corral_strlist kids = {0};
     int rc = zk_children(r->zk, dir, false, &kids, err);
     if (rc != CORRAL_OK)
         return rc;
-    for (size_t i = 0; i < kids.n; i++) {
-        if (strstr(kids.items[i], r->el.uuid)) {
-            (void)store_child(r->el.node, dir, kids.items[i]);
-            CORRAL_LOG(CORRAL_LOG_INFO, "adopted election node after lost reply node=%s",
-                       r->el.node);
-            break;
-        }
-    }
+    long i = corral_election_find_uuid(kids.items, kids.n, r->el.uuid);
+    if (i >= 0 && corral_path_child(r->el.node, sizeof r->el.node, dir, kids.items[i]) == CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_INFO, "adopted election node after lost reply node=%s", r->el.node);
     corral_strlist_cleanup(&kids);
     return CORRAL_OK;
 }
@@ -63,7 +65,7 @@ static int adopt_orphan(struct replica *r, const char *dir, struct corral_error 
 int election_join(struct replica *r, struct corral_error *err)
 {
     char dir[CORRAL_PATH_MAX];
-    store_ns_path(r, "election", dir);
+    store_dir_path(r, CORRAL_DIR_ELECTION, dir);
     if (r->el.node[0]) {
         int64_t owner = 0;
         char *data = NULL;
@@ -76,22 +78,19 @@ int election_join(struct replica *r, struct corral_error *err)
         corral_error_clear(err);
         election_reset(r);
     }
-    json_t *info = json_object();
-    json_object_set_new(info, "id", json_string(r->opts.id));
-    json_object_set_new(info, "url", json_string(r->advertise));
-    char *data = json_dumps(info, CORRAL_JSON_DUMP_FLAGS);
-    json_decref(info);
-    if (!data)
-        abort();
+    struct corral_replica_info info = {0};
+    snprintf(info.id, sizeof info.id, "%s", r->opts.id);
+    snprintf(info.url, sizeof info.url, "%s", r->advertise);
+    char *data = corral_replica_info_encode(&info);
     int rc = CORRAL_EUNAVAIL;
     for (int attempt = 0; attempt < 5 && !r->el.node[0]; attempt++) {
         snprintf(r->el.uuid, sizeof r->el.uuid, "%016" PRIx64 "%016" PRIx64, rand_u64(),
                  rand_u64());
-        char name[48], path[CORRAL_PATH_MAX];
-        snprintf(name, sizeof name, "n_%s-", r->el.uuid);
-        (void)store_child(path, dir, name);
+        char prefix[CORRAL_PATH_MAX];
+        if (corral_path_election_prefix(prefix, sizeof prefix, r->opts.ns, r->el.uuid) != CORRAL_OK)
+            abort(); /* a validated namespace and a 32-digit uuid always fit */
         corral_error_clear(err);
-        rc = zk_create(r->zk, path, data, strlen(data), ZK_EPHEMERAL | ZK_SEQUENCE, r->el.node,
+        rc = zk_create(r->zk, prefix, data, strlen(data), ZK_EPHEMERAL | ZK_SEQUENCE, r->el.node,
                        sizeof r->el.node, err);
         if (rc == CORRAL_OK)
             break;
@@ -114,25 +113,13 @@ int election_join(struct replica *r, struct corral_error *err)
                            : corral_error_set(err, CORRAL_EUNAVAIL, NULL, "cannot join election");
 }
 
-static void set_leading(struct replica *r, bool leading, uint64_t epoch)
-{
-    if (leading && !r->el.is_leader)
-        CORRAL_LOG(CORRAL_LOG_INFO, "became leader id=%s epoch=%" PRIu64, r->opts.id, epoch);
-    else if (!leading && r->el.is_leader)
-        CORRAL_LOG(CORRAL_LOG_WARN, "no longer leader id=%s", r->opts.id);
-    r->el.is_leader = leading;
-    r->el.epoch = leading ? epoch : 0;
-    atomic_store(&r->epoch, leading ? epoch : 0);
-    atomic_store(&r->leading, leading);
-}
-
 int election_check(struct replica *r, struct corral_error *err)
 {
     char dir[CORRAL_PATH_MAX];
-    store_ns_path(r, "election", dir);
+    store_dir_path(r, CORRAL_DIR_ELECTION, dir);
     for (int round = 0; round < 10; round++) {
         if (!r->el.node[0]) {
-            set_leading(r, false, 0);
+            election_set_leading(r, false, 0, "not in the election");
             int rc = election_join(r, err);
             if (rc != CORRAL_OK)
                 return rc;
@@ -143,41 +130,22 @@ int election_check(struct replica *r, struct corral_error *err)
         if (rc == CORRAL_OK)
             rc = zk_children(r->zk, dir, false, &kids, err);
         if (rc != CORRAL_OK) {
-            set_leading(r, false, 0);
+            election_set_leading(r, false, 0, "cannot read the election");
             return rc;
         }
-        const char *own = strrchr(r->el.node, '/') + 1;
-        uint64_t own_seq = 0;
-        bool found = false, lowest = true;
-        const char *pred = NULL;
-        uint64_t pred_seq = 0;
-        (void)election_parse_seq(own, &own_seq);
-        for (size_t i = 0; i < kids.n; i++) {
-            uint64_t seq;
-            if (!election_parse_seq(kids.items[i], &seq))
-                continue;
-            if (strcmp(kids.items[i], own) == 0) {
-                found = true;
-                continue;
-            }
-            if (seq < own_seq) {
-                lowest = false;
-                if (!pred || seq > pred_seq) {
-                    pred = kids.items[i];
-                    pred_seq = seq;
-                }
-            }
-        }
+        struct corral_election_judgement j;
+        corral_election_judge(kids.items, kids.n, strrchr(r->el.node, '/') + 1, &j);
         char pred_path[CORRAL_PATH_MAX] = "";
-        if (pred)
-            (void)store_child(pred_path, dir, pred);
+        if (j.predecessor >= 0 && corral_path_child(pred_path, sizeof pred_path, dir,
+                                                    kids.items[j.predecessor]) != CORRAL_OK)
+            pred_path[0] = '\0';
         corral_strlist_cleanup(&kids);
-        if (!found) {
+        if (!j.found) {
             /* Our node is gone (session expired and recreated?): join again. */
             election_reset(r);
             continue;
         }
-        if (lowest) {
+        if (j.lowest) {
             int64_t owner = 0;
             char *data = NULL;
             rc = zk_get_meta(r->zk, r->el.node, &data, NULL, NULL, NULL, &owner, err);
@@ -188,18 +156,17 @@ int election_check(struct replica *r, struct corral_error *err)
                 continue;
             }
             if (rc != CORRAL_OK) {
-                set_leading(r, false, 0);
+                election_set_leading(r, false, 0, "cannot read our election node");
                 return rc;
             }
-            bool mine = owner == zk_session_id(r->zk);
-            set_leading(r, mine, own_seq + 1);
-            if (!mine) {
+            if (owner != zk_session_id(r->zk)) {
                 election_reset(r);
                 continue;
             }
+            election_set_leading(r, true, j.epoch, "");
             return CORRAL_OK;
         }
-        set_leading(r, false, 0);
+        election_set_leading(r, false, 0, "a lower election node exists");
         /* Watch only our predecessor; if it vanished meanwhile, look again. */
         rc = zk_exists(r->zk, pred_path, true, NULL, err);
         if (rc == CORRAL_ENOTFOUND) {

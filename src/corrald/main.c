@@ -19,6 +19,7 @@
 #include "corral/opts.h"
 #include "corral/paths.h"
 #include "corrald/api.h"
+#include "corrald/beat.h"
 #include "corrald/election.h"
 #include "corrald/leader.h"
 #include "corrald/store.h"
@@ -121,8 +122,6 @@ static int read_token(const char *file, char *out, size_t n, struct corral_error
 static void on_zk_event(struct replica *r, const struct zk_event *ev, bool *need_election,
                         bool *need_layout)
 {
-    char dir[CORRAL_PATH_MAX];
-    store_ns_path(r, "election", dir);
     if (ev->type == ZK_EV_SESSION) {
         if (ev->state == ZK_SESSION_CONNECTED) {
             CORRAL_LOG(CORRAL_LOG_INFO, "connected to ZooKeeper session=0x%" PRIx64,
@@ -132,8 +131,7 @@ static void on_zk_event(struct replica *r, const struct zk_event *ev, bool *need
             CORRAL_LOG(CORRAL_LOG_WARN, "disconnected from ZooKeeper; %s",
                        r->el.is_leader ? "scheduling stops until reconnected" : "waiting");
             /* A leader cut off may already have been replaced: stop at once. */
-            r->el.is_leader = false;
-            atomic_store(&r->leading, false);
+            election_set_leading(r, false, 0, "disconnected from ZooKeeper");
         } else if (ev->state == ZK_SESSION_EXPIRED) {
             CORRAL_LOG(CORRAL_LOG_WARN, "ZooKeeper session expired; starting a new one");
             election_reset(r);
@@ -143,7 +141,7 @@ static void on_zk_event(struct replica *r, const struct zk_event *ev, bool *need
         leader_on_event(r->leader, ev);
         return;
     }
-    if (strncmp(ev->path, dir, strlen(dir)) == 0)
+    if (election_owns_path(r, ev->path))
         *need_election = true;
     else
         leader_on_event(r->leader, ev);
@@ -221,9 +219,7 @@ static int run(struct replica *r)
         if (r->el.is_leader) {
             int rc = leader_tick(r, now, &err);
             if (rc == CORRAL_EFENCED) {
-                CORRAL_LOG(CORRAL_LOG_WARN, "a write was fenced off: re-checking leadership");
-                r->el.is_leader = false;
-                atomic_store(&r->leading, false);
+                election_set_leading(r, false, 0, "a write was fenced off; re-checking");
                 need_election = true;
             } else if (rc != CORRAL_OK) {
                 CORRAL_LOG(CORRAL_LOG_WARN, "scheduling round failed: %s", err.msg);
@@ -307,6 +303,7 @@ int main(int argc, char **argv)
         snprintf(host, sizeof host, "%.*s", (int)(colon - r.opts.listen), r.opts.listen);
         snprintf(r.advertise, sizeof r.advertise, "http://%s:%u", host, api_port(api));
     }
+    r.beat = beat_start(&r);
     CORRAL_LOG(CORRAL_LOG_INFO,
                "corrald %s id=%s listening url=%s zk=%s namespace=%s placement=%s order=%s",
                CORRAL_VERSION, r.opts.id, r.advertise, r.opts.zk, r.opts.ns, r.opts.placement,
@@ -317,6 +314,8 @@ int main(int argc, char **argv)
      * over without waiting for a session timeout. */
     api_stop(api);
     bool was_leader = r.el.is_leader;
+    beat_stop(r.beat);
+    r.beat = NULL;
     zk_close(r.zk);
     api_free(api);
     leader_free(r.leader);

@@ -50,6 +50,7 @@ struct replica {
     atomic_uint_fast64_t epoch; /* mirror of el.epoch while leading */
     struct corral_policy policy;
     struct leader *leader;       /* scheduling state; main thread only */
+    struct beat *beat;           /* the leader record's heartbeat (beat.c) */
     volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
     /* counters for /metrics */
     atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;

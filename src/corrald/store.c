@@ -8,25 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/assignment.h"
+#include "corral/election.h"
 #include "corral/id.h"
-#include "corral/opts.h"
+#include "corral/jsonx.h"
+#include "corral/ops.h"
 #include "corral/paths.h"
+#include "corral/queue_entry.h"
+#include "corral/strlist.h"
+#include "corral/txn.h"
 #include "corral/xalloc.h"
-#include "corrald/election.h"
+#include "corrald/persist.h"
 #include "corrald/store.h"
 #include "corrald/workers.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/zk_txn.h"
 
 #define CORRAL_LOG_MODULE "store"
 
 /* Bounded retries of optimistic writes that lost a version race. */
 #define STORE_RACE_RETRIES 8
 
-void store_ns_path(const struct replica *r, const char *rel, char out[CORRAL_PATH_MAX])
+void store_dir_path(const struct replica *r, enum corral_dir d, char out[CORRAL_PATH_MAX])
 {
-    if (corral_path_join(out, CORRAL_PATH_MAX, r->opts.ns, rel) != CORRAL_OK)
-        abort();
+    if (corral_path_dir(out, CORRAL_PATH_MAX, r->opts.ns, d) != CORRAL_OK)
+        abort(); /* the namespace is validated at startup: the path always fits */
 }
 
 void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX])
@@ -35,33 +42,14 @@ void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PA
         abort();
 }
 
-void store_queue_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX])
-{
-    if (corral_path_queue_entry(out, CORRAL_PATH_MAX, r->opts.ns, id) != CORRAL_OK)
-        abort();
-}
-
-bool store_child(char out[CORRAL_PATH_MAX], const char *dir, const char *name)
-{
-    int n = snprintf(out, CORRAL_PATH_MAX, "%s/%s", dir, name);
-    if (n < 0 || n >= (int)CORRAL_PATH_MAX) {
-        out[0] = '\0';
-        return false;
-    }
-    return true;
-}
-
-int store_list_buckets(struct replica *r, const char *kind, struct corral_strlist *outs,
+int store_list_buckets(struct replica *r, enum corral_dir d, struct corral_strlist *outs,
                        struct corral_error *err)
 {
-    char dir[CORRAL_PATH_MAX];
-    store_ns_path(r, kind, dir);
     char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(CORRAL_BUCKETS, CORRAL_PATH_MAX);
     const char *ptrs[CORRAL_BUCKETS];
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
-        char name[8];
-        snprintf(name, sizeof name, "%02x", b);
-        (void)store_child(paths[b], dir, name);
+        if (corral_path_bucket_dir(paths[b], CORRAL_PATH_MAX, r->opts.ns, d, b) != CORRAL_OK)
+            abort(); /* d is a bucketed folder of a validated namespace */
         ptrs[b] = paths[b];
     }
     int rc = zk_children_many(r->zk, ptrs, CORRAL_BUCKETS, outs, err);
@@ -69,43 +57,39 @@ int store_list_buckets(struct replica *r, const char *kind, struct corral_strlis
     return rc;
 }
 
-static bool is_bucket_dir(const char *name)
+/* Make sure the bucketed folder d has all CORRAL_BUCKETS bucket children. */
+static int ensure_buckets(struct replica *r, enum corral_dir d, struct corral_error *err)
 {
-    return strlen(name) == 2 && strchr("0123456789abcdef", name[0]) &&
-           strchr("0123456789abcdef", name[1]);
-}
-
-/* Make sure parent has all CORRAL_BUCKETS bucket children. */
-static int ensure_buckets(struct replica *r, const char *parent, struct corral_error *err)
-{
+    char parent[CORRAL_PATH_MAX];
+    store_dir_path(r, d, parent);
     struct corral_strlist have = {0};
     int rc = zk_children(r->zk, parent, false, &have, err);
     if (rc != CORRAL_OK)
         return rc;
     size_t n_have = 0;
     for (size_t i = 0; i < have.n; i++)
-        n_have += is_bucket_dir(have.items[i]);
+        n_have += corral_path_is_bucket_name(have.items[i]);
     corral_strlist_cleanup(&have);
     if (n_have == CORRAL_BUCKETS)
         return CORRAL_OK;
     /* First start of this namespace: one multi creates all buckets (another replica doing
      * the same makes ours fail with "exists"; then go one by one). */
-    struct zk_multi *m = zk_multi_new();
+    struct corral_txn txn;
+    corral_txn_init(&txn, "corrald.layout");
+    char path[CORRAL_PATH_MAX];
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
-        char path[CORRAL_PATH_MAX], name[8];
-        snprintf(name, sizeof name, "%02x", b);
-        (void)store_child(path, parent, name);
-        zk_multi_create(m, path, NULL, 0, ZK_PERSISTENT);
+        if (corral_path_bucket_dir(path, sizeof path, r->opts.ns, d, b) != CORRAL_OK)
+            abort();
+        corral_txn_create(&txn, path, NULL, 0);
     }
-    rc = zk_multi_commit(r->zk, m, NULL, err);
-    zk_multi_free(m);
+    rc = zk_txn_commit(r->zk, &txn, NULL, err);
+    corral_txn_cleanup(&txn);
     if (rc != CORRAL_EEXIST)
         return rc;
     corral_error_clear(err);
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
-        char path[CORRAL_PATH_MAX], name[8];
-        snprintf(name, sizeof name, "%02x", b);
-        (void)store_child(path, parent, name);
+        if (corral_path_bucket_dir(path, sizeof path, r->opts.ns, d, b) != CORRAL_OK)
+            abort();
         rc = zk_create(r->zk, path, NULL, 0, ZK_PERSISTENT, NULL, 0, err);
         if (rc == CORRAL_EEXIST) {
             corral_error_clear(err);
@@ -119,23 +103,19 @@ static int ensure_buckets(struct replica *r, const char *parent, struct corral_e
 
 int store_init_layout(struct replica *r, struct corral_error *err)
 {
-    static const char *const dirs[] = {"election", "workers", "tasks", "queue", "assign", "idem"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        char path[CORRAL_PATH_MAX];
-        store_ns_path(r, dirs[i], path);
+    char path[CORRAL_PATH_MAX];
+    for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
+        store_dir_path(r, (enum corral_dir)d, path);
         int rc = zk_ensure_path(r->zk, path, err);
+        if (rc == CORRAL_OK && corral_dir_is_bucketed((enum corral_dir)d))
+            rc = ensure_buckets(r, (enum corral_dir)d, err);
         if (rc != CORRAL_OK)
             return rc;
     }
-    static const char *const bucketed[] = {"tasks", "queue", "idem"};
-    for (size_t i = 0; i < sizeof bucketed / sizeof bucketed[0]; i++) {
-        char path[CORRAL_PATH_MAX];
-        store_ns_path(r, bucketed[i], path);
-        int rc = ensure_buckets(r, path, err);
-        if (rc != CORRAL_OK)
-            return rc;
-    }
-    return CORRAL_OK;
+    /* The leader record: a leader only ever sets it, so it must exist first. */
+    if (corral_path_leader(path, sizeof path, r->opts.ns) != CORRAL_OK)
+        abort();
+    return zk_ensure_path(r->zk, path, err);
 }
 
 int store_read_task(struct replica *r, const char *path, struct corral_task *out, int32_t *version,
@@ -179,27 +159,6 @@ int store_get_task(struct replica *r, const char *id, struct corral_task *out, i
 
 /* ------------------------------------------------------------------ submit */
 
-static void queue_signal_path(const struct replica *r, char out[CORRAL_PATH_MAX])
-{
-    store_ns_path(r, "queue", out);
-}
-
-static void add_submit_ops(struct replica *r, struct zk_multi *m, const struct corral_task *t)
-{
-    char path[CORRAL_PATH_MAX];
-    char *json = corral_task_render(t);
-    store_task_path(r, t->id, path);
-    zk_multi_create(m, path, json, strlen(json), ZK_PERSISTENT);
-    free(json);
-    store_queue_path(r, t->id, path);
-    zk_multi_create(m, path, "", 0, ZK_PERSISTENT);
-    if (t->spec.idempotency_key) {
-        if (corral_path_idem(path, sizeof path, r->opts.ns, t->spec.idempotency_key) != CORRAL_OK)
-            abort(); /* keys are at most 128 bytes: the path always fits */
-        zk_multi_create(m, path, t->id, strlen(t->id), ZK_PERSISTENT);
-    }
-}
-
 static void new_id(char out[CORRAL_ID_LEN + 1])
 {
     corral_id_make(out, (uint64_t)clock_wall_ms(), rand_u32());
@@ -213,18 +172,25 @@ static int find_by_key(struct replica *r, const char *key, const struct corral_s
     char path[CORRAL_PATH_MAX];
     if (corral_path_idem(path, sizeof path, r->opts.ns, key) != CORRAL_OK)
         abort();
-    char *id = NULL;
-    int rc = zk_get(r->zk, path, false, &id, NULL, NULL, err);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = zk_get(r->zk, path, false, &data, &len, NULL, err);
     if (rc == CORRAL_ENOTFOUND) {
         corral_error_clear(err);
         rc = zk_sync(r->zk, path, err);
         if (rc == CORRAL_OK)
-            rc = zk_get(r->zk, path, false, &id, NULL, NULL, err);
+            rc = zk_get(r->zk, path, false, &data, &len, NULL, err);
     }
     if (rc != CORRAL_OK)
         return rc;
+    char id[CORRAL_ID_LEN + 1];
+    rc = corral_idem_decode(data, len, id, err);
+    free(data);
+    if (rc != CORRAL_OK) {
+        CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt idempotency record path=%s: %s", path, err->msg);
+        return rc;
+    }
     rc = store_get_task(r, id, out, NULL, err);
-    free(id);
     if (rc != CORRAL_OK)
         return rc;
     if (!corral_spec_equal(&out->spec, spec)) {
@@ -275,16 +241,15 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
         corral_spec_copy(&copy, &mine);
         corral_task_cleanup(out);
         corral_task_init_new(out, id, &copy, clock_wall_ms());
-        struct zk_multi *m = zk_multi_new();
-        zk_multi_label(m, "corrald.submit");
-        add_submit_ops(r, m, out);
-        char sig[CORRAL_PATH_MAX];
-        queue_signal_path(r, sig);
-        zk_multi_set(m, sig, "", 0, -1);
+        struct corral_txn txn;
+        corral_txn_init(&txn, "corrald.submit");
+        struct corral_op_index idx;
         int failed = -1;
         corral_error_clear(err);
-        rc = zk_multi_commit(r->zk, m, &failed, err);
-        zk_multi_free(m);
+        rc = corral_ops_submit(&txn, r->opts.ns, out, &idx);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, &failed, err);
+        corral_txn_cleanup(&txn);
         if (rc == CORRAL_OK) {
             *created = true;
             atomic_fetch_add(&r->n_submitted, 1);
@@ -292,13 +257,13 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
                        mine.priority);
             break;
         }
-        if (rc == CORRAL_EEXIST && failed == 2 && mine.idempotency_key) {
+        if (rc == CORRAL_EEXIST && failed == idx.idem && mine.idempotency_key) {
             corral_task_cleanup(out);
             corral_error_clear(err);
             rc = find_by_key(r, mine.idempotency_key, &mine, out, err);
             break;
         }
-        if (rc == CORRAL_EEXIST && failed == 0)
+        if (rc == CORRAL_EEXIST && failed == idx.task)
             continue; /* id collision: draw another */
         if (rc == CORRAL_ENOTFOUND) {
             /* A bucket is missing: the namespace was removed under us. Nothing was stored. */
@@ -325,30 +290,27 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
 int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
                        struct corral_task *out, struct corral_error *err)
 {
-    struct zk_multi *m = zk_multi_new();
-    zk_multi_label(m, "corrald.batch");
+    struct corral_txn txn;
+    corral_txn_init(&txn, "corrald.batch");
     int64_t now = clock_wall_ms();
-    size_t bytes = 0;
+    int rc = CORRAL_OK;
     for (size_t i = 0; i < n; i++) {
         char id[CORRAL_ID_LEN + 1];
         new_id(id);
         corral_task_init_new(&out[i], id, &specs[i], now);
-        char *json = corral_task_render(&out[i]);
-        bytes += strlen(json) + 3 * CORRAL_PATH_MAX / 4;
-        free(json);
-        add_submit_ops(r, m, &out[i]);
+        if (rc == CORRAL_OK)
+            rc = corral_ops_submit(&txn, r->opts.ns, &out[i], NULL);
     }
-    char sig[CORRAL_PATH_MAX];
-    queue_signal_path(r, sig);
-    zk_multi_set(m, sig, "", 0, -1);
-    int rc;
     /* ZooKeeper refuses requests over jute.maxbuffer (1 MiB by default). */
-    if (bytes > 1000u * 1000u)
+    size_t bytes = corral_txn_wire_bytes(&txn);
+    if (rc != CORRAL_OK)
+        rc = corral_error_set(err, CORRAL_EINTERNAL, "tasks", "cannot build the batch's paths");
+    else if (bytes > CORRAL_TXN_WIRE_MAX)
         rc = corral_error_set(err, CORRAL_ETOOBIG, "tasks",
                               "batch too large to store atomically (%zu bytes); split it", bytes);
     else {
         int failed = -1;
-        rc = zk_multi_commit(r->zk, m, &failed, err);
+        rc = persist_commit(r, &txn, NULL, &failed, err);
         if (rc == CORRAL_EEXIST) {
             corral_error_clear(err);
             rc = corral_error_set(err, CORRAL_EIDEMPOTENCY, "tasks",
@@ -363,7 +325,7 @@ int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
                 corral_error_clear(err);
         }
     }
-    zk_multi_free(m);
+    corral_txn_cleanup(&txn);
     if (rc == CORRAL_OK) {
         atomic_fetch_add(&r->n_submitted, n);
         CORRAL_LOG(CORRAL_LOG_INFO, "submitted batch tasks=%zu first=%s", n, n ? out[0].id : "-");
@@ -373,34 +335,24 @@ int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
 
 /* ------------------------------------------------------------------ cancel */
 
-/* Add "cancel": true to the assignment so that its worker (which watches it) stops the task. */
-static int flag_assignment(struct replica *r, const char *worker, const char *id,
-                           struct zk_multi *m, struct corral_error *err)
+/* Read the assignment of an assigned or running task, to flag it with "cancel". */
+static int read_assignment(struct replica *r, const char *worker, const char *id,
+                           struct corral_assignment *out, int32_t *version,
+                           struct corral_error *err)
 {
     char path[CORRAL_PATH_MAX];
     if (corral_path_assign(path, sizeof path, r->opts.ns, worker, id) != CORRAL_OK)
         return corral_error_set(err, CORRAL_EINTERNAL, NULL, "assignment path too long");
     char *data = NULL;
     size_t len = 0;
-    int32_t version = -1;
-    int rc = zk_get(r->zk, path, false, &data, &len, &version, err);
+    int rc = zk_get(r->zk, path, false, &data, &len, version, err);
     if (rc != CORRAL_OK)
         return rc;
-    json_error_t jerr;
-    json_t *a = json_loadb(data, len, 0, &jerr);
+    rc = corral_assignment_decode(data, len, out, err);
     free(data);
-    if (!json_is_object(a)) {
-        json_decref(a);
-        a = json_object();
-    }
-    json_object_set_new(a, "cancel", json_true());
-    char *text = json_dumps(a, CORRAL_JSON_DUMP_FLAGS);
-    json_decref(a);
-    if (!text)
-        abort();
-    zk_multi_set(m, path, text, strlen(text), version);
-    free(text);
-    return CORRAL_OK;
+    if (rc != CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt assignment znode path=%s: %s", path, err->msg);
+    return rc;
 }
 
 int store_cancel(struct replica *r, const char *id, struct corral_task *out,
@@ -422,36 +374,37 @@ int store_cancel(struct replica *r, const char *id, struct corral_task *out,
         if (out->state == CORRAL_STATE_CANCELLING)
             return CORRAL_OK;
         enum corral_state before = out->state;
-        char *worker = out->worker ? strdup(out->worker) : NULL;
+        struct corral_assignment a;
+        int32_t a_version = -1;
+        bool flag = before != CORRAL_STATE_QUEUED && out->worker;
+        if (flag) {
+            rc = read_assignment(r, out->worker, id, &a, &a_version, err);
+            if (rc == CORRAL_EINVAL) {
+                /* A corrupt assignment: its worker cannot read it either, and the leader
+                 * requeues what nobody runs; cancel the task itself. */
+                corral_error_clear(err);
+                rc = CORRAL_OK;
+                flag = false;
+            }
+            if (rc == CORRAL_ENOTFOUND)
+                continue; /* the task moved on: decide again */
+            if (rc != CORRAL_OK)
+                return rc;
+        }
         struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms()};
         rc = corral_task_transition(out, CORRAL_EV_CANCEL, &ctx, err);
-        if (rc != CORRAL_OK) {
-            free(worker);
+        if (rc != CORRAL_OK)
             return rc;
-        }
-        struct zk_multi *m = zk_multi_new();
-        zk_multi_label(m, "corrald.cancel");
-        char path[CORRAL_PATH_MAX];
-        char *json = corral_task_render(out);
-        store_task_path(r, id, path);
-        zk_multi_set(m, path, json, strlen(json), version);
-        free(json);
-        if (before == CORRAL_STATE_QUEUED) {
-            store_queue_path(r, id, path);
-            zk_multi_delete(m, path, -1);
-        } else if (worker) {
-            rc = flag_assignment(r, worker, id, m, err);
-        }
-        free(worker);
+        struct corral_txn txn;
+        corral_txn_init(&txn, "corrald.cancel");
+        rc = corral_ops_cancel(&txn, r->opts.ns, out, version, before, flag ? &a : NULL, a_version);
         int failed = -1;
+        struct persist_change chg = {.task = id, .from = before, .to = out->state};
         if (rc == CORRAL_OK)
-            rc = zk_multi_commit(r->zk, m, &failed, err);
-        zk_multi_free(m);
-        if (rc == CORRAL_OK) {
-            CORRAL_LOG(CORRAL_LOG_INFO, "cancel task=%s state=%s->%s", id,
-                       corral_state_name(before), corral_state_name(out->state));
+            rc = persist_commit(r, &txn, &chg, &failed, err);
+        corral_txn_cleanup(&txn);
+        if (rc == CORRAL_OK)
             return CORRAL_OK;
-        }
         if (rc == CORRAL_ECONFLICT || rc == CORRAL_ENOTFOUND)
             continue; /* the task moved on (assigned, finished): decide again */
         if (rc == CORRAL_EUNKNOWN) {
@@ -484,7 +437,7 @@ int store_list(struct replica *r, int state, size_t limit, const char *after, js
     char **ids = NULL;
     int rc = CORRAL_OK;
     struct corral_strlist *buckets = corral_xcalloc(CORRAL_BUCKETS, sizeof *buckets);
-    rc = store_list_buckets(r, "tasks", buckets, err);
+    rc = store_list_buckets(r, CORRAL_DIR_TASKS, buckets, err);
     for (unsigned b = 0; b < CORRAL_BUCKETS && rc == CORRAL_OK; b++) {
         struct corral_strlist *kids = &buckets[b];
         for (size_t i = 0; i < kids->n; i++) {
@@ -492,9 +445,7 @@ int store_list(struct replica *r, int state, size_t limit, const char *after, js
                 continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 256;
-                ids = realloc(ids, cap * sizeof *ids);
-                if (!ids)
-                    abort();
+                ids = corral_xrealloc(ids, cap * sizeof *ids);
             }
             ids[n++] = kids->items[i];
             kids->items[i] = NULL;
@@ -559,49 +510,44 @@ json_t *store_workers(struct replica *r, struct corral_error *err)
 
 int store_leader(struct replica *r, json_t **out, struct corral_error *err)
 {
-    char dir[CORRAL_PATH_MAX];
-    store_ns_path(r, "election", dir);
+    /* The replica that holds the epoch: the record <ns>/leader, if it carries the epoch of
+     * the lowest election node and its beat is fresh. A leader killed -9 keeps its election
+     * node until its session expires, but its beat stops at once: no answer names it for
+     * longer than CORRAL_LEADER_STALE_MS (docs/znodes.md "leader"). */
+    char dir[CORRAL_PATH_MAX], path[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_ELECTION, dir);
+    if (corral_path_leader(path, sizeof path, r->opts.ns) != CORRAL_OK)
+        abort();
     struct corral_strlist kids = {0};
     int rc = zk_children(r->zk, dir, false, &kids, err);
     if (rc != CORRAL_OK)
         return rc;
-    const char *lowest = NULL;
-    uint64_t lowest_seq = 0;
-    for (size_t i = 0; i < kids.n; i++) {
-        uint64_t seq;
-        if (!election_parse_seq(kids.items[i], &seq))
-            continue;
-        if (!lowest || seq < lowest_seq) {
-            lowest = kids.items[i];
-            lowest_seq = seq;
-        }
-    }
-    if (!lowest) {
-        corral_strlist_cleanup(&kids);
-        return corral_error_set(err, CORRAL_ENOLEADER, NULL, "no leader at the moment");
-    }
-    char path[CORRAL_PATH_MAX];
-    (void)store_child(path, dir, lowest);
+    uint64_t epoch = 0;
+    (void)corral_election_lowest(kids.items, kids.n, &epoch);
     corral_strlist_cleanup(&kids);
     char *data = NULL;
     size_t len = 0;
     rc = zk_get(r->zk, path, false, &data, &len, NULL, err);
     if (rc == CORRAL_ENOTFOUND) {
         corral_error_clear(err);
-        return corral_error_set(err, CORRAL_ENOLEADER, NULL, "leader changing; try again");
+        return corral_error_set(err, CORRAL_ENOLEADER, NULL, "no leader at the moment");
     }
     if (rc != CORRAL_OK)
         return rc;
-    json_error_t jerr;
-    json_t *info = json_loadb(data, len, 0, &jerr);
+    struct corral_replica_info rec;
+    struct corral_error derr = {0};
+    bool current = len > 0 && corral_replica_info_decode(data, len, &rec, &derr) == CORRAL_OK &&
+                   corral_leader_is_current(&rec, epoch, clock_wall_ms());
+    if (len > 0 && derr.code != CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed leader record: %s", derr.msg);
     free(data);
+    if (!current)
+        return corral_error_set(err, CORRAL_ENOLEADER, NULL,
+                                epoch ? "leader changing; try again" : "no leader at the moment");
     json_t *body = json_object();
-    json_t *v = json_object_get(info, "id");
-    json_object_set_new(body, "id", v ? json_incref(v) : json_null());
-    v = json_object_get(info, "url");
-    json_object_set_new(body, "url", v ? json_incref(v) : json_null());
-    json_object_set_new(body, "epoch", json_integer((json_int_t)(lowest_seq + 1)));
-    json_decref(info);
+    json_object_set_new(body, "id", corral_json_str(rec.id));
+    json_object_set_new(body, "url", corral_json_str(rec.url));
+    json_object_set_new(body, "epoch", json_integer((json_int_t)rec.epoch));
     *out = body;
     return CORRAL_OK;
 }

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "corral/paths.h"
+#include "corral/strlist.h"
 #include "corral/task.h"
 #include "corrald/replica.h"
 
@@ -49,20 +51,14 @@ json_t *store_workers(struct replica *r, struct corral_error *err);
 /* GET /v1/leader body; CORRAL_ENOLEADER when there is none. */
 CORRAL_NODISCARD int store_leader(struct replica *r, json_t **out, struct corral_error *err);
 
-/* Path helpers bound to this replica's namespace (abort on overflow: ids are validated). */
+/* Path helpers bound to this replica's namespace (abort on overflow: the namespace and ids are
+ * validated before they get here). */
+void store_dir_path(const struct replica *r, enum corral_dir d, char out[CORRAL_PATH_MAX]);
 void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX]);
-void store_queue_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX]);
-void store_ns_path(const struct replica *r, const char *rel, char out[CORRAL_PATH_MAX]);
-
-/* Children of every bucket of <ns>/<kind> ("tasks", "queue"), read in one pipelined batch:
- * outs[b] for bucket b (CORRAL_BUCKETS entries, zeroed; free each with
- * corral_strlist_cleanup). */
-CORRAL_NODISCARD int store_list_buckets(struct replica *r, const char *kind,
+/* Children of every bucket of the bucketed folder d, read in one pipelined batch: outs[b] for
+ * bucket b (CORRAL_BUCKETS entries, zeroed; free each with corral_strlist_cleanup). */
+CORRAL_NODISCARD int store_list_buckets(struct replica *r, enum corral_dir d,
                                         struct corral_strlist *outs, struct corral_error *err);
-
-/* out = dir + "/" + name; false (out "") when it would not fit. */
-bool store_child(char out[CORRAL_PATH_MAX], const char *dir, const char *name);
-
 /* Parse a task read from ZooKeeper; a corrupt node is reported, never trusted. */
 CORRAL_NODISCARD int store_read_task(struct replica *r, const char *path, struct corral_task *out,
                                      int32_t *version, struct corral_error *err);

@@ -1,106 +1,70 @@
 /* SPDX-License-Identifier: MIT */
-/* Live workers: registration JSON of workers/<id> and usage from assign/<id>/<task>. */
+/* Live workers: registrations of workers/<id> and their usage from assign/<id>/<task>. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "corral/opts.h"
+#include "corral/assignment.h"
 #include "corral/paths.h"
+#include "corral/strlist.h"
 #include "corral/task.h"
+#include "corral/xalloc.h"
 #include "corrald/store.h"
 #include "corrald/workers.h"
 #include "io/log.h"
 
 #define CORRAL_LOG_MODULE "workers"
 
-static bool get_u64(json_t *o, const char *key, uint64_t max, uint64_t *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
-        return false;
-    *out = (uint64_t)json_integer_value(v);
-    return true;
-}
-
-bool workers_parse(const char *id, const char *data, size_t len, struct worker_info *out)
-{
-    memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    json_t *o = json_loadb(data, len, 0, &jerr);
-    bool ok = json_is_object(o);
-    uint64_t slots = 0, mem = 0, weight = 1;
-    ok = ok && get_u64(o, "slots", 1u << 20, &slots) && get_u64(o, "mem_mb", UINT64_MAX >> 1, &mem);
-    json_t *w = json_object_get(o, "weight");
-    if (ok && w)
-        ok = get_u64(o, "weight", 1u << 20, &weight);
-    json_t *cpu = json_object_get(o, "cpu");
-    ok = ok && json_is_number(cpu) && json_number_value(cpu) >= 0 && json_number_value(cpu) <= 1e6;
-    const char *reg = json_string_value(json_object_get(o, "reg"));
-    if (ok) {
-        out->id = strdup(id);
-        if (!out->id)
-            abort();
-        snprintf(out->reg, sizeof out->reg, "%s", reg ? reg : "");
-        out->slots = (uint32_t)slots;
-        out->mem_mb = mem;
-        out->weight = weight ? (uint32_t)weight : 1;
-        out->cpu_milli = (uint32_t)(json_number_value(cpu) * 1000.0 + 0.5);
-        out->draining = json_is_true(json_object_get(o, "draining"));
-        json_t *labels = json_object_get(o, "labels");
-        size_t nl = json_is_object(labels) ? json_object_size(labels) : 0;
-        if (nl) {
-            out->labels = calloc(nl, sizeof *out->labels);
-            if (!out->labels)
-                abort();
-            const char *k;
-            json_t *v;
-            json_object_foreach(labels, k, v)
-            {
-                if (!json_is_string(v))
-                    continue;
-                out->labels[out->n_labels].key = strdup(k);
-                out->labels[out->n_labels].value = strdup(json_string_value(v));
-                out->n_labels++;
-            }
-        }
-    }
-    json_decref(o);
-    return ok;
-}
-
-void workers_info_cleanup(struct worker_info *w)
-{
-    free(w->id);
-    for (size_t i = 0; i < w->n_labels; i++) {
-        free(w->labels[i].key);
-        free(w->labels[i].value);
-    }
-    free(w->labels);
-    memset(w, 0, sizeof *w);
-}
-
 void workers_cleanup(struct worker_set *ws)
 {
     for (size_t i = 0; i < ws->n; i++)
-        workers_info_cleanup(&ws->items[i]);
+        corral_worker_reg_cleanup(&ws->items[i].reg);
     free(ws->items);
     ws->items = NULL;
     ws->n = 0;
 }
 
-const struct worker_info *workers_find(const struct worker_set *ws, const char *id)
+struct worker_info *workers_find(const struct worker_set *ws, const char *id)
 {
-    for (size_t i = 0; i < ws->n; i++)
-        if (strcmp(ws->items[i].id, id) == 0)
-            return &ws->items[i];
+    size_t lo = 0, hi = ws->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ws->items[mid].reg.id, id);
+        if (c == 0)
+            return &ws->items[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
-/* Usage of w: the tasks assigned to its current incarnation. */
+/* Does the assignment at path belong to registration reg? */
+static int assignment_of(struct replica *r, const char *path, const char *reg, bool *mine,
+                         struct corral_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    *mine = false;
+    int rc = zk_get(r->zk, path, false, &data, &len, NULL, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    struct corral_assignment a;
+    struct corral_error derr = {0};
+    if (corral_assignment_decode(data, len, &a, &derr) == CORRAL_OK)
+        *mine = strcmp(a.reg, reg) == 0;
+    else
+        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed assignment path=%s: %s", path, derr.msg);
+    free(data);
+    return CORRAL_OK;
+}
+
+/* Usage of w: the unfinished tasks assigned to its current registration. */
 static int load_usage(struct replica *r, struct worker_info *w, struct corral_error *err)
 {
     char dir[CORRAL_PATH_MAX];
-    if (corral_path_assign_dir(dir, sizeof dir, r->opts.ns, w->id) != CORRAL_OK)
+    if (corral_path_assign_dir(dir, sizeof dir, r->opts.ns, w->reg.id) != CORRAL_OK)
         return CORRAL_OK;
     struct corral_strlist kids = {0};
     int rc = zk_children(r->zk, dir, false, &kids, err);
@@ -109,12 +73,26 @@ static int load_usage(struct replica *r, struct worker_info *w, struct corral_er
         return CORRAL_OK;
     }
     for (size_t i = 0; rc == CORRAL_OK && i < kids.n; i++) {
+        char apath[CORRAL_PATH_MAX], tpath[CORRAL_PATH_MAX];
+        bool mine = false;
+        if (corral_path_child(apath, sizeof apath, dir, kids.items[i]) != CORRAL_OK ||
+            corral_path_task(tpath, sizeof tpath, r->opts.ns, kids.items[i]) != CORRAL_OK)
+            continue;
+        int arc = assignment_of(r, apath, w->reg.reg, &mine, err);
+        if (arc == CORRAL_ENOTFOUND) { /* finished meanwhile */
+            corral_error_clear(err);
+            continue;
+        }
+        if (arc != CORRAL_OK) {
+            rc = arc;
+            break;
+        }
+        if (!mine)
+            continue;
         struct corral_task t = {0};
-        char path[CORRAL_PATH_MAX];
-        store_task_path(r, kids.items[i], path);
-        int trc = store_read_task(r, path, &t, NULL, err);
+        int trc = store_read_task(r, tpath, &t, NULL, err);
         if (trc == CORRAL_OK) {
-            if (t.worker && strcmp(t.worker, w->id) == 0 && !corral_state_is_final(t.state)) {
+            if (t.worker && strcmp(t.worker, w->reg.id) == 0 && !corral_state_is_final(t.state)) {
                 w->running++;
                 w->used_cpu_milli += t.spec.cpu_milli;
                 w->used_mem_mb += t.spec.mem_mb;
@@ -135,19 +113,19 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
 {
     memset(out, 0, sizeof *out);
     char dir[CORRAL_PATH_MAX];
-    store_ns_path(r, "workers", dir);
+    store_dir_path(r, CORRAL_DIR_WORKERS, dir);
     struct corral_strlist kids = {0};
     int rc = zk_children(r->zk, dir, watch, &kids, err);
     if (rc != CORRAL_OK)
         return rc;
-    if (kids.n) {
-        out->items = calloc(kids.n, sizeof *out->items);
-        if (!out->items)
-            abort();
-    }
+    out->items = corral_xcalloc(kids.n, sizeof *out->items);
+    /* zk_children sorts the names: the set stays sorted by id. */
     for (size_t i = 0; i < kids.n && rc == CORRAL_OK; i++) {
         char path[CORRAL_PATH_MAX];
-        (void)store_child(path, dir, kids.items[i]);
+        if (corral_path_child(path, sizeof path, dir, kids.items[i]) != CORRAL_OK) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring worker znode with an over-long name");
+            continue;
+        }
         char *data = NULL;
         size_t len = 0;
         int grc = zk_get(r->zk, path, false, &data, &len, NULL, err);
@@ -159,10 +137,13 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
             rc = grc;
             break;
         }
-        if (workers_parse(kids.items[i], data, len, &out->items[out->n]))
+        struct corral_error derr = {0};
+        if (corral_worker_reg_decode(kids.items[i], data, len, &out->items[out->n].reg, &derr) ==
+            CORRAL_OK)
             out->n++;
         else
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%s", kids.items[i]);
+            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%.128s: %s%s%s",
+                       kids.items[i], derr.field, derr.field[0] ? ": " : "", derr.msg);
         free(data);
     }
     corral_strlist_cleanup(&kids);
@@ -175,23 +156,24 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
 
 json_t *workers_to_json(const struct worker_info *w)
 {
+    const struct corral_worker_reg *g = &w->reg;
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(w->id));
-    json_object_set_new(o, "slots", json_integer(w->slots));
+    json_object_set_new(o, "id", json_string(g->id));
+    json_object_set_new(o, "slots", json_integer(g->slots));
     json_object_set_new(o, "running", json_integer(w->running));
     json_t *cap = json_object();
-    json_object_set_new(cap, "cpu", corral_cpu_to_json(w->cpu_milli));
-    json_object_set_new(cap, "mem_mb", json_integer((json_int_t)w->mem_mb));
+    json_object_set_new(cap, "cpu", corral_cpu_to_json(g->cpu_milli));
+    json_object_set_new(cap, "mem_mb", json_integer((json_int_t)g->mem_mb));
     json_object_set_new(o, "capacity", cap);
     json_t *used = json_object();
     json_object_set_new(used, "cpu", corral_cpu_to_json(w->used_cpu_milli));
     json_object_set_new(used, "mem_mb", json_integer((json_int_t)w->used_mem_mb));
     json_object_set_new(o, "used", used);
     json_t *labels = json_object();
-    for (size_t i = 0; i < w->n_labels; i++)
-        json_object_set_new(labels, w->labels[i].key, json_string(w->labels[i].value));
+    for (size_t i = 0; i < g->n_labels; i++)
+        json_object_set_new(labels, g->labels[i].key, json_string(g->labels[i].value));
     json_object_set_new(o, "labels", labels);
-    json_object_set_new(o, "weight", json_integer(w->weight));
-    json_object_set_new(o, "draining", json_boolean(w->draining));
+    json_object_set_new(o, "weight", json_integer(g->weight));
+    json_object_set_new(o, "draining", json_boolean(g->draining));
     return o;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Live workers as the replicas see them: the registration JSON of workers/<id> (written by
- * corral-worker) plus the usage derived from assign/<id>/<task>. Used by GET /v1/workers and by
- * the leader's scheduling view.
+ * Live workers as the replicas see them: the registration of workers/<id> (decoded by
+ * corral/worker_reg.h) plus its usage, counted from the assignments made for that very
+ * registration (assign/<id>/<task> whose "reg" matches; an assignment of an earlier incarnation
+ * of the same id is the leader's to requeue and costs the new incarnation nothing). Used by
+ * GET /v1/workers; the leader counts usage itself from its own cache.
  */
 #ifndef CORRALD_WORKERS_H
 #define CORRALD_WORKERS_H
@@ -11,20 +13,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "corral/spec.h"
+#include "corral/worker_reg.h"
 #include "corrald/replica.h"
 
 struct worker_info {
-    char *id;
-    char reg[32]; /* registration id of the live incarnation */
-    uint32_t slots;
-    uint32_t cpu_milli;
-    uint64_t mem_mb;
-    struct corral_kv *labels;
-    size_t n_labels;
-    uint32_t weight;
-    bool draining; /* accepts no new work */
-    /* usage from assignments of this incarnation */
+    struct corral_worker_reg reg; /* as registered */
+    /* usage by assignments of this registration */
     uint32_t running;
     uint32_t used_cpu_milli;
     uint64_t used_mem_mb;
@@ -35,17 +29,14 @@ struct worker_set {
     size_t n;
 };
 
-/* Parse a worker znode's JSON; false if it is malformed (such a worker is ignored). */
-bool workers_parse(const char *id, const char *data, size_t len, struct worker_info *out);
-
-/* Read all live workers (with a child watch on workers/ when watch). With with_usage, also
- * their usage, from the assignments of their current incarnation (one read per task). */
+/* Read all live workers (with a child watch on workers/ when watch); a malformed registration
+ * is skipped with one log line. With with_usage, also their usage (two reads per assignment). */
 CORRAL_NODISCARD int workers_load(struct replica *r, struct worker_set *out, bool watch,
                                   bool with_usage, struct corral_error *err);
-
+/* GET /v1/workers entry of w. */
 json_t *workers_to_json(const struct worker_info *w);
-const struct worker_info *workers_find(const struct worker_set *ws, const char *id);
-void workers_info_cleanup(struct worker_info *w);
+/* The worker with id, or NULL (ws is sorted by id). */
+struct worker_info *workers_find(const struct worker_set *ws, const char *id);
 void workers_cleanup(struct worker_set *ws);
 
 #endif

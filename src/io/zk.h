@@ -11,6 +11,10 @@
  * Threads: every function may be called from any thread (the mt client is thread-safe).
  * Watch events are copied into a queue on the client's completion thread and signalled on an
  * eventfd; the owner's main loop drains them with zk_next_event(). Never block in a watcher.
+ *
+ * Implementation (library corral_zk), one room per concern: zk_session.c (handle, session,
+ * watcher, last_rx), zk_events.c (event queue, callback watches), zk_ops.c (single operations,
+ * error translation), zk_multi.c (multis), zk_failpoint.c (test builds only); zk_internal.h.
  */
 #ifndef CORRAL_IO_ZK_H
 #define CORRAL_IO_ZK_H
@@ -20,6 +24,7 @@
 #include <stdint.h>
 
 #include "corral/error.h"
+#include "corral/strlist.h"
 
 struct zk;
 
@@ -96,6 +101,9 @@ void zk_event_cleanup(struct zk_event *ev);
 typedef void (*zk_watch_fn)(void *ctx, const char *path);
 CORRAL_NODISCARD int zk_watch_exists(struct zk *zk, const char *path, zk_watch_fn fn, void *ctx,
                                      struct corral_error *err);
+/* The number of zk_watch_exists() watches registered and not yet fired or freed (a reopen or
+ * close frees those of the old handle). For tests and gauges: it must not grow without bound. */
+size_t zk_watch_boxes(struct zk *zk);
 
 /* ---- single operations (synchronous; err may be NULL) ---- */
 
@@ -117,7 +125,6 @@ CORRAL_NODISCARD int zk_get_meta(struct zk *zk, const char *path, char **data, s
 CORRAL_NODISCARD int zk_exists(struct zk *zk, const char *path, bool watch, int32_t *version,
                                struct corral_error *err);
 /* Child names (not paths), sorted ascending; free with corral_strlist_cleanup(). */
-struct corral_strlist;
 CORRAL_NODISCARD int zk_children(struct zk *zk, const char *path, bool watch,
                                  struct corral_strlist *out, struct corral_error *err);
 /*

@@ -119,13 +119,13 @@ void runner_set_lease(struct runner *r, int64_t last_rx_ms, int64_t lease_ms)
 }
 
 /* The supervisor's config as a memfd positioned at 0, or -1. */
-static int config_fd(struct runner *r, struct run *run, const char *task_id, uint32_t attempt,
-                     uint64_t epoch, const struct corral_spec *spec, struct corral_error *err)
+static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, uint64_t epoch,
+                     const struct corral_spec *spec, struct corral_error *err)
 {
-    json_t *cfg = json_pack("{s:s, s:I, s:I, s:o, s:s, s:I, s:s}", "task_id", task_id, "attempt",
+    json_t *cfg = json_pack("{s:s, s:I, s:I, s:o, s:I, s:s}", "task_id", task_id, "attempt",
                             (json_int_t)attempt, "epoch", (json_int_t)epoch, "spec",
-                            corral_spec_to_json(spec), "output", run->output_path, "parent",
-                            (json_int_t)getpid(), "log_level", r->level_name);
+                            corral_spec_to_json(spec), "parent", (json_int_t)getpid(), "log_level",
+                            r->level_name);
     char *text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
     json_decref(cfg);
     if (!text) {
@@ -165,10 +165,18 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
     if (n < 0 || (size_t)n >= sizeof run->output_path)
         return corral_error_set(err, CORRAL_EINTERNAL, NULL, "output path too long");
 
-    int rc = 0, cfd = -1, pipefd[2] = {-1, -1};
-    cfd = config_fd(r, run, task_id, attempt, epoch, spec, err);
+    int rc = 0, cfd = -1, ofd = -1, pipefd[2] = {-1, -1};
+    cfd = config_fd(r, task_id, attempt, epoch, spec, err);
     if (cfd < 0) {
         rc = CORRAL_EINTERNAL;
+        goto out;
+    }
+    /* Created here, not by the supervisor: the supervisor never opens it by name, so once
+     * runner_close() unlinked it nothing can create it again. */
+    ofd = open(run->output_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (ofd < 0) {
+        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "open %s: %s", run->output_path,
+                              strerror(errno));
         goto out;
     }
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -185,8 +193,8 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
         .stdin_fd = cfd,
         .stdout_fd = -1,
         .stderr_fd = STDERR_FILENO,
-        .keep_fds = {pipefd[1], r->lease_fd},
-        .n_keep = 2,
+        .keep_fds = {pipefd[1], r->lease_fd, ofd}, /* SUP_RESULT_FD, SUP_LEASE_FD, SUP_OUTPUT_FD */
+        .n_keep = 3,
         /* Own session: a terminal's Ctrl-C to the worker's group must not reach supervisors
          * (the worker drains on SIGINT; its tasks keep running meanwhile). */
         .new_session = true,
@@ -199,6 +207,10 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
     pipefd[0] = -1;
     (void)fcntl(run->fd, F_SETFL, O_NONBLOCK);
 out:
+    if (rc && ofd >= 0)
+        (void)unlink(run->output_path);
+    if (ofd >= 0)
+        close(ofd);
     if (cfd >= 0)
         close(cfd);
     if (pipefd[0] >= 0)
@@ -231,11 +243,20 @@ bool runner_reaped(struct run *run, pid_t pid)
     return true;
 }
 
-void runner_close(struct run *run)
+static void close_pipe(struct run *run)
 {
     if (run->fd >= 0)
         close(run->fd);
     run->fd = -1;
+}
+
+void runner_close(struct run *run)
+{
+    close_pipe(run);
+    if (run->output_path[0] && unlink(run->output_path) < 0 && errno != ENOENT)
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot remove output file %s: %s", run->output_path,
+                   strerror(errno));
+    run->output_path[0] = '\0';
 }
 
 static void parse_line(struct run *run, const char *line, size_t len)
@@ -281,7 +302,7 @@ bool runner_read(struct run *run)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return false;
         if (n <= 0) {
-            runner_close(run);
+            close_pipe(run); /* the output file stays: the result is not stored yet */
             break;
         }
         run->len += (size_t)n;

@@ -2,7 +2,8 @@
 /*
  * Worker side of the supervisors (supervisor.h): start one supervisor per task, signal it
  * (cancel, stop, kill now), read its result line, keep the shared lease page current, and read
- * the tail of a task's output file. It knows nothing of ZooKeeper; agent.c decides.
+ * the tail of a task's output file and delete that file. It knows nothing of ZooKeeper;
+ * agent.c decides.
  * Called from the worker's main thread only.
  */
 #ifndef CORRAL_WORKER_RUNNER_H
@@ -37,7 +38,7 @@ struct run {
     bool has_result;
     bool done; /* pipe closed: result (or SUP_LOST) final */
     struct run_result result;
-    char output_path[PATH_MAX];
+    char output_path[PATH_MAX]; /* the task's output file; "" once runner_close() removed it */
 };
 
 struct runner;
@@ -53,7 +54,9 @@ void runner_set_lease(struct runner *r, int64_t last_rx_ms, int64_t lease_ms);
 /*
  * Start a supervisor for one attempt of a task. On success run->pid and run->fd are set
  * (poll run->fd for POLLIN and call runner_read()). Output goes to
- * <work_dir>/<task_id>.<attempt>.out. CORRAL_EINTERNAL on failure.
+ * <work_dir>/<task_id>.<attempt>.out (run->output_path), created here; the supervisor keeps it
+ * within SUP_OUTPUT_MAX_BYTES (the latest output) and it is complete once runner_read() returned
+ * true. It stays on disk until runner_close(). CORRAL_EINTERNAL on failure (no file is left).
  */
 CORRAL_NODISCARD int runner_start(struct runner *r, struct run *run, const char *task_id,
                                   uint32_t attempt, uint64_t epoch, const struct corral_spec *spec,
@@ -70,7 +73,12 @@ bool runner_read(struct run *run);
 /* Note that pid was reaped (SIGCHLD); returns true when it was this run's supervisor. */
 bool runner_reaped(struct run *run, pid_t pid);
 
-/* Close the pipe if open; does not signal. */
+/*
+ * Forget the run: close the result pipe if open and delete the output file. Call it only once
+ * the output is no longer needed (the result is stored, or the attempt is void). Does not
+ * signal: a supervisor still running keeps writing into the unlinked file, whose space is freed
+ * when it exits (it never reopens the file by name). Idempotent.
+ */
 void runner_close(struct run *run);
 
 /*

@@ -6,6 +6,9 @@
  * shared page. Any of those kills the whole tree: SIGTERM to the group, SIGKILL after 2 s, and
  * a sweep of every descendant left (it is a child subreaper, so orphans come back to it).
  * Lease expiry and "kill now" skip the grace: another attempt may start elsewhere soon.
+ * The task writes its stdout and stderr into a pipe that the same loop copies into the output
+ * file, which it keeps within SUP_OUTPUT_MAX_BYTES (the latest bytes win); a task is never
+ * stopped for writing a lot.
  * Single-threaded and a fresh process image, so fork without exec (HTTP tasks) is safe here.
  * Protocol: supervisor.h.
  */
@@ -27,6 +30,7 @@
 
 #include "corral/limits.h"
 #include "corral/spec.h"
+#include "corral/xalloc.h"
 #include "io/clock.h"
 #include "io/log.h"
 #include "io/proc.h"
@@ -37,20 +41,42 @@
 #define CONFIG_MAX_BYTES (256u * 1024u)
 #define SWEEP_MAX_MS     2000
 
+/* Output copying: one read takes at most OUTPUT_CHUNK bytes, and one turn of the loop at most
+ * OUTPUT_READS_PER_TURN reads, so a task that writes without pause still leaves the loop time
+ * for signals, the timeout and the lease. After the task ended, what is left in the pipe is
+ * copied for at most DRAIN_MAX_MS (only a survivor of the sweep could keep writing). */
+#define OUTPUT_KEEP           (SUP_OUTPUT_MAX_BYTES / 2)
+#define OUTPUT_CHUNK          (64u * 1024u)
+#define OUTPUT_READS_PER_TURN 16
+#define DRAIN_MAX_MS          2000
+
+static_assert(OUTPUT_KEEP >= CORRAL_OUTPUT_TAIL_BYTES, "the file must hold the whole API tail");
+static_assert(OUTPUT_CHUNK <= OUTPUT_KEEP, "one read must fit in what a compaction keeps");
+
 /* Exit codes of the HTTP child (the error text travels on a pipe). */
 #define HTTP_EXIT_OK       0
 #define HTTP_EXIT_STATUS   1 /* status not in expect_status */
 #define HTTP_EXIT_CURL     2 /* transfer failed */
 #define HTTP_EXIT_TIMEDOUT 124
 
+/* The task's output: a pipe from the task, copied into the file on SUP_OUTPUT_FD. */
+struct output {
+    int fd;        /* the output file; -1 when unusable (output is then read and dropped) */
+    int pipe_fd;   /* read end of the task's stdout+stderr, non-blocking; -1 after EOF */
+    off_t size;    /* bytes in the file; at most SUP_OUTPUT_MAX_BYTES */
+    bool warned;   /* a write error was logged (once per attempt) */
+    char *buf;     /* OUTPUT_CHUNK bytes: what was read from the pipe */
+    char *scratch; /* OUTPUT_CHUNK bytes: compaction copies */
+};
+
 struct sup {
     char task_id[CORRAL_ID_LEN + 1];
     uint32_t attempt;
     uint64_t epoch;
     struct corral_spec spec;
-    char output[4096];
     pid_t parent;
 
+    struct output out;
     const struct sup_lease *lease; /* borrowed mapping; NULL when unavailable */
     pid_t pid;                     /* the task's main process (and its pgid) */
     int http_errfd;                /* HTTP: read end of the child's error pipe, else -1 */
@@ -99,14 +125,12 @@ static int load_config(struct sup *s, enum corral_log_level *level)
     json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     const char *id = json_string_value(json_object_get(o, "task_id"));
-    const char *out = json_string_value(json_object_get(o, "output"));
     const char *lv = json_string_value(json_object_get(o, "log_level"));
     struct corral_error err = {0};
     int rc = -1;
-    if (!id || !out || strlen(id) > CORRAL_ID_LEN || strlen(out) >= sizeof s->output)
+    if (!id || strlen(id) > CORRAL_ID_LEN)
         goto out;
     snprintf(s->task_id, sizeof s->task_id, "%s", id);
-    snprintf(s->output, sizeof s->output, "%s", out);
     s->attempt = (uint32_t)json_integer_value(json_object_get(o, "attempt"));
     s->epoch = (uint64_t)json_integer_value(json_object_get(o, "epoch"));
     s->parent = (pid_t)json_integer_value(json_object_get(o, "parent"));
@@ -185,6 +209,181 @@ static const char *env_get(const struct envbuf *e, const char *name)
         if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=')
             return e->v[i] + nl + 1;
     return NULL;
+}
+
+/* ---- output ---- */
+
+static bool write_at(int fd, const char *p, size_t n, off_t at)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+        at += (off_t)w;
+    }
+    return true;
+}
+
+static bool read_at(int fd, char *p, size_t n, off_t at)
+{
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, at);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO; /* shorter than we wrote it: someone else cut the file */
+            return false;
+        }
+        p += r;
+        n -= (size_t)r;
+        at += (off_t)r;
+    }
+    return true;
+}
+
+/* Copy the file's last len bytes to its start. The caller guarantees size >= 2 * len: source
+ * and destination never overlap, so the order of the pieces does not matter. */
+static bool move_tail(struct output *o, size_t len)
+{
+    off_t from = o->size - (off_t)len;
+    for (size_t done = 0; done < len;) {
+        size_t n = len - done < OUTPUT_CHUNK ? len - done : OUTPUT_CHUNK;
+        if (!read_at(o->fd, o->scratch, n, from + (off_t)done) ||
+            !write_at(o->fd, o->scratch, n, (off_t)done))
+            return false;
+        done += n;
+    }
+    return true;
+}
+
+/* Append n <= OUTPUT_CHUNK bytes to the output file without letting it pass
+ * SUP_OUTPUT_MAX_BYTES. On a write error (disk full) the file restarts empty: a short tail of
+ * the latest output is better than a garbled one, and later writes may find room again. */
+static void output_append(struct sup *s, const char *p, size_t n)
+{
+    struct output *o = &s->out;
+    if (o->fd < 0)
+        return;
+    bool ok;
+    if ((size_t)o->size + n <= SUP_OUTPUT_MAX_BYTES) {
+        ok = write_at(o->fd, p, n, o->size);
+        if (ok)
+            o->size += (off_t)n;
+    } else {
+        /* Keep the latest OUTPUT_KEEP bytes: the file's last `old`, then these n. The file
+         * holds more than SUP_OUTPUT_MAX_BYTES - n >= 2 * old bytes, as move_tail needs. The
+         * file is out of order only until the ftruncate, and nobody reads it meanwhile: the
+         * worker reads it after our outcome line. */
+        size_t old = OUTPUT_KEEP - n;
+        ok = move_tail(o, old) && write_at(o->fd, p, n, (off_t)old) &&
+             ftruncate(o->fd, (off_t)OUTPUT_KEEP) == 0;
+        if (ok)
+            o->size = (off_t)OUTPUT_KEEP;
+    }
+    if (ok)
+        return;
+    int e = errno;
+    if (!o->warned)
+        CORRAL_LOG(CORRAL_LOG_WARN, "task=%s attempt=%u output file: %s; earlier output dropped",
+                   s->task_id, s->attempt, strerror(e));
+    o->warned = true;
+    if (ftruncate(o->fd, 0) == 0)
+        o->size = 0;
+    else
+        o->fd = -1; /* size unknown: stop writing (the file stays within the cap) */
+}
+
+/* Copy what the task wrote, at most max_reads reads; closes the pipe at EOF. The task is never
+ * left blocked on a full pipe for long: every turn of the loop reads. */
+static void output_pump(struct sup *s, int max_reads)
+{
+    struct output *o = &s->out;
+    for (int i = 0; i < max_reads && o->pipe_fd >= 0; i++) {
+        ssize_t n = read(o->pipe_fd, o->buf, OUTPUT_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            close(o->pipe_fd);
+            o->pipe_fd = -1;
+            return;
+        }
+        output_append(s, o->buf, (size_t)n);
+    }
+}
+
+/* After the task ended and the sweep: copy what is still in the pipe, up to EOF (every writer
+ * is dead by now) or DRAIN_MAX_MS (a survivor of the sweep that keeps writing). */
+static void output_drain(struct sup *s)
+{
+    int64_t until = clock_mono_ms() + DRAIN_MAX_MS;
+    for (;;) {
+        output_pump(s, OUTPUT_READS_PER_TURN);
+        if (s->out.pipe_fd < 0)
+            return;
+        int64_t left = until - clock_mono_ms();
+        if (left <= 0) {
+            CORRAL_LOG(CORRAL_LOG_WARN,
+                       "task=%s output still written after the sweep; rest dropped", s->task_id);
+            return;
+        }
+        struct pollfd pfd = {.fd = s->out.pipe_fd, .events = POLLIN};
+        (void)poll(&pfd, 1, (int)(left < SUP_TICK_MS ? left : SUP_TICK_MS));
+    }
+}
+
+/*
+ * Take over the output file the worker passed on SUP_OUTPUT_FD and make the pipe the task will
+ * write to. Returns the pipe's write end (for the task's stdout and stderr; the caller closes
+ * it once the task has it), or -1 with err set.
+ */
+static int output_open(struct sup *s, char *err, size_t errn)
+{
+    struct output *o = &s->out;
+    int fl = fcntl(SUP_OUTPUT_FD, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) != O_RDWR) {
+        snprintf(err, errn, "output file: not passed by the worker");
+        return -1;
+    }
+    /* Only we write it: no task inherits it (the HTTP child, a fork without exec, closes it). */
+    (void)fcntl(SUP_OUTPUT_FD, F_SETFD, FD_CLOEXEC);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        snprintf(err, errn, "output pipe: %s", strerror(errno));
+        return -1;
+    }
+    /* Non-blocking on our end only: the task's writes block as they would on any pipe. */
+    (void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+    o->fd = SUP_OUTPUT_FD;
+    o->pipe_fd = p[0];
+    o->size = 0;
+    if (ftruncate(o->fd, 0) < 0) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "task=%s attempt=%u output file: %s; output dropped",
+                   s->task_id, s->attempt, strerror(errno));
+        o->fd = -1;
+    }
+    o->buf = corral_xcalloc(1, OUTPUT_CHUNK);
+    o->scratch = corral_xcalloc(1, OUTPUT_CHUNK);
+    return p[1];
+}
+
+static void output_cleanup(struct output *o)
+{
+    if (o->pipe_fd >= 0)
+        close(o->pipe_fd);
+    o->pipe_fd = -1;
+    free(o->buf);
+    free(o->scratch);
+    o->buf = o->scratch = NULL;
 }
 
 /* ---- HTTP tasks (in a forked child of the supervisor) ---- */
@@ -320,6 +519,9 @@ static int start_http(struct sup *s, int outfd, char *err, size_t errn)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         close(pfd[0]);
+        /* Our ends of the output: only the supervisor reads the pipe and writes the file. */
+        close(s->out.pipe_fd);
+        close(SUP_OUTPUT_FD);
         _exit(http_run(s, outfd, pfd[1]));
     }
     close(pfd[1]);
@@ -446,7 +648,7 @@ static void report(enum sup_outcome outcome, const int *exit_code, int sig, int 
 
 int supervisor_main(void)
 {
-    struct sup s = {.http_errfd = -1, .reason = SUP_EXITED};
+    struct sup s = {.http_errfd = -1, .reason = SUP_EXITED, .out = {.fd = -1, .pipe_fd = -1}};
     enum corral_log_level level = CORRAL_LOG_INFO;
 
     /* Signals arrive through a signalfd so that the loop below sees them in order. */
@@ -485,21 +687,22 @@ int supervisor_main(void)
         s.lease = page;
 
     char err[256] = "";
-    int outfd = open(s.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     int started = -1;
-    if (outfd < 0)
-        snprintf(err, sizeof err, "open output file: %s", strerror(errno));
-    else if (lease_expired(&s, clock_mono_ms()))
-        snprintf(err, sizeof err, "lease expired before start");
-    else if (s.spec.has_http)
-        started = start_http(&s, outfd, err, sizeof err);
-    else
-        started = start_command(&s, outfd, err, sizeof err);
-    if (outfd >= 0)
+    int outfd = output_open(&s, err, sizeof err);
+    if (outfd >= 0) {
+        if (lease_expired(&s, clock_mono_ms()))
+            snprintf(err, sizeof err, "lease expired before start");
+        else if (s.spec.has_http)
+            started = start_http(&s, outfd, err, sizeof err);
+        else
+            started = start_command(&s, outfd, err, sizeof err);
+        /* Our copy of the write end must go: EOF on the pipe means every writer is gone. */
         close(outfd);
+    }
     if (started < 0) {
         CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s spawn failed: %s", s.task_id, err);
         report(SUP_SPAWN_FAILED, NULL, 0, 0, err);
+        output_cleanup(&s.out);
         corral_spec_cleanup(&s.spec);
         return 0;
     }
@@ -511,8 +714,12 @@ int supervisor_main(void)
     int status = 0;
     bool main_done = false;
     while (!main_done) {
-        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-        (void)poll(&pfd, 1, SUP_TICK_MS);
+        /* The output pipe wakes us as often as the task writes; every turn still does all the
+         * checks below, and a turn copies at most OUTPUT_READS_PER_TURN chunks. */
+        struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
+                                {.fd = s.out.pipe_fd, .events = POLLIN}};
+        (void)poll(pfd, 2, SUP_TICK_MS);
+        output_pump(&s, OUTPUT_READS_PER_TURN);
         int64_t now = clock_mono_ms();
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -545,6 +752,8 @@ int supervisor_main(void)
             begin_kill(&s, s.reason, true, now);
     }
     sweep(&s);
+    /* The outcome line tells the worker the output file is complete: copy the rest first. */
+    output_drain(&s);
 
     int exit_code = 0, sig = 0, http_status = 0;
     const int *ecp = NULL;
@@ -575,6 +784,7 @@ int supervisor_main(void)
     report(outcome, ecp, sig, http_status, err);
     CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s attempt=%u outcome=%s", s.task_id, s.attempt,
                sup_outcome_name(outcome));
+    output_cleanup(&s.out);
     corral_spec_cleanup(&s.spec);
     return 0;
 }

@@ -9,14 +9,18 @@
  *
  * Protocol between worker (runner.c) and supervisor (supervisor.c):
  *   fd 0  a memfd holding one JSON object, read to EOF:
- *         {"task_id","attempt","epoch","spec":{...},"output":"<file>","parent":<worker pid>,
- *          "log_level":"info"}
+ *         {"task_id","attempt","epoch","spec":{...},"parent":<worker pid>,"log_level":"info"}
  *   fd 2  the worker's stderr (log lines)
  *   fd 3  result pipe (write end). Lines of JSON:
  *         {"pgid":N}  once the task runs (so the worker can kill it if the supervisor dies)
  *         {"outcome":"exited|signaled|timed_out|cancelled|lease_expired|spawn_failed",
  *          "exit_code":N,"signal":N,"error":"...","http_status":N}  once, last
  *   fd 4  the lease page (memfd, struct sup_lease), mapped read-only
+ *   fd 5  the task's output file, opened read-write and empty by the worker (the supervisor
+ *         never opens it by name, so the worker may unlink it at any time). The task's stdout
+ *         and stderr are a pipe that the supervisor copies into this file, keeping it at most
+ *         SUP_OUTPUT_MAX_BYTES long and always the latest bytes in order; the task is never
+ *         stopped or killed for writing a lot. The file is complete when the outcome is sent.
  *   SIGUSR1, SIGTERM  cancel: SIGTERM to the task's group, SIGKILL after 2 s (SIGTERM also comes
  *                     as PR_SET_PDEATHSIG when the worker dies)
  *   SIGUSR2           kill now: SIGKILL at once (session expired, assignment taken away)
@@ -30,6 +34,15 @@
 
 #define SUP_RESULT_FD 3
 #define SUP_LEASE_FD  4
+#define SUP_OUTPUT_FD 5
+
+/*
+ * The output file never grows beyond this many bytes. When the next write would cross it, the
+ * file is cut to its last SUP_OUTPUT_MAX_BYTES / 2 bytes (with the new ones), so from then on it
+ * holds at least that much of the latest output; the API shows only the last
+ * CORRAL_OUTPUT_TAIL_BYTES.
+ */
+#define SUP_OUTPUT_MAX_BYTES (256u * 1024u)
 
 #define SUP_KILL_GRACE_MS 2000
 #define SUP_TICK_MS       100

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # variables set here are read by the sourcing test scripts
 # SPDX-License-Identifier: MIT
-# Shared helpers of the integration tests; sourced by every tests/integration/t_<scenario>.sh.
+# Shared helpers of the integration tests; sourced by every tests/integration/t_<scenario>.sh
+# (and, with LIB_MODE=bench, by bench/failover).
 #
 # Each test gets its own temp dir, its own ZooKeeper (standalone, tickTime 200 ms, free loopback
 # port), its own namespace /corral-test-<pid>, and the real binaries of $CORRAL_BUILD_DIR.
@@ -9,12 +10,19 @@
 # deadline; on failure the last 50 lines of every log are printed.
 #
 # Main entry points:
+#   run_case NAME FUNC [ARGS]     one named case, isolated in a subshell: a failure prints
+#                                 FAIL case "NAME": <message> and the script goes on
+#   case_begin NAME / case_end    one named case in the script's own shell (what it sets stays
+#                                 for later cases); a failure stops the script
 #   zk_start                      ZooKeeper; sets ZK=127.0.0.1:PORT
 #   corrald_start NAME [args]     a replica named NAME (its --id); URL_OF[NAME]; waits for /readyz
 #   worker_start NAME [args]      a worker named NAME; waits until the replicas list it
 #   stop_pid NAME|PID [secs]      SIGTERM, wait with deadline, then SIGKILL
 #   kill9 NAME|PID                SIGKILL and reap
+#   stop_all [secs]               stop every process started so far (the EXIT trap does it)
+#   at_exit FUNC                  run FUNC on exit, before the processes are stopped
 #   wait_for DESC SECS CMD...     poll CMD until it succeeds, fail with DESC at the deadline
+#   poll_until SECS CMD...        the same, but return 1 at the deadline
 #   api METHOD PATH [JSON|@FILE]  request to $API_URL (default: first live replica);
 #                                 sets API_STATUS and API_BODY
 #   api_at URL METHOD PATH [...]  same against URL
@@ -23,8 +31,22 @@
 #   leader_json, leader_id, leader_url
 #   assert_eq / assert_ne / assert_match / assert_contains / assert_jq / assert_status /
 #   assert_error_body / fail / pass
+#
+# LIB_MODE=bench (set before sourcing; bench/failover): no errexit, no binary check, no traps
+# (the caller installs its own EXIT trap and calls stop_all from it, so nothing runs twice),
+# messages to fd $LIB_LOG_FD (default 2), and fail exits with status $LIB_FAIL_STATUS (3)
+# after an "ERROR: <message>" line.
 
-set -euo pipefail
+LIB_MODE=${LIB_MODE:-test}
+if [[ "$LIB_MODE" == bench ]]; then
+    set -uo pipefail
+    LIB_FAIL_STATUS=${LIB_FAIL_STATUS:-3}
+else
+    # errtrace: the ERR trap (on_err) also fires in functions and case subshells.
+    set -eEuo pipefail
+    LIB_FAIL_STATUS=1
+fi
+LIB_LOG_FD=${LIB_LOG_FD:-2}
 
 T_NAME=$(basename "$0" .sh)
 CORRAL_SRC_DIR=${CORRAL_SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -49,39 +71,71 @@ declare -A KIND_OF=() # name -> zk | corrald | worker
 PROC_ORDER=()         # names in start order
 REPLICAS=()           # replica names in start order
 MARKERS=()            # unique strings in task command lines, swept on exit
+CASE_NAME=            # the case running now ("" outside any case)
+CASE_T0=
+CASES_PASSED=()
+CASES_FAILED=()
 
-for bin in "$CORRALD" "$WORKER" "$CLI"; do
-    if [[ ! -x "$bin" ]]; then
-        echo "$T_NAME: missing binary $bin (build first: scripts/build)" >&2
-        exit 1
-    fi
-done
-
-T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/corral-it-${T_NAME}.XXXXXX")
+if [[ "$LIB_MODE" != bench ]]; then
+    for bin in "$CORRALD" "$WORKER" "$CLI"; do
+        if [[ ! -x "$bin" ]]; then
+            echo "$T_NAME: missing binary $bin (build first: scripts/build)" >&2
+            exit 1
+        fi
+    done
+    T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/corral-it-${T_NAME}.XXXXXX")
+else
+    T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/corral-bench-${T_NAME}.XXXXXX")
+fi
+FAIL_MARK=$T_DIR/.fail-reported # exists once a FAIL line was printed (in this case)
 
 # ---------------------------------------------------------------------------------------------
 # Output and assertions
 
 log()
 {
-    printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$T_NAME" "$*" >&2
+    printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$T_NAME" "$*" >&"$LIB_LOG_FD"
+}
+
+# report_fail MESSAGE: the FAIL line, naming the case that runs (if any); remembers that a
+# failure was reported so that on_err does not report it a second time.
+report_fail()
+{
+    local what=FAIL
+    [[ "$LIB_MODE" == bench ]] && what=ERROR
+    if [[ -n "${CASE_NAME:-}" ]]; then
+        printf '[%s %s] %s case "%s": %s\n' "$(date +%H:%M:%S.%3N)" "$T_NAME" "$what" "$CASE_NAME" "$*" \
+            >&"$LIB_LOG_FD"
+    else
+        printf '[%s %s] %s: %s\n' "$(date +%H:%M:%S.%3N)" "$T_NAME" "$what" "$*" >&"$LIB_LOG_FD"
+    fi
+    : >"$FAIL_MARK" 2>/dev/null || true
 }
 
 fail()
 {
-    printf '[%s %s] FAIL: %s\n' "$(date +%H:%M:%S.%3N)" "$T_NAME" "$*" >&2
-    exit 1
+    report_fail "$*"
+    exit "$LIB_FAIL_STATUS"
 }
 
+# pass: the end of a test: exit 0, or 1 when a case failed (the EXIT trap prints the summary of
+# the cases).
 pass()
 {
+    [[ -z "${CASE_NAME:-}" ]] || fail "case \"$CASE_NAME\" has no case_end"
+    if ((${#CASES_FAILED[@]} > 0)); then
+        log "FAILED: ${#CASES_FAILED[@]} case(s) failed"
+        exit 1
+    fi
     log "PASS"
     exit 0
 }
 
+# now_ms: wall-clock milliseconds, without a fork of date.
 now_ms()
 {
-    date +%s%3N
+    local t=$EPOCHREALTIME # seconds.microseconds (the separator follows the locale)
+    echo $((10#${t//[!0-9]/} / 1000))
 }
 
 assert_eq()
@@ -147,11 +201,12 @@ assert_error_body()
     fi
 }
 
-# wait_for DESC TIMEOUT_S CMD...: run CMD every 0.15 s until it succeeds; fail after TIMEOUT_S.
-wait_for()
+# poll_until TIMEOUT_S CMD...: run CMD every $POLL_S (0.15) s until it succeeds (return 0);
+# return 1 at the deadline.
+poll_until()
 {
-    local desc=$1 timeout_s=$2
-    shift 2
+    local timeout_s=$1
+    shift
     local deadline=$(($(now_ms) + timeout_s * 1000)) i
     for ((i = 0; i < timeout_s * 20 + 20; i++)); do
         if "$@"; then
@@ -160,9 +215,128 @@ wait_for()
         if (($(now_ms) >= deadline)); then
             break
         fi
-        sleep 0.15
+        sleep "${POLL_S:-0.15}"
     done
-    fail "timed out after ${timeout_s}s waiting for: $desc"
+    return 1
+}
+
+# wait_for DESC TIMEOUT_S CMD...: poll_until CMD succeeds; fail with DESC after TIMEOUT_S.
+wait_for()
+{
+    local desc=$1 timeout_s=$2
+    shift 2
+    poll_until "$timeout_s" "$@" || fail "timed out after ${timeout_s}s waiting for: $desc"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Named cases
+#
+# Every behaviour a script checks is one named case, so that a failure says what broke:
+#
+#   run_case NAME FUNC [ARGS...]
+#       FUNC runs in a subshell with errexit. A failure in it (fail, a failed assertion, or any
+#       command that fails) prints FAIL case "NAME": <message>, the case counts as failed, and
+#       the script goes on with the next case. For behaviours that are independent of each
+#       other (their own tasks, their own checks): variables FUNC sets are lost when it ends;
+#       processes it starts are still stopped on exit.
+#   case_begin NAME ... case_end
+#       the lines between run in the script's own shell, so the ids, variables and processes
+#       they set stay for the cases after it. A failure stops the script there: the cases
+#       after it depend on its state, so they are not run.
+#
+# At exit (the EXIT trap) the script prints one line
+#   cases: 5 passed, 1 failed: "cancel of a running task"
+# and exits non-zero when a case failed, even if the script went on to `pass`.
+
+case_start()
+{
+    [[ -z "$CASE_NAME" ]] || fail "case \"$1\" begins inside case \"$CASE_NAME\" (no case_end)"
+    CASE_NAME=$1
+    CASE_T0=$(now_ms)
+    rm -f "$FAIL_MARK"
+    log "--- case \"$CASE_NAME\""
+}
+
+case_done()
+{
+    local rc=$1 name=$CASE_NAME
+    if ((rc == 0)); then
+        CASES_PASSED+=("$name")
+        log "case \"$name\" passed ($(($(now_ms) - CASE_T0)) ms)"
+    else
+        [[ -e "$FAIL_MARK" ]] || report_fail "ended with exit status $rc"
+        CASES_FAILED+=("$name")
+    fi
+    CASE_NAME=
+    rm -f "$FAIL_MARK"
+}
+
+# case_begin NAME: a case in the script's own shell, until case_end; a failure stops the script.
+case_begin()
+{
+    case_start "$1"
+}
+
+case_end()
+{
+    [[ -n "$CASE_NAME" ]] || fail "case_end without case_begin"
+    case_done 0
+}
+
+# run_case NAME FUNC [ARGS...]: FUNC ARGS as the case NAME, in a subshell; the script goes on
+# whether it passes or fails. Call it as a plain command (not after `if`, `&&` or `||`, which
+# would switch errexit off inside FUNC).
+run_case()
+{
+    local name=$1 rc errexit=0
+    shift
+    case_start "$name"
+    [[ "$-" == *e* ]] && errexit=1
+    set +e
+    (
+        set -e
+        "$@"
+    )
+    rc=$?
+    ((errexit == 0)) || set -e
+    case_done "$rc"
+}
+
+# on_err STATUS (the ERR trap): a command failed under errexit. Reports it as the failure when
+# no FAIL line was printed yet, else only says where the script stopped.
+on_err()
+{
+    local rc=$1 where="" i
+    [[ "$-" == *e* ]] || return 0
+    # file:line of the failed command, then of its callers (run_case's own frame left out).
+    for ((i = 1; i < ${#BASH_SOURCE[@]} && i <= 5; i++)); do
+        [[ "${FUNCNAME[i]}" == run_case ]] && continue
+        where+="${where:+ < }${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]}"
+    done
+    if [[ -e "$FAIL_MARK" ]]; then
+        log "stopped at $where (status $rc): $BASH_COMMAND"
+    else
+        report_fail "command failed with status $rc at $where: $BASH_COMMAND"
+    fi
+}
+
+# case_summary RC STOPPED_IN: the "cases: ..." line (nothing when the script declared no case).
+case_summary()
+{
+    local rc=$1 stopped_in=$2 line n
+    ((${#CASES_PASSED[@]} + ${#CASES_FAILED[@]} > 0)) || return 0
+    line="cases: ${#CASES_PASSED[@]} passed, ${#CASES_FAILED[@]} failed"
+    if ((${#CASES_FAILED[@]} > 0)); then
+        line+=":"
+        for n in "${CASES_FAILED[@]}"; do line+=" \"$n\","; done
+        line=${line%,}
+    fi
+    if [[ -n "$stopped_in" ]]; then
+        line+="; stopped in \"$stopped_in\" (the cases after it depend on its state)"
+    elif ((rc != 0 && ${#CASES_FAILED[@]} == 0)); then
+        line+="; stopped by a failure outside any case"
+    fi
+    printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$T_NAME" "$line" >&"$LIB_LOG_FD"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -251,6 +425,10 @@ proc_record()
     PID_OF[$name]=$pid
     KIND_OF[$name]=$kind
     PROC_ORDER+=("$name")
+    # Started inside a case's subshell: the script's shell must still stop it on exit.
+    if [[ "$BASHPID" != "$$" ]]; then
+        printf '%s %s %s\n' "$pid" "$kind" "$name" >>"$T_DIR/.subshell-procs"
+    fi
     log "started $kind $name pid=$pid"
 }
 
@@ -337,6 +515,7 @@ new_marker()
     local -n out=$1
     out="0.000$$$RANDOM$RANDOM"
     MARKERS+=("$out")
+    echo "$out" >>"$T_DIR/.markers" # also when made in a case's subshell
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -501,7 +680,9 @@ api_at()
 {
     local url=$1 method=$2 path=$3
     shift 3
-    local args=(-sS -o "$T_DIR/.api_body" -w '%{http_code}' -X "$method" --max-time
+    # Files of this process only: api_at may run in background jobs at the same time.
+    local body=$T_DIR/.api_body.$BASHPID req=$T_DIR/.api_req.$BASHPID
+    local args=(-sS -o "$body" -w '%{http_code}' -X "$method" --max-time
         "${API_MAX_TIME:-75}" -H 'Accept: application/json')
     if (($# > 0)); then
         local data=$1
@@ -509,15 +690,16 @@ api_at()
         if [[ "$data" == @* ]]; then
             args+=(-H 'Content-Type: application/json' --data-binary "$data")
         else
-            printf '%s' "$data" >"$T_DIR/.api_req"
-            args+=(-H 'Content-Type: application/json' --data-binary "@$T_DIR/.api_req")
+            printf '%s' "$data" >"$req"
+            args+=(-H 'Content-Type: application/json' --data-binary "@$req")
         fi
     fi
     args+=("$@")
-    rm -f "$T_DIR/.api_body"
-    API_STATUS=$(curl "${args[@]}" "$url$path" 2>"$T_DIR/.api_err") || true
+    rm -f "$body"
+    API_STATUS=$(curl "${args[@]}" "$url$path" 2>/dev/null) || true
     [[ -n "$API_STATUS" ]] || API_STATUS=000
-    API_BODY=$(cat "$T_DIR/.api_body" 2>/dev/null || true)
+    API_BODY=$(cat "$body" 2>/dev/null || true)
+    rm -f "$body" "$req"
 }
 
 api()
@@ -646,33 +828,71 @@ dump_logs()
     done
 }
 
-cleanup()
+# stop_all [TIMEOUT_S]: stop every process this script started (also those started in a case's
+# subshell) by PID: workers first (so they return or kill their tasks), then replicas, ZooKeeper
+# last; then kill leftover task processes carrying our markers and release the ports.
+stop_all()
 {
-    local rc=$?
-    set +e
-    trap - EXIT
-    local i name
-    # Workers first (so they return or kill their tasks), then replicas, ZooKeeper last.
+    local secs=${1:-5} kind i pid k name m p
+    local -a all=()
+    local -A stopped=()
+    for name in "${PROC_ORDER[@]}"; do
+        all+=("${PID_OF[$name]} ${KIND_OF[$name]} $name")
+    done
+    if [[ -f "$T_DIR/.subshell-procs" ]]; then
+        mapfile -t -O "${#all[@]}" all <"$T_DIR/.subshell-procs"
+    fi
     for kind in worker corrald zk; do
-        for ((i = ${#PROC_ORDER[@]} - 1; i >= 0; i--)); do
-            name=${PROC_ORDER[$i]}
-            [[ "${KIND_OF[$name]}" == "$kind" ]] || continue
-            if proc_alive "$name"; then
-                stop_pid "$name" 5 2>/dev/null
+        for ((i = ${#all[@]} - 1; i >= 0; i--)); do
+            read -r pid k name <<<"${all[$i]}"
+            [[ "$k" == "$kind" && -z "${stopped[$pid]:-}" ]] || continue
+            stopped[$pid]=1
+            if pid_alive "$pid"; then
+                stop_pid "$pid" "$secs" 2>/dev/null
             else
-                reap "${PID_OF[$name]}"
+                reap "$pid"
             fi
         done
     done
     # Task processes a killed worker may have left behind: only those carrying our markers.
-    local m p
-    for m in "${MARKERS[@]}"; do
+    if [[ -f "$T_DIR/.markers" ]]; then
+        mapfile -t -O "${#MARKERS[@]}" MARKERS <"$T_DIR/.markers"
+    fi
+    for m in $(printf '%s\n' "${MARKERS[@]}" | sort -u); do
         for p in $(pids_with "$m"); do
             log "killing leftover task process $p (marker $m)"
             kill -KILL "$p" 2>/dev/null
         done
     done
     release_ports
+}
+
+# at_exit FUNC: run FUNC first thing on exit (errexit off), before the processes are stopped;
+# e.g. to undo a network change or resume a stopped process. Use it rather than a trap of the
+# script's own: lib.sh's EXIT trap must stay in place.
+EXIT_HOOKS=()
+at_exit()
+{
+    EXIT_HOOKS+=("$1")
+}
+
+cleanup()
+{
+    local rc=$?
+    set +e
+    trap - EXIT
+    local hook
+    for hook in "${EXIT_HOOKS[@]}"; do
+        "$hook"
+    done
+    # A case still open here was stopped by a failure (or a signal).
+    local stopped_in=$CASE_NAME
+    if [[ -n "$stopped_in" ]]; then
+        CASES_FAILED+=("$stopped_in")
+        CASE_NAME=
+    fi
+    ((rc != 0 || ${#CASES_FAILED[@]} == 0)) || rc=1
+    stop_all 5
     if ((rc != 0)); then
         dump_logs
         rm -rf "$T_DIR/zk/data"
@@ -680,10 +900,17 @@ cleanup()
     else
         rm -rf "$T_DIR"
     fi
+    case_summary "$rc" "$stopped_in"
     exit "$rc"
 }
 
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-log "temp dir $T_DIR, namespace $T_NS, binaries in $CORRAL_BUILD_DIR"
+if [[ "$LIB_MODE" != bench ]]; then
+    # No process this test starts may inherit a descriptor of its caller (such as the lock of
+    # `flock /tmp/corral-test.lock ...`, fd 3): one that outlived the test would hold the lock.
+    exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'on_err $?' ERR
+    log "temp dir $T_DIR, namespace $T_NS, binaries in $CORRAL_BUILD_DIR"
+fi

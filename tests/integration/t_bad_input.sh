@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # case bodies are called through run_case
 # SPDX-License-Identifier: MIT
 # Malformed requests: each gets the contract's status and a JSON {"error","message"} body, nothing
-# is written (the task list is unchanged) and every replica stays healthy.
+# is written (the task list is unchanged) and every replica stays healthy. Each request is one
+# case ("[N] what is wrong with it"), so a failure names the request; the others still run.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -33,23 +35,31 @@ printf '{"command":["echo","\xff\xfe"]}' >"$T_DIR/bad-utf8.json"
 printf '{"command":["echo"],"name":"\xc3\x28"}' >"$T_DIR/bad-utf8-name.json"
 
 N=0
-# check DESC STATUS METHOD PATH [BODY|@FILE] [NEEDLE]: NEEDLE must occur in the response body.
+# request_answered URL STATUS METHOD PATH BODY NEEDLE: the case body of check.
+request_answered()
+{
+    local url=$1 want=$2 method=$3 path=$4 body=$5 needle=$6
+    if [[ -n "$body" || "$method" == POST ]]; then
+        api_at "$url" "$method" "$path" "$body"
+    else
+        api_at "$url" "$method" "$path"
+    fi
+    assert_status "$method $path via $url" "$want"
+    assert_error_body "$method $path via $url"
+    if [[ -n "$needle" ]]; then
+        assert_contains "body names the problem" "$needle" "$API_BODY"
+    fi
+}
+
+# check DESC STATUS METHOD PATH [BODY|@FILE] [NEEDLE]: one case; the request alternates between
+# r1 and r2; NEEDLE must occur in the response body.
 check()
 {
     local desc=$1 want=$2 method=$3 path=$4 body=${5-} needle=${6-}
     local url=$R1
     ((N % 2)) && url=$R2
     N=$((N + 1))
-    if [[ -n "$body" || "$method" == POST ]]; then
-        api_at "$url" "$method" "$path" "$body"
-    else
-        api_at "$url" "$method" "$path"
-    fi
-    assert_status "[$N] $desc" "$want"
-    assert_error_body "[$N] $desc"
-    if [[ -n "$needle" ]]; then
-        assert_contains "[$N] $desc: body names the problem" "$needle" "$API_BODY"
-    fi
+    run_case "[$N] $desc" request_answered "$url" "$want" "$method" "$path" "$body" "$needle"
 }
 
 T=/v1/tasks
@@ -133,16 +143,21 @@ log "$N malformed requests answered as the contract says"
 ((N >= 30)) || fail "only $N cases"
 
 # --- nothing was written; every replica is healthy --------------------------------------------------------
-for u in "$R1" "$R2"; do
-    api_at "$u" GET '/v1/tasks?limit=1000'
-    assert_status "list after via $u" 200
-    assert_eq "task list unchanged via $u" "$BEFORE" "$(jq -c '[.tasks[] | {id, state}]' <<<"$API_BODY")"
-    api_at "$u" GET /healthz
-    assert_status "healthz $u" 200
-    api_at "$u" GET /readyz
-    assert_status "readyz $u" 200
-done
-proc_alive r1 || fail "r1 died"
-proc_alive r2 || fail "r2 died"
+unchanged_and_healthy()
+{
+    local u
+    for u in "$R1" "$R2"; do
+        api_at "$u" GET '/v1/tasks?limit=1000'
+        assert_status "list after via $u" 200
+        assert_eq "task list unchanged via $u" "$BEFORE" "$(jq -c '[.tasks[] | {id, state}]' <<<"$API_BODY")"
+        api_at "$u" GET /healthz
+        assert_status "healthz $u" 200
+        api_at "$u" GET /readyz
+        assert_status "readyz $u" 200
+    done
+    proc_alive r1 || fail "r1 died"
+    proc_alive r2 || fail "r2 died"
+}
+run_case "nothing was written and every replica is healthy" unchanged_and_healthy
 
 pass

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # $VARS in single quotes are expanded by the task's shell
+# shellcheck disable=SC2317  # case bodies are called through run_case
 # SPDX-License-Identifier: MIT
 # The corral command-line client against a live cluster: every command, its exit status, --json,
 # several --server URLs with a dead one first, and the common flags of all three programs.
@@ -25,32 +26,48 @@ expect_rc()
         fail "$desc: expected exit $want, got $CLI_RC; stdout: ${CLI_OUT:0:1000}; stderr: ${CLI_ERR:0:1000}"
 }
 
+# last_word: the last word of the client's output (submit prints the id last).
+last_word()
+{
+    printf '%s\n' "$CLI_OUT" | awk 'NF {l=$NF} END {print l}'
+}
+
 # --- flags common to the three programs (no cluster needed) --------------------------------------
-for bin in "$CORRALD" "$WORKER" "$CLI"; do
-    b=$(basename "$bin")
+common_flags()
+{
+    local bin b rc out err
+    for bin in "$CORRALD" "$WORKER" "$CLI"; do
+        b=$(basename "$bin")
+        rc=0
+        out=$(timeout 10 "$bin" --version 2>&1 </dev/null) || rc=$?
+        assert_eq "$b --version exit" 0 "$rc"
+        assert_match "$b --version output" '^corral [0-9]+\.[0-9]+\.[0-9]+' "$out"
+        rc=0
+        out=$(timeout 10 "$bin" --help 2>&1 </dev/null) || rc=$?
+        assert_eq "$b --help exit" 0 "$rc"
+        assert_ne "$b --help prints usage" "" "$out"
+        rc=0
+        err=$(timeout 10 "$bin" --no-such-flag 2>&1 >/dev/null </dev/null) || rc=$?
+        assert_eq "$b unknown flag exit" 2 "$rc"
+        assert_ne "$b unknown flag message" "" "$err"
+        assert_eq "$b unknown flag: one line" 1 "$(printf '%s\n' "$err" | grep -c .)"
+    done
+}
+run_case "--version, --help and an unknown flag of the three programs" common_flags
+
+bad_values()
+{
+    local rc=0
+    timeout 10 "$CORRALD" --session-timeout abc >/dev/null 2>&1 </dev/null || rc=$?
+    assert_eq "corrald bad --session-timeout exit" 2 "$rc"
     rc=0
-    out=$(timeout 10 "$bin" --version 2>&1 </dev/null) || rc=$?
-    assert_eq "$b --version exit" 0 "$rc"
-    assert_match "$b --version output" '^corral [0-9]+\.[0-9]+\.[0-9]+' "$out"
+    timeout 10 "$WORKER" --slots abc >/dev/null 2>&1 </dev/null || rc=$?
+    assert_eq "corral-worker bad --slots exit" 2 "$rc"
     rc=0
-    out=$(timeout 10 "$bin" --help 2>&1 </dev/null) || rc=$?
-    assert_eq "$b --help exit" 0 "$rc"
-    assert_ne "$b --help prints usage" "" "$out"
-    rc=0
-    err=$(timeout 10 "$bin" --no-such-flag 2>&1 >/dev/null </dev/null) || rc=$?
-    assert_eq "$b unknown flag exit" 2 "$rc"
-    assert_ne "$b unknown flag message" "" "$err"
-    assert_eq "$b unknown flag: one line" 1 "$(printf '%s\n' "$err" | grep -c .)"
-done
-rc=0
-timeout 10 "$CORRALD" --session-timeout abc >/dev/null 2>&1 </dev/null || rc=$?
-assert_eq "corrald bad --session-timeout exit" 2 "$rc"
-rc=0
-timeout 10 "$WORKER" --slots abc >/dev/null 2>&1 </dev/null || rc=$?
-assert_eq "corral-worker bad --slots exit" 2 "$rc"
-rc=0
-timeout 10 "$CLI" submit --priority abc -- true >/dev/null 2>&1 </dev/null || rc=$?
-assert_eq "corral bad --priority exit" 2 "$rc"
+    timeout 10 "$CLI" submit --priority abc -- true >/dev/null 2>&1 </dev/null || rc=$?
+    assert_eq "corral bad --priority exit" 2 "$rc"
+}
+run_case "bad flag values exit 2" bad_values
 
 # --- cluster ---------------------------------------------------------------------------------------
 zk_start
@@ -62,10 +79,11 @@ R2=${URL_OF[r2]}
 export CORRAL_SERVER=$R1
 wait_for "a leader" 20 has_leader
 
-# submit prints the id; wait; get; --json get
+# ID (a succeeded task) is used by the list, cancel and --server cases.
+case_begin "submit prints the id; wait, get and get --json"
 cli submit -- echo hi-from-cli
 expect_rc "submit" 0
-ID=$(printf '%s\n' "$CLI_OUT" | awk 'NF {l=$NF} END {print l}')
+ID=$(last_word)
 api GET "/v1/tasks/$ID"
 assert_status "submitted id $ID exists" 200
 cli wait "$ID" --timeout 30
@@ -78,100 +96,138 @@ cli --json get "$ID"
 expect_rc "get --json" 0
 assert_eq "--json get is the API JSON" succeeded "$(jb .state "$CLI_OUT")"
 assert_contains "--json get output" hi-from-cli "$(jb .output "$CLI_OUT")"
+case_end
 
-# run: prints output, exits with the task's exit code
-cli run -- sh -c 'echo out; exit 3'
-expect_rc "run exit code" 3
-assert_contains "run prints output" out "$CLI_OUT"
-cli run -- echo hello
-expect_rc "run hello" 0
-assert_contains "run hello output" hello "$CLI_OUT"
+run_prints_output()
+{
+    cli run -- sh -c 'echo out; exit 3'
+    expect_rc "run exit code" 3
+    assert_contains "run prints output" out "$CLI_OUT"
+    cli run -- echo hello
+    expect_rc "run hello" 0
+    assert_contains "run hello output" hello "$CLI_OUT"
+}
+run_case "run prints the output and exits with the task's exit code" run_prints_output
 
-# task flags reach the spec
-cli --json submit --priority 5 --timeout 20 --max-attempts 2 --cpu 0.5 --mem-mb 16 --label zone=a \
-    --estimated-ms 100 --idempotency-key cli-key-$$ --env GREETING=hey --name flagged --shell \
-    -- 'echo "$GREETING" | tr a-z A-Z'
-expect_rc "submit with flags" 0
-FID=$(jb .id "$CLI_OUT")
-assert_jq "spec from flags" '.spec.priority == 5 and .spec.timeout_s == 20 and .spec.max_attempts == 2
-    and .spec.resources.cpu == 0.5 and .spec.resources.mem_mb == 16 and .spec.constraints.zone == "a"
-    and .spec.estimated_ms == 100 and .spec.env.GREETING == "hey" and .name == "flagged"
-    and .spec.shell == true' "$CLI_OUT"
-assert_jq "idempotency key kept" ".spec.idempotency_key == \"cli-key-$$\"" "$CLI_OUT"
-cli submit --idempotency-key "cli-key-$$" --priority 5 --timeout 20 --max-attempts 2 --cpu 0.5 \
-    --mem-mb 16 --label zone=a --estimated-ms 100 --env GREETING=hey --name flagged --shell \
-    -- 'echo "$GREETING" | tr a-z A-Z'
-expect_rc "resubmit same key" 0
-assert_contains "same key, same id" "$FID" "$CLI_OUT"
-cli wait "$FID" --timeout 30
-expect_rc "wait flagged" 0
-assert_contains "shell + env" HEY "$(jb .output "$(task_json "$FID")")"
+task_flags()
+{
+    local fid
+    cli --json submit --priority 5 --timeout 20 --max-attempts 2 --cpu 0.5 --mem-mb 16 --label zone=a \
+        --estimated-ms 100 --idempotency-key cli-key-$$ --env GREETING=hey --name flagged --shell \
+        -- 'echo "$GREETING" | tr a-z A-Z'
+    expect_rc "submit with flags" 0
+    fid=$(jb .id "$CLI_OUT")
+    assert_jq "spec from flags" '.spec.priority == 5 and .spec.timeout_s == 20 and .spec.max_attempts == 2
+        and .spec.resources.cpu == 0.5 and .spec.resources.mem_mb == 16 and .spec.constraints.zone == "a"
+        and .spec.estimated_ms == 100 and .spec.env.GREETING == "hey" and .name == "flagged"
+        and .spec.shell == true' "$CLI_OUT"
+    assert_jq "idempotency key kept" ".spec.idempotency_key == \"cli-key-$$\"" "$CLI_OUT"
+    cli submit --idempotency-key "cli-key-$$" --priority 5 --timeout 20 --max-attempts 2 --cpu 0.5 \
+        --mem-mb 16 --label zone=a --estimated-ms 100 --env GREETING=hey --name flagged --shell \
+        -- 'echo "$GREETING" | tr a-z A-Z'
+    expect_rc "resubmit same key" 0
+    assert_contains "same key, same id" "$fid" "$CLI_OUT"
+    cli wait "$fid" --timeout 30
+    expect_rc "wait flagged" 0
+    assert_contains "shell + env" HEY "$(jb .output "$(task_json "$fid")")"
+}
+run_case "every task flag reaches the spec; the same --idempotency-key gives the same id" task_flags
 
-# wait on a failing task exits 1
-cli submit --max-attempts 1 -- false
-expect_rc "submit false" 0
-BAD=$(printf '%s\n' "$CLI_OUT" | awk 'NF {l=$NF} END {print l}')
-cli wait "$BAD" --timeout 30
-expect_rc "wait failed task" 1
+wait_on_failure()
+{
+    local bad
+    cli submit --max-attempts 1 -- false
+    expect_rc "submit false" 0
+    bad=$(last_word)
+    cli wait "$bad" --timeout 30
+    expect_rc "wait failed task" 1
+}
+run_case "wait on a failed task exits 1" wait_on_failure
 
-# list
-cli list
-expect_rc "list" 0
-assert_contains "list shows a task" "$ID" "$CLI_OUT"
-cli --json list --state succeeded --limit 1
-expect_rc "list --json --state --limit" 0
-assert_jq "list --limit 1" '(.tasks | length == 1) and (.tasks[0].state == "succeeded")' "$CLI_OUT"
-cli list --state bogus
-assert_ne "list with a bad state fails" 0 "$CLI_RC"
+list_cmd()
+{
+    cli list
+    expect_rc "list" 0
+    assert_contains "list shows a task" "$ID" "$CLI_OUT"
+    cli --json list --state succeeded --limit 1
+    expect_rc "list --json --state --limit" 0
+    assert_jq "list --limit 1" '(.tasks | length == 1) and (.tasks[0].state == "succeeded")' "$CLI_OUT"
+    cli list --state bogus
+    assert_ne "list with a bad state fails" 0 "$CLI_RC"
+}
+run_case "list, with --json, --state and --limit" list_cmd
 
-# workers, leader
-cli workers
-expect_rc "workers" 0
-assert_contains "workers lists w1" w1 "$CLI_OUT"
-cli --json workers
-expect_rc "workers --json" 0
-assert_jq "workers --json" '.workers | map(.id) == ["w1"]' "$CLI_OUT"
-LID=$(leader_id)
-cli leader
-expect_rc "leader" 0
-assert_contains "leader shows id" "$LID" "$CLI_OUT"
-cli --json leader
-expect_rc "leader --json" 0
-assert_eq "leader --json id" "$LID" "$(jb .id "$CLI_OUT")"
+workers_cmd()
+{
+    cli workers
+    expect_rc "workers" 0
+    assert_contains "workers lists w1" w1 "$CLI_OUT"
+    cli --json workers
+    expect_rc "workers --json" 0
+    assert_jq "workers --json" '.workers | map(.id) == ["w1"]' "$CLI_OUT"
+}
+run_case "workers, with --json" workers_cmd
+
+leader_cmd()
+{
+    local lid
+    lid=$(leader_id)
+    cli leader
+    expect_rc "leader" 0
+    assert_contains "leader shows id" "$lid" "$CLI_OUT"
+    cli --json leader
+    expect_rc "leader --json" 0
+    assert_eq "leader --json id" "$lid" "$(jb .id "$CLI_OUT")"
+}
+run_case "leader, with --json" leader_cmd
 
 # cancel: running task, then finished and unknown ones
-new_marker M
-cli submit --max-attempts 1 -- sleep 300 "$M"
-expect_rc "submit long" 0
-LONG=$(printf '%s\n' "$CLI_OUT" | awk 'NF {l=$NF} END {print l}')
-wait_state "$LONG" running 20
-cli cancel "$LONG"
-expect_rc "cancel running" 0
-wait_state "$LONG" cancelled 20
-wait_for "cancelled task's process gone" 10 no_pids_with "$M"
-cli cancel "$ID"
-expect_rc "cancel finished" 1
-cli cancel 000000000000-00000000
-expect_rc "cancel unknown" 1
-cli get 000000000000-00000000
-expect_rc "get unknown" 1
+cancel_cmd()
+{
+    local m long
+    new_marker m
+    cli submit --max-attempts 1 -- sleep 300 "$m"
+    expect_rc "submit long" 0
+    long=$(last_word)
+    wait_state "$long" running 20
+    cli cancel "$long"
+    expect_rc "cancel running" 0
+    wait_state "$long" cancelled 20
+    wait_for "cancelled task's process gone" 10 no_pids_with "$m"
+    cli cancel "$ID"
+    expect_rc "cancel finished" 1
+    cli cancel 000000000000-00000000
+    expect_rc "cancel unknown" 1
+    cli get 000000000000-00000000
+    expect_rc "get unknown" 1
+}
+run_case "cancel of a running task (0), of a finished or unknown one (1)" cancel_cmd
 
 # --server: a dead URL first, then a live one; the flag beats CORRAL_SERVER
-DEAD=http://127.0.0.1:$(free_port)
-cli --server "$DEAD,$R2" leader
-expect_rc "dead server first" 0
-assert_contains "leader via second server" "$LID" "$CLI_OUT"
-CORRAL_SERVER=$DEAD cli --server "$R2" --json get "$ID"
-expect_rc "--server beats CORRAL_SERVER" 0
-CORRAL_SERVER="$DEAD" cli leader
-expect_rc "only a dead server" 1
+server_flag()
+{
+    local dead lid
+    lid=$(leader_id)
+    dead=http://127.0.0.1:$(free_port)
+    cli --server "$dead,$R2" leader
+    expect_rc "dead server first" 0
+    assert_contains "leader via second server" "$lid" "$CLI_OUT"
+    CORRAL_SERVER=$dead cli --server "$R2" --json get "$ID"
+    expect_rc "--server beats CORRAL_SERVER" 0
+    CORRAL_SERVER="$dead" cli leader
+    expect_rc "only a dead server" 1
+}
+run_case "--server with a dead URL first; the flag beats CORRAL_SERVER" server_flag
 
-# bad flag / bad command exit 2
-cli --no-such-flag leader
-expect_rc "bad global flag" 2
-cli submit --no-such-flag -- true
-expect_rc "bad task flag" 2
-cli no-such-command
-expect_rc "unknown command" 2
+bad_usage()
+{
+    cli --no-such-flag leader
+    expect_rc "bad global flag" 2
+    cli submit --no-such-flag -- true
+    expect_rc "bad task flag" 2
+    cli no-such-command
+    expect_rc "unknown command" 2
+}
+run_case "a bad flag or command exits 2" bad_usage
 
 pass

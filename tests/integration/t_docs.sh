@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # case bodies are called through run_case
 # SPDX-License-Identifier: MIT
-# docs/cli.md quotes the client's help texts; fail when they drift apart.
+# docs/cli.md quotes the client's help texts; fail when they drift apart. One case per command.
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 doc=$CORRAL_SRC_DIR/docs/cli.md
-for c in "" submit run get wait list cancel workers leader; do
+
+# help_quoted COMMAND: docs/cli.md holds every line of 'corral COMMAND --help' ("": the global
+# help).
+help_quoted()
+{
+    local c=$1 help line
     # shellcheck disable=SC2086  # "" means: the global help
     help=$("$CLI" $c --help)
     if ! grep -qF -- "$(printf '%s\n' "$help" | head -n 1)" "$doc"; then
@@ -14,5 +21,10 @@ for c in "" submit run get wait list cancel workers leader; do
         [[ -z "$line" ]] && continue
         grep -qxF -- "$line" "$doc" || fail "docs/cli.md is out of date for 'corral $c': missing line: $line"
     done <<<"$help"
+}
+
+for c in "" submit run get wait list cancel workers leader; do
+    run_case "docs/cli.md quotes 'corral${c:+ $c} --help'" help_quoted "$c"
 done
-pass "docs/cli.md matches every help text"
+log "docs/cli.md matches every help text"
+pass

@@ -9,7 +9,8 @@
 # make it fire with a small workload, restart what crashed (without failpoints) and check
 # I1..I9. One cluster for the whole matrix (standalone ZooKeeper, 3 replicas, 2 workers; w2
 # carries the label fp=1 so that tasks constrained to it reach the armed worker).
-# FP_ROUNDS="label:action ..." runs a subset.
+# FP_ROUNDS="label:action ..." runs a subset. Each round is one case named after its failpoint;
+# a failed round stops the matrix, since every round runs on the cluster the last one left.
 #   corrald.batch  a 3-task batch through the armed r3 (rec_submit_batch: after a lost answer
 #                  the retry's 422 "keys in use" is resolved by listing the keys)
 #   corrald.cancel cancel of a running task through the armed r3 (rec_cancel retries elsewhere)
@@ -102,15 +103,15 @@ rearm()
     esac
 }
 
-# stale_entry_for_a_finished_task: the path of a queue entry (not existing) for a task that
-# has finished: same bucket as its task znode.
+# stale_entry_for_a_finished_task ROUND: the path of a queue entry (not existing) for a task
+# that has finished: same bucket as its task znode.
 stale_entry_for_a_finished_task()
 {
-    local id path
+    local round=$1 id path
     api GET "/v1/tasks?state=succeeded&limit=1"
     id=$(jb '.tasks[0].id // empty')
     if [[ -z "$id" ]]; then # run on its own (FP_ROUNDS): make one
-        id=$(submit_ledger "fp$n-done" 100)
+        id=$(submit_ledger "fp$round-done" 100)
         wait_state "$id" succeeded 30 >&2
     fi
     path=$("$ZK_LS" "$ZK" "$T_NS/tasks" | awk -v id="$id" '$1 ~ ("/" id "$") { print $1 }')
@@ -144,8 +145,7 @@ for round in $ROUNDS; do
     label=${round%%:*}
     action=${round#*:}
     fp="$label:$action"
-    t0=$(now_ms)
-    log "=== round $n: $fp"
+    case_begin "round $n: $fp"
     case "$label" in
         corrald.submit)
             rearm r3 "$fp"
@@ -216,7 +216,7 @@ for round in $ROUNDS; do
         leader.cleanup)
             arm_leader "$fp"
             FROM=$(log_lines r1)
-            stale=$(stale_entry_for_a_finished_task)
+            stale=$(stale_entry_for_a_finished_task "$n")
             "$ZK_TOUCH" "$ZK" "$stale" || fail "could not write the stale queue entry $stale"
             wait_fired r1 "$label" "$action"
             victim=r1
@@ -246,7 +246,7 @@ for round in $ROUNDS; do
     done
     UNSCHED=()
     fl_check "$fp"
-    log "=== round $n ($fp) passed in $(($(now_ms) - t0)) ms"
+    case_end
 done
 log "$n failpoint rounds passed in $(($(now_ms) - started)) ms"
 
@@ -264,7 +264,8 @@ main_replicas=("${REPLICAS[@]}")
 REPLICAS=() # lib.sh's helpers ask the first live replica: let that be rr
 for action in $RET_ACTIONS; do
     n=$((n + 1))
-    log "=== round $n: leader.retention:$action (namespace $main_ns-ret-$action)"
+    case_begin "round $n: leader.retention:$action"
+    log "namespace $main_ns-ret-$action"
     T_NS=$main_ns-ret-$action
     API_URL=
     CORRAL_TEST_RETENTION_PERIOD_MS=50 FL_FP=leader.retention:$action fl_corrald rr --retention 1
@@ -294,7 +295,7 @@ for action in $RET_ACTIONS; do
     proc_alive rw || fail "rw died after leader.retention:$action"
     fl_term rw 10
     fl_term rr 10
-    log "=== round $n (leader.retention:$action) passed"
+    case_end
 done
 T_NS=$main_ns
 API_URL=$main_api

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # functions called through wait_for and traps
+# shellcheck disable=SC2317  # functions called through wait_for, run_case and traps
 # SPDX-License-Identifier: MIT
 # Fault: kill -9 of the leader replica during a burst of submissions to all 3 replicas
 # (3-node ZooKeeper ensemble, 2 workers). A new leader with a larger epoch takes over, every
@@ -21,6 +21,8 @@ OLD=$(jb .id "$L1")
 E1=$(jb .epoch "$L1")
 log "leader $OLD epoch $E1"
 
+# The invariants are checked on the cluster this case leaves behind.
+case_begin "kill -9 of the leader during a burst: a new leader with a larger epoch"
 rec_burst 25 400 a
 rec_burst 25 400 b
 wait_for "15 acknowledged submissions" 30 acked_ge 15
@@ -29,8 +31,10 @@ fl_kill9 "$OLD"
 wait_leader_epoch_gt "$E1" 15
 NEW_AT=$(log_ms "$LEADER_NOW" "became leader.*epoch=$EPOCH_NOW")
 log "new leader $LEADER_NOW epoch $EPOCH_NOW, $((${NEW_AT:-$killed_at} - killed_at)) ms after the kill (log)"
+case_end
+
 rec_wait 90
 log "$(acked_count) submissions acknowledged"
 fl_corrald "$OLD"
-fl_check "kill -9 of the leader"
+run_case "I1..I9 hold after kill -9 of the leader" fl_check "kill -9 of the leader"
 pass

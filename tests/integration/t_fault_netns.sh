@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # functions called through wait_for and traps
+# shellcheck disable=SC2317  # functions called through wait_for, run_case and traps
 # SPDX-License-Identifier: MIT
 # Fault: the leader replica cut off from ZooKeeper (a network partition) past its session
 # expiry, then healed. The leader runs in a network namespace of its own, joined to the host by
@@ -38,15 +38,7 @@ netns_teardown()
     ip netns del "$NSN" 2>/dev/null
     NS_MADE=0
 }
-on_exit()
-{
-    local rc=$?
-    set +e
-    netns_teardown
-    (exit "$rc")
-    cleanup
-}
-trap on_exit EXIT
+at_exit netns_teardown
 
 [[ "$(id -u)" == 0 ]] || skip "network namespaces need root"
 command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
@@ -64,7 +56,6 @@ NS_MADE=1
 
 ens_start 3
 C=${ENS_CPORT[1]},${ENS_CPORT[2]},${ENS_CPORT[3]}
-C=${ENS_CPORT[1]},${ENS_CPORT[2]},${ENS_CPORT[3]}
 cat >"$T_DIR/host.nft" <<EOF
 table ip $NFT_HOST {
     chain pre {
@@ -80,7 +71,8 @@ probe=$(ip netns exec "$NSN" timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && prin
 [[ "$probe" == imok ]] || skip "ZooKeeper is not reachable from the namespace through DNAT (got '$probe')"
 log "namespace $NSN reaches ZooKeeper at $HOST_IP via DNAT"
 
-# r1 in the namespace, started first so that it leads.
+# r1 in the namespace, started first so that it leads. E1 and ID0 are used by later cases.
+case_begin "the replica in the network namespace leads"
 port=$(free_port)
 URL_OF[r1]=http://$NS_IP:$port
 CORRAL_TEST_SESSION_FILE=$T_DIR/r1.session ip netns exec "$NSN" "$CORRALD" \
@@ -102,6 +94,7 @@ E1=$(jb .epoch "$L1")
 ID0=$(submit_ledger pre-1 200)
 wait_for "task $ID0 to finish" 20 task_is_final "$ID0"
 for i in $(seq 2 5); do submit_ledger "pre-$i" 2500 >/dev/null; done
+case_end
 
 cut_line=$(log_lines r1)
 cat >"$T_DIR/cut.nft" <<EOF
@@ -128,8 +121,13 @@ r1_503()
     api_at "${URL_OF[r1]}" GET "/v1/tasks/$ID0"
     [[ "$API_STATUS" == 503 ]]
 }
-wait_for "r1 to answer 503 while cut off" $((SESSION_MS * 2 / 1000 + 2)) r1_503
-log "r1 answers 503 $(($(now_ms) - cut_at)) ms after the cut"
+cut_off_answers_503()
+{
+    wait_for "r1 to answer 503 while cut off" $((SESSION_MS * 2 / 1000 + 2)) r1_503
+    log "r1 answers 503 $(($(now_ms) - cut_at)) ms after the cut"
+}
+run_case "the cut-off leader answers 503" cut_off_answers_503
+
 others_lead()
 {
     local r
@@ -139,26 +137,47 @@ others_lead()
         jq -e --argjson e "$E1" '.id != "r1" and .epoch > $e' >/dev/null 2>&1 <<<"$API_BODY" || return 1
     done
 }
-wait_for "r2 and r3 to elect a new leader" 20 others_lead
-log "new leader $(jb .id) epoch $(jb .epoch) $(($(now_ms) - cut_at)) ms after the cut"
+others_elect()
+{
+    wait_for "r2 and r3 to elect a new leader" 20 others_lead
+    log "new leader $(jb .id) epoch $(jb .epoch) $(($(now_ms) - cut_at)) ms after the cut"
+}
+run_case "r2 and r3 elect a new leader with a larger epoch" others_elect
+
 # Stay cut off past the expiry: 2·T in all.
 rest=$((2 * SESSION_MS - ($(now_ms) - cut_at)))
 ((rest > 0)) && sleep "$((rest / 1000)).$(printf '%03d' $((rest % 1000)))"
-r1_503 || fail "r1 answered $API_STATUS while cut off from ZooKeeper"
+still_503()
+{
+    r1_503 || fail "r1 answered $API_STATUS while cut off from ZooKeeper"
+}
+run_case "r1 still answers 503 at the end of the cut (2·T)" still_503
+
 ip netns exec "$NSN" nft delete table inet cut || fail "cannot heal the cut"
 healed_at=$(now_ms)
 log "healed after $((healed_at - cut_at)) ms"
-late=$(awk -v from="$cut_line" 'NR > from && /state=queued->assigned/' "$T_DIR/r1.log")
-[[ -z "$late" ]] || fail "r1 assigned tasks after it was cut off: $late"
+
+no_late_assignment()
+{
+    local late
+    late=$(awk -v from="$cut_line" 'NR > from && /state=queued->assigned/' "$T_DIR/r1.log")
+    [[ -z "$late" ]] || fail "r1 assigned tasks after it was cut off: $late"
+}
+run_case "the cut-off leader made no assignment after the cut" no_late_assignment
+
 r1_follows()
 {
     replica_ready r1 || return 1
     api_at "${URL_OF[r1]}" GET /v1/leader
     [[ "$API_STATUS" == 200 ]] && jq -e '.id != "r1"' >/dev/null 2>&1 <<<"$API_BODY"
 }
-wait_for "r1 to rejoin as a follower" 20 r1_follows
-log "r1 follows again $(($(now_ms) - healed_at)) ms after healing"
-assert_contains "r1 saw its session expire" "session expired" "$(cat "$T_DIR/r1.log")"
+rejoins_as_follower()
+{
+    wait_for "r1 to rejoin as a follower" 20 r1_follows
+    log "r1 follows again $(($(now_ms) - healed_at)) ms after healing"
+    assert_contains "r1 saw its session expire" "session expired" "$(cat "$T_DIR/r1.log")"
+}
+run_case "after healing r1 rejoins as a follower with a new session" rejoins_as_follower
 rec_wait 60
-fl_check "partition of the leader"
+run_case "I1..I9 hold after the partition of the leader" fl_check "partition of the leader"
 pass

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # functions called through wait_for
+# shellcheck disable=SC2317  # functions called through wait_for and run_case
 # SPDX-License-Identifier: MIT
 # Leader failover: 20 tasks are queued (no workers), the leader replica is killed with SIGKILL,
 # another replica becomes leader with a larger epoch, workers start, and all 20 tasks succeed
@@ -13,20 +13,15 @@ corrald_start r2
 corrald_start r3
 wait_for "a leader" 20 has_leader
 
+# IDS: every later case checks these tasks.
+case_begin "20 tasks queued through the three replicas"
 IDS=()
 for i in $(seq 1 20); do
     r=r$(((i % 3) + 1))
     IDS+=("$(submit "{\"command\":[\"echo\",\"task-$i\"],\"name\":\"t$i\"}" "${URL_OF[$r]}")")
 done
 log "submitted ${#IDS[@]} tasks"
-
-L1=$(leader_json)
-OLD=$(jb .id "$L1")
-E1=$(jb .epoch "$L1")
-assert_jq "old leader is ours" '.id == "r1" or .id == "r2" or .id == "r3"' "$L1"
-log "leader $OLD epoch $E1: kill -9"
-killed_at=$(now_ms)
-kill9 "$OLD"
+case_end
 
 new_leader()
 {
@@ -39,6 +34,16 @@ new_leader()
     done
     return 0
 }
+
+# OLD, NEW and L2 (the new leader) are used by the cases below.
+case_begin "kill -9 of the leader: every survivor names a new leader with a larger epoch"
+L1=$(leader_json)
+OLD=$(jb .id "$L1")
+E1=$(jb .epoch "$L1")
+assert_jq "old leader is ours" '.id == "r1" or .id == "r2" or .id == "r3"' "$L1"
+log "leader $OLD epoch $E1: kill -9"
+killed_at=$(now_ms)
+kill9 "$OLD"
 wait_for "a new leader with a larger epoch on every survivor" 30 new_leader
 log "failover took $(($(now_ms) - killed_at)) ms"
 L2=$(leader_json)
@@ -48,35 +53,55 @@ assert_jq "epoch rose" ".epoch > $E1" "$L2"
 assert_eq "new leader url" "${URL_OF[$NEW]}" "$(jb .url "$L2")"
 agree=$(for u in $(live_urls); do curl -s --max-time 5 "$u/v1/leader" | jq -c '{id,url,epoch}'; done | sort -u | wc -l)
 assert_eq "survivors agree on the leader" 1 "$agree"
+case_end
 
 # Every task is still there, on every survivor, still queued.
-for u in $(live_urls); do
-    for id in "${IDS[@]}"; do
-        api_at "$u" GET "/v1/tasks/$id"
-        assert_status "task $id via $u after failover" 200
-        assert_eq "task $id still queued" queued "$(jb .state)"
+all_still_queued()
+{
+    local u id
+    for u in $(live_urls); do
+        for id in "${IDS[@]}"; do
+            api_at "$u" GET "/v1/tasks/$id"
+            assert_status "task $id via $u after failover" 200
+            assert_eq "task $id still queued" queued "$(jb .state)"
+        done
     done
-done
+}
+run_case "all 20 tasks are still queued on every survivor" all_still_queued
 
 worker_start w1 --slots 2
 worker_start w2 --slots 2
-for i in "${!IDS[@]}"; do
-    wait_final "${IDS[$i]}" 60
-    assert_eq "task ${IDS[$i]}" succeeded "$(jb .state "$TASK")"
-    assert_contains "task ${IDS[$i]} output" "task-$((i + 1))" "$(jb .output "$TASK")"
-    assert_jq "task ${IDS[$i]} ran once, under the new leader" \
-        ".attempt == 1 and ((.history // []) | length == 0) and .epoch >= $(jb .epoch "$L2")" "$TASK"
-done
 
-api GET '/v1/tasks?limit=1000'
-assert_status "list" 200
-assert_jq "exactly 20 tasks, all succeeded" '(.tasks | length == 20) and (.tasks | all(.state == "succeeded"))'
-assert_eq "no duplicate ids" 20 "$(jb '.tasks[].id' | sort -u | wc -l)"
+all_run_once()
+{
+    local i
+    for i in "${!IDS[@]}"; do
+        wait_final "${IDS[$i]}" 60
+        assert_eq "task ${IDS[$i]}" succeeded "$(jb .state "$TASK")"
+        assert_contains "task ${IDS[$i]} output" "task-$((i + 1))" "$(jb .output "$TASK")"
+        assert_jq "task ${IDS[$i]} ran once, under the new leader" \
+            ".attempt == 1 and ((.history // []) | length == 0) and .epoch >= $(jb .epoch "$L2")" "$TASK"
+    done
+}
+run_case "all 20 tasks succeed once under the new leader" all_run_once
+
+none_lost_or_duplicated()
+{
+    api GET '/v1/tasks?limit=1000'
+    assert_status "list" 200
+    assert_jq "exactly 20 tasks, all succeeded" '(.tasks | length == 20) and (.tasks | all(.state == "succeeded"))'
+    assert_eq "no duplicate ids" 20 "$(jb '.tasks[].id' | sort -u | wc -l)"
+}
+run_case "no task lost or duplicated" none_lost_or_duplicated
 
 # The killed replica comes back as a follower; the leader does not change.
-corrald_start "$OLD"
-api_at "${URL_OF[$OLD]}" GET /v1/leader
-assert_status "restarted replica sees a leader" 200
-assert_eq "leader unchanged after restart" "$NEW" "$(jb .id)"
+restarted_follows()
+{
+    corrald_start "$OLD"
+    api_at "${URL_OF[$OLD]}" GET /v1/leader
+    assert_status "restarted replica sees a leader" 200
+    assert_eq "leader unchanged after restart" "$NEW" "$(jb .id)"
+}
+run_case "the killed replica restarts as a follower" restarted_follows
 
 pass

@@ -1,52 +1,71 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # case bodies are called through run_case
 # SPDX-License-Identifier: MIT
 # --zk-auth: znodes carry ACLs for corral's identity only, so a replica without the
 # credentials can read nothing; --token-file: every request but /healthz and /readyz needs the
 # bearer token; a non-loopback --listen without a token is refused.
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 zk_start
 corrald_start r1 --zk-auth corral:s3cret
 worker_start w1 --zk-auth corral:s3cret
-id=$(submit '{"command":["sh","-c","echo secured"]}')
-wait_state "$id" succeeded 30
-assert_jq "task output through an authenticated cluster" '.output == "secured\n"' "$(task_json "$id")"
+
+# ID is read again by the cases below: they depend on this one.
+case_begin "a task runs through a cluster with --zk-auth"
+ID=$(submit '{"command":["sh","-c","echo secured"]}')
+wait_state "$ID" succeeded 30
+assert_jq "task output through an authenticated cluster" '.output == "secured\n"' "$(task_json "$ID")"
+case_end
 
 # The same namespace without credentials: the ACLs keep it out (it cannot even create its
 # election node, so it never becomes ready and serves no task data).
-port=$(free_port)
-"$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen "127.0.0.1:$port" --id intruder \
-    --session-timeout "$SESSION_MS" >>"$T_DIR/intruder.log" 2>&1 &
-proc_record intruder $! corrald
-wait_for "intruder log to show the refusal" 20 grep -q "not authorised\|NoAuth\|no_auth\|not authorized" "$T_DIR/intruder.log"
-api_at "http://127.0.0.1:$port" GET "/v1/tasks/$id"
-assert_ne "intruder must not read a task" 200 "$API_STATUS"
-stop_pid intruder
+intruder_reads_nothing()
+{
+    local port
+    port=$(free_port)
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen "127.0.0.1:$port" --id intruder \
+        --session-timeout "$SESSION_MS" >>"$T_DIR/intruder.log" 2>&1 &
+    proc_record intruder $! corrald
+    wait_for "intruder log to show the refusal" 20 grep -q "not authorised\|NoAuth\|no_auth\|not authorized" "$T_DIR/intruder.log"
+    api_at "http://127.0.0.1:$port" GET "/v1/tasks/$ID"
+    assert_ne "intruder must not read a task" 200 "$API_STATUS"
+    stop_pid intruder
+}
+run_case "a replica without the ZooKeeper credentials reads nothing" intruder_reads_nothing
 
-# Bearer tokens.
-printf 'tok-123\n' >"$T_DIR/token"
-corrald_start r2 --zk-auth corral:s3cret --token-file "$T_DIR/token"
-url=${URL_OF[r2]}
-api_at "$url" GET /healthz
-assert_status "healthz needs no token" 200
-api_at "$url" GET /v1/leader
-assert_status "no token" 401
-assert_error_body "401 body"
-assert_eq "401 error code" unauthorized "$(jq -r .error <<<"$API_BODY")"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "$url/v1/leader")
-assert_eq "wrong token" 401 "$code"
-hdr=$(curl -s -D - -o /dev/null "$url/v1/leader" | tr -d '\r' | grep -i '^WWW-Authenticate:' || true)
-assert_contains "401 carries WWW-Authenticate: Bearer" Bearer "$hdr"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer tok-123' "$url/v1/tasks/$id")
-assert_eq "right token" 200 "$code"
-out=$("$CLI" --server "$url" --token tok-123 get "$id")
-assert_contains "corral --token" succeeded "$out"
+bearer_tokens()
+{
+    local url code hdr out
+    printf 'tok-123\n' >"$T_DIR/token"
+    corrald_start r2 --zk-auth corral:s3cret --token-file "$T_DIR/token"
+    url=${URL_OF[r2]}
+    api_at "$url" GET /healthz
+    assert_status "healthz needs no token" 200
+    api_at "$url" GET /v1/leader
+    assert_status "no token" 401
+    assert_error_body "401 body"
+    assert_eq "401 error code" unauthorized "$(jq -r .error <<<"$API_BODY")"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "$url/v1/leader")
+    assert_eq "wrong token" 401 "$code"
+    hdr=$(curl -s -D - -o /dev/null "$url/v1/leader" | tr -d '\r' | grep -i '^WWW-Authenticate:' || true)
+    assert_contains "401 carries WWW-Authenticate: Bearer" Bearer "$hdr"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer tok-123' "$url/v1/tasks/$ID")
+    assert_eq "right token" 200 "$code"
+    out=$("$CLI" --server "$url" --token tok-123 get "$ID")
+    assert_contains "corral --token" succeeded "$out"
+}
+run_case "--token-file: every request but /healthz needs the bearer token" bearer_tokens
 
 # No token file and a non-loopback address: refused with exit 2 unless --insecure.
-set +e
-"$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 0.0.0.0:0 --id open >"$T_DIR/open.log" 2>&1
-rc=$?
-set -e
-assert_eq "non-loopback listen without a token is refused" 2 "$rc"
-assert_contains "the refusal names the remedy" "--token-file" "$(cat "$T_DIR/open.log")"
-pass "zk-auth ACLs, bearer tokens and the listen guard work"
+open_listen_refused()
+{
+    local rc=0
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 0.0.0.0:0 --id open >"$T_DIR/open.log" 2>&1 || rc=$?
+    assert_eq "non-loopback listen without a token is refused" 2 "$rc"
+    assert_contains "the refusal names the remedy" "--token-file" "$(cat "$T_DIR/open.log")"
+}
+run_case "a non-loopback --listen without a token file is refused" open_listen_refused
+
+log "zk-auth ACLs, bearer tokens and the listen guard work"
+pass

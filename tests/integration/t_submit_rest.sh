@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # $VARS in single quotes are expanded by the task's shell
+# shellcheck disable=SC2317  # case bodies are called through run_case
 # SPDX-License-Identifier: MIT
 # REST basics on 3 replicas and 2 workers: a task written through one replica is read at once
 # through another, runs to success with its output, env and timestamps; a shell task; leader and
@@ -17,34 +18,42 @@ R1=${URL_OF[r1]}
 R2=${URL_OF[r2]}
 R3=${URL_OF[r3]}
 ISO='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$'
-
-# --- leader: every replica names the same one --------------------------------------------------
 wait_for "a leader" 20 has_leader
-api_at "$R1" GET /v1/leader
-assert_status "leader from r1" 200
-LEADER=$API_BODY
-assert_jq "leader shape" '(.id|type=="string") and (.url|type=="string") and (.epoch|type=="number") and .epoch > 0'
-assert_jq "leader is one of ours" '.id == "r1" or .id == "r2" or .id == "r3"'
-lid=$(jb .id)
-assert_eq "leader url is the leader's advertised URL" "${URL_OF[$lid]}" "$(jb .url)"
-for u in "$R2" "$R3"; do
-    api_at "$u" GET /v1/leader
-    assert_status "leader from $u" 200
-    assert_eq "leader from $u" "$(jq -c '{id,url,epoch}' <<<"$LEADER")" "$(jq -c '{id,url,epoch}' <<<"$API_BODY")"
-done
 
-# --- workers -------------------------------------------------------------------------------------
-api_at "$R3" GET /v1/workers
-assert_status "workers" 200
-assert_jq "two workers" '.workers | length == 2'
-assert_jq "worker fields" '.workers | all((.id|type=="string") and (.slots==2) and (.running|type=="number")
-    and (.capacity.cpu|type=="number") and (.capacity.mem_mb|type=="number")
-    and (.used.cpu|type=="number") and (.used.mem_mb|type=="number")
-    and (.labels|type=="object") and (.weight|type=="number"))'
-assert_jq "w1 zone a" '.workers[] | select(.id=="w1") | .labels.zone == "a"'
-assert_jq "w2 zone b" '.workers[] | select(.id=="w2") | .labels.zone == "b"'
+same_leader_everywhere()
+{
+    local leader lid u
+    api_at "$R1" GET /v1/leader
+    assert_status "leader from r1" 200
+    leader=$API_BODY
+    assert_jq "leader shape" '(.id|type=="string") and (.url|type=="string") and (.epoch|type=="number") and .epoch > 0'
+    assert_jq "leader is one of ours" '.id == "r1" or .id == "r2" or .id == "r3"'
+    lid=$(jb .id)
+    assert_eq "leader url is the leader's advertised URL" "${URL_OF[$lid]}" "$(jb .url)"
+    for u in "$R2" "$R3"; do
+        api_at "$u" GET /v1/leader
+        assert_status "leader from $u" 200
+        assert_eq "leader from $u" "$(jq -c '{id,url,epoch}' <<<"$leader")" "$(jq -c '{id,url,epoch}' <<<"$API_BODY")"
+    done
+}
+run_case "every replica names the same leader, with its URL" same_leader_everywhere
 
-# --- submit through r2, read through r3 at once ----------------------------------------------------
+workers_listed()
+{
+    api_at "$R3" GET /v1/workers
+    assert_status "workers" 200
+    assert_jq "two workers" '.workers | length == 2'
+    assert_jq "worker fields" '.workers | all((.id|type=="string") and (.slots==2) and (.running|type=="number")
+        and (.capacity.cpu|type=="number") and (.capacity.mem_mb|type=="number")
+        and (.used.cpu|type=="number") and (.used.mem_mb|type=="number")
+        and (.labels|type=="object") and (.weight|type=="number"))'
+    assert_jq "w1 zone a" '.workers[] | select(.id=="w1") | .labels.zone == "a"'
+    assert_jq "w2 zone b" '.workers[] | select(.id=="w2") | .labels.zone == "b"'
+}
+run_case "/v1/workers lists both workers with their fields" workers_listed
+
+# ID, ID2 and ID3 are counted by the list cases: the cases up to those depend on each other.
+case_begin "a task submitted through r2 is found through r3 at once and succeeds"
 api_at "$R2" POST /v1/tasks '{"command":["echo","hello"],"name":"greeting"}'
 assert_status "submit to r2" 201
 ID=$(jb .id)
@@ -75,8 +84,9 @@ for f in submitted_at started_at finished_at; do
     assert_match "$f" "$ISO" "$(jb ".$f" "$T")"
 done
 assert_jq "timestamps ordered" '.submitted_at <= .started_at and .started_at <= .finished_at' "$T"
+case_end
 
-# --- shell task with a pipe and env ----------------------------------------------------------------
+case_begin "a shell task with a pipe sees CORRAL_* and its own env"
 SH='echo "id=$CORRAL_TASK_ID attempt=$CORRAL_ATTEMPT epoch=$CORRAL_EPOCH foo=$FOO"; echo piped | tr a-z A-Z'
 ID2=$(submit "$(jq -nc --arg c "$SH" '{command:$c, shell:true, env:{FOO:"bar baz"}}')" "$R1")
 wait_final "$ID2" 30
@@ -88,13 +98,16 @@ assert_contains "CORRAL_ATTEMPT" "attempt=1" "$OUT"
 assert_contains "CORRAL_EPOCH" "epoch=$(jb .epoch "$T2")" "$OUT"
 assert_contains "custom env" "foo=bar baz" "$OUT"
 assert_contains "pipe" "PIPED" "$OUT"
+case_end
 
-# argv without a shell: metacharacters stay literal.
+case_begin "an argv task is not shell-expanded"
 ID3=$(submit '{"command":["echo","a|b","$HOME"]}' "$R3")
 wait_final "$ID3" 30
 assert_contains "argv is not shell-expanded" 'a|b $HOME' "$(jb .output "$TASK")"
+case_end
 
-# --- list: state filter, limit, next paging -------------------------------------------------------
+# IDS: the list cases below count exactly these tasks.
+case_begin "7 tasks through all replicas succeed"
 IDS=("$ID" "$ID2" "$ID3")
 for i in 1 2 3 4; do
     IDS+=("$(submit "{\"command\":[\"echo\",\"n$i\"]}" "${URL_OF[r$(((i % 3) + 1))]}")")
@@ -103,52 +116,66 @@ for id in "${IDS[@]}"; do
     wait_final "$id" 30
     assert_eq "task $id" succeeded "$(jb .state "$TASK")"
 done
+case_end
 
-api_at "$R2" GET '/v1/tasks?state=succeeded&limit=2'
-assert_status "list limit 2" 200
-assert_jq "list page shape" '(.tasks|type=="array") and (.tasks|length==2) and (.next|type=="string")'
-assert_jq "state filter" '.tasks | all(.state == "succeeded")'
+list_filter_and_paging()
+{
+    local seen=() after='' page q got=() id
+    api_at "$R2" GET '/v1/tasks?state=succeeded&limit=2'
+    assert_status "list limit 2" 200
+    assert_jq "list page shape" '(.tasks|type=="array") and (.tasks|length==2) and (.next|type=="string")'
+    assert_jq "state filter" '.tasks | all(.state == "succeeded")'
 
-SEEN=()
-after=
-for ((page = 0; page < 20; page++)); do
-    q="/v1/tasks?state=succeeded&limit=2"
-    [[ -n "$after" ]] && q+="&after=$after"
-    api_at "$R3" GET "$q"
-    assert_status "list page $page" 200
-    assert_jq "page $page at most 2" '.tasks | length <= 2'
-    assert_jq "page $page filtered" '.tasks | all(.state == "succeeded")'
-    mapfile -t got < <(jb '.tasks[].id')
-    SEEN+=("${got[@]}")
-    after=$(jb '.next // empty')
-    [[ -n "$after" ]] || break
-done
-assert_eq "paging ended with next=null" "" "$after"
-assert_eq "paged ids count" "${#IDS[@]}" "${#SEEN[@]}"
-assert_eq "no duplicates across pages" "${#IDS[@]}" "$(printf '%s\n' "${SEEN[@]}" | sort -u | wc -l)"
-for id in "${IDS[@]}"; do
-    assert_contains "paged ids include $id" " $id " " ${SEEN[*]} "
-done
+    for ((page = 0; page < 20; page++)); do
+        q="/v1/tasks?state=succeeded&limit=2"
+        [[ -n "$after" ]] && q+="&after=$after"
+        api_at "$R3" GET "$q"
+        assert_status "list page $page" 200
+        assert_jq "page $page at most 2" '.tasks | length <= 2'
+        assert_jq "page $page filtered" '.tasks | all(.state == "succeeded")'
+        mapfile -t got < <(jb '.tasks[].id')
+        seen+=("${got[@]}")
+        after=$(jb '.next // empty')
+        [[ -n "$after" ]] || break
+    done
+    assert_eq "paging ended with next=null" "" "$after"
+    assert_eq "paged ids count" "${#IDS[@]}" "${#seen[@]}"
+    assert_eq "no duplicates across pages" "${#IDS[@]}" "$(printf '%s\n' "${seen[@]}" | sort -u | wc -l)"
+    for id in "${IDS[@]}"; do
+        assert_contains "paged ids include $id" " $id " " ${seen[*]} "
+    done
 
-api_at "$R1" GET '/v1/tasks?state=queued'
-assert_status "list queued" 200
-assert_jq "no queued tasks left" '(.tasks | length == 0) and .next == null'
+    api_at "$R1" GET '/v1/tasks?state=queued'
+    assert_status "list queued" 200
+    assert_jq "no queued tasks left" '(.tasks | length == 0) and .next == null'
 
-api_at "$R1" GET /v1/tasks
-assert_status "list all" 200
-assert_jq "all tasks listed" ".tasks | length == ${#IDS[@]}"
+    api_at "$R1" GET /v1/tasks
+    assert_status "list all" 200
+    assert_jq "all tasks listed" ".tasks | length == ${#IDS[@]}"
+}
+run_case "the list filters by state and pages with limit/next, each task once" list_filter_and_paging
 
 # Unfinished filters also work: a task no worker can take stays queued.
-IDQ=$(submit '{"command":["true"],"constraints":{"zone":"nowhere"}}' "$R2")
-api_at "$R3" GET '/v1/tasks?state=queued'
-assert_status "list queued" 200
-assert_jq "queued task listed" ".tasks | map(.id) == [\"$IDQ\"]"
+queued_filter()
+{
+    local idq
+    idq=$(submit '{"command":["true"],"constraints":{"zone":"nowhere"}}' "$R2")
+    api_at "$R3" GET '/v1/tasks?state=queued'
+    assert_status "list queued" 200
+    assert_jq "queued task listed" ".tasks | map(.id) == [\"$idq\"]"
+}
+run_case "state=queued lists a task no worker can take" queued_filter
 
-for r in r1 r2 r3; do
-    api_at "${URL_OF[$r]}" GET /healthz
-    assert_status "$r healthz" 200
-done
-api_at "$R1" GET /metrics
-assert_status "metrics" 200
+health_and_metrics()
+{
+    local r
+    for r in r1 r2 r3; do
+        api_at "${URL_OF[$r]}" GET /healthz
+        assert_status "$r healthz" 200
+    done
+    api_at "$R1" GET /metrics
+    assert_status "metrics" 200
+}
+run_case "/healthz on every replica and /metrics" health_and_metrics
 
 pass

@@ -80,16 +80,61 @@ static void worker_and_assign_paths(void **state)
     assert_string_equal(buf, "/corral/assign/w1/t7");
 }
 
-static void join_adds_one_slash(void **state)
+static void folders_come_from_the_dir_table(void **state)
 {
     (void)state;
     char buf[CORRAL_PATH_MAX];
-    assert_int_equal(corral_path_join(buf, sizeof buf, "/corral", "election"), 0);
-    assert_string_equal(buf, "/corral/election");
-    assert_int_equal(corral_path_join(buf, sizeof buf, "/corral", "/queue"), 0);
+    static const char *const want[CORRAL_DIR_COUNT] = {
+        "/corral/election", "/corral/workers", "/corral/tasks",
+        "/corral/queue",    "/corral/assign",  "/corral/idem",
+    };
+    for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
+        assert_int_equal(corral_path_dir(buf, sizeof buf, "/corral", (enum corral_dir)d), 0);
+        assert_string_equal(buf, want[d]);
+    }
+    assert_int_equal(corral_path_dir(buf, sizeof buf, "/corral", CORRAL_DIR_COUNT), CORRAL_EINVAL);
+    assert_string_equal(buf, "");
+    assert_int_equal(corral_path_queue_signal(buf, sizeof buf, "/corral"), 0);
     assert_string_equal(buf, "/corral/queue");
-    assert_int_equal(corral_path_join(buf, sizeof buf, "/corral", ""), 0);
-    assert_string_equal(buf, "/corral");
+    assert_int_equal(corral_path_leader(buf, sizeof buf, "/corral"), 0);
+    assert_string_equal(buf, "/corral/leader");
+    assert_int_equal(corral_path_election_prefix(buf, sizeof buf, "/corral", "ab12"), 0);
+    assert_string_equal(buf, "/corral/election/n_ab12-");
+}
+
+static void only_tasks_queue_and_idem_are_bucketed(void **state)
+{
+    (void)state;
+    char buf[CORRAL_PATH_MAX];
+    assert_true(corral_dir_is_bucketed(CORRAL_DIR_TASKS));
+    assert_true(corral_dir_is_bucketed(CORRAL_DIR_QUEUE));
+    assert_true(corral_dir_is_bucketed(CORRAL_DIR_IDEM));
+    assert_false(corral_dir_is_bucketed(CORRAL_DIR_ELECTION));
+    assert_false(corral_dir_is_bucketed(CORRAL_DIR_WORKERS));
+    assert_false(corral_dir_is_bucketed(CORRAL_DIR_ASSIGN));
+    assert_int_equal(corral_path_bucket_dir(buf, sizeof buf, "/c", CORRAL_DIR_IDEM, 0xab), 0);
+    assert_string_equal(buf, "/c/idem/ab");
+    assert_int_equal(corral_path_bucket_dir(buf, sizeof buf, "/c", CORRAL_DIR_WORKERS, 1),
+                     CORRAL_EINVAL);
+    char name[3];
+    corral_path_bucket_name(name, 0x0f);
+    assert_string_equal(name, "0f");
+    assert_true(corral_path_is_bucket_name("0f"));
+    assert_false(corral_path_is_bucket_name("0F"));
+    assert_false(corral_path_is_bucket_name("0"));
+    assert_false(corral_path_is_bucket_name("0ff"));
+}
+
+static void child_refuses_empty_and_slashed_names(void **state)
+{
+    (void)state;
+    char buf[CORRAL_PATH_MAX];
+    assert_int_equal(corral_path_child(buf, sizeof buf, "/c/assign", "w1"), 0);
+    assert_string_equal(buf, "/c/assign/w1");
+    assert_int_equal(corral_path_child(buf, sizeof buf, "/c/assign", ""), CORRAL_EINVAL);
+    assert_int_equal(corral_path_child(buf, sizeof buf, "/c/assign", "a/b"), CORRAL_EINVAL);
+    assert_int_equal(corral_path_child(buf, 8, "/c/assign", "w1"), CORRAL_ETOOBIG);
+    assert_string_equal(buf, "");
 }
 
 static void idem_path_hex_encodes_key_bytes(void **state)
@@ -206,7 +251,9 @@ int main(void)
         cmocka_unit_test(bucket_dirs_print_bucket_in_hex),
         cmocka_unit_test(bucket_out_of_range_is_rejected),
         cmocka_unit_test(worker_and_assign_paths),
-        cmocka_unit_test(join_adds_one_slash),
+        cmocka_unit_test(folders_come_from_the_dir_table),
+        cmocka_unit_test(only_tasks_queue_and_idem_are_bucketed),
+        cmocka_unit_test(child_refuses_empty_and_slashed_names),
         cmocka_unit_test(idem_path_hex_encodes_key_bytes),
         cmocka_unit_test(idem_path_accepts_128_byte_key_and_rejects_129),
         cmocka_unit_test(empty_components_are_rejected),

@@ -173,7 +173,7 @@ static void least_loaded_counts_memory_dimension(void **state)
     free(st);
 }
 
-static void least_loaded_ties_go_to_earliest_worker(void **state)
+static void least_loaded_spreads_equal_workers_within_a_plan(void **state)
 {
     (void)state;
     struct corral_worker_view ws[] = {WK("a", 4, 4000, 0), WK("b", 4, 4000, 0),
@@ -189,6 +189,102 @@ static void least_loaded_ties_go_to_earliest_worker(void **state)
     assert_int_equal(worker_of(&p, 1), 1);
     assert_int_equal(worker_of(&p, 2), 2);
     assert_int_equal(worker_of(&p, 3), 0);
+    corral_plan_cleanup(&p);
+    free(st);
+}
+
+/* Plan one single-task round per call on an idle cluster, as the leader does when each task
+ * finishes before the next arrives; the policy state is carried from round to round. Writes the
+ * chosen worker of each round into picks. */
+static void single_task_rounds(const char *placement, struct corral_worker_view *ws, size_t nw,
+                               int rounds, int *picks)
+{
+    struct corral_sched_state *st = new_state();
+    for (int r = 0; r < rounds; r++) {
+        struct corral_task_view t = TK("t", 0, r, 1000, 0);
+        struct corral_view v = {ws, nw, &t, 1};
+        struct corral_plan p = plan_with(&v, placement, "fifo", st, r, (uint64_t)r);
+        assert_int_equal(p.n_assign, 1);
+        picks[r] = worker_of(&p, 0);
+        corral_plan_cleanup(&p);
+    }
+    free(st);
+}
+
+static void least_loaded_spreads_single_tasks_over_idle_equal_workers_across_rounds(void **state)
+{
+    (void)state;
+    struct corral_worker_view ws[] = {WK("a", 4, 4000, 0), WK("b", 4, 4000, 0),
+                                      WK("c", 4, 4000, 0)};
+    int picks[6];
+    single_task_rounds("least-loaded", ws, 3, 6, picks);
+    /* Every worker gets its share, in id order, rotating (ties by view order gave a, a, a...). */
+    static const int want[] = {0, 1, 2, 0, 1, 2};
+    for (int r = 0; r < 6; r++)
+        assert_int_equal(picks[r], want[r]);
+}
+
+static void least_loaded_tie_rotation_follows_ids_not_view_order(void **state)
+{
+    (void)state;
+    /* The view is not sorted by id: the rotation still goes a, b, c by id. */
+    struct corral_worker_view ws[] = {WK("c", 4, 4000, 0), WK("a", 4, 4000, 0),
+                                      WK("b", 4, 4000, 0)};
+    int picks[4];
+    single_task_rounds("least-loaded", ws, 3, 4, picks);
+    assert_int_equal(picks[0], 1);
+    assert_int_equal(picks[1], 2);
+    assert_int_equal(picks[2], 0);
+    assert_int_equal(picks[3], 1);
+    /* A worker that left: the cursor moves on to the next id after it. */
+    struct corral_sched_state *st = new_state();
+    strcpy(st->ll_last, "b");
+    struct corral_worker_view two[] = {WK("a", 4, 4000, 0), WK("c", 4, 4000, 0)};
+    struct corral_task_view t = TK("t", 0, 0, 1000, 0);
+    struct corral_view v = {two, 2, &t, 1};
+    struct corral_plan p = plan_with(&v, "least-loaded", "fifo", st, 0, 1);
+    assert_int_equal(worker_of(&p, 0), 1);
+    assert_string_equal(st->ll_last, "c");
+    corral_plan_cleanup(&p);
+    free(st);
+}
+
+static void least_loaded_rotation_never_beats_a_lower_load(void **state)
+{
+    (void)state;
+    /* b is busier, so it is skipped even when the rotation would come to it; a and c share. */
+    struct corral_worker_view ws[] = {WK("a", 4, 4000, 0), WK("b", 4, 4000, 0),
+                                      WK("c", 4, 4000, 0)};
+    ws[1].running = 1;
+    ws[1].used_cpu_milli = 1000;
+    int picks[4];
+    single_task_rounds("least-loaded", ws, 3, 4, picks);
+    assert_int_equal(picks[0], 0);
+    assert_int_equal(picks[1], 2);
+    assert_int_equal(picks[2], 0);
+    assert_int_equal(picks[3], 2);
+}
+
+static void bin_pack_keeps_packing_single_tasks_across_rounds(void **state)
+{
+    (void)state;
+    struct corral_worker_view ws[] = {WK("a", 4, 4000, 0), WK("b", 4, 4000, 0),
+                                      WK("c", 4, 4000, 0)};
+    int picks[4];
+    single_task_rounds("bin-pack", ws, 3, 4, picks);
+    for (int r = 0; r < 4; r++)
+        assert_int_equal(picks[r], 0); /* ties stay on the earliest worker: it fills first */
+    /* And within a plan it fills one worker before the next. */
+    struct corral_task_view ts[] = {TK("t1", 0, 1, 1000, 0), TK("t2", 0, 2, 1000, 0),
+                                    TK("t3", 0, 3, 1000, 0), TK("t4", 0, 4, 1000, 0),
+                                    TK("t5", 0, 5, 1000, 0)};
+    struct corral_view v = {ws, 3, ts, 5};
+    struct corral_sched_state *st = new_state();
+    struct corral_plan p = plan_with(&v, "bin-pack", "fifo", st, 0, 1);
+    assert_int_equal(p.n_assign, 5);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(worker_of(&p, i), 0);
+    assert_int_equal(worker_of(&p, 4), 1);
     corral_plan_cleanup(&p);
     free(st);
 }
@@ -552,7 +648,7 @@ static void sjf_orders_shortest_first_missing_estimates_last(void **state)
     free(st);
 }
 
-static void sjf_aging_lets_long_job_go_first_eventually(void **state)
+static void sjf_response_ratio_lets_long_job_pass_eventually(void **state)
 {
     (void)state;
     const struct corral_order *o = corral_order_find("sjf");
@@ -560,14 +656,125 @@ static void sjf_aging_lets_long_job_go_first_eventually(void **state)
     int64_t now = 10 * 3600 * 1000LL;
     struct corral_task_view lng = TK("long", 0, now - 3600 * 1000LL, 0, 0);
     lng.has_estimated = true;
-    lng.estimated_ms = 3600 * 1000; /* 1 h job, waited 1 h */
+    lng.estimated_ms = 3600 * 1000; /* 1 h job, waited 1 h: ratio 2 */
     struct corral_task_view shrt = TK("short", 0, now, 0, 0);
     shrt.has_estimated = true;
-    shrt.estimated_ms = 1;
+    shrt.estimated_ms = 1000; /* 1 s job, just submitted: ratio 1 */
     assert_true(o->compare(&lng, &shrt, now) < 0);
-    /* Waited one second less: the short job still goes first. */
-    lng.submitted_at_ms += 1000;
+    /* The short job waited 1 s: ratio 2 as well; equal ratios go shortest first. */
+    shrt.submitted_at_ms = now - 1000;
     assert_true(o->compare(&lng, &shrt, now) > 0);
+    assert_true(o->compare(&shrt, &lng, now) < 0);
+    /* One more ms of waiting puts the long job ahead. */
+    lng.submitted_at_ms -= 1;
+    assert_true(o->compare(&lng, &shrt, now) < 0);
+}
+
+/* The ids of the tasks in the order sjf plans them at now_ms (one worker with room for all). */
+static void sjf_plan_order(struct corral_task_view *ts, size_t n, int64_t now_ms, char *ids,
+                           size_t ids_len)
+{
+    struct corral_worker_view ws[] = {WK("w", 100, 0, 0)};
+    struct corral_view v = {ws, 1, ts, n};
+    struct corral_sched_state *st = new_state();
+    struct corral_plan p = plan_with(&v, "least-loaded", "sjf", st, now_ms, 1);
+    assert_int_equal(p.n_assign, n);
+    assigned_ids(&v, &p, ids, ids_len);
+    corral_plan_cleanup(&p);
+    free(st);
+}
+
+#define EST(t, ms)                                                                                 \
+    do {                                                                                           \
+        (t).has_estimated = true;                                                                  \
+        (t).estimated_ms = (ms);                                                                   \
+    } while (0)
+
+static void sjf_queue_submitted_over_5s_runs_short_jobs_first(void **state)
+{
+    (void)state;
+    /* Submitted one per second over 5 s, the longest first; planned at 5 s. The old aging
+     * (estimate minus ms waited) ran them e2000, e1000, e500, e100, e5000. */
+    struct corral_task_view ts[] = {TK("e5000", 0, 0, 0, 0), TK("e2000", 0, 1000, 0, 0),
+                                    TK("e1000", 0, 2000, 0, 0), TK("e500", 0, 3000, 0, 0),
+                                    TK("e100", 0, 4000, 0, 0)};
+    EST(ts[0], 5000); /* waited 5 s: ratio 2 */
+    EST(ts[1], 2000); /* waited 4 s: ratio 3 */
+    EST(ts[2], 1000); /* waited 3 s: ratio 4 */
+    EST(ts[3], 500);  /* waited 2 s: ratio 5 */
+    EST(ts[4], 100);  /* waited 1 s: ratio 11 */
+    char ids[128];
+    sjf_plan_order(ts, 5, 5000, ids, sizeof ids);
+    assert_string_equal(ids, "e100,e500,e1000,e2000,e5000");
+
+    /* Estimates closer together than the arrival gaps: the old aging ran them in FIFO order. */
+    struct corral_task_view close[] = {TK("e900", 0, 0, 0, 0), TK("e700", 0, 1000, 0, 0),
+                                       TK("e500", 0, 2000, 0, 0), TK("e300", 0, 3000, 0, 0),
+                                       TK("e100", 0, 4000, 0, 0)};
+    for (size_t i = 0; i < 5; i++)
+        EST(close[i], 900 - 200 * i);
+    sjf_plan_order(close, 5, 5000, ids, sizeof ids);
+    assert_string_equal(ids, "e100,e300,e500,e700,e900");
+}
+
+static void sjf_long_job_wins_after_waiting_long_enough_behind_a_stream(void **state)
+{
+    (void)state;
+    /* One slot frees every 100 ms; each round a new 100 ms job arrives and the previous ones
+     * have run. A 5 s job queued at 0 competes with the newest short job, which has waited
+     * 100 ms (ratio 2). The long job's ratio 1 + waited/5000 passes 2 after 5 s: the short jobs
+     * go first until then, and the long one does not starve. */
+    struct corral_worker_view ws[] = {WK("w", 1, 0, 0)};
+    struct corral_sched_state *st = new_state();
+    int64_t won_at = -1;
+    for (int64_t now = 100; now <= 10000 && won_at < 0; now += 100) {
+        struct corral_task_view ts[] = {TK("long", 0, 0, 0, 0), TK("short", 0, now - 100, 0, 0)};
+        EST(ts[0], 5000);
+        EST(ts[1], 100);
+        struct corral_view v = {ws, 1, ts, 2};
+        struct corral_plan p = plan_with(&v, "least-loaded", "sjf", st, now, 1);
+        assert_int_equal(p.n_assign, 1);
+        if (p.assign[0].task == 0)
+            won_at = now;
+        corral_plan_cleanup(&p);
+    }
+    free(st);
+    /* At 5.0 s the ratios tie (2 = 2) and the 100 ms job goes first; at 5.1 s the long job.
+     * (The old aging tied at 5.0 s too but broke the tie FIFO: 5000.) */
+    assert_int_equal(won_at, 5100);
+}
+
+static void sjf_without_estimate_ranks_as_longest_and_still_ages(void **state)
+{
+    (void)state;
+    const struct corral_order *o = corral_order_find("sjf");
+    int64_t week = 7 * 24 * 3600 * 1000LL;
+    int64_t now = 4 * week;
+    /* Same wait: after a task with any estimate, even one capped at 7 days. */
+    struct corral_task_view none = TK("a-none", 0, now - 1000, 0, 0);
+    struct corral_task_view capped = TK("b-capped", 0, now - 1000, 0, 0);
+    EST(capped, UINT64_MAX);
+    assert_true(o->compare(&capped, &none, now) < 0);
+    /* Waiting twice as long as a 7-day job puts it ahead of that job. */
+    none.submitted_at_ms = now - 2002;
+    assert_true(o->compare(&none, &capped, now) < 0);
+    /* It passes a short job once its waited / (7 days + 1 ms) is larger: a 1 s job that waited
+     * 1 s has ratio 2, so after 7 days + 1 ms of waiting they tie, 1 ms later it goes first. */
+    struct corral_task_view shrt = TK("c-short", 0, now - 1000, 0, 0);
+    EST(shrt, 1000);
+    none.submitted_at_ms = now - (week + 1);
+    assert_true(o->compare(&shrt, &none, now) < 0);
+    none.submitted_at_ms = now - (week + 2);
+    assert_true(o->compare(&none, &shrt, now) < 0);
+    /* An estimate of 0 ranks as 1 ms: no division by zero, ahead of longer ones. */
+    struct corral_task_view zero = TK("d-zero", 0, now, 0, 0);
+    EST(zero, 0);
+    struct corral_task_view one = TK("e-one", 0, now, 0, 0);
+    EST(one, 1);
+    assert_true(o->compare(&zero, &one, now) < 0); /* tie: FIFO (id) */
+    assert_true(o->compare(&one, &zero, now) > 0);
+    zero.submitted_at_ms = now - 1;
+    assert_true(o->compare(&zero, &shrt, now) < 0); /* ratio 2 vs 2, shorter first */
 }
 
 static void orders_are_total_with_id_tie_break(void **state)
@@ -899,7 +1106,11 @@ int main(void)
         cmocka_unit_test(fits_ever_ignores_current_usage),
         cmocka_unit_test(least_loaded_picks_lowest_load_after_placement),
         cmocka_unit_test(least_loaded_counts_memory_dimension),
-        cmocka_unit_test(least_loaded_ties_go_to_earliest_worker),
+        cmocka_unit_test(least_loaded_spreads_equal_workers_within_a_plan),
+        cmocka_unit_test(least_loaded_spreads_single_tasks_over_idle_equal_workers_across_rounds),
+        cmocka_unit_test(least_loaded_tie_rotation_follows_ids_not_view_order),
+        cmocka_unit_test(least_loaded_rotation_never_beats_a_lower_load),
+        cmocka_unit_test(bin_pack_keeps_packing_single_tasks_across_rounds),
         cmocka_unit_test(least_loaded_compares_loads_exactly),
         cmocka_unit_test(placement_skips_full_workers),
         cmocka_unit_test(placement_respects_label_constraints),
@@ -916,7 +1127,10 @@ int main(void)
         cmocka_unit_test(priority_aging_lifts_starved_task_after_enough_minutes),
         cmocka_unit_test(priority_aging_ignores_future_submission_times),
         cmocka_unit_test(sjf_orders_shortest_first_missing_estimates_last),
-        cmocka_unit_test(sjf_aging_lets_long_job_go_first_eventually),
+        cmocka_unit_test(sjf_response_ratio_lets_long_job_pass_eventually),
+        cmocka_unit_test(sjf_queue_submitted_over_5s_runs_short_jobs_first),
+        cmocka_unit_test(sjf_long_job_wins_after_waiting_long_enough_behind_a_stream),
+        cmocka_unit_test(sjf_without_estimate_ranks_as_longest_and_still_ages),
         cmocka_unit_test(orders_are_total_with_id_tie_break),
         cmocka_unit_test(unschedulable_reasons_name_the_missing_resource),
         cmocka_unit_test(unschedulable_when_requirements_only_met_separately),

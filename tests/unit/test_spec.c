@@ -235,6 +235,186 @@ static void spec_whitespace_does_not_count_toward_64_kib(void **state)
     free(text);
 }
 
+/* {"command":["sh","xxx..."]} (plus head fields) of exactly size bytes. */
+static char *spec_of_size(const char *head, size_t size)
+{
+    const char *open = "\"command\":[\"sh\",\"", *tail = "\"]}";
+    size_t fixed = 1 + strlen(head) + strlen(open) + strlen(tail);
+    assert_true(size > fixed);
+    char *text = malloc(size + 1);
+    assert_non_null(text);
+    snprintf(text, size + 1, "{%s%s", head, open);
+    size_t n = strlen(text);
+    memset(text + n, 'x', size - fixed);
+    strcpy(text + n + (size - fixed), tail);
+    assert_int_equal(strlen(text), size);
+    return text;
+}
+
+/* A task stores its spec with the defaults filled in and must be able to read it back: a spec
+ * just under 64 KiB as submitted, but over it as stored, used to be accepted and its task could
+ * then never be parsed again. */
+static void spec_accepted_near_the_cap_is_accepted_again_as_stored(void **state)
+{
+    (void)state;
+    static const char *const heads[] = {"", "\"http\":null,\"timeout_s\":null,",
+                                        "\"resources\":{\"cpu\":0.125},"};
+    size_t accepted = 0;
+    for (size_t h = 0; h < sizeof(heads) / sizeof(*heads); h++) {
+        for (size_t size = CORRAL_SPEC_MAX_BYTES - 400; size <= CORRAL_SPEC_MAX_BYTES; size++) {
+            char *text = spec_of_size(heads[h], size);
+            struct corral_spec spec = {0};
+            struct corral_error err = {0};
+            int rc = corral_spec_parse(text, size, &spec, &err);
+            free(text);
+            if (rc) {
+                assert_string_equal(err.field, "");
+                assert_non_null(strstr(err.msg, "bytes"));
+                continue;
+            }
+            accepted++;
+            json_t *j = corral_spec_to_json(&spec);
+            char *stored = json_dumps(j, CORRAL_JSON_DUMP_FLAGS);
+            json_decref(j);
+            assert_true(strlen(stored) <= CORRAL_SPEC_MAX_BYTES);
+            struct corral_spec again = {0};
+            if (corral_spec_parse(stored, strlen(stored), &again, &err))
+                fail_msg("stored form of a %zu-byte spec rejected: %s", size, err.msg);
+            corral_spec_cleanup(&again);
+            corral_spec_cleanup(&spec);
+            free(stored);
+        }
+    }
+    assert_true(accepted > 0);
+    /* Exactly 64 KiB as given but more with the defaults: refused, saying why. */
+    char *text = spec_of_size("", CORRAL_SPEC_MAX_BYTES);
+    struct corral_spec spec = {0};
+    struct corral_error err = {0};
+    assert_int_equal(corral_spec_parse(text, strlen(text), &spec, &err), CORRAL_ESPEC);
+    assert_non_null(strstr(err.msg, "defaults"));
+    free(text);
+}
+
+static void spec_defaults_add_less_than_1_kib(void **state)
+{
+    (void)state;
+    /* spec.c measures the stored size only within 1 KiB of the cap: check that bound. (Long
+     * literals are parenthesised: one element each, not a missing comma.) */
+    static const char *const minimal[] = {
+        "{\"command\":[\"x\"]}",
+        "{\"http\":{\"url\":\"http://x\"}}",
+        ("{\"command\":[\"x\"],\"shell\":null,\"http\":null,\"name\":null,\"priority\":null,"
+         "\"timeout_s\":null,\"max_attempts\":null,\"retry_backoff_s\":null,\"resources\":null,"
+         "\"constraints\":null,\"estimated_ms\":null,\"env\":null,\"idempotency_key\":null}"),
+        ("{\"http\":{\"url\":\"http://x\",\"method\":null,\"headers\":null,\"body\":null,"
+         "\"expect_status\":null},\"resources\":{\"cpu\":null,\"mem_mb\":null}}"),
+        "{\"command\":[\"x\"],\"resources\":{\"cpu\":1e-3}}",
+    };
+    for (size_t i = 0; i < sizeof(minimal) / sizeof(*minimal); i++) {
+        struct corral_spec spec = {0};
+        struct corral_error err = {0};
+        if (corral_spec_parse(minimal[i], strlen(minimal[i]), &spec, &err))
+            fail_msg("%s: %s", minimal[i], err.msg);
+        json_t *j = corral_spec_to_json(&spec);
+        size_t stored = json_dumpb(j, NULL, 0, CORRAL_JSON_DUMP_FLAGS);
+        json_decref(j);
+        assert_true(stored < strlen(minimal[i]) + 1024);
+        corral_spec_cleanup(&spec);
+    }
+}
+
+/* Field and message of the error for text, parsed with prefix. */
+static void spec_error(const char *prefix, const char *text, struct corral_error *err)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(text, 0, &jerr);
+    if (!obj)
+        fail_msg("test JSON: %s", jerr.text);
+    struct corral_spec spec = {0};
+    memset(err, 0, sizeof(*err));
+    assert_int_equal(corral_spec_from_json(obj, prefix, &spec, err), CORRAL_ESPEC);
+    json_decref(obj);
+    print_message("      -> field \"%s\": %s\n", err->field, err->msg);
+    assert_non_null(strstr(err->msg, err->field)); /* the message starts with the field */
+}
+
+static void spec_errors_name_a_map_key_in_full_or_say_it_is_too_long(void **state)
+{
+    (void)state;
+    struct corral_error err;
+    char key[CORRAL_KEY_MAX + 1], text[1024], want[256];
+    /* Short enough: the field is env.KEY in full, also under the longest batch prefix. */
+    size_t fits = sizeof(err.field) - 1 - strlen("tasks[999].http.headers.");
+    memset(key, 'K', fits);
+    key[fits] = '\0';
+    snprintf(text, sizeof text, "{\"command\":[\"a\"],\"env\":{\"%s\":1}}", key);
+    spec_error(NULL, text, &err);
+    snprintf(want, sizeof want, "env.%s", key);
+    assert_string_equal(err.field, want);
+    snprintf(text, sizeof text, "{\"http\":{\"url\":\"http://x\",\"headers\":{\"%s\":\"a\\nb\"}}}",
+             key);
+    spec_error("tasks[999].", text, &err);
+    snprintf(want, sizeof want, "tasks[999].http.headers.%s", key);
+    assert_string_equal(err.field, want);
+    assert_int_equal(strlen(err.field), sizeof(err.field) - 1);
+
+    /* One byte longer, or up to the longest valid key: the field is the map, the message says
+     * which key and that it is too long to name; never a silently cut field name. */
+    for (size_t len = fits + 1; len <= CORRAL_KEY_MAX; len += CORRAL_KEY_MAX - fits - 1) {
+        memset(key, 'K', len);
+        key[len] = '\0';
+        snprintf(text, sizeof text,
+                 "{\"http\":{\"url\":\"http://x\",\"headers\":{\"%s\":\"a\\nb\"}}}", key);
+        spec_error("tasks[999].", text, &err);
+        assert_string_equal(err.field, "tasks[999].http.headers");
+        assert_non_null(strstr(err.msg, "too long to name"));
+        assert_non_null(strstr(err.msg, "KKKKKKKKKKKKKKKK"));
+        snprintf(want, sizeof want, "(%zu bytes", len);
+        assert_non_null(strstr(err.msg, want));
+        assert_non_null(strstr(err.msg, "CR or LF")); /* and still what is wrong */
+        snprintf(text, sizeof text, "{\"command\":[\"a\"],\"constraints\":{\"%s\":5}}", key);
+        spec_error("spec.", text, &err);
+        if (strlen("spec.constraints.") + len < sizeof(err.field)) {
+            snprintf(want, sizeof want, "spec.constraints.%s", key);
+            assert_string_equal(err.field, want);
+        } else {
+            assert_string_equal(err.field, "spec.constraints");
+            assert_non_null(strstr(err.msg, "too long to name"));
+        }
+    }
+}
+
+static void spec_unknown_field_of_any_length_is_named_or_described(void **state)
+{
+    (void)state;
+    struct corral_error err;
+    spec_error("tasks[2].", "{\"command\":[\"a\"],\"resources\":{\"gpus\":1}}", &err);
+    assert_string_equal(err.field, "tasks[2].resources.gpus");
+    spec_error(NULL, "{\"command\":[\"a\"],\"colour\":1}", &err);
+    assert_string_equal(err.field, "colour");
+    spec_error("tasks[2].", "{\"command\":[\"a\"],\"colour\":1}", &err);
+    assert_string_equal(err.field, "tasks[2].colour");
+    /* A 5000-byte unknown key (with a multi-byte character at the cut) at the top level. */
+    size_t len = 5000;
+    char *text = malloc(len + 64);
+    assert_non_null(text);
+    strcpy(text, "{\"command\":[\"a\"],\"");
+    size_t n = strlen(text);
+    memset(text + n, 'u', len);
+    memcpy(text + n + 31, "\xc3\xa9", 2); /* bytes 31-32 of the key: split by a 32-byte cut */
+    strcpy(text + n + len, "\":1}");
+    spec_error(NULL, text, &err);
+    assert_string_equal(err.field, "");
+    assert_non_null(strstr(err.msg, "unknown field"));
+    assert_non_null(strstr(err.msg, "(5000 bytes"));
+    assert_null(strstr(err.msg, "\xc3\"")); /* not cut inside the character */
+    assert_null(strstr(err.msg, "\xc3..."));
+    spec_error("tasks[9].", text, &err);
+    assert_string_equal(err.field, "tasks[9]");
+    assert_non_null(strstr(err.msg, "too long to name"));
+    free(text);
+}
+
 static void spec_fields_hold_parsed_values(void **state)
 {
     (void)state;
@@ -310,6 +490,10 @@ static const struct CMUnitTest fixed_tests[] = {
     cmocka_unit_test(spec_error_message_names_field_and_value),
     cmocka_unit_test(spec_rejects_text_above_body_cap_without_parsing),
     cmocka_unit_test(spec_whitespace_does_not_count_toward_64_kib),
+    cmocka_unit_test(spec_accepted_near_the_cap_is_accepted_again_as_stored),
+    cmocka_unit_test(spec_defaults_add_less_than_1_kib),
+    cmocka_unit_test(spec_errors_name_a_map_key_in_full_or_say_it_is_too_long),
+    cmocka_unit_test(spec_unknown_field_of_any_length_is_named_or_described),
     cmocka_unit_test(spec_fields_hold_parsed_values),
     cmocka_unit_test(spec_cpu_renders_integer_when_whole_and_real_otherwise),
     cmocka_unit_test(spec_equal_detects_any_difference),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "corral/limits.h"
 #include "corral/task.h"
 
 #define TASK_ID "019a1b2c3d4e-9f8e7d6c"
@@ -327,6 +328,200 @@ static void task_return_does_not_count_an_attempt(void **state)
     corral_task_cleanup(&t);
 }
 
+/* A spec as large as allowed: 64 KiB compact as stored (every field given, so that filling in
+ * defaults adds nothing), with every optional string at its maximum. */
+static void new_max_task(struct corral_task *t, uint32_t max_attempts)
+{
+    char name[CORRAL_NAME_MAX + 1], key[CORRAL_IDEM_KEY_MAX + 1];
+    memset(name, 'n', CORRAL_NAME_MAX);
+    name[CORRAL_NAME_MAX] = '\0';
+    memset(key, 'k', CORRAL_IDEM_KEY_MAX);
+    key[CORRAL_IDEM_KEY_MAX] = '\0';
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "{\"shell\":false,\"http\":null,\"name\":\"%s\",\"priority\":-1000,"
+                     "\"timeout_s\":604800,\"max_attempts\":%u,\"retry_backoff_s\":3600,"
+                     "\"resources\":{\"cpu\":1024,\"mem_mb\":1073741824},\"constraints\":{},"
+                     "\"estimated_ms\":9223372036854775807,\"env\":{},"
+                     "\"idempotency_key\":\"%s\",\"command\":[\"sh\",\"",
+                     name, max_attempts, key);
+    assert_true(n > 0 && (size_t)n < sizeof head);
+    const char *tail = "\"]}";
+    size_t fill = CORRAL_SPEC_MAX_BYTES - (size_t)n - strlen(tail);
+    char *text = malloc(CORRAL_SPEC_MAX_BYTES + 1);
+    assert_non_null(text);
+    memcpy(text, head, (size_t)n);
+    memset(text + n, 'x', fill);
+    strcpy(text + (size_t)n + fill, tail);
+    assert_int_equal(strlen(text), CORRAL_SPEC_MAX_BYTES);
+    struct corral_spec spec = {0};
+    struct corral_error err = {0};
+    if (corral_spec_parse(text, strlen(text), &spec, &err))
+        fail_msg("max spec rejected: %s", err.msg);
+    free(text);
+    json_t *j = corral_spec_to_json(&spec);
+    assert_int_equal(json_dumpb(j, NULL, 0, CORRAL_JSON_DUMP_FLAGS), CORRAL_SPEC_MAX_BYTES);
+    json_decref(j);
+    corral_task_init_new(t, TASK_ID, &spec, T0);
+    /* The output tail at its largest rendering: control bytes become 6-byte escapes. */
+    char out[CORRAL_OUTPUT_TAIL_BYTES + 1];
+    memset(out, 1, CORRAL_OUTPUT_TAIL_BYTES);
+    out[CORRAL_OUTPUT_TAIL_BYTES] = '\0';
+    t->output = strdup(out);
+}
+
+/* ASSIGN (to a worker with a 128-byte id), START, then ev at now. */
+static void run_and(struct corral_task *t, enum corral_event ev, int64_t now)
+{
+    static char worker[CORRAL_WORKER_ID_MAX + 1];
+    memset(worker, 'w', CORRAL_WORKER_ID_MAX);
+    struct corral_transition_ctx ctx = {
+        .now_ms = now, .worker = worker, .epoch = INT64_MAX, .error = "boom"};
+    assert_int_equal(corral_task_transition(t, CORRAL_EV_ASSIGN, &ctx, NULL), CORRAL_OK);
+    assert_int_equal(corral_task_transition(t, CORRAL_EV_START, &ctx, NULL), CORRAL_OK);
+    ctx.now_ms = now + 1;
+    ctx.has_exit_code = true;
+    ctx.exit_code = INT32_MIN;
+    assert_int_equal(corral_task_transition(t, ev, &ctx, NULL), CORRAL_OK);
+}
+
+static size_t count_outcome(const struct corral_task *t, enum corral_outcome o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_history; i++)
+        n += t->history[i].outcome == o;
+    return n;
+}
+
+/* Rendered size of t, which must parse back to the same text. */
+static size_t rendered_size_round_trips(const struct corral_task *t)
+{
+    char *text = corral_task_render(t);
+    struct corral_task back = {0};
+    struct corral_error err = {0};
+    if (corral_task_parse(text, strlen(text), &back, &err))
+        fail_msg("parse: %s", err.msg);
+    assert_true(back.history_omitted == t->history_omitted);
+    assert_int_equal(back.n_history, t->n_history);
+    char *again = corral_task_render(&back);
+    assert_string_equal(text, again);
+    size_t n = strlen(text);
+    free(again);
+    free(text);
+    corral_task_cleanup(&back);
+    return n;
+}
+
+/* ZooKeeper refuses a znode over 1 MiB; a task stays under a quarter of it. */
+#define TASK_RENDER_BUDGET (256u * 1024u)
+
+static void task_history_stays_bounded_under_10000_returns(void **state)
+{
+    (void)state;
+    struct corral_task t;
+    new_max_task(&t, 3);
+    for (int64_t i = 0; i < 10000; i++)
+        run_and(&t, CORRAL_EV_RETURN, T0 + 10 * i);
+    assert_int_equal(t.state, CORRAL_STATE_QUEUED);
+    assert_int_equal(t.attempt, 1);
+    /* The first entry and the newest CORRAL_HISTORY_RETURNS_KEPT returns. */
+    assert_int_equal(t.n_history, 1 + CORRAL_HISTORY_RETURNS_KEPT);
+    assert_true(t.history_omitted == 10000 - 1 - CORRAL_HISTORY_RETURNS_KEPT);
+    assert_true(t.history[0].finished_at_ms == T0 + 1);
+    assert_true(t.history[1].finished_at_ms == T0 + 10 * (10000 - CORRAL_HISTORY_RETURNS_KEPT) + 1);
+    assert_true(t.history[t.n_history - 1].finished_at_ms == T0 + 10 * 9999 + 1);
+    assert_int_equal(count_outcome(&t, CORRAL_OUTCOME_RETURNED), t.n_history);
+    size_t size = rendered_size_round_trips(&t);
+    print_message("      -> %zu bytes rendered after 10000 returns\n", size);
+    assert_true(size < TASK_RENDER_BUDGET);
+    json_t *j = corral_task_to_json(&t);
+    assert_int_equal(json_integer_value(json_object_get(j, "history_omitted")),
+                     10000 - 1 - CORRAL_HISTORY_RETURNS_KEPT);
+    json_decref(j);
+    /* Its only counted attempt is still there to use. */
+    run_and(&t, CORRAL_EV_SUCCEED, T0 + 200000);
+    assert_int_equal(t.state, CORRAL_STATE_SUCCEEDED);
+    corral_task_cleanup(&t);
+}
+
+static void task_history_keeps_every_counted_attempt_among_many_returns(void **state)
+{
+    (void)state;
+    struct corral_task t;
+    new_max_task(&t, CORRAL_MAX_ATTEMPTS_MAX);
+    int64_t now = T0;
+    enum corral_event counted[] = {CORRAL_EV_FAIL, CORRAL_EV_TIMEOUT, CORRAL_EV_WORKER_LOST};
+    for (uint32_t a = 1; a <= CORRAL_MAX_ATTEMPTS_MAX; a++) {
+        for (int r = 0; r < 30; r++, now += 10)
+            run_and(&t, CORRAL_EV_RETURN, now);
+        assert_int_equal(t.attempt, a);
+        run_and(&t, counted[a % 3], now);
+        now = t.not_before_ms > now ? t.not_before_ms : now + 10;
+    }
+    assert_int_equal(t.state, CORRAL_STATE_FAILED);
+    assert_int_equal(t.attempt, CORRAL_MAX_ATTEMPTS_MAX);
+    /* Every counted attempt but the last (which is the task's own result), in order. */
+    size_t seen = 0;
+    for (size_t i = 0; i < t.n_history; i++) {
+        if (t.history[i].outcome == CORRAL_OUTCOME_RETURNED)
+            continue;
+        seen++;
+        assert_int_equal(t.history[i].attempt, seen);
+    }
+    assert_int_equal(seen, CORRAL_MAX_ATTEMPTS_MAX - 1);
+    assert_int_equal(t.n_history, 1 + (CORRAL_MAX_ATTEMPTS_MAX - 1) + CORRAL_HISTORY_RETURNS_KEPT);
+    assert_true(t.history_omitted ==
+                30u * CORRAL_MAX_ATTEMPTS_MAX - 1u - CORRAL_HISTORY_RETURNS_KEPT);
+    size_t size = rendered_size_round_trips(&t);
+    print_message("      -> %zu bytes rendered, the largest history kept\n", size);
+    assert_true(size < TASK_RENDER_BUDGET);
+    corral_task_cleanup(&t);
+}
+
+static void task_retries_without_returns_keep_all_attempts(void **state)
+{
+    (void)state;
+    struct corral_task t;
+    new_task(&t, CORRAL_MAX_ATTEMPTS_MAX);
+    for (uint32_t a = 1; a <= CORRAL_MAX_ATTEMPTS_MAX; a++)
+        run_and(&t, CORRAL_EV_WORKER_LOST, T0 + 10 * (int64_t)a);
+    assert_int_equal(t.state, CORRAL_STATE_FAILED);
+    assert_int_equal(t.n_history, CORRAL_MAX_ATTEMPTS_MAX - 1);
+    assert_true(t.history_omitted == 0);
+    for (size_t i = 0; i < t.n_history; i++)
+        assert_int_equal(t.history[i].attempt, i + 1);
+    corral_task_cleanup(&t);
+}
+
+static void task_overlong_stored_history_is_trimmed_at_the_next_return(void **state)
+{
+    (void)state;
+    /* A task written before the bound existed, with 50 returns: parsed as is. */
+    struct corral_task t;
+    new_task(&t, 3);
+    t.history = calloc(50, sizeof(*t.history));
+    assert_non_null(t.history);
+    for (size_t i = 0; i < 50; i++) {
+        t.history[i] = (struct corral_attempt){.attempt = 1,
+                                               .started_at_ms = -1,
+                                               .finished_at_ms = T0 + (int64_t)i,
+                                               .outcome = CORRAL_OUTCOME_RETURNED};
+    }
+    t.n_history = 50;
+    char *text = corral_task_render(&t);
+    assert_null(strstr(text, "history_omitted")); /* only there when something was dropped */
+    struct corral_task back = {0};
+    assert_int_equal(corral_task_parse(text, strlen(text), &back, NULL), CORRAL_OK);
+    free(text);
+    assert_int_equal(back.n_history, 50);
+    run_and(&back, CORRAL_EV_RETURN, T0 + 100);
+    assert_int_equal(back.n_history, 1 + CORRAL_HISTORY_RETURNS_KEPT);
+    assert_true(back.history_omitted == 51 - 1 - CORRAL_HISTORY_RETURNS_KEPT);
+    assert_true(back.history[0].finished_at_ms == T0);
+    corral_task_cleanup(&back);
+    corral_task_cleanup(&t);
+}
+
 static void task_fail_from_assigned_is_a_spawn_failure(void **state)
 {
     (void)state;
@@ -592,6 +787,10 @@ static void task_parse_rejects_bad_values(void **state)
         {"history", json_pack("[i]", 1)},
         {"history", json_pack("[{s:i}]", "attempt", 1)},
         {"not_before", json_string("soon")},
+        {"history_omitted", json_integer(0)}, /* absent when 0, so 0 is not what corral wrote */
+        {"history_omitted", json_integer(-3)},
+        {"history_omitted", json_string("7")},
+        {"history_omitted", json_null()},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         json_t *copy = json_deep_copy(j);
@@ -754,6 +953,10 @@ int main(void)
         cmocka_unit_test(task_requeue_clears_worker_epoch_and_times),
         cmocka_unit_test(task_timeout_records_outcome_and_message),
         cmocka_unit_test(task_return_does_not_count_an_attempt),
+        cmocka_unit_test(task_history_stays_bounded_under_10000_returns),
+        cmocka_unit_test(task_history_keeps_every_counted_attempt_among_many_returns),
+        cmocka_unit_test(task_retries_without_returns_keep_all_attempts),
+        cmocka_unit_test(task_overlong_stored_history_is_trimmed_at_the_next_return),
         cmocka_unit_test(task_fail_from_assigned_is_a_spawn_failure),
         cmocka_unit_test(task_cancel_queued_is_final_at_once),
         cmocka_unit_test(task_cancel_running_goes_through_cancelling),

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which ZooKeeper operations each state change needs (docs/znodes.md "Every state change is one
+ * multi"). Each builder appends the ops of one change to a transaction (corral/txn.h); the
+ * programs commit it with zk_txn_commit and persist nothing any other way. Pure.
+ *
+ * Fences: a leader write starts with a FENCE on its own election node (a replica that lost
+ * leadership can change nothing); a worker write starts with a FENCE on its assignment znode
+ * (an attempt whose assignment was taken back can change nothing). Task writes are SETs at the
+ * version read, so two writers never both win.
+ *
+ * Every builder returns 0, or CORRAL_EINVAL / CORRAL_ETOOBIG when a path cannot be built (ids
+ * are validated before they get here, so this means a bug or a corrupt znode name).
+ */
+#ifndef CORRAL_OPS_H
+#define CORRAL_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "corral/assignment.h"
+#include "corral/election.h"
+#include "corral/error.h"
+#include "corral/task.h"
+#include "corral/txn.h"
+
+/* Indices of ops a caller maps a failure back to; -1 when the op is not in the txn. */
+struct corral_op_index {
+    int task;  /* create or set of the task znode */
+    int queue; /* create of the queue entry */
+    int idem;  /* create of the idempotency record */
+};
+
+/* Submit (any replica): create the task (queued) and its queue entry, the idempotency record
+ * when the spec has a key, and bump the queue signal. */
+CORRAL_NODISCARD int corral_ops_submit(struct corral_txn *txn, const char *ns,
+                                       const struct corral_task *t, struct corral_op_index *idx);
+
+/* Assign (leader): t after CORRAL_EV_ASSIGN, read at version. Fence, check that the worker is
+ * still registered, set the task, delete its queue entry, create assign/<w> when create_dir,
+ * create the assignment made for registration reg. */
+CORRAL_NODISCARD int corral_ops_assign(struct corral_txn *txn, const char *ns, const char *fence,
+                                       const struct corral_task *t, int32_t version,
+                                       const char *reg, bool create_dir);
+
+/* Start (worker): t after CORRAL_EV_START. Fence on the assignment, set the task. */
+CORRAL_NODISCARD int corral_ops_start(struct corral_txn *txn, const char *ns,
+                                      const struct corral_task *t, int32_t version);
+
+/*
+ * Release an assignment: the end of an attempt, written by its worker (fence == NULL: fenced by
+ * the assignment itself) or by the leader for a lost worker (fence = its election node). t is
+ * after the transition (SUCCEED, FAIL, TIMEOUT, WORKER_LOST, CANCELLED, RETURN) and worker is
+ * the one whose assignment goes. Set the task, delete assign/<worker>/<id>, create the queue
+ * entry when t is queued again, bump the queue signal.
+ */
+CORRAL_NODISCARD int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence,
+                                        const char *worker, const struct corral_task *t,
+                                        int32_t version, struct corral_op_index *idx);
+
+/*
+ * Cancel (any replica): t after CORRAL_EV_CANCEL, read at version; before is its state before.
+ * A queued task loses its queue entry; an assigned or running one gets "cancel" in its
+ * assignment (a, read at a_version), which its worker watches.
+ */
+CORRAL_NODISCARD int corral_ops_cancel(struct corral_txn *txn, const char *ns,
+                                       const struct corral_task *t, int32_t version,
+                                       enum corral_state before, const struct corral_assignment *a,
+                                       int32_t a_version);
+
+/* Show why a queued task waits (leader): set the task at version. */
+CORRAL_NODISCARD int corral_ops_update(struct corral_txn *txn, const char *ns, const char *fence,
+                                       const struct corral_task *t, int32_t version);
+
+/* Retention (leader): delete a finished task at version and its idempotency record. */
+CORRAL_NODISCARD int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
+                                       const struct corral_task *t, int32_t version);
+
+/* Repairs (leader): a stale assignment, an empty assign/<worker> folder, an orphan queue
+ * entry (by its name as listed). */
+CORRAL_NODISCARD int corral_ops_drop_assignment(struct corral_txn *txn, const char *ns,
+                                                const char *fence, const char *worker,
+                                                const char *id);
+CORRAL_NODISCARD int corral_ops_drop_assign_dir(struct corral_txn *txn, const char *ns,
+                                                const char *fence, const char *worker);
+CORRAL_NODISCARD int corral_ops_drop_queue_entry(struct corral_txn *txn, const char *ns,
+                                                 const char *fence, const char *entry_name);
+
+/* Leader record (leader): set <ns>/leader to info (claim and heartbeat). */
+CORRAL_NODISCARD int corral_ops_leader_record(struct corral_txn *txn, const char *ns,
+                                              const char *fence,
+                                              const struct corral_replica_info *info);
+
+#endif

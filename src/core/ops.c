@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* The ops of each state change (ops.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/limits.h"
+#include "corral/ops.h"
+#include "corral/paths.h"
+#include "corral/queue_entry.h"
+
+static void index_reset(struct corral_op_index *idx)
+{
+    if (idx)
+        *idx = (struct corral_op_index){.task = -1, .queue = -1, .idem = -1};
+}
+
+static void add_task(struct corral_txn *txn, const char *path, const struct corral_task *t,
+                     bool create, int32_t version, struct corral_op_index *idx)
+{
+    char *json = corral_task_render(t);
+    size_t i = create ? corral_txn_create(txn, path, json, strlen(json))
+                      : corral_txn_set(txn, path, json, strlen(json), version);
+    free(json);
+    if (idx)
+        idx->task = (int)i;
+}
+
+static int add_signal(struct corral_txn *txn, const char *ns)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_queue_signal(path, sizeof path, ns);
+    if (rc == CORRAL_OK)
+        corral_txn_set(txn, path, NULL, 0, -1);
+    return rc;
+}
+
+static int add_queue_entry(struct corral_txn *txn, const char *ns, const struct corral_task *t,
+                           struct corral_op_index *idx)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_queue_entry_path(path, sizeof path, ns, t);
+    if (rc == CORRAL_OK) {
+        size_t i = corral_txn_create(txn, path, NULL, 0);
+        if (idx)
+            idx->queue = (int)i;
+    }
+    return rc;
+}
+
+int corral_ops_submit(struct corral_txn *txn, const char *ns, const struct corral_task *t,
+                      struct corral_op_index *idx)
+{
+    index_reset(idx);
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_task(path, sizeof path, ns, t->id);
+    if (rc != CORRAL_OK)
+        return rc;
+    add_task(txn, path, t, true, -1, idx);
+    if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
+        return rc;
+    if (t->spec.idempotency_key) {
+        if ((rc = corral_path_idem(path, sizeof path, ns, t->spec.idempotency_key)) != CORRAL_OK)
+            return rc;
+        size_t i = corral_txn_create(txn, path, t->id, strlen(t->id));
+        if (idx)
+            idx->idem = (int)i;
+    }
+    return add_signal(txn, ns);
+}
+
+int corral_ops_assign(struct corral_txn *txn, const char *ns, const char *fence,
+                      const struct corral_task *t, int32_t version, const char *reg,
+                      bool create_dir)
+{
+    if (!t->worker || !corral_reg_is_valid(reg))
+        return CORRAL_EINVAL;
+    char path[CORRAL_PATH_MAX];
+    corral_txn_fence(txn, fence, -1);
+    /* Only to a worker that is still registered (its ephemeral node exists). */
+    int rc = corral_path_worker(path, sizeof path, ns, t->worker);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_check(txn, path, -1);
+    if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
+        return rc;
+    add_task(txn, path, t, false, version, NULL);
+    if ((rc = corral_queue_entry_path(path, sizeof path, ns, t)) != CORRAL_OK)
+        return rc;
+    corral_txn_delete(txn, path, -1);
+    if (create_dir) {
+        if ((rc = corral_path_assign_dir(path, sizeof path, ns, t->worker)) != CORRAL_OK)
+            return rc;
+        corral_txn_create(txn, path, NULL, 0);
+    }
+    if ((rc = corral_path_assign(path, sizeof path, ns, t->worker, t->id)) != CORRAL_OK)
+        return rc;
+    struct corral_assignment a = {.attempt = t->attempt, .epoch = t->epoch};
+    memcpy(a.task, t->id, sizeof a.task);
+    memcpy(a.reg, reg, strlen(reg) + 1);
+    char *data = corral_assignment_encode(&a);
+    corral_txn_create(txn, path, data, strlen(data));
+    free(data);
+    return CORRAL_OK;
+}
+
+int corral_ops_start(struct corral_txn *txn, const char *ns, const struct corral_task *t,
+                     int32_t version)
+{
+    if (!t->worker)
+        return CORRAL_EINVAL;
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign(path, sizeof path, ns, t->worker, t->id);
+    if (rc != CORRAL_OK)
+        return rc;
+    /* If the leader took the assignment back meanwhile, the attempt must not start. */
+    corral_txn_fence(txn, path, -1);
+    if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
+        return rc;
+    add_task(txn, path, t, false, version, NULL);
+    return CORRAL_OK;
+}
+
+int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence,
+                       const char *worker, const struct corral_task *t, int32_t version,
+                       struct corral_op_index *idx)
+{
+    index_reset(idx);
+    char apath[CORRAL_PATH_MAX], path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign(apath, sizeof apath, ns, worker, t->id);
+    if (rc != CORRAL_OK)
+        return rc;
+    /* A worker's result counts only while its assignment exists; a leader's repair only while
+     * it leads. */
+    corral_txn_fence(txn, fence ? fence : apath, -1);
+    if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
+        return rc;
+    add_task(txn, path, t, false, version, idx);
+    corral_txn_delete(txn, apath, -1);
+    if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
+        return rc;
+    return add_signal(txn, ns);
+}
+
+int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corral_task *t,
+                      int32_t version, enum corral_state before, const struct corral_assignment *a,
+                      int32_t a_version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_task(path, sizeof path, ns, t->id);
+    if (rc != CORRAL_OK)
+        return rc;
+    add_task(txn, path, t, false, version, NULL);
+    if (before == CORRAL_STATE_QUEUED) {
+        if ((rc = corral_queue_entry_path(path, sizeof path, ns, t)) != CORRAL_OK)
+            return rc;
+        corral_txn_delete(txn, path, -1);
+    } else if (a && t->worker) {
+        if ((rc = corral_path_assign(path, sizeof path, ns, t->worker, t->id)) != CORRAL_OK)
+            return rc;
+        struct corral_assignment flagged = *a;
+        flagged.cancel = true;
+        char *data = corral_assignment_encode(&flagged);
+        corral_txn_set(txn, path, data, strlen(data), a_version);
+        free(data);
+    }
+    return CORRAL_OK;
+}
+
+int corral_ops_update(struct corral_txn *txn, const char *ns, const char *fence,
+                      const struct corral_task *t, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_task(path, sizeof path, ns, t->id);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    add_task(txn, path, t, false, version, NULL);
+    return CORRAL_OK;
+}
+
+int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
+                      const struct corral_task *t, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_task(path, sizeof path, ns, t->id);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, version);
+    if (t->spec.idempotency_key) {
+        if ((rc = corral_path_idem(path, sizeof path, ns, t->spec.idempotency_key)) != CORRAL_OK)
+            return rc;
+        corral_txn_delete(txn, path, -1);
+    }
+    return CORRAL_OK;
+}
+
+int corral_ops_drop_assignment(struct corral_txn *txn, const char *ns, const char *fence,
+                               const char *worker, const char *id)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign(path, sizeof path, ns, worker, id);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, -1);
+    return CORRAL_OK;
+}
+
+int corral_ops_drop_assign_dir(struct corral_txn *txn, const char *ns, const char *fence,
+                               const char *worker)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign_dir(path, sizeof path, ns, worker);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, -1);
+    return CORRAL_OK;
+}
+
+int corral_ops_drop_queue_entry(struct corral_txn *txn, const char *ns, const char *fence,
+                                const char *entry_name)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_queue_entry(path, sizeof path, ns, entry_name);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, -1);
+    return CORRAL_OK;
+}
+
+int corral_ops_leader_record(struct corral_txn *txn, const char *ns, const char *fence,
+                             const struct corral_replica_info *info)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_leader(path, sizeof path, ns);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    char *data = corral_replica_info_encode(info);
+    corral_txn_set(txn, path, data, strlen(data), -1);
+    free(data);
+    return CORRAL_OK;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /metrics in the Prometheus text format. Inline on the polling thread: it reads counters
+ * and gauges kept in memory (atomics, or counts behind short locks) and never calls ZooKeeper.
+ */
+#include <stdio.h>
+
+#include "corrald/api_internal.h"
+#include "corrald/api_wait.h"
+
+void api_metrics(struct api *a, struct api_reply *rp)
+{
+    struct replica *r = a->r;
+    struct api_jobs_stats js = {0};
+    api_jobs_stats(a->jobs, &js);
+    bool leading = atomic_load(&r->leading);
+    char text[4096];
+    int n = snprintf(
+        text, sizeof text,
+        "# HELP corral_up 1 while the replica runs.\n# TYPE corral_up gauge\ncorral_up 1\n"
+        "# HELP corral_zk_connected 1 while connected to ZooKeeper.\n"
+        "# TYPE corral_zk_connected gauge\ncorral_zk_connected %d\n"
+        "# HELP corral_is_leader 1 while this replica is the leader.\n"
+        "# TYPE corral_is_leader gauge\ncorral_is_leader %d\n"
+        "# HELP corral_leader_epoch Epoch of this replica while leader, else 0.\n"
+        "# TYPE corral_leader_epoch gauge\ncorral_leader_epoch %llu\n"
+        "# HELP corral_tasks_submitted_total Tasks stored through this replica.\n"
+        "# TYPE corral_tasks_submitted_total counter\ncorral_tasks_submitted_total %llu\n"
+        "# HELP corral_tasks_assigned_total Assignments made by this replica as leader.\n"
+        "# TYPE corral_tasks_assigned_total counter\ncorral_tasks_assigned_total %llu\n"
+        "# HELP corral_tasks_requeued_total Tasks of lost workers requeued by this replica.\n"
+        "# TYPE corral_tasks_requeued_total counter\ncorral_tasks_requeued_total %llu\n"
+        "# HELP corral_http_requests_total HTTP requests served.\n"
+        "# TYPE corral_http_requests_total counter\ncorral_http_requests_total %llu\n"
+        "# HELP corral_api_jobs_queued Requests waiting for a job thread.\n"
+        "# TYPE corral_api_jobs_queued gauge\ncorral_api_jobs_queued %zu\n"
+        "# HELP corral_api_jobs_running Requests in ZooKeeper calls on a job thread.\n"
+        "# TYPE corral_api_jobs_running gauge\ncorral_api_jobs_running %zu\n"
+        "# HELP corral_api_jobs_rejected_total Requests answered 503 because the job queue was "
+        "full.\n"
+        "# TYPE corral_api_jobs_rejected_total counter\ncorral_api_jobs_rejected_total %llu\n"
+        "# HELP corral_api_long_polls Long polls (GET /v1/tasks/{id}?wait=) held now.\n"
+        "# TYPE corral_api_long_polls gauge\ncorral_api_long_polls %zu\n"
+        "# HELP corral_zk_callback_watches ZooKeeper callback watches set and not yet fired.\n"
+        "# TYPE corral_zk_callback_watches gauge\ncorral_zk_callback_watches %zu\n",
+        zk_is_connected(r->zk) ? 1 : 0, leading ? 1 : 0,
+        leading ? (unsigned long long)atomic_load(&r->epoch) : 0ull,
+        (unsigned long long)atomic_load(&r->n_submitted),
+        (unsigned long long)atomic_load(&r->n_assigned),
+        (unsigned long long)atomic_load(&r->n_requeued),
+        (unsigned long long)atomic_load(&r->n_http), js.queued, js.running,
+        (unsigned long long)js.rejected, api_wait_count(a->wait), zk_watch_boxes(r->zk));
+    if (n < 0 || (size_t)n >= sizeof text) {
+        api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "metrics do not fit");
+        return;
+    }
+    api_reply_text(rp, MHD_HTTP_OK, "text/plain; version=0.0.4", text, (size_t)n);
+}

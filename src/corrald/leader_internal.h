@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared state of the leader's rooms: leader.c (the round: load, plan, assign), leader_repair.c
+ * (assignments of lost workers, orphan queue entries), leader_queue.c (the cache of queued
+ * tasks) and leader_retention.c (deleting finished tasks). Main thread only.
+ */
+#ifndef CORRALD_LEADER_INTERNAL_H
+#define CORRALD_LEADER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "corral/sched.h"
+#include "corral/strlist.h"
+#include "corral/task.h"
+#include "corral/txn.h"
+#include "corrald/leader.h"
+#include "corrald/workers.h"
+
+/* A queued task as last read. */
+struct qtask {
+    struct corral_task task;
+    int32_t version;
+    bool gone; /* assigned or changed this round: drop from the cache */
+};
+
+/* What one live assignment costs its worker. */
+struct acost {
+    char path[CORRAL_PATH_MAX];
+    char reg[CORRAL_REG_MAX + 1];
+    uint32_t cpu_milli;
+    uint64_t mem_mb;
+    bool seen; /* listed in this round */
+};
+
+struct leader {
+    struct corral_sched_state sched;
+    bool dirty;
+    int64_t last_round_ms;
+    int64_t last_retention_ms;   /* -1: not leading yet */
+    int64_t retention_period_ms; /* LEADER_RETENTION_PERIOD_MS (tests may shorten it) */
+    unsigned retention_cursor;   /* next task bucket to sweep */
+    int64_t wake_at_ms;          /* monotonic: a retry backoff ends then; 0 = none */
+    uint64_t rounds;
+    /* Queued tasks as last read, sorted by id. Safe to keep between rounds: a queued task
+     * changes only together with its queue entry (cancel, assign), and every write we base on
+     * it checks the version we read. */
+    struct qtask *cache;
+    size_t n_cache;
+    /* What each live assignment costs its worker, by assignment path. An assignment znode's
+     * reg and its task's resources never change while it exists, so one read per assignment
+     * is enough; entries whose znode is no longer listed are dropped every round. */
+    struct acost *costs;
+    size_t n_costs, cap_costs;
+    /* Workers seen in the last round ("id reg"), to log joins and leaves. */
+    struct corral_strlist known_workers;
+};
+
+/* One round's view of the cluster. */
+struct round {
+    struct worker_set ws;
+    bool *has_dir;   /* per worker: assign/<id> exists */
+    struct qtask *q; /* borrowed: the leader's cache of queued tasks */
+    size_t n_q;
+};
+
+/* A transaction fenced by our election node: a replica that lost leadership during this round
+ * (session expired, a newer leader took over) must change nothing. */
+void leader_txn_init(struct replica *r, struct corral_txn *txn, const char *label);
+bool leader_stopping(const struct replica *r);
+
+/* leader_repair.c: walk assign/<worker>/<task>, count the usage of live incarnations into
+ * rd->ws, requeue what belongs to no live incarnation, tidy empty folders of gone workers. */
+CORRAL_NODISCARD int leader_load_assignments(struct replica *r, struct round *rd,
+                                             struct corral_error *err);
+/* Remember what the assignment at path costs (after we created it). */
+void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32_t cpu_milli,
+                     uint64_t mem_mb);
+/* Remove a queue entry with no queued task behind it. */
+CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
+                                       struct corral_error *err);
+
+/* leader_queue.c: refresh the cache of queued tasks (rd->q). */
+CORRAL_NODISCARD int leader_load_queue(struct replica *r, struct round *rd,
+                                       struct corral_error *err);
+void leader_cache_clear(struct leader *l);
+
+/* leader_retention.c: delete one slice of finished tasks past --retention. */
+CORRAL_NODISCARD int leader_sweep_retention(struct replica *r, int64_t now_wall,
+                                            struct corral_error *err);
+
+#endif

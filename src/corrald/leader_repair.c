@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The leader's repairs (leader_internal.h): assignments whose worker incarnation is gone go
+ * back to the queue (the core decides, corral_lost_decide; the ops are corral_ops_release),
+ * empty assignment folders of gone workers and orphan queue entries go away. Each repair is
+ * one multi fenced by our election node.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/assignment.h"
+#include "corral/id.h"
+#include "corral/ops.h"
+#include "corral/paths.h"
+#include "corral/result.h"
+#include "corral/xalloc.h"
+#include "corrald/leader_internal.h"
+#include "corrald/persist.h"
+#include "corrald/store.h"
+#include "io/clock.h"
+#include "io/log.h"
+
+#define CORRAL_LOG_MODULE "leader"
+
+static struct acost *cost_find(struct leader *l, const char *path)
+{
+    for (size_t i = 0; i < l->n_costs; i++)
+        if (strcmp(l->costs[i].path, path) == 0)
+            return &l->costs[i];
+    return NULL;
+}
+
+void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32_t cpu_milli,
+                     uint64_t mem_mb)
+{
+    struct acost *c = cost_find(l, path);
+    if (!c) {
+        if (l->n_costs == l->cap_costs) {
+            l->cap_costs = l->cap_costs ? l->cap_costs * 2 : 32;
+            l->costs = corral_xrealloc(l->costs, l->cap_costs * sizeof *l->costs);
+        }
+        c = &l->costs[l->n_costs++];
+        snprintf(c->path, sizeof c->path, "%s", path);
+    }
+    snprintf(c->reg, sizeof c->reg, "%s", reg);
+    c->cpu_milli = cpu_milli;
+    c->mem_mb = mem_mb;
+    c->seen = true;
+}
+
+/* Drop the entries of assignments not listed in this round. */
+static void costs_sweep(struct leader *l)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n_costs; i++)
+        if (l->costs[i].seen)
+            l->costs[k++] = l->costs[i];
+    l->n_costs = k;
+}
+
+/* Read an assignment this leader does not know yet: its reg and its task's resources.
+ * CORRAL_ENOTFOUND when it finished meanwhile. A malformed assignment costs nothing and has
+ * no reg, so it is requeued like one of a gone incarnation. */
+static int cost_load(struct replica *r, const char *apath, const char *id, struct acost **out,
+                     struct corral_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = zk_get(r->zk, apath, false, &data, &len, NULL, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    struct corral_assignment a;
+    struct corral_error derr = {0};
+    if (corral_assignment_decode(data, len, &a, &derr) != CORRAL_OK) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "malformed assignment path=%s: %s%s%s", apath, derr.field,
+                   derr.field[0] ? ": " : "", derr.msg);
+        a.reg[0] = '\0';
+    }
+    free(data);
+    struct corral_task t = {0};
+    char tpath[CORRAL_PATH_MAX];
+    store_task_path(r, id, tpath);
+    int trc = store_read_task(r, tpath, &t, NULL, err);
+    if (trc != CORRAL_OK)
+        corral_error_clear(err); /* gone or corrupt: it costs nothing */
+    leader_cost_put(r->leader, apath, a.reg, trc == CORRAL_OK ? t.spec.cpu_milli : 0,
+                    trc == CORRAL_OK ? t.spec.mem_mb : 0);
+    *out = cost_find(r->leader, apath);
+    corral_task_cleanup(&t);
+    return CORRAL_OK;
+}
+
+/* The assignment assign/<worker>/<id> belongs to no live incarnation: give the task back to
+ * the queue (or finish it when it was being cancelled), and drop the assignment. */
+static int requeue_lost(struct replica *r, const char *worker, const char *id,
+                        struct corral_error *err)
+{
+    struct corral_task t = {0};
+    int32_t version = -1;
+    char tpath[CORRAL_PATH_MAX];
+    /* An odd name (not a task id) has no task behind it: it is dropped like a stale one. */
+    int rc =
+        corral_id_is_valid(id) && corral_path_task(tpath, sizeof tpath, r->opts.ns, id) == CORRAL_OK
+            ? store_read_task(r, tpath, &t, &version, err)
+            : CORRAL_EINVAL;
+    if (rc != CORRAL_OK && rc != CORRAL_ENOTFOUND && rc != CORRAL_EINVAL)
+        return rc;
+    corral_error_clear(err);
+    struct corral_txn txn;
+    leader_txn_init(r, &txn, "leader.requeue");
+    if (corral_lost_decide(rc == CORRAL_OK ? &t : NULL, worker) == CORRAL_LOST_DROP_ASSIGNMENT) {
+        /* A stale assignment of a task that moved on: only the assignment goes. */
+        rc = corral_ops_drop_assignment(&txn, r->opts.ns, r->el.node, worker, id);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, NULL, err);
+        corral_txn_cleanup(&txn);
+        corral_task_cleanup(&t);
+        return rc == CORRAL_ENOTFOUND ? CORRAL_OK : rc;
+    }
+    enum corral_state before = t.state;
+    char reason[CORRAL_WORKER_ID_MAX + 32];
+    snprintf(reason, sizeof reason, "worker %s lost", worker);
+    struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms(), .error = reason};
+    rc = corral_task_transition(&t, CORRAL_EV_WORKER_LOST, &ctx, err);
+    if (rc == CORRAL_OK)
+        rc = corral_ops_release(&txn, r->opts.ns, r->el.node, worker, &t, version, NULL);
+    char detail[CORRAL_WORKER_ID_MAX + 48];
+    snprintf(detail, sizeof detail, "worker=%s lost attempt=%" PRIu32, worker, t.attempt);
+    struct persist_change chg = {.task = id, .from = before, .to = t.state, .detail = detail};
+    if (rc == CORRAL_OK)
+        rc = persist_commit(r, &txn, &chg, NULL, err);
+    if (rc == CORRAL_OK)
+        atomic_fetch_add(&r->n_requeued, 1);
+    corral_txn_cleanup(&txn);
+    corral_task_cleanup(&t);
+    return rc;
+}
+
+/* Tidy the folder of a worker that is gone and owes nothing. */
+static int drop_dir(struct replica *r, const char *worker, struct corral_error *err)
+{
+    struct corral_txn txn;
+    leader_txn_init(r, &txn, "leader.cleanup");
+    int rc = corral_ops_drop_assign_dir(&txn, r->opts.ns, r->el.node, worker);
+    if (rc == CORRAL_OK)
+        rc = persist_commit(r, &txn, NULL, NULL, err);
+    corral_txn_cleanup(&txn);
+    if (rc == CORRAL_EFENCED)
+        return rc;
+    corral_error_clear(err);
+    return CORRAL_OK;
+}
+
+int leader_load_assignments(struct replica *r, struct round *rd, struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_ASSIGN, dir);
+    struct corral_strlist wdirs = {0};
+    int rc = zk_children(r->zk, dir, false, &wdirs, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    for (size_t i = 0; i < r->leader->n_costs; i++)
+        r->leader->costs[i].seen = false;
+    for (size_t i = 0; i < wdirs.n && rc == CORRAL_OK; i++) {
+        const char *wid = wdirs.items[i];
+        struct worker_info *w = workers_find(&rd->ws, wid);
+        if (w)
+            rd->has_dir[w - rd->ws.items] = true;
+        char wpath[CORRAL_PATH_MAX];
+        if (corral_path_child(wpath, sizeof wpath, dir, wid) != CORRAL_OK)
+            continue;
+        struct corral_strlist tasks = {0};
+        rc = zk_children(r->zk, wpath, false, &tasks, err);
+        if (rc == CORRAL_ENOTFOUND) {
+            corral_error_clear(err);
+            rc = CORRAL_OK;
+            continue;
+        }
+        if (!w && tasks.n == 0 && rc == CORRAL_OK)
+            rc = drop_dir(r, wid, err);
+        for (size_t j = 0; j < tasks.n && rc == CORRAL_OK; j++) {
+            char apath[CORRAL_PATH_MAX];
+            if (corral_path_child(apath, sizeof apath, wpath, tasks.items[j]) != CORRAL_OK)
+                continue;
+            struct acost *c = NULL;
+            if (w) {
+                c = cost_find(r->leader, apath);
+                int grc = c ? CORRAL_OK : cost_load(r, apath, tasks.items[j], &c, err);
+                if (grc == CORRAL_ENOTFOUND) {
+                    corral_error_clear(err);
+                    continue; /* finished meanwhile */
+                }
+                if (grc != CORRAL_OK) {
+                    rc = grc;
+                    break;
+                }
+                c->seen = true;
+            }
+            if (!c || strcmp(c->reg, w->reg.reg) != 0) {
+                rc = requeue_lost(r, wid, tasks.items[j], err);
+                if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
+                    CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s", tasks.items[j],
+                               wid, err->msg);
+                    corral_error_clear(err);
+                    rc = CORRAL_OK; /* retried next round */
+                }
+                continue;
+            }
+            w->running++;
+            w->used_cpu_milli += c->cpu_milli;
+            w->used_mem_mb += c->mem_mb;
+        }
+        corral_strlist_cleanup(&tasks);
+    }
+    corral_strlist_cleanup(&wdirs);
+    if (rc == CORRAL_OK)
+        costs_sweep(r->leader);
+    return rc;
+}
+
+int leader_drop_entry(struct replica *r, const char *name, struct corral_error *err)
+{
+    struct corral_txn txn;
+    leader_txn_init(r, &txn, "leader.cleanup");
+    int rc = corral_ops_drop_queue_entry(&txn, r->opts.ns, r->el.node, name);
+    if (rc == CORRAL_OK)
+        rc = persist_commit(r, &txn, NULL, NULL, err);
+    corral_txn_cleanup(&txn);
+    if (rc == CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_INFO, "removed stale queue entry name=%s", name);
+    if (rc == CORRAL_EFENCED)
+        return rc;
+    corral_error_clear(err);
+    return CORRAL_OK;
+}

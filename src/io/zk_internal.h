@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the ZooKeeper adapter (src/io/zk_*.c): the handle, the helpers its files share
+ * and the test-only failpoint hooks. Nothing outside src/io/zk_*.c includes this; the public
+ * API is zk.h. Rooms: zk_session.c (handle, session, watcher, last_rx), zk_events.c (event
+ * queue, callback watches), zk_ops.c (single operations), zk_multi.c, zk_failpoint.c.
+ */
+#ifndef CORRAL_IO_ZK_INTERNAL_H
+#define CORRAL_IO_ZK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <zookeeper/zookeeper.h>
+
+#include "io/zk.h"
+
+struct zk_event_node {
+    struct zk_event ev;
+    struct zk_event_node *next;
+};
+
+struct watch_box;
+
+struct zk {
+    pthread_mutex_t mu;     /* guards zh swaps, state, the event queue, boxes */
+    pthread_cond_t cond;    /* signalled on every session state change */
+    pthread_rwlock_t hlock; /* read-held by every operation, write-held to replace zh */
+    zhandle_t *zh;
+    char *hosts;
+    char *auth;     /* "user:pass" or NULL */
+    int timeout_ms; /* requested */
+    int efd;        /* eventfd: readable while events are queued */
+    enum zk_session_state state;
+    atomic_int_fast64_t last_rx_ms;
+    struct zk_event_node *head, *tail;
+    struct watch_box *boxes; /* one-shot callback watches not yet fired (guarded by mu) */
+};
+
+/* ---- zk_session.c */
+
+/* Take the handle for one operation; zk_release() must follow, also when NULL is returned.
+ * While held, the handle is not replaced or closed. */
+zhandle_t *zk_acquire(struct zk *zk);
+void zk_release(struct zk *zk);
+/* The watcher of every watch that feeds the event queue (ctx = the struct zk). Runs on the
+ * client's completion thread. */
+void zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
+/* Record contact with the server when rc is a server's answer (see zk_last_rx_ms()). */
+void zk_touch_rx(struct zk *zk, int rc);
+/* The ACL for nodes this handle creates: creator-only with auth, open otherwise. */
+const struct ACL_vector *zk_acl(const struct zk *zk);
+
+/* ---- zk_ops.c */
+
+/* Translate a ZooKeeper code into a corral code with err set ("<what> <path>: ..."); is_read
+ * turns an unknown outcome into CORRAL_EUNAVAIL. The one place Z* codes are mapped (zk.h). */
+int zk_translate(int rc, bool is_read, const char *what, const char *path,
+                 struct corral_error *err);
+/* ZooKeeper create mode for enum zk_create_flags. */
+int zk_create_mode(int flags);
+
+/* ---- zk_events.c */
+
+/* Queue an event (path copied; NULL = "") and signal the eventfd. Caller holds zk->mu. */
+void zk_push_event(struct zk *zk, enum zk_event_type type, const char *path);
+/* Free every callback watch box; only after the handle that held them is closed. */
+void zk_boxes_free_all(struct zk *zk);
+
+/* ---- zk_failpoint.c: test builds only; release builds get the empty stubs below */
+
+enum zk_fp_action { ZK_FP_NONE, ZK_FP_CRASH_BEFORE, ZK_FP_CRASH_AFTER, ZK_FP_LOSE_REPLY };
+
+#ifdef CORRAL_TEST_HOOKS
+/* Before a multi labelled label ("" = none) is committed: counts the commit, kills the process
+ * on crash-before, and returns the action due for this commit. */
+enum zk_fp_action zk_fp_before(const char *label);
+/* After the commit returned rc: kills the process on crash-after; on lose-reply turns ZOK into
+ * ZCONNECTIONLOSS. Returns the rc to report. */
+int zk_fp_after(const char *label, enum zk_fp_action fp, int rc);
+/* On every new session: write its id and password to $CORRAL_TEST_SESSION_FILE, if set. */
+void zk_fp_dump_session(zhandle_t *zh);
+#else
+static inline enum zk_fp_action zk_fp_before(const char *label)
+{
+    (void)label;
+    return ZK_FP_NONE;
+}
+
+static inline int zk_fp_after(const char *label, enum zk_fp_action fp, int rc)
+{
+    (void)label;
+    (void)fp;
+    return rc;
+}
+
+static inline void zk_fp_dump_session(zhandle_t *zh)
+{
+    (void)zh;
+}
+#endif
+
+#endif

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's task writes (agent_internal.h): the start of an attempt and its end. This is
+ * the one place where corral-worker changes a task: it re-reads the task, asks the core what
+ * the end means (corral_result_decide) and which ops that needs (corral_ops_start,
+ * corral_ops_release), commits them as one multi fenced by the assignment, and logs the
+ * transition once.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/ops.h"
+#include "corral/paths.h"
+#include "corral/result.h"
+#include "io/clock.h"
+#include "io/log.h"
+#include "io/zk_txn.h"
+#include "worker/agent_internal.h"
+
+#define CORRAL_LOG_MODULE "worker"
+
+/* The supervisor's report in the core's terms. */
+static void core_result(const struct run_result *in, struct corral_run_result *out)
+{
+    static const enum corral_run_outcome map[SUP_OUTCOME_COUNT] = {
+        [SUP_EXITED] = CORRAL_RUN_EXITED,
+        [SUP_SIGNALED] = CORRAL_RUN_SIGNALED,
+        [SUP_TIMED_OUT] = CORRAL_RUN_TIMED_OUT,
+        [SUP_CANCELLED] = CORRAL_RUN_CANCELLED,
+        [SUP_LEASE_EXPIRED] = CORRAL_RUN_LEASE_EXPIRED,
+        [SUP_SPAWN_FAILED] = CORRAL_RUN_SPAWN_FAILED,
+        [SUP_LOST] = CORRAL_RUN_LOST,
+    };
+    memset(out, 0, sizeof *out);
+    out->outcome = (unsigned)in->outcome < SUP_OUTCOME_COUNT ? map[in->outcome] : CORRAL_RUN_LOST;
+    out->has_exit_code = in->has_exit_code;
+    out->exit_code = in->exit_code;
+    out->signal = in->signal;
+    out->http_status = in->http_status;
+    snprintf(out->error, sizeof out->error, "%s", in->error);
+}
+
+/* Commit txn and log the transition of the task once. */
+static int commit(struct agent *a, const struct corral_txn *txn, const char *id, uint32_t attempt,
+                  enum corral_state from, const struct corral_task *t,
+                  const struct corral_transition_ctx *ctx, int *failed_op, struct corral_error *err)
+{
+    int rc = zk_txn_commit(a->zk, txn, failed_op, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    char extra[320] = "";
+    size_t off = 0;
+    if (ctx && ctx->has_exit_code)
+        off += (size_t)snprintf(extra + off, sizeof extra - off, " exit_code=%d", ctx->exit_code);
+    if (ctx && ctx->error && off < sizeof extra)
+        snprintf(extra + off, sizeof extra - off, " error=\"%s\"", ctx->error);
+    CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u epoch=%" PRIu64 "%s", id,
+               corral_state_name(from), corral_state_name(t->state), attempt, t->epoch, extra);
+    return CORRAL_OK;
+}
+
+/* Read the task and its version; logs why not. */
+static int read_task(struct agent *a, const char *id, struct corral_task *t, int32_t *version,
+                     struct corral_error *err)
+{
+    char path[CORRAL_PATH_MAX];
+    if (corral_path_task(path, sizeof path, a->cfg->ns, id) != CORRAL_OK)
+        return corral_error_set(err, CORRAL_EINVAL, NULL, "task path too long");
+    char *data = NULL;
+    size_t len = 0;
+    int rc = zk_get(a->zk, path, false, &data, &len, version, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    rc = corral_task_parse(data, len, t, err);
+    free(data);
+    return rc;
+}
+
+int agent_start_write(struct agent *a, struct corral_task *t, int32_t version,
+                      struct corral_error *err)
+{
+    struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms()};
+    int rc = corral_task_transition(t, CORRAL_EV_START, &ctx, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    struct corral_txn txn;
+    corral_txn_init(&txn, "worker.start");
+    rc = corral_ops_start(&txn, a->cfg->ns, t, version);
+    if (rc == CORRAL_OK)
+        rc = commit(a, &txn, t->id, t->attempt, CORRAL_STATE_ASSIGNED, t, NULL, NULL, err);
+    else
+        rc = corral_error_set(err, rc, NULL, "cannot build the start's paths");
+    corral_txn_cleanup(&txn);
+    return rc;
+}
+
+int agent_finish_write(struct agent *a, const struct finish_req *f)
+{
+    char *output =
+        f->output_path ? runner_output_tail(f->output_path, CORRAL_OUTPUT_TAIL_BYTES) : NULL;
+    struct corral_run_result res;
+    if (f->res)
+        core_result(f->res, &res);
+    struct corral_attempt_end end = {
+        .worker = a->cfg->id,
+        .attempt = f->attempt,
+        .is_http = f->is_http,
+        .returning = f->returning,
+        .res = f->res ? &res : NULL,
+    };
+    int result = FINISH_RETRY;
+    for (int tries = 0; tries < CONFLICT_RETRIES; tries++) {
+        struct corral_error err = {0};
+        struct corral_task t = {0};
+        int32_t version = 0;
+        int rc = read_task(a, f->id, &t, &version, &err);
+        if (rc == CORRAL_ENOTFOUND || rc == CORRAL_EINVAL) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s %s; result dropped", f->id,
+                       rc == CORRAL_ENOTFOUND ? "vanished" : err.msg);
+            corral_task_cleanup(&t);
+            result = FINISH_DONE;
+            break;
+        }
+        if (rc) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot read: %s", f->id, err.msg);
+            break;
+        }
+        enum corral_event ev;
+        char errtext[300];
+        struct corral_transition_ctx ctx = {
+            .now_ms = clock_wall_ms(), .output = output, .jitter = rand_u32()};
+        if (!corral_result_decide(&t, &end, &ev, &ctx, errtext, sizeof errtext)) {
+            CORRAL_LOG(CORRAL_LOG_WARN,
+                       "task=%s is %s (worker=%s attempt=%u), not our attempt %u; result "
+                       "dropped",
+                       f->id, corral_state_name(t.state), t.worker ? t.worker : "-", t.attempt,
+                       f->attempt);
+            corral_task_cleanup(&t);
+            result = FINISH_DONE;
+            break;
+        }
+        enum corral_state from = t.state;
+        rc = corral_task_transition(&t, ev, &ctx, &err);
+        if (rc) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s: %s; result dropped", f->id, err.msg);
+            corral_task_cleanup(&t);
+            result = FINISH_DONE;
+            break;
+        }
+        struct corral_txn txn;
+        corral_txn_init(&txn, ev == CORRAL_EV_RETURN ? "worker.return" : "worker.finish");
+        struct corral_op_index idx;
+        int failed_op = -1;
+        rc = corral_ops_release(&txn, a->cfg->ns, NULL, a->cfg->id, &t, version, &idx);
+        if (rc == CORRAL_OK)
+            rc = commit(a, &txn, f->id, f->attempt, from, &t, &ctx, &failed_op, &err);
+        corral_txn_cleanup(&txn);
+        corral_task_cleanup(&t);
+        if (rc == CORRAL_OK) {
+            result = FINISH_DONE;
+            break;
+        }
+        if (rc == CORRAL_EFENCED) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s assignment is gone (given away); result dropped",
+                       f->id);
+            result = FINISH_DONE;
+            break;
+        }
+        if (rc == CORRAL_ENOTFOUND && failed_op >= 0 && failed_op == idx.queue) {
+            /* The queue bucket is missing: create it and try again. */
+            char bucket[CORRAL_PATH_MAX];
+            struct corral_error e2 = {0};
+            if (corral_path_queue_bucket(bucket, sizeof bucket, a->cfg->ns,
+                                         corral_path_bucket(f->id)) == CORRAL_OK &&
+                zk_ensure_path(a->zk, bucket, &e2) != CORRAL_OK)
+                break;
+            continue;
+        }
+        if (rc == CORRAL_ECONFLICT) {
+            CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s changed under us; re-reading", f->id);
+            continue;
+        }
+        if (rc == CORRAL_EUNKNOWN) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s finish outcome unknown: %s", f->id, err.msg);
+            result = FINISH_UNKNOWN;
+            break;
+        }
+        CORRAL_LOG(CORRAL_LOG_WARN, "task=%s finish not written: %s", f->id, err.msg);
+        break;
+    }
+    free(output);
+    return result;
+}
+
+void agent_finish_local(struct agent *a, struct local *l, int64_t now)
+{
+    if (l->unknown_write) {
+        /* After an unknown outcome: if the assignment is gone, the write happened (or the
+         * leader took the task); either way there is nothing left to write. */
+        char p[CORRAL_PATH_MAX];
+        struct corral_error err = {0};
+        int rc = agent_assign_path(a, l->id, p, sizeof p) ? zk_exists(a->zk, p, false, NULL, &err)
+                                                          : CORRAL_ENOTFOUND;
+        if (rc == CORRAL_ENOTFOUND) {
+            CORRAL_LOG(CORRAL_LOG_INFO, "task=%s finish was applied (assignment gone)", l->id);
+            agent_remove_local(a, l);
+            return;
+        }
+        if (rc) {
+            l->next_try_ms = now + WRITE_RETRY_MS;
+            return;
+        }
+    }
+    struct finish_req f = {
+        .id = l->id,
+        .attempt = l->attempt,
+        .is_http = l->is_http,
+        .returning = l->returning,
+        .res = &l->run.result,
+        .output_path = l->run.output_path,
+    };
+    int r = agent_finish_write(a, &f);
+    if (r == FINISH_DONE) {
+        agent_remove_local(a, l);
+        return;
+    }
+    l->unknown_write = l->unknown_write || r == FINISH_UNKNOWN;
+    l->next_try_ms = now + WRITE_RETRY_MS;
+}
+
+void agent_finish_unstarted(struct agent *a, const char *id, uint32_t attempt, const char *why)
+{
+    CORRAL_LOG(CORRAL_LOG_INFO, "task=%s not started: %s", id, why);
+    struct finish_req f = {.id = id, .attempt = attempt, .returning = true};
+    (void)agent_finish_write(a, &f); /* on failure the next reconcile sees it again */
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared state of the worker agent's rooms: agent.c (the loop, signals, session events, the
+ * periodic tick), agent_register.c (workers/<id>: registration and the draining mark),
+ * agent_assign.c (assign/<id>/<task>: reconcile, start, cancel requests), agent_finish.c (the end of
+ * an attempt: the one place that writes a task) and agent_drain.c (SIGTERM: drain and stop).
+ * One thread owns all of it.
+ */
+#ifndef CORRAL_WORKER_AGENT_INTERNAL_H
+#define CORRAL_WORKER_AGENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "corral/assignment.h"
+#include "corral/limits.h"
+#include "corral/strlist.h"
+#include "corral/task.h"
+#include "io/zk.h"
+#include "worker/agent.h"
+#include "worker/runner.h"
+
+#define TICK_MS            200
+#define RECONCILE_MS       2000
+#define REREAD_MS          30000 /* full re-read of running assignments, besides watches */
+#define REGISTER_RETRY_MS  500
+#define REGISTER_LOG_MS    10000
+#define WRITE_RETRY_MS     500
+#define REOPEN_RETRY_MS    1000
+#define CONFLICT_RETRIES   5
+#define DRAIN_EXTRA_MIN_MS 10000 /* after the drain kill: time to write the returns */
+#define DRAIN_SETTLE_MS    500   /* after "draining" is stored: last assignments may land */
+
+/* One attempt this worker runs (or ran and still has to report). */
+struct local {
+    char id[CORRAL_ID_LEN + 1];
+    uint32_t attempt;
+    uint64_t epoch;
+    bool is_http;
+    struct run run;
+    bool cancel_requested; /* the assignment said "cancel": the supervisor was told */
+    bool returning;        /* drain timeout: report RETURN, not the result */
+    bool dropped;          /* the attempt is void (session expired, assignment gone) */
+    bool result_ready;     /* run done; the finish write is pending */
+    bool unknown_write;    /* the last finish write had an unknown outcome */
+    int64_t next_try_ms;   /* monotonic: next finish write attempt */
+};
+
+struct agent {
+    const struct agent_config *cfg;
+    struct zk *zk;
+    struct runner *runner;
+
+    char reg[CORRAL_REG_MAX + 1]; /* this registration's random id (16 hex) */
+    bool connected;
+    bool registered;
+    int timeout_ms;               /* negotiated session timeout, last known; requested until then */
+    int64_t next_register_log_ms; /* persistent failures are logged every REGISTER_LOG_MS */
+    int64_t exists_since_ms, next_register_ms, next_ping_ms, next_reconcile_ms, next_reread_ms;
+    bool need_reconcile, need_reread;
+    bool reopen_pending;
+    int64_t next_reopen_ms;
+
+    bool draining;
+    bool drain_written;    /* workers/<id> says "draining": true */
+    bool drain_reconciled; /* a reconcile ran while draining: unstarted work was returned */
+    bool drain_killed;
+    int64_t drain_written_ms; /* monotonic: when "draining" was stored */
+    int64_t drain_deadline_ms, drain_give_up_ms;
+
+    struct local **locals;
+    size_t n_locals, cap_locals;
+    struct corral_strlist ignored; /* assignments we leave to the leader (other reg, bad data) */
+
+    bool stop;
+    int exit_code;
+
+    char p_workers[CORRAL_PATH_MAX], p_worker[CORRAL_PATH_MAX], p_assign_root[CORRAL_PATH_MAX],
+        p_assign_dir[CORRAL_PATH_MAX], p_queue[CORRAL_PATH_MAX];
+};
+
+/* agent.c */
+int64_t agent_lease_ms(const struct agent *a);
+struct local *agent_find_local(struct agent *a, const char *id);
+size_t agent_running_count(const struct agent *a);
+struct local *agent_add_local(struct agent *a);
+void agent_remove_local(struct agent *a, struct local *l);
+bool agent_assign_path(const struct agent *a, const char *id, char *buf, size_t n);
+
+/* agent_register.c */
+void agent_new_reg(struct agent *a);
+void agent_register(struct agent *a, int64_t now);
+void agent_write_draining(struct agent *a, int64_t now);
+
+/* agent_assign.c */
+void agent_reconcile(struct agent *a, int64_t now);
+void agent_reread_assignment(struct agent *a, struct local *l);
+
+/* agent_finish.c */
+enum { FINISH_DONE, FINISH_RETRY, FINISH_UNKNOWN };
+/* What to write at the end of an attempt (or instead of starting one). */
+struct finish_req {
+    const char *id;
+    uint32_t attempt;
+    bool is_http;
+    bool returning;               /* RETURN (drain, refusal) */
+    const struct run_result *res; /* NULL: never started */
+    const char *output_path;      /* NULL: no output */
+};
+/* One finish write (re-read, decide, release). FINISH_DONE when nothing more is to be done
+ * (written, fenced, or no longer ours). */
+int agent_finish_write(struct agent *a, const struct finish_req *f);
+/* Try the pending finish of a local whose run is done. */
+void agent_finish_local(struct agent *a, struct local *l, int64_t now);
+/* Return an assignment we will not run (draining, no slot) or finalise a cancelled one. */
+void agent_finish_unstarted(struct agent *a, const char *id, uint32_t attempt, const char *why);
+/* Write the start of an attempt (assigned -> running), fenced by the assignment. */
+CORRAL_NODISCARD int agent_start_write(struct agent *a, struct corral_task *t, int32_t version,
+                                       struct corral_error *err);
+
+/* agent_drain.c */
+void agent_begin_drain(struct agent *a, int64_t now, int sig);
+void agent_drain_tick(struct agent *a, int64_t now);
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's registration (agent_internal.h): the ephemeral workers/<id> (format:
+ * corral/worker_reg.h) with a fresh registration id per session, adoption of our own node
+ * after a lost create reply, waiting out an earlier incarnation's session, and the draining
+ * mark.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/worker_reg.h"
+#include "io/clock.h"
+#include "io/log.h"
+#include "worker/agent_internal.h"
+
+#define CORRAL_LOG_MODULE "worker"
+
+void agent_new_reg(struct agent *a)
+{
+    snprintf(a->reg, sizeof a->reg, "%016" PRIx64, rand_u64());
+}
+
+static char *registration(const struct agent *a)
+{
+    const struct agent_config *c = a->cfg;
+    struct corral_worker_reg w = {
+        .id = (char *)(uintptr_t)c->id, /* borrowed: the encoder only reads */
+        .slots = c->slots,
+        .cpu_milli = c->cpu_milli,
+        .mem_mb = c->mem_mb,
+        .labels = (struct corral_kv *)(uintptr_t)c->labels,
+        .n_labels = c->n_labels,
+        .weight = c->weight,
+        .draining = a->draining,
+    };
+    snprintf(w.reg, sizeof w.reg, "%s", a->reg);
+    return corral_worker_reg_encode(&w);
+}
+
+void agent_register(struct agent *a, int64_t now)
+{
+    struct corral_error err = {0};
+    int rc = zk_ensure_path(a->zk, a->p_workers, &err);
+    if (!rc)
+        rc = zk_ensure_path(a->zk, a->p_assign_root, &err);
+    if (!rc)
+        rc = zk_ensure_path(a->zk, a->p_queue, &err);
+    if (rc) {
+        if (now >= a->next_register_log_ms) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "cannot prepare znodes: %s", err.msg);
+            a->next_register_log_ms = now + REGISTER_LOG_MS;
+        }
+        a->next_register_ms = now + REGISTER_RETRY_MS;
+        return;
+    }
+    char *json = registration(a);
+    rc = zk_create(a->zk, a->p_worker, json, strlen(json), ZK_EPHEMERAL, NULL, 0, &err);
+    free(json);
+    if (rc == CORRAL_EEXIST) {
+        /* Ours when an earlier create of this session had an unknown outcome; otherwise the
+         * previous incarnation's session has not expired yet (or another worker has our id). */
+        int64_t owner = 0;
+        char *data = NULL;
+        corral_error_clear(&err);
+        rc = zk_get_meta(a->zk, a->p_worker, &data, NULL, NULL, NULL, &owner, &err);
+        free(data);
+        if (rc == CORRAL_OK && owner == zk_session_id(a->zk)) {
+            rc = CORRAL_OK;
+        } else {
+            int limit_ms =
+                3 * (a->timeout_ms > a->cfg->session_timeout_ms ? a->timeout_ms
+                                                                : a->cfg->session_timeout_ms);
+            if (a->exists_since_ms == 0) {
+                a->exists_since_ms = now;
+                CORRAL_LOG(CORRAL_LOG_WARN,
+                           "worker id is registered by another session (an earlier run not yet "
+                           "expired?); retrying for up to %d ms worker=%s",
+                           limit_ms, a->cfg->id);
+            } else if (now - a->exists_since_ms > limit_ms) {
+                CORRAL_LOG(CORRAL_LOG_ERROR,
+                           "worker id %s is in use by another live session; giving up", a->cfg->id);
+                a->stop = true;
+                a->exit_code = 1;
+            }
+            a->next_register_ms = now + REGISTER_RETRY_MS;
+            return;
+        }
+    }
+    if (rc == CORRAL_OK) {
+        corral_error_clear(&err);
+        rc = zk_ensure_path(a->zk, a->p_assign_dir, &err);
+    }
+    if (rc) {
+        /* EUNKNOWN: the create may have happened; the next try adopts it (owner check). */
+        if (now >= a->next_register_log_ms) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "registration failed: %s", err.msg);
+            a->next_register_log_ms = now + REGISTER_LOG_MS;
+        }
+        a->next_register_ms = now + (rc == CORRAL_EUNKNOWN ? 0 : REGISTER_RETRY_MS);
+        return;
+    }
+    a->registered = true;
+    a->exists_since_ms = 0;
+    a->drain_written = a->draining;
+    a->drain_written_ms = now;
+    a->need_reconcile = true;
+    a->next_ping_ms = now;
+    CORRAL_LOG(CORRAL_LOG_INFO, "registered worker=%s reg=%s slots=%u session_timeout_ms=%d",
+               a->cfg->id, a->reg, a->cfg->slots, a->timeout_ms);
+}
+
+void agent_write_draining(struct agent *a, int64_t now)
+{
+    char *json = registration(a);
+    struct corral_error err = {0};
+    int rc = zk_set(a->zk, a->p_worker, json, strlen(json), -1, &err);
+    free(json);
+    if (rc == CORRAL_OK) {
+        a->drain_written = true;
+        /* A leader that read us before this write may still assign to us: one more
+         * reconcile a little later returns those too. */
+        a->drain_written_ms = now;
+        CORRAL_LOG(CORRAL_LOG_INFO, "worker=%s marked draining", a->cfg->id);
+    } else {
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot mark worker draining: %s", err.msg);
+    }
+}

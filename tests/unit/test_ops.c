@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* Which ops each state change needs (corral/ops.h), checked op by op: kind, path, version and
+ * the fence that makes a stale writer change nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "corral/assignment.h"
+#include "corral/ops.h"
+#include "corral/paths.h"
+#include "corral/txn.h"
+
+#define NS    "/c"
+#define ID    "019a1b2c3d4e-9f8e7d6c"
+#define FENCE "/c/election/n_x-0000000001"
+/* corral_path_bucket(ID) */
+static char bucket[3];
+
+static void expect_op(const struct corral_txn *t, size_t i, enum corral_op_kind kind,
+                      const char *path, int32_t version)
+{
+    assert_true(i < t->n);
+    if (t->ops[i].kind != kind || strcmp(t->ops[i].path, path) != 0 ||
+        t->ops[i].version != version)
+        fail_msg("op %zu: %s %s @%d, want %s %s @%d", i, corral_op_kind_name(t->ops[i].kind),
+                 t->ops[i].path, (int)t->ops[i].version, corral_op_kind_name(kind), path,
+                 (int)version);
+}
+
+/* Path of kind ("tasks", "queue") for ID in its bucket. */
+static char *bp(const char *kind)
+{
+    static char buf[8][256];
+    static int k;
+    char *b = buf[k++ % 8];
+    snprintf(b, 256, "/c/%s/%s/%s", kind, bucket, ID);
+    return b;
+}
+
+static struct corral_task task(enum corral_state st, char *worker)
+{
+    struct corral_task t = {.state = st, .attempt = 1, .epoch = 4, .worker = worker};
+    memcpy(t.id, ID, sizeof t.id);
+    t.spec.argc = 0;
+    return t;
+}
+
+static void submit_creates_task_entry_record_and_signals(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_QUEUED, NULL);
+    char key[] = "k";
+    t.spec.idempotency_key = key;
+    struct corral_txn txn;
+    corral_txn_init(&txn, "submit");
+    struct corral_op_index idx;
+    assert_int_equal(corral_ops_submit(&txn, NS, &t, &idx), 0);
+    assert_int_equal(txn.n, 4);
+    expect_op(&txn, 0, CORRAL_OP_CREATE, bp("tasks"), -1);
+    expect_op(&txn, 1, CORRAL_OP_CREATE, bp("queue"), -1);
+    assert_int_equal(txn.ops[2].kind, CORRAL_OP_CREATE);
+    assert_non_null(strstr(txn.ops[2].path, "/c/idem/"));
+    assert_memory_equal(txn.ops[2].data, ID, strlen(ID)); /* the record holds the id */
+    expect_op(&txn, 3, CORRAL_OP_SET, "/c/queue", -1);
+    assert_int_equal(idx.task, 0);
+    assert_int_equal(idx.queue, 1);
+    assert_int_equal(idx.idem, 2);
+    corral_txn_cleanup(&txn);
+}
+
+static void assign_is_fenced_checks_worker_and_writes_a_decodable_assignment(void **state)
+{
+    (void)state;
+    char w1[] = "w1";
+    struct corral_task t = task(CORRAL_STATE_ASSIGNED, w1);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "assign");
+    assert_int_equal(corral_ops_assign(&txn, NS, FENCE, &t, 12, "00ff", true), 0);
+    assert_int_equal(txn.n, 6);
+    expect_op(&txn, 0, CORRAL_OP_FENCE, FENCE, -1);
+    expect_op(&txn, 1, CORRAL_OP_CHECK, "/c/workers/w1", -1);
+    expect_op(&txn, 2, CORRAL_OP_SET, bp("tasks"), 12);
+    expect_op(&txn, 3, CORRAL_OP_DELETE, bp("queue"), -1);
+    expect_op(&txn, 4, CORRAL_OP_CREATE, "/c/assign/w1", -1);
+    expect_op(&txn, 5, CORRAL_OP_CREATE, "/c/assign/w1/" ID, -1);
+    struct corral_assignment a;
+    assert_int_equal(corral_assignment_decode(txn.ops[5].data, txn.ops[5].len, &a, NULL), 0);
+    assert_string_equal(a.task, ID);
+    assert_string_equal(a.reg, "00ff");
+    assert_int_equal(a.attempt, 1);
+    assert_int_equal(a.epoch, 4);
+    assert_false(a.cancel);
+    corral_txn_cleanup(&txn);
+    /* No worker or a bad registration id: refused, nothing to commit. */
+    corral_txn_init(&txn, "assign");
+    assert_int_equal(corral_ops_assign(&txn, NS, FENCE, &t, 12, "XYZ", false), CORRAL_EINVAL);
+    corral_txn_cleanup(&txn);
+}
+
+static void release_by_worker_is_fenced_by_its_assignment(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_SUCCEEDED, NULL);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "finish");
+    struct corral_op_index idx;
+    assert_int_equal(corral_ops_release(&txn, NS, NULL, "w1", &t, 5, &idx), 0);
+    assert_int_equal(txn.n, 4);
+    expect_op(&txn, 0, CORRAL_OP_FENCE, "/c/assign/w1/" ID, -1);
+    expect_op(&txn, 1, CORRAL_OP_SET, bp("tasks"), 5);
+    expect_op(&txn, 2, CORRAL_OP_DELETE, "/c/assign/w1/" ID, -1);
+    expect_op(&txn, 3, CORRAL_OP_SET, "/c/queue", -1);
+    assert_int_equal(idx.queue, -1); /* final: no queue entry */
+    corral_txn_cleanup(&txn);
+}
+
+static void requeue_by_leader_is_fenced_by_its_election_node(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_QUEUED, NULL);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "requeue");
+    struct corral_op_index idx;
+    assert_int_equal(corral_ops_release(&txn, NS, FENCE, "w9", &t, 8, &idx), 0);
+    assert_int_equal(txn.n, 5);
+    expect_op(&txn, 0, CORRAL_OP_FENCE, FENCE, -1);
+    expect_op(&txn, 1, CORRAL_OP_SET, bp("tasks"), 8);
+    expect_op(&txn, 2, CORRAL_OP_DELETE, "/c/assign/w9/" ID, -1);
+    expect_op(&txn, 3, CORRAL_OP_CREATE, bp("queue"), -1);
+    expect_op(&txn, 4, CORRAL_OP_SET, "/c/queue", -1);
+    assert_int_equal(idx.queue, 3);
+    corral_txn_cleanup(&txn);
+}
+
+static void cancel_of_queued_drops_entry_of_running_flags_assignment(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_CANCELLED, NULL);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "cancel");
+    assert_int_equal(corral_ops_cancel(&txn, NS, &t, 3, CORRAL_STATE_QUEUED, NULL, -1), 0);
+    assert_int_equal(txn.n, 2);
+    expect_op(&txn, 0, CORRAL_OP_SET, bp("tasks"), 3);
+    expect_op(&txn, 1, CORRAL_OP_DELETE, bp("queue"), -1);
+    corral_txn_cleanup(&txn);
+
+    char w1[] = "w1";
+    t = task(CORRAL_STATE_CANCELLING, w1);
+    struct corral_assignment a = {.task = ID, .reg = "ab", .attempt = 1, .epoch = 4};
+    corral_txn_init(&txn, "cancel");
+    assert_int_equal(corral_ops_cancel(&txn, NS, &t, 3, CORRAL_STATE_RUNNING, &a, 2), 0);
+    assert_int_equal(txn.n, 2);
+    expect_op(&txn, 1, CORRAL_OP_SET, "/c/assign/w1/" ID, 2);
+    struct corral_assignment got;
+    assert_int_equal(corral_assignment_decode(txn.ops[1].data, txn.ops[1].len, &got, NULL), 0);
+    assert_true(got.cancel);
+    assert_string_equal(got.reg, "ab");
+    corral_txn_cleanup(&txn);
+}
+
+static void retire_deletes_task_at_version_and_its_key(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_SUCCEEDED, NULL);
+    char key[] = "k";
+    t.spec.idempotency_key = key;
+    struct corral_txn txn;
+    corral_txn_init(&txn, "retention");
+    assert_int_equal(corral_ops_retire(&txn, NS, FENCE, &t, 9), 0);
+    assert_int_equal(txn.n, 3);
+    expect_op(&txn, 0, CORRAL_OP_FENCE, FENCE, -1);
+    expect_op(&txn, 1, CORRAL_OP_DELETE, bp("tasks"), 9);
+    assert_int_equal(txn.ops[2].kind, CORRAL_OP_DELETE);
+    assert_non_null(strstr(txn.ops[2].path, "/c/idem/"));
+    corral_txn_cleanup(&txn);
+}
+
+static void txn_copies_and_measures(void **state)
+{
+    (void)state;
+    struct corral_txn txn;
+    corral_txn_init(&txn, "a-label-that-is-much-longer-than-thirty-two-bytes");
+    assert_int_equal(strlen(txn.label), sizeof txn.label - 1);
+    char path[] = "/c/x";
+    char data[] = "payload";
+    size_t i = corral_txn_create(&txn, path, data, 7);
+    path[1] = 'z';
+    data[0] = 'X';
+    assert_string_equal(txn.ops[i].path, "/c/x");
+    assert_memory_equal(txn.ops[i].data, "payload", 7);
+    assert_int_equal(corral_txn_find(&txn, CORRAL_OP_CREATE, "/c/x"), 0);
+    assert_int_equal(corral_txn_find(&txn, CORRAL_OP_DELETE, "/c/x"), -1);
+    assert_true(corral_txn_wire_bytes(&txn) > 7 + 4);
+    for (int k = 0; k < 100; k++)
+        (void)corral_txn_check(&txn, "/c/y", k);
+    assert_int_equal(txn.n, 101);
+    corral_txn_cleanup(&txn);
+    corral_txn_cleanup(&txn); /* idempotent */
+}
+
+int main(void)
+{
+    snprintf(bucket, sizeof bucket, "%02x", corral_path_bucket(ID));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(submit_creates_task_entry_record_and_signals),
+        cmocka_unit_test(assign_is_fenced_checks_worker_and_writes_a_decodable_assignment),
+        cmocka_unit_test(release_by_worker_is_fenced_by_its_assignment),
+        cmocka_unit_test(requeue_by_leader_is_fenced_by_its_election_node),
+        cmocka_unit_test(cancel_of_queued_drops_entry_of_running_flags_assignment),
+        cmocka_unit_test(retire_deletes_task_at_version_and_its_key),
+        cmocka_unit_test(txn_copies_and_measures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
