@@ -208,7 +208,9 @@ static int resolve_unknown(struct replica *r, const char *id, struct corral_task
     struct corral_error e2 = {0};
     char path[CORRAL_PATH_MAX];
     store_task_path(r, id, path);
-    for (int i = 0; i < 20; i++) {
+    /* Up to ~20 s for the session to come back; a replica shutting down stops at once (the
+     * client is told the outcome is unknown). */
+    for (int i = 0; i < 20 && !(r->stop && *r->stop); i++) {
         if (zk_wait_connected(r->zk, 1000, NULL) != CORRAL_OK)
             continue;
         corral_error_clear(&e2);
@@ -358,7 +360,7 @@ static int read_assignment(struct replica *r, const char *worker, const char *id
 int store_cancel(struct replica *r, const char *id, struct corral_task *out,
                  struct corral_error *err)
 {
-    for (int attempt = 0; attempt < STORE_RACE_RETRIES; attempt++) {
+    for (int attempt = 0; attempt < STORE_RACE_RETRIES && !(r->stop && *r->stop); attempt++) {
         int32_t version = -1;
         corral_task_cleanup(out);
         corral_error_clear(err);

@@ -206,12 +206,12 @@ static void on_run_done(struct agent *a, struct local *l, int64_t now)
 {
     if (l->dropped) {
         CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s void attempt=%u ended outcome=%s", l->id, l->attempt,
-                   sup_outcome_name(l->run.result.outcome));
+                   corral_run_outcome_name(l->run.result.outcome));
         agent_remove_local(a, l);
         return;
     }
     CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s attempt=%u ended outcome=%s", l->id, l->attempt,
-               sup_outcome_name(l->run.result.outcome));
+               corral_run_outcome_name(l->run.result.outcome));
     l->result_ready = true;
     l->next_try_ms = now;
 }

@@ -36,7 +36,7 @@ static void start_supervisor(struct agent *a, const struct corral_task *t)
         CORRAL_LOG(CORRAL_LOG_ERROR, "task=%s cannot start a supervisor: %s", t->id, err.msg);
         l->run.done = true;
         l->run.has_result = true;
-        l->run.result.outcome = SUP_SPAWN_FAILED;
+        l->run.result.outcome = CORRAL_RUN_SPAWN_FAILED;
         snprintf(l->run.result.error, sizeof l->run.result.error, "worker: %s", err.msg);
         l->result_ready = true;
         return;

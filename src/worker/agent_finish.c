@@ -21,27 +21,6 @@
 
 #define CORRAL_LOG_MODULE "worker"
 
-/* The supervisor's report in the core's terms. */
-static void core_result(const struct run_result *in, struct corral_run_result *out)
-{
-    static const enum corral_run_outcome map[SUP_OUTCOME_COUNT] = {
-        [SUP_EXITED] = CORRAL_RUN_EXITED,
-        [SUP_SIGNALED] = CORRAL_RUN_SIGNALED,
-        [SUP_TIMED_OUT] = CORRAL_RUN_TIMED_OUT,
-        [SUP_CANCELLED] = CORRAL_RUN_CANCELLED,
-        [SUP_LEASE_EXPIRED] = CORRAL_RUN_LEASE_EXPIRED,
-        [SUP_SPAWN_FAILED] = CORRAL_RUN_SPAWN_FAILED,
-        [SUP_LOST] = CORRAL_RUN_LOST,
-    };
-    memset(out, 0, sizeof *out);
-    out->outcome = (unsigned)in->outcome < SUP_OUTCOME_COUNT ? map[in->outcome] : CORRAL_RUN_LOST;
-    out->has_exit_code = in->has_exit_code;
-    out->exit_code = in->exit_code;
-    out->signal = in->signal;
-    out->http_status = in->http_status;
-    snprintf(out->error, sizeof out->error, "%s", in->error);
-}
-
 /* Commit txn and log the transition of the task once. */
 static int commit(struct agent *a, const struct corral_txn *txn, const char *id, uint32_t attempt,
                   enum corral_state from, const struct corral_task *t,
@@ -100,15 +79,12 @@ int agent_finish_write(struct agent *a, const struct finish_req *f)
 {
     char *output =
         f->output_path ? runner_output_tail(f->output_path, CORRAL_OUTPUT_TAIL_BYTES) : NULL;
-    struct corral_run_result res;
-    if (f->res)
-        core_result(f->res, &res);
     struct corral_attempt_end end = {
         .worker = a->cfg->id,
         .attempt = f->attempt,
         .is_http = f->is_http,
         .returning = f->returning,
-        .res = f->res ? &res : NULL,
+        .res = f->res,
     };
     int result = FINISH_RETRY;
     for (int tries = 0; tries < CONFLICT_RETRIES; tries++) {

@@ -2,9 +2,9 @@
 /*
  * Shared state of the worker agent's rooms: agent.c (the loop, signals, session events, the
  * periodic tick), agent_register.c (workers/<id>: registration and the draining mark),
- * agent_assign.c (assign/<id>/<task>: reconcile, start, cancel requests), agent_finish.c (the end of
- * an attempt: the one place that writes a task) and agent_drain.c (SIGTERM: drain and stop).
- * One thread owns all of it.
+ * agent_assign.c (assign/<id>/<task>: reconcile, start, cancel requests), agent_finish.c (the end
+ * of an attempt: the one place that writes a task) and agent_drain.c (SIGTERM: drain and stop). One
+ * thread owns all of it.
  */
 #ifndef CORRAL_WORKER_AGENT_INTERNAL_H
 #define CORRAL_WORKER_AGENT_INTERNAL_H
@@ -103,9 +103,9 @@ struct finish_req {
     const char *id;
     uint32_t attempt;
     bool is_http;
-    bool returning;               /* RETURN (drain, refusal) */
-    const struct run_result *res; /* NULL: never started */
-    const char *output_path;      /* NULL: no output */
+    bool returning;                      /* RETURN (drain, refusal) */
+    const struct corral_run_result *res; /* NULL: never started */
+    const char *output_path;             /* NULL: no output */
 };
 /* One finish write (re-read, decide, release). FINISH_DONE when nothing more is to be done
  * (written, fenced, or no longer ours). */

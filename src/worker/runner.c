@@ -39,26 +39,6 @@ struct runner {
     char *envp[N_PASSED + 1];
 };
 
-static const char *const outcome_names[] = {
-#define SUP_X_NAME(e, s) s,
-    SUP_OUTCOMES(SUP_X_NAME)
-#undef SUP_X_NAME
-};
-static_assert(sizeof outcome_names / sizeof outcome_names[0] == SUP_OUTCOME_COUNT, "outcome table");
-
-const char *sup_outcome_name(enum sup_outcome o)
-{
-    return (unsigned)o < SUP_OUTCOME_COUNT ? outcome_names[o] : "unknown";
-}
-
-int sup_outcome_parse(const char *s)
-{
-    for (int i = 0; i < SUP_OUTCOME_COUNT; i++)
-        if (strcmp(outcome_names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 struct runner *runner_new(const char *work_dir, enum corral_log_level level,
                           struct corral_error *err)
 {
@@ -273,10 +253,10 @@ static void parse_line(struct run *run, const char *line, size_t len)
         run->task_pgid = (pid_t)json_integer_value(pg);
     json_t *oc = json_object_get(o, "outcome");
     if (json_is_string(oc)) {
-        int v = sup_outcome_parse(json_string_value(oc));
-        struct run_result *res = &run->result;
+        int v = corral_run_outcome_parse(json_string_value(oc));
+        struct corral_run_result *res = &run->result;
         memset(res, 0, sizeof *res);
-        res->outcome = v < 0 ? SUP_LOST : (enum sup_outcome)v;
+        res->outcome = v < 0 ? CORRAL_RUN_LOST : (enum corral_run_outcome)v;
         json_t *ec = json_object_get(o, "exit_code");
         if (json_is_integer(ec)) {
             res->has_exit_code = true;
@@ -322,7 +302,7 @@ bool runner_read(struct run *run)
             if (run->task_pgid > 0)
                 proc_kill_group(run->task_pgid, SIGKILL);
             memset(&run->result, 0, sizeof run->result);
-            run->result.outcome = SUP_LOST;
+            run->result.outcome = CORRAL_RUN_LOST;
             snprintf(run->result.error, sizeof run->result.error,
                      "supervisor exited without a result");
         }

@@ -16,17 +16,9 @@
 
 #include "corral/error.h"
 #include "corral/log.h"
+#include "corral/result.h"
 #include "corral/spec.h"
 #include "worker/supervisor.h"
-
-struct run_result {
-    enum sup_outcome outcome;
-    bool has_exit_code;
-    int exit_code;
-    int signal;      /* SUP_SIGNALED: the signal number */
-    int http_status; /* HTTP tasks: the response status, 0 when none */
-    char error[256]; /* supervisor's error text, "" when none */
-};
 
 /* One running supervisor; caller storage, zero it and call runner_start(). */
 struct run {
@@ -36,9 +28,9 @@ struct run {
     char buf[1024];  /* partial line */
     size_t len;
     bool has_result;
-    bool done; /* pipe closed: result (or SUP_LOST) final */
-    struct run_result result;
-    char output_path[PATH_MAX]; /* the task's output file; "" once runner_close() removed it */
+    bool done;                       /* pipe closed: result (or CORRAL_RUN_LOST) final */
+    struct corral_run_result result; /* the supervisor's report (corral/result.h) */
+    char output_path[PATH_MAX];      /* the task's output file; "" once runner_close() removed it */
 };
 
 struct runner;

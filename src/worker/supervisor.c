@@ -81,9 +81,9 @@ struct sup {
     pid_t pid;                     /* the task's main process (and its pgid) */
     int http_errfd;                /* HTTP: read end of the child's error pipe, else -1 */
 
-    enum sup_outcome reason; /* why we kill it; SUP_EXITED = we did not */
-    bool hard;               /* SIGKILL sent */
-    int64_t escalate_at_ms;  /* monotonic: SIGKILL when still alive */
+    enum corral_run_outcome reason; /* why we kill it; CORRAL_RUN_EXITED = we did not */
+    bool hard;                      /* SIGKILL sent */
+    int64_t escalate_at_ms;         /* monotonic: SIGKILL when still alive */
 };
 
 /* ---- config ---- */
@@ -572,12 +572,12 @@ static int start_command(struct sup *s, int outfd, char *err, size_t errn)
 
 /* ---- killing ---- */
 
-static void begin_kill(struct sup *s, enum sup_outcome reason, bool hard, int64_t now)
+static void begin_kill(struct sup *s, enum corral_run_outcome reason, bool hard, int64_t now)
 {
-    if (s->reason == SUP_EXITED) {
+    if (s->reason == CORRAL_RUN_EXITED) {
         s->reason = reason;
         CORRAL_LOG(CORRAL_LOG_INFO, "killing task=%s attempt=%u reason=%s", s->task_id, s->attempt,
-                   sup_outcome_name(reason));
+                   corral_run_outcome_name(reason));
     }
     if (hard) {
         if (!s->hard) {
@@ -623,11 +623,11 @@ static void sweep(const struct sup *s)
     }
 }
 
-static void report(enum sup_outcome outcome, const int *exit_code, int sig, int http_status,
+static void report(enum corral_run_outcome outcome, const int *exit_code, int sig, int http_status,
                    const char *error)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "outcome", json_string(sup_outcome_name(outcome)));
+    json_object_set_new(o, "outcome", json_string(corral_run_outcome_name(outcome)));
     if (exit_code)
         json_object_set_new(o, "exit_code", json_integer(*exit_code));
     if (sig)
@@ -648,7 +648,8 @@ static void report(enum sup_outcome outcome, const int *exit_code, int sig, int 
 
 int supervisor_main(void)
 {
-    struct sup s = {.http_errfd = -1, .reason = SUP_EXITED, .out = {.fd = -1, .pipe_fd = -1}};
+    struct sup s = {
+        .http_errfd = -1, .reason = CORRAL_RUN_EXITED, .out = {.fd = -1, .pipe_fd = -1}};
     enum corral_log_level level = CORRAL_LOG_INFO;
 
     /* Signals arrive through a signalfd so that the loop below sees them in order. */
@@ -664,7 +665,7 @@ int supervisor_main(void)
     log_init("corral-worker", CORRAL_LOG_INFO);
     if (sfd < 0 || load_config(&s, &level) < 0) {
         CORRAL_LOG(CORRAL_LOG_ERROR, "supervisor: bad configuration on stdin");
-        report(SUP_SPAWN_FAILED, NULL, 0, 0, "supervisor: bad configuration");
+        report(CORRAL_RUN_SPAWN_FAILED, NULL, 0, 0, "supervisor: bad configuration");
         return 1;
     }
     log_init("corral-worker", level);
@@ -674,7 +675,7 @@ int supervisor_main(void)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != s.parent) {
         CORRAL_LOG(CORRAL_LOG_WARN, "worker gone before task=%s started", s.task_id);
-        report(SUP_CANCELLED, NULL, 0, 0, "worker gone");
+        report(CORRAL_RUN_CANCELLED, NULL, 0, 0, "worker gone");
         return 1;
     }
     /* Orphaned descendants of the task are reparented to us, so the sweep can find them. */
@@ -701,7 +702,7 @@ int supervisor_main(void)
     }
     if (started < 0) {
         CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s spawn failed: %s", s.task_id, err);
-        report(SUP_SPAWN_FAILED, NULL, 0, 0, err);
+        report(CORRAL_RUN_SPAWN_FAILED, NULL, 0, 0, err);
         output_cleanup(&s.out);
         corral_spec_cleanup(&s.spec);
         return 0;
@@ -724,9 +725,9 @@ int supervisor_main(void)
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
             if (si.ssi_signo == SIGUSR2)
-                begin_kill(&s, SUP_CANCELLED, true, now);
+                begin_kill(&s, CORRAL_RUN_CANCELLED, true, now);
             else if (si.ssi_signo != SIGCHLD)
-                begin_kill(&s, SUP_CANCELLED, false, now);
+                begin_kill(&s, CORRAL_RUN_CANCELLED, false, now);
         }
         for (;;) {
             int st;
@@ -741,13 +742,13 @@ int supervisor_main(void)
         if (main_done)
             break;
         if (now >= deadline)
-            begin_kill(&s, SUP_TIMED_OUT, false, now);
+            begin_kill(&s, CORRAL_RUN_TIMED_OUT, false, now);
         /* No grace on lease expiry: the session may expire at 1.0 x T and the leader will
          * then start another attempt; this one must be dead before that. */
         if (lease_expired(&s, now))
-            begin_kill(&s, SUP_LEASE_EXPIRED, true, now);
+            begin_kill(&s, CORRAL_RUN_LEASE_EXPIRED, true, now);
         if (getppid() != s.parent)
-            begin_kill(&s, SUP_CANCELLED, false, now);
+            begin_kill(&s, CORRAL_RUN_CANCELLED, false, now);
         if (s.escalate_at_ms && now >= s.escalate_at_ms)
             begin_kill(&s, s.reason, true, now);
     }
@@ -757,14 +758,14 @@ int supervisor_main(void)
 
     int exit_code = 0, sig = 0, http_status = 0;
     const int *ecp = NULL;
-    enum sup_outcome outcome;
+    enum corral_run_outcome outcome;
     if (WIFEXITED(status)) {
         exit_code = WEXITSTATUS(status);
         ecp = &exit_code;
-        outcome = SUP_EXITED;
+        outcome = CORRAL_RUN_EXITED;
     } else {
         sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        outcome = SUP_SIGNALED;
+        outcome = CORRAL_RUN_SIGNALED;
     }
     if (s.http_errfd >= 0) {
         char buf[CURL_ERROR_SIZE + 64] = "";
@@ -776,14 +777,14 @@ int supervisor_main(void)
         if (rest && *rest == ' ')
             rest++;
         snprintf(err, sizeof err, "%s", rest ? rest : "");
-        if (outcome == SUP_EXITED && exit_code == HTTP_EXIT_TIMEDOUT)
-            outcome = SUP_TIMED_OUT;
+        if (outcome == CORRAL_RUN_EXITED && exit_code == HTTP_EXIT_TIMEDOUT)
+            outcome = CORRAL_RUN_TIMED_OUT;
     }
-    if (s.reason != SUP_EXITED)
+    if (s.reason != CORRAL_RUN_EXITED)
         outcome = s.reason;
     report(outcome, ecp, sig, http_status, err);
     CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s attempt=%u outcome=%s", s.task_id, s.attempt,
-               sup_outcome_name(outcome));
+               corral_run_outcome_name(outcome));
     output_cleanup(&s.out);
     corral_spec_cleanup(&s.spec);
     return 0;

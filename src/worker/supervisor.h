@@ -32,6 +32,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "corral/result.h"
+
 #define SUP_RESULT_FD 3
 #define SUP_LEASE_FD  4
 #define SUP_OUTPUT_FD 5
@@ -55,25 +57,8 @@ struct sup_lease {
 
 static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the lease page needs lock-free 64-bit atomics");
 
-#define SUP_OUTCOMES(X)                                                                            \
-    X(SUP_EXITED, "exited")                                                                        \
-    X(SUP_SIGNALED, "signaled")                                                                    \
-    X(SUP_TIMED_OUT, "timed_out")                                                                  \
-    X(SUP_CANCELLED, "cancelled")                                                                  \
-    X(SUP_LEASE_EXPIRED, "lease_expired")                                                          \
-    X(SUP_SPAWN_FAILED, "spawn_failed")                                                            \
-    X(SUP_LOST, "lost") /* worker side only: the supervisor died without a result */
-
-enum sup_outcome {
-#define SUP_X_ENUM(e, s) e,
-    SUP_OUTCOMES(SUP_X_ENUM)
-#undef SUP_X_ENUM
-        SUP_OUTCOME_COUNT
-};
-
-const char *sup_outcome_name(enum sup_outcome o);
-/* -1 when unknown. */
-int sup_outcome_parse(const char *s);
+/* How a run ended: enum corral_run_outcome (corral/result.h), one table for the supervisor's
+ * report, the worker's reading of it and the core's decision. */
 
 /* Entry point of `corral-worker --supervise`; returns the process exit status. */
 int supervisor_main(void);

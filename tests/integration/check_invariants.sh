@@ -246,9 +246,14 @@ fi
 # (except after the worker gave it back: a "returned" history entry, a drain, uses no attempt,
 # so that attempt may start once more per return) and nothing ran after the final attempt.
 
+# A task's history keeps only its newest returns (history_omitted counts the dropped ones, of
+# any attempt): those count as possible returns of every attempt of that task.
 jq -r '.[] | .id as $i | (.history // [])[] | select(.outcome == "returned") | "\($i) \(.attempt)"' \
     "$W/tasks.json" 2>/dev/null | sort | uniq -c | awk '{ print $2, $3, $1 }' >"$W/returned"
-i3=$(awk -v rf="$W/returned" 'BEGIN { while ((getline l < rf) > 0) { split(l, p, " "); ret[p[1] " " p[2]] = p[3] } }
+jq -r '.[] | select((.history_omitted // 0) > 0) | "\(.id) \(.history_omitted)"' \
+    "$W/tasks.json" 2>/dev/null >"$W/omitted" || true
+i3=$(awk -v rf="$W/returned" -v of="$W/omitted" 'BEGIN { while ((getline l < rf) > 0) { split(l, p, " "); ret[p[1] " " p[2]] = p[3] }
+        while ((getline l < of) > 0) { split(l, p, " "); omit[p[1]] = p[2] } }
     NR == FNR { if ($2 == "succeeded") { fin[$1] = $3 } ; known[$1] = $3; next }
     $1 == "end" { e[$2 " " $3]++ }
     $1 == "start" { s[$2 " " $3]++; if (($2 in known) && $3 + 0 > known[$2] + 0) late[$2] = $3 }
@@ -258,7 +263,7 @@ i3=$(awk -v rf="$W/returned" 'BEGIN { while ((getline l < rf) > 0) { split(l, p,
             if (n != 1) printf "%s: %d ends of final attempt %s; ", id, n, fin[id]
             checked++
         }
-        for (k in s) if (s[k] > 1 + ret[k]) printf "%s started %d times (returned %d times); ", k, s[k], ret[k]
+        for (k in s) { split(k, kk, " "); if (s[k] > 1 + ret[k] + omit[kk[1]]) printf "%s started %d times (returned %d times); ", k, s[k], ret[k] }
         for (id in late) printf "%s: attempt %s started after the final attempt %s; ", id, late[id], known[id]
         printf "\n%d\n", checked
     }' "$W/states" "$LEDGER")

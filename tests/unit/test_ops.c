@@ -24,8 +24,7 @@ static void expect_op(const struct corral_txn *t, size_t i, enum corral_op_kind 
                       const char *path, int32_t version)
 {
     assert_true(i < t->n);
-    if (t->ops[i].kind != kind || strcmp(t->ops[i].path, path) != 0 ||
-        t->ops[i].version != version)
+    if (t->ops[i].kind != kind || strcmp(t->ops[i].path, path) != 0 || t->ops[i].version != version)
         fail_msg("op %zu: %s %s @%d, want %s %s @%d", i, corral_op_kind_name(t->ops[i].kind),
                  t->ops[i].path, (int)t->ops[i].version, corral_op_kind_name(kind), path,
                  (int)version);
