@@ -16,6 +16,7 @@
 
 #include "corral/limits.h"
 #include "corral/opts.h"
+#include "corral/xalloc.h"
 #include "io/clock.h"
 #include "cli/commands.h"
 #include "cli/spec_build.h"
@@ -191,11 +192,7 @@ static char *task_path(const char *id, const char *suffix)
 {
     char *esc = http_escape(id);
     size_t n = strlen("/v1/tasks/") + strlen(esc) + strlen(suffix) + 1;
-    char *p = malloc(n);
-    if (!p) {
-        fputs("corral: out of memory\n", stderr);
-        abort();
-    }
+    char *p = corral_xmalloc(n);
     snprintf(p, n, "/v1/tasks/%s%s", esc, suffix);
     free(esc);
     return p;

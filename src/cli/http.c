@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "corral/xalloc.h"
 #include "cli/http.h"
 
 #define CONNECT_TIMEOUT_MS 2000L
@@ -49,11 +50,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* New NUL-terminated string of a[0..al) followed by b[0..bl); aborts on OOM. */
 static char *concat(const char *a, size_t al, const char *b, size_t bl)
 {
-    char *d = malloc(al + bl + 1);
-    if (!d) {
-        fputs("corral: out of memory\n", stderr);
-        abort();
-    }
+    char *d = corral_xmalloc(al + bl + 1);
     memcpy(d, a, al);
     memcpy(d + al, b, bl);
     d[al + bl] = '\0';
@@ -80,12 +77,7 @@ static void add_url(struct cli_http *h, const char *s, size_t n)
         }
     }
     char *url = has_scheme ? concat(s, n, "", 0) : concat("http://", 7, s, n);
-    char **urls = realloc(h->urls, (h->n_urls + 1) * sizeof(char *));
-    if (!urls) {
-        fputs("corral: out of memory\n", stderr);
-        abort();
-    }
-    h->urls = urls;
+    h->urls = corral_xrealloc(h->urls, (h->n_urls + 1) * sizeof(char *));
     h->urls[h->n_urls++] = url;
 }
 

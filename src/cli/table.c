@@ -11,27 +11,10 @@
 #include <string.h>
 
 #include "corral/text.h"
+#include "corral/xalloc.h"
 #include "cli/table.h"
 
 #define NAME_COL_MAX 60 /* code points of the last column of `corral list` */
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("corral: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = xrealloc(NULL, n);
-    memcpy(d, s, n);
-    return d;
-}
 
 /* ---------------------------------------------------------------- generic table */
 
@@ -45,7 +28,7 @@ void table_init(struct cli_table *t, size_t ncols)
  * terminal cursor or break the row). */
 static char *cell_copy(const char *s)
 {
-    char *c = xstrdup(s ? s : "-");
+    char *c = corral_xstrdup(s ? s : "-");
     for (unsigned char *p = (unsigned char *)c; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
             *p = '?';
@@ -57,7 +40,7 @@ void table_add_row(struct cli_table *t, const char *const *cells)
 {
     if (t->nrows == t->cap_rows) {
         t->cap_rows = t->cap_rows ? t->cap_rows * 2 : 16;
-        t->cells = xrealloc(t->cells, t->cap_rows * t->ncols * sizeof(char *));
+        t->cells = corral_xrealloc(t->cells, t->cap_rows * t->ncols * sizeof(char *));
     }
     for (size_t c = 0; c < t->ncols; c++)
         t->cells[t->nrows * t->ncols + c] = cell_copy(cells[c]);
@@ -79,7 +62,7 @@ void table_print(const struct cli_table *t, FILE *out)
 {
     if (t->nrows == 0)
         return;
-    size_t *width = xrealloc(NULL, t->ncols * sizeof(size_t));
+    size_t *width = corral_xmalloc(t->ncols * sizeof(size_t));
     for (size_t c = 0; c < t->ncols; c++) {
         width[c] = 0;
         for (size_t r = 0; r < t->nrows; r++) {
@@ -121,22 +104,22 @@ static char *value_text(json_t *v)
     char buf[64];
     switch (v ? json_typeof(v) : JSON_NULL) {
         case JSON_NULL:
-            return xstrdup("-");
+            return corral_xstrdup("-");
         case JSON_STRING:
-            return xstrdup(json_string_value(v));
+            return corral_xstrdup(json_string_value(v));
         case JSON_INTEGER:
             snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            return xstrdup(buf);
+            return corral_xstrdup(buf);
         case JSON_REAL:
             snprintf(buf, sizeof(buf), "%g", json_real_value(v));
-            return xstrdup(buf);
+            return corral_xstrdup(buf);
         case JSON_TRUE:
-            return xstrdup("true");
+            return corral_xstrdup("true");
         case JSON_FALSE:
-            return xstrdup("false");
+            return corral_xstrdup("false");
         default: {
             char *dump = json_dumps(v, JSON_COMPACT);
-            return dump ? dump : xstrdup("?");
+            return dump ? dump : corral_xstrdup("?");
         }
     }
 }
@@ -169,7 +152,7 @@ static void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
+        b->s = corral_xrealloc(b->s, b->cap);
     }
     memcpy(b->s + b->len, s, n);
     b->len += n;
@@ -282,7 +265,7 @@ void table_print_tasks(FILE *out, json_t *tasks, int64_t now_ms)
         if (!json_is_string(jname) || !*json_string_value(jname))
             jname = json_object_get(spec, "name");
         char *name = json_is_string(jname) && *json_string_value(jname)
-                         ? xstrdup(json_string_value(jname))
+                         ? corral_xstrdup(json_string_value(jname))
                          : table_task_command(task);
         truncate_text(name, NAME_COL_MAX);
         const char *row[] = {id, state, prio, attempt, worker, age, name};
@@ -316,7 +299,7 @@ static char *used_cap(json_t *w, const char *key)
 static char *labels_text(json_t *labels)
 {
     if (!json_is_object(labels) || json_object_size(labels) == 0)
-        return xstrdup("-");
+        return corral_xstrdup("-");
     struct sbuf b = {0};
     const char *k;
     json_t *v;

@@ -13,6 +13,7 @@
 #include "corral/jsonx.h"
 #include "corral/xalloc.h"
 #include "corral/id.h"
+#include "corral/paths.h"
 #include "corral/task.h"
 #include "corral/text.h"
 
@@ -122,14 +123,27 @@ static void set_str(char **dst, const char *src)
     *dst = copy;
 }
 
+/* The longest stored output: a tail of CORRAL_OUTPUT_TAIL_BYTES source bytes, each of which
+ * may have been repaired into the 3-byte U+FFFD. corral_task_parse rejects anything longer. */
+#define OUTPUT_MAX_BYTES (3u * CORRAL_OUTPUT_TAIL_BYTES)
+
 /* New output tails replace the old one; repaired here too so the stored task is always valid
- * UTF-8 even if a caller forgot. NULL keeps the previous tail. */
+ * UTF-8 even if a caller forgot, and cut to its last OUTPUT_MAX_BYTES (at a character
+ * boundary) so that what is rendered always parses again. NULL keeps the previous tail. */
 static void set_output(struct corral_task *t, const char *output)
 {
     if (!output)
         return;
+    char *r = corral_utf8_repair(output, strlen(output));
+    size_t len = strlen(r);
+    if (len > OUTPUT_MAX_BYTES) {
+        size_t from = len - OUTPUT_MAX_BYTES;
+        while (((unsigned char)r[from] & 0xC0) == 0x80)
+            from++; /* r is valid UTF-8: a lead byte follows within 3 bytes */
+        memmove(r, r + from, len - from + 1);
+    }
     free(t->output);
-    t->output = corral_utf8_repair(output, strlen(output));
+    t->output = r;
 }
 
 static void set_result(struct corral_task *t, const struct corral_transition_ctx *ctx)
@@ -432,6 +446,19 @@ static int p_str(const json_t *o, const char *key, bool nullable, char **out,
     return CORRAL_OK;
 }
 
+/* A worker id (corral_path_valid_name) or null: the leader only writes registered names, and
+ * the id becomes part of znode paths. */
+static int p_worker(const json_t *o, char **out, struct corral_error *err)
+{
+    const json_t *v = json_object_get(o, "worker");
+    if (json_is_null(v))
+        return CORRAL_OK;
+    if (!json_is_string(v) || !corral_path_valid_name(json_string_value(v)))
+        return bad(err, "worker", "must be a worker id or null");
+    *out = corral_xstrdup(json_string_value(v));
+    return CORRAL_OK;
+}
+
 static int p_int(const json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *out,
                  struct corral_error *err)
 {
@@ -478,8 +505,7 @@ static int p_attempt(const json_t *o, struct corral_attempt *a, struct corral_er
     if (rc)
         return rc;
     a->attempt = (uint32_t)x;
-    if ((rc = p_str(o, "worker", true, &a->worker, err)) ||
-        (rc = p_int(o, "epoch", 0, INT64_MAX, &x, err)))
+    if ((rc = p_worker(o, &a->worker, err)) || (rc = p_int(o, "epoch", 0, INT64_MAX, &x, err)))
         return rc;
     a->epoch = (uint64_t)x;
     if ((rc = p_time(o, "started_at", true, &a->started_at_ms, err)) ||
@@ -536,7 +562,7 @@ static int p_task(const json_t *o, struct corral_task *t, struct corral_error *e
     if (rc || (rc = p_int(o, "attempt", 1, UINT32_MAX, &x, err)))
         return rc;
     t->attempt = (uint32_t)x;
-    if ((rc = p_str(o, "worker", true, &t->worker, err)) ||
+    if ((rc = p_worker(o, &t->worker, err)) ||
         (rc = p_time(o, "submitted_at", false, &t->submitted_at_ms, err)) ||
         (rc = p_time(o, "started_at", true, &t->started_at_ms, err)) ||
         (rc = p_time(o, "finished_at", true, &t->finished_at_ms, err)) ||
@@ -545,6 +571,8 @@ static int p_task(const json_t *o, struct corral_task *t, struct corral_error *e
         (rc = p_str(o, "output", false, &t->output, err)) ||
         (rc = p_int(o, "epoch", 0, INT64_MAX, &x, err)))
         return rc;
+    if (strlen(t->output) > OUTPUT_MAX_BYTES)
+        return bad(err, "output", "is longer than an output tail can be");
     t->epoch = (uint64_t)x;
     /* history_omitted is there only when history was trimmed (0 otherwise). */
     const json_t *omitted = json_object_get(o, "history_omitted");

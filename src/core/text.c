@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "corral/text.h"
+#include "corral/xalloc.h"
 
 /* ---- UTF-8 repair ------------------------------------------------------------------------- */
 
@@ -56,9 +57,7 @@ char *corral_utf8_repair(const char *in, size_t len)
     /* Worst case every byte becomes the 3-byte U+FFFD. */
     if (len > (SIZE_MAX - 1) / 3)
         abort();
-    char *out = malloc(len * 3 + 1);
-    if (!out)
-        abort();
+    char *out = corral_xmalloc(len * 3 + 1);
     const unsigned char *s = (const unsigned char *)in;
     size_t i = 0, o = 0;
     while (i < len) {

@@ -289,8 +289,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     route(a, req, url, method, &rp);
     if (rp.status)
         return api_reply_send(conn, &rp);
-    if (api_request_take(req, &rp) != API_STAGE_INLINE)
-        return MHD_YES; /* parked (maybe answered already: then resumed, and called again) */
+    /* Parked: look, do not take. A fast job may have answered (and resumed us) already; its
+     * answer must stay in req for the call that follows the resume, or it is lost. */
+    if (api_request_stage(req) != API_STAGE_INLINE)
+        return MHD_YES;
     api_reply_fail(&rp, CORRAL_EINTERNAL, NULL, "the request was not answered");
     return api_reply_send(conn, &rp);
 }

@@ -97,6 +97,8 @@ void api_request_unref(struct api_request *req);
 /* On the polling thread: the request's stage; when ANSWERED, the answer is moved into rp and
  * the request is DONE. */
 enum api_stage api_request_take(struct api_request *req, struct api_reply *rp);
+/* The request's stage, changing nothing (after parking: the answer stays for the resume). */
+enum api_stage api_request_stage(struct api_request *req);
 /* MHD completed the request (answered or not): forget its connection, drop MHD's reference. */
 void api_request_completed(struct api_request *req);
 /* Shutdown: answer every parked request with a 503; with all false, those whose call runs now

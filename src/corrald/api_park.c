@@ -176,6 +176,15 @@ void api_call_start(struct api *a, struct api_request *req, struct api_call *c,
     api_request_unref(req);
 }
 
+enum api_stage api_request_stage(struct api_request *req)
+{
+    struct api *a = req->a;
+    pthread_mutex_lock(&a->mu);
+    enum api_stage stage = req->stage;
+    pthread_mutex_unlock(&a->mu);
+    return stage;
+}
+
 enum api_stage api_request_take(struct api_request *req, struct api_reply *rp)
 {
     struct api *a = req->a;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "corral/xalloc.h"
 #include "sim/plot.h"
 #include "sim/svg.h"
 
@@ -90,10 +91,8 @@ void sim_plot_svg(FILE *f, const struct sim_result *r, size_t n, const char *sub
     svg_text(f, RIGHT_X, 64, 11, "start", "#111",
              "cluster cpu utilisation over time (x: s since the first submission)");
 
-    double *xy = malloc(sizeof(double) * 2 * (CDF_POINTS + UTIL_BINS + 4));
+    double *xy = corral_xmalloc(sizeof(double) * 2 * (CDF_POINTS + UTIL_BINS + 4));
     double bins[UTIL_BINS];
-    if (!xy)
-        abort();
     for (size_t i = 0; i < n; i++) {
         const struct sim_result *s = &r[i];
         const char *col = palette[i % (sizeof palette / sizeof palette[0])];

@@ -8,17 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/xalloc.h"
 #include "sim/sim.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "corral-sim: out of memory\n");
-        abort();
-    }
-    return p;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Metrics                                                                                     */
@@ -154,16 +145,16 @@ int sim_run(const struct sim_cluster *c, const struct sim_workload *w,
     out->start_ms = w->n ? w->tasks[0].submit_ms : 0;
 
     size_t nw = c->n, nt = w->n;
-    struct corral_worker_view *wv = xcalloc(nw, sizeof *wv);
-    struct corral_task_view *tv = xcalloc(nt, sizeof *tv);
-    size_t *queue = xcalloc(nt, sizeof *queue); /* task indexes, arrival order */
-    struct heap running = {xcalloc(nt, sizeof(struct run)), 0};
-    double *busy_cpu = xcalloc(nw, sizeof *busy_cpu);
-    struct corral_sched_state *st = xcalloc(1, sizeof *st);
-    out->waits = xcalloc(nt, sizeof *out->waits);
-    out->busy_ms = xcalloc(nw, sizeof *out->busy_ms);
+    struct corral_worker_view *wv = corral_xcalloc(nw, sizeof *wv);
+    struct corral_task_view *tv = corral_xcalloc(nt, sizeof *tv);
+    size_t *queue = corral_xcalloc(nt, sizeof *queue); /* task indexes, arrival order */
+    struct heap running = {corral_xcalloc(nt, sizeof(struct run)), 0};
+    double *busy_cpu = corral_xcalloc(nw, sizeof *busy_cpu);
+    struct corral_sched_state *st = corral_xcalloc(1, sizeof *st);
+    out->waits = corral_xcalloc(nt, sizeof *out->waits);
+    out->busy_ms = corral_xcalloc(nw, sizeof *out->busy_ms);
     /* At most one point per event instant plus the initial one. */
-    out->util = xcalloc(2 * nt + 2, sizeof *out->util);
+    out->util = corral_xcalloc(2 * nt + 2, sizeof *out->util);
 
     for (size_t i = 0; i < nw; i++) {
         const struct sim_worker *sw = &c->workers[i];

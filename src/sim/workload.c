@@ -13,26 +13,10 @@
 
 #include "corral/limits.h"
 #include "corral/sched.h"
+#include "corral/xalloc.h"
 #include "sim/workload.h"
 
 #define LABEL_VALUE_MAX 256u
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "corral-sim: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *p = xcalloc(n + 1, 1);
-    memcpy(p, s, n);
-    return p;
-}
 
 static void kv_free(struct corral_kv *kv, size_t n)
 {
@@ -132,7 +116,7 @@ static int get_labels(json_t *v, const char *key, size_t lineno, struct corral_k
     if (n > CORRAL_MAP_MAX_ENTRIES)
         return corral_error_set(err, CORRAL_EINVAL, key, "line %zu: %s: more than %u entries",
                                 lineno, key, CORRAL_MAP_MAX_ENTRIES);
-    struct corral_kv *kv = xcalloc(n, sizeof *kv);
+    struct corral_kv *kv = corral_xcalloc(n, sizeof *kv);
     size_t i = 0;
     const char *k;
     json_t *val;
@@ -146,8 +130,8 @@ static int get_labels(json_t *v, const char *key, size_t lineno, struct corral_k
                                     "strings without spaces, '=', ',', '{', '}' or '+'",
                                     lineno, key, k);
         }
-        kv[i].key = xstrndup(k, strlen(k));
-        kv[i].value = xstrndup(json_string_value(val), json_string_length(val));
+        kv[i].key = corral_xstrdup(k);
+        kv[i].value = corral_xstrndup(json_string_value(val), json_string_length(val));
         i++;
     }
     *out = kv;
@@ -167,12 +151,7 @@ static struct sim_task *task_push(struct task_vec *tv)
 {
     if (tv->n == tv->cap) {
         size_t cap = tv->cap ? tv->cap * 2 : 64;
-        struct sim_task *v = realloc(tv->v, cap * sizeof *v);
-        if (!v) {
-            fprintf(stderr, "corral-sim: out of memory\n");
-            abort();
-        }
-        tv->v = v;
+        tv->v = corral_xrealloc(tv->v, cap * sizeof *tv->v);
         tv->cap = cap;
     }
     struct sim_task *t = &tv->v[tv->n++];
@@ -332,9 +311,9 @@ static uint64_t noisy_estimate(uint64_t *rng, uint64_t duration, double sigma)
 
 static void add_constraint(struct sim_task *t, const char *k, const char *v)
 {
-    t->constraints = xcalloc(1, sizeof *t->constraints);
-    t->constraints[0].key = xstrndup(k, strlen(k));
-    t->constraints[0].value = xstrndup(v, strlen(v));
+    t->constraints = corral_xcalloc(1, sizeof *t->constraints);
+    t->constraints[0].key = corral_xstrdup(k);
+    t->constraints[0].value = corral_xstrdup(v);
     t->n_constraints = 1;
 }
 
@@ -482,11 +461,9 @@ static int add_label(struct sim_worker *w, const char *k, size_t klen, const cha
     if (w->n_labels >= CORRAL_MAP_MAX_ENTRIES)
         return corral_error_set(err, CORRAL_EINVAL, "labels", "more than %u labels",
                                 CORRAL_MAP_MAX_ENTRIES);
-    struct corral_kv *kv = realloc(w->labels, (w->n_labels + 1) * sizeof *kv);
-    if (!kv)
-        abort();
-    kv[w->n_labels].key = xstrndup(k, klen);
-    kv[w->n_labels].value = xstrndup(v, vlen);
+    struct corral_kv *kv = corral_xrealloc(w->labels, (w->n_labels + 1) * sizeof *kv);
+    kv[w->n_labels].key = corral_xstrndup(k, klen);
+    kv[w->n_labels].value = corral_xstrndup(v, vlen);
     w->labels = kv;
     w->n_labels++;
     return CORRAL_OK;
@@ -588,7 +565,7 @@ static void name_workers(struct worker_vec *wv)
 int sim_cluster_parse_spec(const char *spec, const struct sim_worker_defaults *d,
                            struct sim_cluster *out, struct corral_error *err)
 {
-    struct worker_vec wv = {xcalloc(SIM_WORKERS_MAX, sizeof(struct sim_worker)), 0};
+    struct worker_vec wv = {corral_xcalloc(SIM_WORKERS_MAX, sizeof(struct sim_worker)), 0};
     int rc = CORRAL_OK;
     size_t len = strlen(spec);
     uint64_t count = 0;
@@ -737,7 +714,7 @@ static int cmp_worker_id(const void *a, const void *b)
 int sim_cluster_parse_lines(const char *buf, size_t len, const struct sim_worker_defaults *d,
                             struct sim_cluster *out, struct corral_error *err)
 {
-    struct file_ctx fc = {{xcalloc(SIM_WORKERS_MAX, sizeof(struct sim_worker)), 0}, d};
+    struct file_ctx fc = {{corral_xcalloc(SIM_WORKERS_MAX, sizeof(struct sim_worker)), 0}, d};
     int rc = for_each_line(buf, len, worker_line, &fc, err);
     if (rc == CORRAL_OK && fc.wv.n == 0)
         rc = corral_error_set(err, CORRAL_EINVAL, NULL, "no workers in the file");

@@ -15,6 +15,7 @@
 #include "corral/limits.h"
 #include "corral/opts.h"
 #include "corral/paths.h"
+#include "corral/xalloc.h"
 #include "io/log.h"
 #include "worker/agent.h"
 #include "worker/supervisor.h"
@@ -132,9 +133,7 @@ static int parse_labels(const struct corral_strlist *l, struct corral_kv **out, 
 {
     if (l->n > CORRAL_MAP_MAX_ENTRIES)
         return usage_error("--label", "at most 256 labels");
-    struct corral_kv *kv = calloc(l->n ? l->n : 1, sizeof *kv);
-    if (!kv)
-        abort();
+    struct corral_kv *kv = corral_xcalloc(l->n, sizeof *kv);
     size_t n = 0;
     for (size_t i = 0; i < l->n; i++) {
         const char *item = l->items[i];
@@ -153,10 +152,8 @@ static int parse_labels(const struct corral_strlist *l, struct corral_kv **out, 
                 goto bad;
             }
         }
-        kv[n].key = strndup(item, klen);
-        kv[n].value = strdup(eq + 1);
-        if (!kv[n].key || !kv[n].value)
-            abort();
+        kv[n].key = corral_xstrndup(item, klen);
+        kv[n].value = corral_xstrdup(eq + 1);
         n++;
         continue;
     bad:

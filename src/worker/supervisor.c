@@ -154,10 +154,9 @@ struct envbuf {
 /* Set name=value, replacing an earlier entry of the same name. */
 static void env_set(struct envbuf *e, const char *name, const char *value)
 {
-    char *entry;
-    if (asprintf(&entry, "%s=%s", name, value) < 0)
-        abort();
-    size_t nl = strlen(name);
+    size_t nl = strlen(name), size = nl + strlen(value) + 2;
+    char *entry = corral_xmalloc(size);
+    snprintf(entry, size, "%s=%s", name, value);
     for (size_t i = 0; i < e->n; i++) {
         if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
             free(e->v[i]);
@@ -167,9 +166,7 @@ static void env_set(struct envbuf *e, const char *name, const char *value)
     }
     if (e->n + 1 >= e->cap) {
         e->cap = e->cap ? e->cap * 2 : 32;
-        e->v = realloc(e->v, e->cap * sizeof *e->v);
-        if (!e->v)
-            abort();
+        e->v = corral_xrealloc(e->v, e->cap * sizeof *e->v);
     }
     e->v[e->n++] = entry;
     e->v[e->n] = NULL;
@@ -440,9 +437,9 @@ static int http_run(const struct sup *s, int outfd, int errfd)
         return HTTP_EXIT_CURL;
     }
     for (size_t i = 0; i < hs->n_headers; i++) {
-        char *hl;
-        if (asprintf(&hl, "%s: %s", hs->headers[i].key, hs->headers[i].value) < 0)
-            abort();
+        size_t size = strlen(hs->headers[i].key) + strlen(hs->headers[i].value) + 3;
+        char *hl = corral_xmalloc(size);
+        snprintf(hl, size, "%s: %s", hs->headers[i].key, hs->headers[i].value);
         hdrs = curl_slist_append(hdrs, hl);
         free(hl);
     }
@@ -541,9 +538,7 @@ static int start_command(struct sup *s, int outfd, char *err, size_t errn)
     if (s->spec.shell) {
         shell_argv[2] = s->spec.argv[0];
     } else {
-        own = calloc(s->spec.argc + 1, sizeof *own);
-        if (!own)
-            abort();
+        own = corral_xcalloc(s->spec.argc + 1, sizeof *own);
         for (size_t i = 0; i < s->spec.argc; i++)
             own[i] = s->spec.argv[i];
         argv = own;

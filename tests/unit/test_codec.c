@@ -4,7 +4,8 @@
  * expect.json: the decoded value encoded again) and cases/<format>/invalid/<case>/ (input +
  * expect: the field the error names, empty for a document that is not an object at all).
  * Formats: assignment, worker (registration; the znode's name comes from the file "id",
- * default "w1"), replica (election node data and leader record), idem (idempotency record).
+ * default "w1"), replica (election node data and leader record), idem (idempotency record),
+ * task (the task znode: corral_task_parse / corral_task_render).
  * Hostile input (wrong types, huge numbers, over-long or invalid ids, missing and extra fields)
  * must be rejected with a named field, never crash, never be half-decoded.
  */
@@ -24,6 +25,7 @@
 #include "corral/assignment.h"
 #include "corral/election.h"
 #include "corral/queue_entry.h"
+#include "corral/task.h"
 #include "corral/worker_reg.h"
 
 struct tcase {
@@ -83,6 +85,17 @@ static int decode(const struct tcase *c, const char *in, size_t len, char **enco
         rc = corral_idem_decode(in, len, id, err);
         if (rc == CORRAL_OK)
             *encoded = strdup(id); /* the record is the raw id */
+    } else if (strcmp(c->format, "task") == 0) {
+        struct corral_task t;
+        memset(&t, 0, sizeof t);
+        rc = corral_task_parse(in, len, &t, err);
+        if (rc == CORRAL_OK) {
+            *encoded = corral_task_render(&t);
+        } else {
+            /* nothing half-decoded: out stays zeroed */
+            assert_true(t.id[0] == '\0' && !t.worker && !t.output && !t.history && !t.spec.argv);
+        }
+        corral_task_cleanup(&t);
     } else {
         fail_msg("unknown format %s", c->format);
     }
@@ -166,7 +179,7 @@ static void add_cases(const char *format, bool valid)
 
 int main(void)
 {
-    static const char *const formats[] = {"assignment", "worker", "replica", "idem"};
+    static const char *const formats[] = {"assignment", "worker", "replica", "idem", "task"};
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
         add_cases(formats[i], true);
         add_cases(formats[i], false);
