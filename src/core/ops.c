@@ -195,40 +195,36 @@ int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
     return CORRAL_OK;
 }
 
-int corral_ops_drop_assignment(struct corral_txn *txn, const char *ns, const char *fence,
-                               const char *worker, const char *id)
+/* A repair: delete one node at any version, fenced. rc is the path builder's result. */
+static int fenced_delete(struct corral_txn *txn, const char *fence, int rc, const char *path)
 {
-    char path[CORRAL_PATH_MAX];
-    int rc = corral_path_assign(path, sizeof path, ns, worker, id);
     if (rc != CORRAL_OK)
         return rc;
     corral_txn_fence(txn, fence, -1);
     corral_txn_delete(txn, path, -1);
     return CORRAL_OK;
+}
+
+int corral_ops_drop_assignment(struct corral_txn *txn, const char *ns, const char *fence,
+                               const char *worker, const char *id)
+{
+    char path[CORRAL_PATH_MAX];
+    return fenced_delete(txn, fence, corral_path_assign(path, sizeof path, ns, worker, id), path);
 }
 
 int corral_ops_drop_assign_dir(struct corral_txn *txn, const char *ns, const char *fence,
                                const char *worker)
 {
     char path[CORRAL_PATH_MAX];
-    int rc = corral_path_assign_dir(path, sizeof path, ns, worker);
-    if (rc != CORRAL_OK)
-        return rc;
-    corral_txn_fence(txn, fence, -1);
-    corral_txn_delete(txn, path, -1);
-    return CORRAL_OK;
+    return fenced_delete(txn, fence, corral_path_assign_dir(path, sizeof path, ns, worker), path);
 }
 
 int corral_ops_drop_queue_entry(struct corral_txn *txn, const char *ns, const char *fence,
                                 const char *entry_name)
 {
     char path[CORRAL_PATH_MAX];
-    int rc = corral_path_queue_entry(path, sizeof path, ns, entry_name);
-    if (rc != CORRAL_OK)
-        return rc;
-    corral_txn_fence(txn, fence, -1);
-    corral_txn_delete(txn, path, -1);
-    return CORRAL_OK;
+    return fenced_delete(txn, fence, corral_path_queue_entry(path, sizeof path, ns, entry_name),
+                         path);
 }
 
 int corral_ops_leader_record(struct corral_txn *txn, const char *ns, const char *fence,

@@ -92,12 +92,6 @@ bool leader_stopping(const struct replica *r)
     return r->stop && *r->stop;
 }
 
-void leader_txn_init(struct replica *r, struct corral_txn *txn, const char *label)
-{
-    (void)r; /* every leader builder takes r->el.node as its fence */
-    corral_txn_init(txn, label);
-}
-
 /* ------------------------------------------------------------------ the round */
 
 static void round_cleanup(struct round *rd)
@@ -143,7 +137,7 @@ static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t w
     if (rc != CORRAL_OK)
         return rc;
     struct corral_txn txn;
-    leader_txn_init(r, &txn, "leader.assign");
+    corral_txn_init(&txn, "leader.assign");
     rc = corral_ops_assign(&txn, r->opts.ns, r->el.node, &q->task, q->version, w->reg.reg,
                            !rd->has_dir[widx]);
     char detail[CORRAL_WORKER_ID_MAX + 64];
@@ -174,7 +168,7 @@ static int mark_unschedulable(struct replica *r, struct qtask *q, const char *re
     free(q->task.error);
     q->task.error = corral_xstrdup(reason);
     struct corral_txn txn;
-    leader_txn_init(r, &txn, "leader.unsched");
+    corral_txn_init(&txn, "leader.unsched");
     int rc = corral_ops_update(&txn, r->opts.ns, r->el.node, &q->task, q->version);
     if (rc == CORRAL_OK)
         rc = persist_commit(r, &txn, NULL, NULL, err);

@@ -64,9 +64,9 @@ struct round {
     size_t n_q;
 };
 
-/* A transaction fenced by our election node: a replica that lost leadership during this round
- * (session expired, a newer leader took over) must change nothing. */
-void leader_txn_init(struct replica *r, struct corral_txn *txn, const char *label);
+/* Every leader write passes r->el.node as the fence of its corral_ops builder: a replica that
+ * lost leadership during this round (session expired, a newer leader took over) must change
+ * nothing. */
 bool leader_stopping(const struct replica *r);
 
 /* leader_repair.c: walk assign/<worker>/<task>, count the usage of live incarnations into

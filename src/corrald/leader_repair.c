@@ -109,7 +109,7 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
         return rc;
     corral_error_clear(err);
     struct corral_txn txn;
-    leader_txn_init(r, &txn, "leader.requeue");
+    corral_txn_init(&txn, "leader.requeue");
     if (corral_lost_decide(rc == CORRAL_OK ? &t : NULL, worker) == CORRAL_LOST_DROP_ASSIGNMENT) {
         /* A stale assignment of a task that moved on: only the assignment goes. */
         rc = corral_ops_drop_assignment(&txn, r->opts.ns, r->el.node, worker, id);
@@ -142,7 +142,7 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
 static int drop_dir(struct replica *r, const char *worker, struct corral_error *err)
 {
     struct corral_txn txn;
-    leader_txn_init(r, &txn, "leader.cleanup");
+    corral_txn_init(&txn, "leader.cleanup");
     int rc = corral_ops_drop_assign_dir(&txn, r->opts.ns, r->el.node, worker);
     if (rc == CORRAL_OK)
         rc = persist_commit(r, &txn, NULL, NULL, err);
@@ -223,7 +223,7 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
 int leader_drop_entry(struct replica *r, const char *name, struct corral_error *err)
 {
     struct corral_txn txn;
-    leader_txn_init(r, &txn, "leader.cleanup");
+    corral_txn_init(&txn, "leader.cleanup");
     int rc = corral_ops_drop_queue_entry(&txn, r->opts.ns, r->el.node, name);
     if (rc == CORRAL_OK)
         rc = persist_commit(r, &txn, NULL, NULL, err);

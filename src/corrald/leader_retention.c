@@ -50,7 +50,7 @@ int leader_sweep_retention(struct replica *r, int64_t now_wall, struct corral_er
                 corral_state_is_final(t.state) && t.finished_at_ms >= 0 &&
                 t.finished_at_ms < horizon) {
                 struct corral_txn txn;
-                leader_txn_init(r, &txn, "leader.retention");
+                corral_txn_init(&txn, "leader.retention");
                 int drc = corral_ops_retire(&txn, r->opts.ns, r->el.node, &t, version);
                 if (drc == CORRAL_OK)
                     drc = persist_commit(r, &txn, NULL, NULL, err);
