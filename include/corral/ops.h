@@ -9,6 +9,10 @@
  * (an attempt whose assignment was taken back can change nothing). Task writes are SETs at the
  * version read, so two writers never both win.
  *
+ * Every change that makes a task final (succeeded, failed, cancelled) also creates its entry in
+ * the done index (corral/done_entry.h) in the same multi, and retention deletes the entry with
+ * the task: the index lists exactly the finished tasks that exist.
+ *
  * Every builder returns 0, or CORRAL_EINVAL / CORRAL_ETOOBIG when a path cannot be built (ids
  * are validated before they get here, so this means a bug or a corrupt znode name).
  */
@@ -19,6 +23,7 @@
 #include <stdint.h>
 
 #include "corral/assignment.h"
+#include "corral/done_entry.h"
 #include "corral/election.h"
 #include "corral/error.h"
 #include "corral/task.h"
@@ -29,6 +34,7 @@ struct corral_op_index {
     int task;  /* create or set of the task znode */
     int queue; /* create of the queue entry */
     int idem;  /* create of the idempotency record */
+    int done;  /* create of the done-index entry (a change that makes the task final) */
 };
 
 /* Submit (any replica): create the task (queued) and its queue entry, the idempotency record
@@ -36,12 +42,13 @@ struct corral_op_index {
 CORRAL_NODISCARD int corral_ops_submit(struct corral_txn *txn, const char *ns,
                                        const struct corral_task *t, struct corral_op_index *idx);
 
-/* Assign (leader): t after CORRAL_EV_ASSIGN, read at version. Fence, check that the worker is
- * still registered, set the task, delete its queue entry, create assign/<w> when create_dir,
- * create the assignment made for registration reg. */
+/* Assign (leader): t after CORRAL_EV_ASSIGN, read at version, whose queue entry was
+ * entry_name (corral_queue_entry_name of the task before the transition). Fence, check that the
+ * worker is still registered, set the task, delete the entry, create assign/<w> when
+ * create_dir, create the assignment made for registration reg. */
 CORRAL_NODISCARD int corral_ops_assign(struct corral_txn *txn, const char *ns, const char *fence,
                                        const struct corral_task *t, int32_t version,
-                                       const char *reg, bool create_dir);
+                                       const char *entry_name, const char *reg, bool create_dir);
 
 /* Start (worker): t after CORRAL_EV_START. Fence on the assignment, set the task. */
 CORRAL_NODISCARD int corral_ops_start(struct corral_txn *txn, const char *ns,
@@ -52,7 +59,7 @@ CORRAL_NODISCARD int corral_ops_start(struct corral_txn *txn, const char *ns,
  * the assignment itself) or by the leader for a lost worker (fence = its election node). t is
  * after the transition (SUCCEED, FAIL, TIMEOUT, WORKER_LOST, CANCELLED, RETURN) and worker is
  * the one whose assignment goes. Set the task, delete assign/<worker>/<id>, create the queue
- * entry when t is queued again, bump the queue signal.
+ * entry when t is queued again or the done entry when t is final, bump the queue signal.
  */
 CORRAL_NODISCARD int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence,
                                         const char *worker, const struct corral_task *t,
@@ -60,8 +67,9 @@ CORRAL_NODISCARD int corral_ops_release(struct corral_txn *txn, const char *ns, 
 
 /*
  * Cancel (any replica): t after CORRAL_EV_CANCEL, read at version; before is its state before.
- * A queued task loses its queue entry; an assigned or running one gets "cancel" in its
- * assignment (a, read at a_version), which its worker watches.
+ * A queued task loses its queue entry and gets its done entry (it is final at once); an assigned
+ * or running one gets "cancel" in its assignment (a, read at a_version), which its worker
+ * watches.
  */
 CORRAL_NODISCARD int corral_ops_cancel(struct corral_txn *txn, const char *ns,
                                        const struct corral_task *t, int32_t version,
@@ -72,9 +80,42 @@ CORRAL_NODISCARD int corral_ops_cancel(struct corral_txn *txn, const char *ns,
 CORRAL_NODISCARD int corral_ops_update(struct corral_txn *txn, const char *ns, const char *fence,
                                        const struct corral_task *t, int32_t version);
 
-/* Retention (leader): delete a finished task at version and its idempotency record. */
+/* Retention (leader): delete a finished task at version, its idempotency record and its done
+ * entry (computed from t). */
 CORRAL_NODISCARD int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
                                        const struct corral_task *t, int32_t version);
+/* Retention of a finished task that has no done entry (finished before the index existed):
+ * delete it at version and its idempotency record. */
+CORRAL_NODISCARD int corral_ops_retire_unindexed(struct corral_txn *txn, const char *ns,
+                                                 const char *fence, const struct corral_task *t,
+                                                 int32_t version);
+/* Retention through the index: delete the task of entry e (at version; -1 when it was not
+ * read: a finished task is never written again), e itself, and the idempotency record of key
+ * (NULL: none, or unknown because the task could not be read). */
+CORRAL_NODISCARD int corral_ops_retire_entry(struct corral_txn *txn, const char *ns,
+                                             const char *fence, const struct corral_done_entry *e,
+                                             int32_t version, const char *key);
+/* An entry whose task is gone: delete the entry alone. */
+CORRAL_NODISCARD int corral_ops_drop_done_entry(struct corral_txn *txn, const char *ns,
+                                                const char *fence,
+                                                const struct corral_done_entry *e);
+/* Folders of the done index (leader): create one (prepared ahead of time) or delete an empty
+ * one (past, pruned), fenced. path comes from corral/done_entry.h. */
+CORRAL_NODISCARD int corral_ops_make_dir(struct corral_txn *txn, const char *fence,
+                                         const char *path);
+CORRAL_NODISCARD int corral_ops_drop_dir(struct corral_txn *txn, const char *fence,
+                                         const char *path);
+
+/*
+ * A commit of txn failed with CORRAL_ENOTFOUND on op failed_op. When that op creates a
+ * done-index entry or a queue entry, its folder is one corral makes on demand (a time slot the
+ * leader has not prepared or already pruned, a queue bucket): returns true with the folder's
+ * path in buf; the caller creates it with its missing parents (zk_ensure_path) and commits the
+ * same change again. False for any other op: a missing parent there means the namespace is
+ * gone, and nothing may be created.
+ */
+bool corral_ops_missing_dir(const struct corral_txn *txn, const char *ns, int failed_op, char *buf,
+                            size_t n);
 
 /* Repairs (leader): a stale assignment, an empty assign/<worker> folder, an orphan queue
  * entry (by its name as listed). */

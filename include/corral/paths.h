@@ -14,6 +14,7 @@
  *   <ns>/queue/<bb>/<name>         persistent queue entry (core/queue_entry.c)
  *   <ns>/assign/<worker>/<id>      persistent assignment JSON (core/assignment.c)
  *   <ns>/idem/<bb>/<hexkey>        persistent idempotency record: data = task id
+ *   <ns>/done/<h>/<m>/<s>/<name>   persistent, empty: the done index (core/done_entry.c)
  *
  * This header is the only home of the layout: no other file spells a folder name (scripts/lint
  * fails on a namespace path literal outside src/core/paths.c).
@@ -34,7 +35,8 @@
     X(CORRAL_DIR_TASKS, "tasks", true)                                                             \
     X(CORRAL_DIR_QUEUE, "queue", true)                                                             \
     X(CORRAL_DIR_ASSIGN, "assign", false)                                                          \
-    X(CORRAL_DIR_IDEM, "idem", true)
+    X(CORRAL_DIR_IDEM, "idem", true)                                                               \
+    X(CORRAL_DIR_DONE, "done", false)
 
 enum corral_dir {
 #define CORRAL_X_ENUM(e, name, bucketed) e,
@@ -74,6 +76,11 @@ CORRAL_NODISCARD int corral_path_assign_dir(char *buf, size_t n, const char *ns,
                                             const char *worker);
 CORRAL_NODISCARD int corral_path_assign(char *buf, size_t n, const char *ns, const char *worker,
                                         const char *id);
+/* The done index: <ns>/done/<hour>[/<minute>[/<slot>[/<entry>]]] from the names that
+ * corral/done_entry.h makes. A NULL level ends the path, and every level after it must be NULL;
+ * a level that is empty or holds '/' is CORRAL_EINVAL. */
+CORRAL_NODISCARD int corral_path_done(char *buf, size_t n, const char *ns, const char *hour,
+                                      const char *minute, const char *slot, const char *entry);
 /* Idempotency record of key (any bytes, 1..128): <ns>/idem/<bb>/<lowercase hex of key>. */
 CORRAL_NODISCARD int corral_path_idem(char *buf, size_t n, const char *ns, const char *key);
 

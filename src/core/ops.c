@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/done_entry.h"
 #include "corral/limits.h"
 #include "corral/ops.h"
 #include "corral/paths.h"
@@ -11,7 +12,7 @@
 static void index_reset(struct corral_op_index *idx)
 {
     if (idx)
-        *idx = (struct corral_op_index){.task = -1, .queue = -1, .idem = -1};
+        *idx = (struct corral_op_index){.task = -1, .queue = -1, .idem = -1, .done = -1};
 }
 
 static void add_task(struct corral_txn *txn, const char *path, const struct corral_task *t,
@@ -47,6 +48,25 @@ static int add_queue_entry(struct corral_txn *txn, const char *ns, const struct 
     return rc;
 }
 
+/* The done entry of t when t is final (the change that makes it final carries it). */
+static int add_done_entry(struct corral_txn *txn, const char *ns, const struct corral_task *t,
+                          struct corral_op_index *idx)
+{
+    if (!corral_state_is_final(t->state))
+        return CORRAL_OK;
+    struct corral_done_entry e;
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_done_entry_of(t, &e);
+    if (rc == CORRAL_OK)
+        rc = corral_done_entry_path(path, sizeof path, ns, &e);
+    if (rc != CORRAL_OK)
+        return rc;
+    size_t i = corral_txn_create(txn, path, NULL, 0);
+    if (idx)
+        idx->done = (int)i;
+    return CORRAL_OK;
+}
+
 int corral_ops_submit(struct corral_txn *txn, const char *ns, const struct corral_task *t,
                       struct corral_op_index *idx)
 {
@@ -57,6 +77,8 @@ int corral_ops_submit(struct corral_txn *txn, const char *ns, const struct corra
         return rc;
     add_task(txn, path, t, true, -1, idx);
     if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
+        return rc;
+    if ((rc = add_done_entry(txn, ns, t, idx)) != CORRAL_OK)
         return rc;
     if (t->spec.idempotency_key) {
         if ((rc = corral_path_idem(path, sizeof path, ns, t->spec.idempotency_key)) != CORRAL_OK)
@@ -69,8 +91,8 @@ int corral_ops_submit(struct corral_txn *txn, const char *ns, const struct corra
 }
 
 int corral_ops_assign(struct corral_txn *txn, const char *ns, const char *fence,
-                      const struct corral_task *t, int32_t version, const char *reg,
-                      bool create_dir)
+                      const struct corral_task *t, int32_t version, const char *entry_name,
+                      const char *reg, bool create_dir)
 {
     if (!t->worker || !corral_reg_is_valid(reg))
         return CORRAL_EINVAL;
@@ -84,7 +106,8 @@ int corral_ops_assign(struct corral_txn *txn, const char *ns, const char *fence,
     if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, NULL);
-    if ((rc = corral_queue_entry_path(path, sizeof path, ns, t)) != CORRAL_OK)
+    /* The entry as it was queued: the transition cleared the retry backoff its name holds. */
+    if ((rc = corral_queue_entry_path_of_name(path, sizeof path, ns, entry_name)) != CORRAL_OK)
         return rc;
     corral_txn_delete(txn, path, -1);
     if (create_dir) {
@@ -138,6 +161,8 @@ int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence
     corral_txn_delete(txn, apath, -1);
     if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
         return rc;
+    if ((rc = add_done_entry(txn, ns, t, idx)) != CORRAL_OK)
+        return rc;
     return add_signal(txn, ns);
 }
 
@@ -154,6 +179,8 @@ int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corra
         if ((rc = corral_queue_entry_path(path, sizeof path, ns, t)) != CORRAL_OK)
             return rc;
         corral_txn_delete(txn, path, -1);
+        if ((rc = add_done_entry(txn, ns, t, NULL)) != CORRAL_OK)
+            return rc;
     } else if (a && t->worker) {
         if ((rc = corral_path_assign(path, sizeof path, ns, t->worker, t->id)) != CORRAL_OK)
             return rc;
@@ -178,8 +205,20 @@ int corral_ops_update(struct corral_txn *txn, const char *ns, const char *fence,
     return CORRAL_OK;
 }
 
-int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
-                      const struct corral_task *t, int32_t version)
+/* Delete the idempotency record of key, if any. */
+static int add_idem_delete(struct corral_txn *txn, const char *ns, const char *key)
+{
+    if (!key)
+        return CORRAL_OK;
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_idem(path, sizeof path, ns, key);
+    if (rc == CORRAL_OK)
+        corral_txn_delete(txn, path, -1);
+    return rc;
+}
+
+int corral_ops_retire_unindexed(struct corral_txn *txn, const char *ns, const char *fence,
+                                const struct corral_task *t, int32_t version)
 {
     char path[CORRAL_PATH_MAX];
     int rc = corral_path_task(path, sizeof path, ns, t->id);
@@ -187,12 +226,93 @@ int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
         return rc;
     corral_txn_fence(txn, fence, -1);
     corral_txn_delete(txn, path, version);
-    if (t->spec.idempotency_key) {
-        if ((rc = corral_path_idem(path, sizeof path, ns, t->spec.idempotency_key)) != CORRAL_OK)
-            return rc;
-        corral_txn_delete(txn, path, -1);
-    }
+    return add_idem_delete(txn, ns, t->spec.idempotency_key);
+}
+
+int corral_ops_retire(struct corral_txn *txn, const char *ns, const char *fence,
+                      const struct corral_task *t, int32_t version)
+{
+    struct corral_done_entry e;
+    int rc = corral_done_entry_of(t, &e);
+    if (rc != CORRAL_OK)
+        return rc; /* not final: nothing to retire */
+    return corral_ops_retire_entry(txn, ns, fence, &e, version, t->spec.idempotency_key);
+}
+
+int corral_ops_retire_entry(struct corral_txn *txn, const char *ns, const char *fence,
+                            const struct corral_done_entry *e, int32_t version, const char *key)
+{
+    char tpath[CORRAL_PATH_MAX], epath[CORRAL_PATH_MAX];
+    int rc = corral_path_task(tpath, sizeof tpath, ns, e->id);
+    if (rc == CORRAL_OK)
+        rc = corral_done_entry_path(epath, sizeof epath, ns, e);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, tpath, version);
+    corral_txn_delete(txn, epath, -1);
+    return add_idem_delete(txn, ns, key);
+}
+
+int corral_ops_drop_done_entry(struct corral_txn *txn, const char *ns, const char *fence,
+                               const struct corral_done_entry *e)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_done_entry_path(path, sizeof path, ns, e);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, -1);
     return CORRAL_OK;
+}
+
+int corral_ops_make_dir(struct corral_txn *txn, const char *fence, const char *path)
+{
+    if (!path || path[0] != '/')
+        return CORRAL_EINVAL;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_create(txn, path, NULL, 0);
+    return CORRAL_OK;
+}
+
+int corral_ops_drop_dir(struct corral_txn *txn, const char *fence, const char *path)
+{
+    if (!path || path[0] != '/')
+        return CORRAL_EINVAL;
+    /* A folder that is not empty fails the delete (ZooKeeper's "not empty"): nothing is lost
+     * when a late entry arrives between our listing and this delete. */
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, -1);
+    return CORRAL_OK;
+}
+
+/* True when path lies strictly inside folder d of ns ("<ns>/<d>/..."). */
+static bool inside(const char *path, const char *ns, enum corral_dir d)
+{
+    char dir[CORRAL_PATH_MAX];
+    if (corral_path_dir(dir, sizeof dir, ns, d) != CORRAL_OK)
+        return false;
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+bool corral_ops_missing_dir(const struct corral_txn *txn, const char *ns, int failed_op, char *buf,
+                            size_t n)
+{
+    if (!txn || !ns || failed_op < 0 || (size_t)failed_op >= txn->n || n == 0)
+        return false;
+    const struct corral_op *op = &txn->ops[failed_op];
+    const char *slash = op->kind == CORRAL_OP_CREATE && op->path ? strrchr(op->path, '/') : NULL;
+    size_t len = slash ? (size_t)(slash - op->path) : 0;
+    if (!slash || len >= n)
+        return false;
+    memcpy(buf, op->path, len);
+    buf[len] = '\0';
+    /* A slot or a bucket below <ns>/done or <ns>/queue, never one of those two themselves. */
+    if (inside(buf, ns, CORRAL_DIR_DONE) || inside(buf, ns, CORRAL_DIR_QUEUE))
+        return true;
+    buf[0] = '\0';
+    return false;
 }
 
 /* A repair: delete one node at any version, fenced. rc is the path builder's result. */
@@ -223,8 +343,8 @@ int corral_ops_drop_queue_entry(struct corral_txn *txn, const char *ns, const ch
                                 const char *entry_name)
 {
     char path[CORRAL_PATH_MAX];
-    return fenced_delete(txn, fence, corral_path_queue_entry(path, sizeof path, ns, entry_name),
-                         path);
+    return fenced_delete(txn, fence,
+                         corral_queue_entry_path_of_name(path, sizeof path, ns, entry_name), path);
 }
 
 int corral_ops_leader_record(struct corral_txn *txn, const char *ns, const char *fence,

@@ -194,6 +194,33 @@ int corral_path_idem(char *buf, size_t n, const char *ns, const char *key)
                  enc);
 }
 
+/* A level of the done index: absent (NULL) or one non-empty component. */
+static bool level_ok(const char *s)
+{
+    return !s || (*s && !strchr(s, '/'));
+}
+
+int corral_path_done(char *buf, size_t n, const char *ns, const char *hour, const char *minute,
+                     const char *slot, const char *entry)
+{
+    const char *lv[4] = {hour, minute, slot, entry};
+    if (!ns || empty(hour))
+        return fail(buf, n, CORRAL_EINVAL);
+    for (int i = 0; i < 4; i++) {
+        /* A level after a missing one would silently address another folder. */
+        if (!level_ok(lv[i]) || (i > 0 && !lv[i - 1] && lv[i]))
+            return fail(buf, n, CORRAL_EINVAL);
+    }
+    if (!minute)
+        return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_DONE), hour);
+    if (!slot)
+        return build(buf, n, "%s/%s/%s/%s", ns, dir_name(CORRAL_DIR_DONE), hour, minute);
+    if (!entry)
+        return build(buf, n, "%s/%s/%s/%s/%s", ns, dir_name(CORRAL_DIR_DONE), hour, minute, slot);
+    return build(buf, n, "%s/%s/%s/%s/%s/%s", ns, dir_name(CORRAL_DIR_DONE), hour, minute, slot,
+                 entry);
+}
+
 static bool name_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||

@@ -18,6 +18,7 @@
 #include "corral/xalloc.h"
 #include "corrald/api_internal.h"
 #include "corrald/api_wait.h"
+#include "corrald/backlog.h"
 #include "corrald/store.h"
 #include "io/clock.h"
 
@@ -129,7 +130,8 @@ static void submit_exec(struct api_call *c, struct api_reply *out)
     struct corral_task t = {0};
     struct corral_error err = {0};
     bool created = false;
-    if (store_submit(c->req->a->r, &s->spec, &t, &created, &err) != CORRAL_OK)
+    if (backlog_check(c->req->a->r, 1, &err) != CORRAL_OK ||
+        store_submit(c->req->a->r, &s->spec, &t, &created, &err) != CORRAL_OK)
         api_reply_error(out, &err);
     else
         api_reply_task(out, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, &t);
@@ -172,13 +174,17 @@ static void batch_exec(struct api_call *c, struct api_reply *out)
     struct batch_call *b = (struct batch_call *)c;
     struct corral_task *tasks = corral_xcalloc(b->n, sizeof *tasks);
     struct corral_error err = {0};
-    if (store_submit_batch(c->req->a->r, b->specs, b->n, tasks, &err) == CORRAL_OK) {
+    size_t n_created = 0;
+    /* A batch that would pass --max-queued is refused whole, before anything is written. */
+    if (backlog_check(c->req->a->r, b->n, &err) == CORRAL_OK &&
+        store_submit_batch(c->req->a->r, b->specs, b->n, tasks, &n_created, &err) == CORRAL_OK) {
         json_t *arr = json_array();
         for (size_t i = 0; i < b->n; i++)
             json_array_append_new(arr, corral_task_to_json(&tasks[i]));
         json_t *body = json_object();
         json_object_set_new(body, "tasks", arr);
-        api_reply_json(out, MHD_HTTP_CREATED, body);
+        /* 200 when the batch was a replay of stored keys only, as a single submit answers. */
+        api_reply_json(out, n_created > 0 ? MHD_HTTP_CREATED : MHD_HTTP_OK, body);
     } else {
         api_reply_error(out, &err);
     }

@@ -12,6 +12,7 @@
 
 #include "corral/ops.h"
 #include "corral/paths.h"
+#include "corral/queue_entry.h"
 #include "corral/sched.h"
 #include "corral/strlist.h"
 #include "corral/task.h"
@@ -26,16 +27,20 @@
 
 /* Reconcile at least this often even without watch events (watches are only hints). */
 #define LEADER_PERIOD_MS 1000
+/* The head of the queue a round looks at (head_size()). */
+#define LEADER_HEAD_MIN 256u
+#define LEADER_HEAD_MAX 8192u
 /* Coalesce bursts of events into one round. */
 #define LEADER_MIN_GAP_MS 20
-/* Sweep one slice of the task buckets for tasks past --retention this often (a full pass over
- * all buckets takes CORRAL_BUCKETS / 16 slices: 64 s; leader_retention.c). */
-#define LEADER_RETENTION_PERIOD_MS 4000
+/* Run one bounded retention step this often (leader_retention.c: prepares the done index's
+ * time slots, deletes up to 2,048 finished tasks past --retention, about 4,000 a second). */
+#define LEADER_RETENTION_PERIOD_MS 500
 
 struct leader *leader_new(void)
 {
     struct leader *l = corral_xcalloc(1, sizeof *l);
     l->dirty = true;
+    l->queue_all_dirty = true;
     l->last_retention_ms = -1;
     l->retention_period_ms = LEADER_RETENTION_PERIOD_MS;
 #ifdef CORRAL_TEST_HOOKS
@@ -51,7 +56,7 @@ void leader_free(struct leader *l)
 {
     if (!l)
         return;
-    leader_cache_clear(l);
+    leader_queue_reset(l);
     free(l->costs);
     corral_strlist_cleanup(&l->known_workers);
     free(l);
@@ -59,7 +64,7 @@ void leader_free(struct leader *l)
 
 void leader_on_event(struct leader *l, const struct zk_event *ev)
 {
-    (void)ev;
+    leader_queue_on_event(l, ev);
     l->dirty = true;
 }
 
@@ -69,7 +74,7 @@ void leader_reset(struct leader *l)
     l->dirty = true;
     l->last_retention_ms = -1;
     l->wake_at_ms = 0;
-    leader_cache_clear(l);
+    leader_queue_reset(l);
     l->n_costs = 0;
     corral_strlist_cleanup(&l->known_workers);
 }
@@ -81,6 +86,9 @@ int leader_next_timeout_ms(const struct leader *l, int64_t now_ms)
         due = l->wake_at_ms > l->last_round_ms + LEADER_MIN_GAP_MS
                   ? l->wake_at_ms
                   : l->last_round_ms + LEADER_MIN_GAP_MS;
+    /* The retention step is due too (finished tasks go within retention + a few seconds). */
+    if (l->last_retention_ms >= 0 && l->last_retention_ms + l->retention_period_ms < due)
+        due = l->last_retention_ms + l->retention_period_ms;
     int64_t wait = due - now_ms;
     return wait < 0 ? 0 : (int)(wait > LEADER_PERIOD_MS ? LEADER_PERIOD_MS : wait);
 }
@@ -122,40 +130,118 @@ static void note_workers(struct leader *l, const struct worker_set *ws)
             CORRAL_LOG(CORRAL_LOG_INFO, "worker left worker=%.*s reg=%s",
                        (int)(sp ? sp - k : (ptrdiff_t)strlen(k)), k, sp ? sp + 1 : "");
         }
+    /* Another set of workers: tasks that fit none of the old set may fit now. */
+    bool same = now.n == l->known_workers.n;
+    for (size_t i = 0; same && i < now.n; i++)
+        same = corral_strlist_has(&l->known_workers, now.items[i]);
+    if (!same)
+        leader_unsched_clear(l);
     corral_strlist_cleanup(&l->known_workers);
     l->known_workers = now;
 }
 
-static int assign(struct replica *r, struct round *rd, struct qtask *q, size_t widx,
-                  struct corral_error *err)
+/* How many queued tasks the round looks at: enough to fill every free slot several times
+ * over (placement and head-of-line reservations need choice), never the whole backlog. */
+static size_t head_size(const struct worker_set *ws)
 {
-    struct worker_info *w = &rd->ws.items[widx];
-    uint64_t epoch = r->el.epoch;
-    struct corral_transition_ctx ctx = {
-        .now_ms = clock_wall_ms(), .worker = w->reg.id, .epoch = epoch};
-    int rc = corral_task_transition(&q->task, CORRAL_EV_ASSIGN, &ctx, err);
-    if (rc != CORRAL_OK)
-        return rc;
-    struct corral_txn txn;
-    corral_txn_init(&txn, "leader.assign");
-    rc = corral_ops_assign(&txn, r->opts.ns, r->el.node, &q->task, q->version, w->reg.reg,
-                           !rd->has_dir[widx]);
+    size_t free_slots = 0;
+    for (size_t i = 0; i < ws->n; i++) {
+        const struct worker_info *w = &ws->items[i];
+        if (!w->reg.draining && w->reg.slots > w->running)
+            free_slots += w->reg.slots - w->running;
+    }
+    size_t k = 4 * free_slots;
+    return k < LEADER_HEAD_MIN ? LEADER_HEAD_MIN : k > LEADER_HEAD_MAX ? LEADER_HEAD_MAX : k;
+}
+
+/* One planned assignment on its way to ZooKeeper. */
+struct pick {
+    struct qtask *q;
+    char entry[CORRAL_QUEUE_NAME_MAX + 1]; /* its queue entry, named before the transition */
+    size_t widx;
+    bool live; /* still to be written */
+};
+
+/* The ops of assigning p's task (transitioned already) to its worker; the first assignment to
+ * a worker without an assign/<id> folder in this batch creates it. */
+static int pick_ops(struct replica *r, struct round *rd, const struct pick *p, bool *dir_made,
+                    struct corral_txn *txn)
+{
+    const struct worker_info *w = &rd->ws.items[p->widx];
+    bool create_dir = !rd->has_dir[p->widx] && !dir_made[p->widx];
+    corral_txn_init(txn, "leader.assign");
+    int rc = corral_ops_assign(txn, r->opts.ns, r->el.node, &p->q->task, p->q->version, p->entry,
+                               w->reg.reg, create_dir);
+    if (rc == CORRAL_OK && create_dir)
+        dir_made[p->widx] = true;
+    return rc;
+}
+
+static void assigned(struct replica *r, struct round *rd, const struct pick *p)
+{
+    const struct worker_info *w = &rd->ws.items[p->widx];
+    const struct corral_task *t = &p->q->task;
     char detail[CORRAL_WORKER_ID_MAX + 64];
     snprintf(detail, sizeof detail, "worker=%s attempt=%" PRIu32 " epoch=%" PRIu64, w->reg.id,
-             q->task.attempt, epoch);
-    struct persist_change chg = {
-        .task = q->task.id, .from = CORRAL_STATE_QUEUED, .to = q->task.state, .detail = detail};
-    if (rc == CORRAL_OK)
-        rc = persist_commit(r, &txn, &chg, NULL, err);
-    corral_txn_cleanup(&txn);
-    if (rc == CORRAL_OK) {
-        rd->has_dir[widx] = true;
-        char path[CORRAL_PATH_MAX];
-        if (corral_path_assign(path, sizeof path, r->opts.ns, w->reg.id, q->task.id) == CORRAL_OK)
-            leader_cost_put(r->leader, path, w->reg.reg, q->task.spec.cpu_milli,
-                            q->task.spec.mem_mb);
-        atomic_fetch_add(&r->n_assigned, 1);
+             t->attempt, t->epoch);
+    persist_applied(&(struct persist_change){
+        .task = t->id, .from = CORRAL_STATE_QUEUED, .to = t->state, .detail = detail});
+    rd->has_dir[p->widx] = true;
+    char path[CORRAL_PATH_MAX];
+    if (corral_path_assign(path, sizeof path, r->opts.ns, w->reg.id, t->id) == CORRAL_OK)
+        leader_cost_put(r->leader, path, w->reg.reg, t->spec.cpu_milli, t->spec.mem_mb);
+    atomic_fetch_add(&r->n_assigned, 1);
+}
+
+/*
+ * Write the picks: as few multis as fit (corral/batch.h: one fence each, under the request
+ * limit), all sent before the first answer is awaited (zk_txn_commit_members). A pick that
+ * fails on its own op (the task was cancelled or changed, the worker left) is skipped: the
+ * next round sees the new state. A failure that concerns every member (fenced, outcome
+ * unknown, no session) ends the round: the next one reads everything afresh.
+ */
+static int write_picks(struct replica *r, struct round *rd, struct pick *picks, size_t n,
+                       struct corral_error *err)
+{
+    bool *dir_made = corral_xcalloc(rd->ws.n ? rd->ws.n : 1, sizeof *dir_made);
+    struct corral_txn *ms = corral_xcalloc(n ? n : 1, sizeof *ms);
+    int *rcs = corral_xcalloc(n ? n : 1, sizeof *rcs);
+    struct corral_error *errs = corral_xcalloc(n ? n : 1, sizeof *errs);
+    for (size_t i = 0; i < n; i++)
+        if (pick_ops(r, rd, &picks[i], dir_made, &ms[i]) != CORRAL_OK) {
+            /* A path that cannot be built: a bug. Committed as nothing, reported here. */
+            corral_txn_cleanup(&ms[i]);
+            CORRAL_LOG(CORRAL_LOG_ERROR, "assign task=%s: cannot build its ops",
+                       picks[i].q->task.id);
+            picks[i].live = false;
+        }
+    persist_commit_members(r, "leader.assign", ms, n, rcs, errs);
+    int rc = CORRAL_OK;
+    for (size_t i = 0; i < n; i++) {
+        struct pick *p = &picks[i];
+        if (!p->live) {
+            /* not written */
+        } else if (rcs[i] == CORRAL_OK) {
+            assigned(r, rd, p);
+        } else if (rcs[i] == CORRAL_EFENCED || rcs[i] == CORRAL_EUNKNOWN ||
+                   rcs[i] == CORRAL_EUNAVAIL || rcs[i] == CORRAL_ETOOBIG) {
+            if (rc == CORRAL_OK) {
+                rc = rcs[i];
+                *err = errs[i];
+            }
+        } else {
+            /* Lost a race (cancelled, changed, worker gone; or the multi that was to create
+             * its worker's folder failed): the next round sees the new state. */
+            CORRAL_LOG(CORRAL_LOG_DEBUG, "assign task=%s skipped: %s", p->q->task.id, errs[i].msg);
+            r->leader->dirty = true;
+        }
+        p->live = false;
+        corral_txn_cleanup(&ms[i]);
     }
+    free(ms);
+    free(rcs);
+    free(errs);
+    free(dir_made);
     return rc;
 }
 
@@ -223,40 +309,45 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
     struct corral_plan plan = {0};
     int rc =
         corral_sched_plan(&view, &r->policy, &r->leader->sched, now_wall, rand_u64(), &plan, err);
+    struct pick *picks = corral_xcalloc(plan.n_assign ? plan.n_assign : 1, sizeof *picks);
+    size_t n_picks = 0;
+    uint64_t epoch = r->el.epoch;
+    int64_t now_assign = clock_wall_ms();
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_assign; i++) {
-        if (leader_stopping(r))
-            break; /* a stopping leader hands over now rather than after the round */
         struct qtask *q = &rd->q[plan.assign[i].task];
-        /* Assigned or not, the cached copy was transitioned: read it afresh next round. */
+        /* Assigned or not, the cached copy is transitioned: read it afresh next round. */
         q->gone = true;
-        int arc = assign(r, rd, q, plan.assign[i].worker, err);
-        if (arc == CORRAL_EFENCED || arc == CORRAL_EUNKNOWN || arc == CORRAL_EUNAVAIL) {
-            rc = arc;
-            break;
-        }
-        if (arc != CORRAL_OK) {
-            /* Lost a race (cancelled, changed): the next round sees the new state. */
-            CORRAL_LOG(CORRAL_LOG_DEBUG, "assign task=%s skipped: %s",
-                       rd->q[plan.assign[i].task].task.id, err->msg);
+        struct pick *p = &picks[n_picks];
+        corral_queue_entry_name(&q->task, p->entry);
+        struct corral_transition_ctx ctx = {.now_ms = now_assign,
+                                            .worker = rd->ws.items[plan.assign[i].worker].reg.id,
+                                            .epoch = epoch};
+        if (corral_task_transition(&q->task, CORRAL_EV_ASSIGN, &ctx, err) != CORRAL_OK) {
+            CORRAL_LOG(CORRAL_LOG_DEBUG, "assign task=%s skipped: %s", q->task.id, err->msg);
             corral_error_clear(err);
             r->leader->dirty = true;
+            continue;
         }
+        p->q = q;
+        p->widx = plan.assign[i].worker;
+        p->live = true;
+        n_picks++;
     }
+    /* A stopping leader hands over now rather than after writing the round. */
+    if (rc == CORRAL_OK && n_picks > 0 && !leader_stopping(r))
+        rc = write_picks(r, rd, picks, n_picks, err);
+    for (size_t i = 0; i < n_picks; i++)
+        leader_queue_touched(r->leader, picks[i].q->task.id);
+    free(picks);
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_unsched; i++) {
-        int urc = mark_unschedulable(r, &rd->q[plan.unsched[i].task], plan.unsched[i].reason, err);
+        struct qtask *q = &rd->q[plan.unsched[i].task];
+        int urc = mark_unschedulable(r, q, plan.unsched[i].reason, err);
         if (urc == CORRAL_EFENCED)
             rc = urc;
         else
             corral_error_clear(err);
+        leader_unsched_add(r->leader, q->task.id);
     }
-    /* Wake up when the earliest retry backoff among the waiting tasks ends. */
-    int64_t earliest = 0;
-    for (size_t i = 0; i < rd->n_q; i++) {
-        int64_t nb = rd->q[i].task.not_before_ms;
-        if (!rd->q[i].gone && nb > now_wall && (earliest == 0 || nb < earliest))
-            earliest = nb;
-    }
-    r->leader->wake_at_ms = earliest ? clock_mono_ms() + (earliest - now_wall) : 0;
     corral_plan_cleanup(&plan);
     free(wv);
     free(tv);
@@ -288,16 +379,19 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
         rd.has_dir = corral_xcalloc(rd.ws.n, sizeof *rd.has_dir);
         rc = leader_load_assignments(r, &rd, err);
     }
-    if (rc == CORRAL_OK)
-        rc = leader_load_queue(r, &rd, err);
     int64_t now_wall = clock_wall_ms();
+    if (rc == CORRAL_OK)
+        rc = leader_load_queue(r, &rd, head_size(&rd.ws), now_wall, err);
+    /* Wake up when the earliest retry backoff among the queued tasks ends. */
+    int64_t earliest = rc == CORRAL_OK ? l->next_eligible_ms : 0;
+    l->wake_at_ms = earliest > now_wall ? clock_mono_ms() + (earliest - now_wall) : 0;
     if (rc == CORRAL_OK)
         rc = plan_and_assign(r, &rd, now_wall, err);
     round_cleanup(&rd);
-    if (l->last_retention_ms < 0)
-        l->last_retention_ms = now_ms; /* a new leader schedules first, sweeps later */
+    /* Retention (and the done index's time slots, which finishes need) right after a new
+     * leader's first round, then every period; each call does a bounded amount of work. */
     if (rc == CORRAL_OK && !leader_stopping(r) &&
-        now_ms - l->last_retention_ms >= l->retention_period_ms) {
+        (l->last_retention_ms < 0 || now_ms - l->last_retention_ms >= l->retention_period_ms)) {
         l->last_retention_ms = now_ms;
         rc = leader_sweep_retention(r, now_wall, err);
     }

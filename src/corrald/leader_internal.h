@@ -10,12 +10,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corral/paths.h"
+#include "corral/queue_entry.h"
 #include "corral/sched.h"
 #include "corral/strlist.h"
 #include "corral/task.h"
 #include "corral/txn.h"
 #include "corrald/leader.h"
 #include "corrald/workers.h"
+#include "io/zk.h"
+
+/* The keys of one bucket's queue entries. */
+struct corral_queue_keys {
+    struct corral_queue_key *k;
+    size_t n;
+};
 
 /* A queued task as last read. */
 struct qtask {
@@ -52,6 +61,19 @@ struct leader {
      * is enough; entries whose znode is no longer listed are dropped every round. */
     struct acost *costs;
     size_t n_costs, cap_costs;
+    /* Keys of the queue entries as last listed, per bucket; a bucket is listed again (with a
+     * new child watch) only when its watch fired (leader_queue.c). */
+    struct corral_queue_keys queue_keys[CORRAL_BUCKETS];
+    bool queue_dirty[CORRAL_BUCKETS];
+    bool queue_all_dirty;
+    int64_t queue_relist_ms;            /* monotonic: last full listing */
+    char queue_prefix[CORRAL_PATH_MAX]; /* the queue folder and a slash, once known */
+    size_t queued;                      /* entries in the last round */
+    int64_t next_eligible_ms;           /* wall: earliest retry backoff end, 0 = none */
+    /* Tasks that fit no worker of the current set (sorted ids): left out of the head until the
+     * set of workers changes. */
+    char (*unsched)[CORRAL_ID_LEN + 1];
+    size_t n_unsched, cap_unsched;
     /* Workers seen in the last round ("id reg"), to log joins and leaves. */
     struct corral_strlist known_workers;
 };
@@ -80,9 +102,22 @@ void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32
 CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
                                        struct corral_error *err);
 
-/* leader_queue.c: refresh the cache of queued tasks (rd->q). */
-CORRAL_NODISCARD int leader_load_queue(struct replica *r, struct round *rd,
-                                       struct corral_error *err);
+/* leader_queue.c: a full listing of the queue at least this often (watches are hints). */
+#define LEADER_QUEUE_RELIST_MS 10000
+/* New queued tasks are read this many at a time, pipelined. */
+#define LEADER_READ_BATCH 512
+/* Note which queue bucket changed (a child event) or that all may have (session event). */
+void leader_queue_on_event(struct leader *l, const struct zk_event *ev);
+/* Forget the listing and the cache (a new term). */
+void leader_queue_reset(struct leader *l);
+/* The entry of task id changed (we assigned it): list its bucket again next round. */
+void leader_queue_touched(struct leader *l, const char *id);
+/* The set of tasks that fit no current worker. */
+void leader_unsched_add(struct leader *l, const char *id);
+void leader_unsched_clear(struct leader *l);
+/* leader_queue.c: the head of the queue (at most head_max tasks, read) in rd->q. */
+CORRAL_NODISCARD int leader_load_queue(struct replica *r, struct round *rd, size_t head_max,
+                                       int64_t now_wall, struct corral_error *err);
 void leader_cache_clear(struct leader *l);
 
 /* leader_retention.c: delete one slice of finished tasks past --retention. */

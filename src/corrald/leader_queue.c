@@ -1,19 +1,78 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The leader's cache of queued tasks (leader_internal.h): every round lists the queue buckets
- * (one pipelined batch), keeps what it knows, reads what is new and forgets what left. Entry
- * names are decoded by the core (corral/queue_entry.h); a name corral did not make is skipped.
+ * The leader's view of the queue (leader_internal.h). Entry names carry each task's order keys
+ * (corral/queue_entry.h), so the leader keeps only the keys of the queued tasks (about 80 bytes
+ * each), ordered from the listing alone:
+ *   - a bucket is listed again (with a new child watch) only when its watch fired, and every
+ *     bucket every LEADER_QUEUE_RELIST_MS (watches are hints), in pipelined chunks;
+ *   - each round picks the head: the first K entries in the exact order of the policy at this
+ *     instant (one pass over the keys with a bounded heap; no task read);
+ *   - only the head's tasks are read (pipelined, and kept while they stay at the head).
+ * An entry whose name is not the canonical name of its queued task (the bare-id form of older
+ * versions, or anything else) is rewritten in one fenced multi; one with no queued task behind
+ * it is removed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/ops.h"
+#include "corral/paths.h"
 #include "corral/queue_entry.h"
 #include "corral/xalloc.h"
 #include "corrald/leader_internal.h"
+#include "corrald/persist.h"
 #include "corrald/store.h"
+#include "io/clock.h"
 #include "io/log.h"
 
 #define CORRAL_LOG_MODULE "leader"
+
+/* Buckets listed per pipelined batch: bounds the names held at once (a full listing of a
+ * million entries is ~4,000 names per bucket). */
+#define RELIST_CHUNK 32u
+/* At most this many odd entries are rewritten per round. */
+#define REWRITE_PER_ROUND 256u
+
+void leader_queue_reset(struct leader *l)
+{
+    leader_cache_clear(l);
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
+        free(l->queue_keys[b].k);
+        l->queue_keys[b].k = NULL;
+        l->queue_keys[b].n = 0;
+    }
+    leader_unsched_clear(l);
+    l->queue_all_dirty = true;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+void leader_unsched_clear(struct leader *l)
+{
+    free(l->unsched);
+    l->unsched = NULL;
+    l->n_unsched = l->cap_unsched = 0;
+}
+
+void leader_unsched_add(struct leader *l, const char *id)
+{
+    if (l->n_unsched == l->cap_unsched) {
+        l->cap_unsched = l->cap_unsched ? l->cap_unsched * 2 : 64;
+        l->unsched = corral_xrealloc(l->unsched, l->cap_unsched * sizeof *l->unsched);
+    }
+    snprintf(l->unsched[l->n_unsched++], sizeof *l->unsched, "%s", id);
+    qsort(l->unsched, l->n_unsched, sizeof *l->unsched, cmp_id);
+}
+
+static bool unsched_has(const struct leader *l, const char *id)
+{
+    return l->n_unsched > 0 &&
+           bsearch(id, l->unsched, l->n_unsched, sizeof *l->unsched, cmp_id) != NULL;
+}
 
 void leader_cache_clear(struct leader *l)
 {
@@ -40,63 +99,349 @@ static struct qtask *cache_find(struct leader *l, const char *id)
     return NULL;
 }
 
-static int cmp_name(const void *a, const void *b)
+static int cmp_qtask(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const struct qtask *)a)->task.id, ((const struct qtask *)b)->task.id);
 }
 
-int leader_load_queue(struct replica *r, struct round *rd, struct corral_error *err)
+void leader_queue_on_event(struct leader *l, const struct zk_event *ev)
+{
+    if (ev->type == ZK_EV_SESSION) {
+        l->queue_all_dirty = true; /* watches may have been lost with the connection */
+        return;
+    }
+    size_t n = strlen(l->queue_prefix);
+    if (ev->type != ZK_EV_CHILD || n == 0 || strncmp(ev->path, l->queue_prefix, n) != 0)
+        return;
+    const char *b = ev->path + n;
+    if (corral_path_is_bucket_name(b))
+        l->queue_dirty[strtoul(b, NULL, 16) % CORRAL_BUCKETS] = true;
+}
+
+void leader_queue_touched(struct leader *l, const char *id)
+{
+    l->queue_dirty[corral_path_bucket(id)] = true;
+}
+
+/* Decode a bucket's listing into its keys; odd names are logged and skipped. */
+static void take_listing(struct leader *l, unsigned b, struct corral_strlist *names)
+{
+    struct corral_queue_keys *qk = &l->queue_keys[b];
+    free(qk->k);
+    qk->k = corral_xcalloc(names->n ? names->n : 1, sizeof *qk->k);
+    qk->n = 0;
+    for (size_t i = 0; i < names->n; i++) {
+        if (corral_queue_key_decode(names->items[i], &qk->k[qk->n]))
+            qk->n++;
+        else
+            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring odd queue entry name=%.64s", names->items[i]);
+    }
+    corral_strlist_cleanup(names);
+}
+
+/* List again, with a fresh child watch, the buckets whose children changed since we last
+ * listed them (all of them for a new leader, after a reconnect and every
+ * LEADER_QUEUE_RELIST_MS). */
+static int relist(struct replica *r, struct corral_error *err)
 {
     struct leader *l = r->leader;
-    struct corral_strlist *buckets = corral_xcalloc(CORRAL_BUCKETS, sizeof *buckets);
-    int rc = store_list_buckets(r, CORRAL_DIR_QUEUE, buckets, err);
-    size_t n_names = 0;
-    for (unsigned b = 0; rc == CORRAL_OK && b < CORRAL_BUCKETS; b++)
-        n_names += buckets[b].n;
-    char **names = corral_xcalloc(n_names, sizeof *names);
-    size_t k = 0;
-    for (unsigned b = 0; rc == CORRAL_OK && b < CORRAL_BUCKETS; b++)
-        for (size_t i = 0; i < buckets[b].n; i++)
-            names[k++] = buckets[b].items[i];
-    qsort(names, k, sizeof *names, cmp_name);
-    struct qtask *next = corral_xcalloc(k, sizeof *next);
-    size_t n_next = 0;
-    for (size_t i = 0; rc == CORRAL_OK && i < k; i++) {
-        char id[CORRAL_ID_LEN + 1];
-        if (!corral_queue_entry_parse(names[i], id)) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring odd queue entry name=%.64s", names[i]);
-            continue;
+    int64_t now = clock_mono_ms();
+    if (!l->queue_prefix[0]) {
+        store_dir_path(r, CORRAL_DIR_QUEUE, l->queue_prefix);
+        size_t n = strlen(l->queue_prefix);
+        if (n + 1 < sizeof l->queue_prefix) {
+            l->queue_prefix[n] = '/';
+            l->queue_prefix[n + 1] = '\0';
         }
-        struct qtask *known = cache_find(l, id);
+    }
+    if (l->queue_all_dirty || now - l->queue_relist_ms >= LEADER_QUEUE_RELIST_MS) {
+        for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
+            l->queue_dirty[b] = true;
+        l->queue_all_dirty = false;
+        l->queue_relist_ms = now;
+    }
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(RELIST_CHUNK, CORRAL_PATH_MAX);
+    const char *ptrs[RELIST_CHUNK];
+    unsigned which[RELIST_CHUNK];
+    struct corral_strlist outs[RELIST_CHUNK];
+    int rc = CORRAL_OK;
+    for (unsigned b = 0; b < CORRAL_BUCKETS && rc == CORRAL_OK;) {
+        size_t n = 0;
+        for (; b < CORRAL_BUCKETS && n < RELIST_CHUNK; b++) {
+            if (!l->queue_dirty[b])
+                continue;
+            if (corral_path_bucket_dir(paths[n], CORRAL_PATH_MAX, r->opts.ns, CORRAL_DIR_QUEUE,
+                                       b) != CORRAL_OK)
+                abort(); /* a validated namespace always fits */
+            ptrs[n] = paths[n];
+            which[n++] = b;
+        }
+        if (n == 0)
+            break;
+        memset(outs, 0, sizeof outs);
+        /* Cleared before the listing: a change after it fires the new watch and marks it
+         * again. */
+        for (size_t i = 0; i < n; i++)
+            l->queue_dirty[which[i]] = false;
+        rc = zk_children_watch_many(r->zk, ptrs, n, outs, err);
+        for (size_t i = 0; i < n; i++) {
+            if (rc == CORRAL_OK)
+                take_listing(l, which[i], &outs[i]);
+            else
+                l->queue_dirty[which[i]] = true;
+        }
+    }
+    free(paths);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the head */
+
+static void key_view(const struct corral_queue_key *k, struct corral_task_view *v)
+{
+    *v = (struct corral_task_view){
+        .id = k->id,
+        .priority = k->priority,
+        .submitted_at_ms = k->submitted_at_ms,
+        .not_before_ms = k->not_before_ms,
+        .cpu_milli = k->cpu_milli,
+        .mem_mb = k->mem_mb,
+        .has_estimated = k->has_estimated,
+        .estimated_ms = k->estimated_ms,
+    };
+}
+
+/* A bounded max-heap of the best K keys seen so far: the root is the worst of them. */
+struct head {
+    const struct corral_queue_key **k;
+    size_t n, cap;
+    corral_order_fn cmp;
+    int64_t now;
+};
+
+static int head_cmp(const struct head *h, const struct corral_queue_key *a,
+                    const struct corral_queue_key *b)
+{
+    struct corral_task_view va, vb;
+    key_view(a, &va);
+    key_view(b, &vb);
+    return h->cmp(&va, &vb, h->now);
+}
+
+static void sift_down(struct head *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, worst = i;
+        if (l < h->n && head_cmp(h, h->k[l], h->k[worst]) > 0)
+            worst = l;
+        if (r < h->n && head_cmp(h, h->k[r], h->k[worst]) > 0)
+            worst = r;
+        if (worst == i)
+            return;
+        const struct corral_queue_key *t = h->k[i];
+        h->k[i] = h->k[worst];
+        h->k[worst] = t;
+        i = worst;
+    }
+}
+
+static void head_offer(struct head *h, const struct corral_queue_key *k)
+{
+    if (h->n < h->cap) {
+        size_t i = h->n++;
+        h->k[i] = k;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (head_cmp(h, h->k[i], h->k[p]) <= 0)
+                break;
+            const struct corral_queue_key *t = h->k[i];
+            h->k[i] = h->k[p];
+            h->k[p] = t;
+            i = p;
+        }
+        return;
+    }
+    if (head_cmp(h, k, h->k[0]) >= 0)
+        return; /* not better than the worst we keep */
+    h->k[0] = k;
+    sift_down(h, 0);
+}
+
+/* ------------------------------------------------------------------ rewriting odd entries */
+
+/* The entry listed as key k has a queued task t whose canonical entry is another name: replace
+ * the entry in one fenced multi (at most REWRITE_PER_ROUND a round). */
+static int rewrite_entry(struct replica *r, const struct corral_queue_key *k,
+                         const struct corral_task *t, struct corral_error *err)
+{
+    char listed[CORRAL_QUEUE_NAME_MAX + 1], path[CORRAL_PATH_MAX];
+    if (k->legacy)
+        snprintf(listed, sizeof listed, "%s", k->id);
+    else
+        corral_queue_key_format(k, listed);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "leader.cleanup");
+    int rc = corral_ops_drop_queue_entry(&txn, r->opts.ns, r->el.node, listed);
+    if (rc == CORRAL_OK)
+        rc = corral_queue_entry_path(path, sizeof path, r->opts.ns, t);
+    if (rc == CORRAL_OK) {
+        corral_txn_create(&txn, path, NULL, 0);
+        rc = persist_commit(r, &txn, NULL, NULL, err);
+    }
+    corral_txn_cleanup(&txn);
+    if (rc == CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_INFO, "task=%s queue entry rewritten from name=%s", t->id, listed);
+    leader_queue_touched(r->leader, t->id);
+    if (rc == CORRAL_EFENCED)
+        return rc;
+    corral_error_clear(err);
+    return CORRAL_OK;
+}
+
+static int drop_key(struct replica *r, const struct corral_queue_key *k, struct corral_error *err)
+{
+    char listed[CORRAL_QUEUE_NAME_MAX + 1];
+    if (k->legacy)
+        snprintf(listed, sizeof listed, "%s", k->id);
+    else
+        corral_queue_key_format(k, listed);
+    leader_queue_touched(r->leader, k->id);
+    return leader_drop_entry(r, listed, err);
+}
+
+/* ------------------------------------------------------------------ loading */
+
+/* Read the tasks of keys ks[0..n) pipelined. A queued task whose entry is canonical joins next;
+ * an entry with no queued task is dropped, an odd one rewritten. */
+static int read_head(struct replica *r, const struct corral_queue_key *const *ks, size_t n,
+                     struct qtask *next, size_t *n_next, size_t *rewrites, struct corral_error *err)
+{
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
+    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
+    for (size_t i = 0; i < n; i++) {
+        store_task_path(r, ks[i]->id, paths[i]);
+        ptrs[i] = paths[i];
+    }
+    zk_get_many(r->zk, ptrs, n, false, got);
+    int rc = CORRAL_OK;
+    for (size_t i = 0; i < n; i++) {
+        struct corral_task t = {0};
+        int trc = got[i].rc;
+        if (trc == CORRAL_OK) {
+            trc = corral_task_parse(got[i].data, got[i].len, &t, &got[i].err);
+            if (trc != CORRAL_OK)
+                CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", paths[i],
+                           got[i].err.msg);
+        }
+        bool queued = trc == CORRAL_OK && t.state == CORRAL_STATE_QUEUED;
+        bool canonical = false;
+        if (queued && !ks[i]->legacy) {
+            struct corral_queue_key want;
+            corral_queue_key_of(&t, &want);
+            char a[CORRAL_QUEUE_NAME_MAX + 1], b[CORRAL_QUEUE_NAME_MAX + 1];
+            corral_queue_key_format(&want, a);
+            corral_queue_key_format(ks[i], b);
+            canonical = strcmp(a, b) == 0;
+        }
+        if (queued && canonical) {
+            next[(*n_next)++] = (struct qtask){.task = t, .version = got[i].version};
+        } else {
+            if (rc != CORRAL_OK) {
+                /* a failure before: the rest waits for the next round */
+            } else if (queued) {
+                if ((*rewrites)++ < REWRITE_PER_ROUND)
+                    rc = rewrite_entry(r, ks[i], &t, err);
+            } else if (trc == CORRAL_OK || trc == CORRAL_ENOTFOUND) {
+                rc = drop_key(r, ks[i], err);
+            } else if (trc != CORRAL_EINVAL) {
+                /* corrupt tasks (EINVAL) are logged above and skipped */
+                rc = trc;
+                *err = got[i].err;
+            }
+            corral_task_cleanup(&t);
+        }
+        zk_got_cleanup(&got[i]);
+    }
+    free(got);
+    free(ptrs);
+    free(paths);
+    return rc;
+}
+
+int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int64_t now_wall,
+                      struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    int rc = relist(r, err);
+    if (rc != CORRAL_OK) {
+        leader_cache_clear(l);
+        return rc;
+    }
+    /* One pass over every key: the best head_max eligible ones, in the policy's order now.
+     * Entries of the older bare-id form have no keys: their tasks are read (and the entries
+     * rewritten) a few hundred per round. */
+    struct head h = {
+        .cap = head_max ? head_max : 1, .cmp = r->policy.order->compare, .now = now_wall};
+    h.k = corral_xcalloc(h.cap, sizeof *h.k);
+    const struct corral_queue_key **legacy = corral_xcalloc(REWRITE_PER_ROUND, sizeof *legacy);
+    size_t n_legacy = 0, total = 0;
+    int64_t earliest = 0;
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
+        const struct corral_queue_keys *qk = &l->queue_keys[b];
+        total += qk->n;
+        for (size_t i = 0; i < qk->n; i++) {
+            const struct corral_queue_key *k = &qk->k[i];
+            if (k->legacy) {
+                if (n_legacy < REWRITE_PER_ROUND)
+                    legacy[n_legacy++] = k;
+                continue;
+            }
+            if (k->not_before_ms > now_wall) {
+                if (earliest == 0 || k->not_before_ms < earliest)
+                    earliest = k->not_before_ms;
+                continue;
+            }
+            if (unsched_has(l, k->id))
+                continue; /* fits no worker of this set: shown as waiting already */
+            head_offer(&h, k);
+        }
+    }
+    l->queued = total;
+    l->next_eligible_ms = earliest;
+    /* The head in order, best first (heap pops give worst first). */
+    const struct corral_queue_key **order = corral_xcalloc(h.n ? h.n : 1, sizeof *order);
+    size_t n_order = h.n;
+    for (size_t i = n_order; i > 0; i--) {
+        order[i - 1] = h.k[0];
+        h.k[0] = h.k[--h.n];
+        sift_down(&h, 0);
+    }
+    free(h.k);
+
+    /* Tasks of the head: kept from the last round when still there, else read. */
+    struct qtask *next = corral_xcalloc(n_order + n_legacy + 1, sizeof *next);
+    const struct corral_queue_key **unread = corral_xcalloc(n_order + n_legacy + 1, sizeof *unread);
+    size_t n_next = 0, n_unread = 0, rewrites = 0;
+    for (size_t i = 0; i < n_order; i++) {
+        struct qtask *known = cache_find(l, order[i]->id);
         if (known && !known->gone) {
             next[n_next++] = *known;
             memset(known, 0, sizeof *known); /* moved */
             known->gone = true;
-            continue;
-        }
-        struct corral_task t = {0};
-        int32_t version = -1;
-        char tpath[CORRAL_PATH_MAX];
-        store_task_path(r, id, tpath);
-        int trc = store_read_task(r, tpath, &t, &version, err);
-        if (trc == CORRAL_OK && t.state == CORRAL_STATE_QUEUED) {
-            next[n_next++] = (struct qtask){.task = t, .version = version};
-            continue;
-        }
-        corral_task_cleanup(&t);
-        if (trc == CORRAL_OK || trc == CORRAL_ENOTFOUND) {
-            corral_error_clear(err);
-            rc = leader_drop_entry(r, names[i], err);
-        } else if (trc == CORRAL_EINVAL) {
-            corral_error_clear(err); /* corrupt task: logged by store_read_task, skipped */
         } else {
-            rc = trc;
+            unread[n_unread++] = order[i];
         }
     }
-    for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
-        corral_strlist_cleanup(&buckets[b]);
-    free(buckets);
-    free(names);
+    for (size_t i = 0; i < n_legacy; i++)
+        unread[n_unread++] = legacy[i];
+    for (size_t i = 0; rc == CORRAL_OK && i < n_unread; i += LEADER_READ_BATCH) {
+        size_t m = n_unread - i < LEADER_READ_BATCH ? n_unread - i : LEADER_READ_BATCH;
+        rc = read_head(r, &unread[i], m, next, &n_next, &rewrites, err);
+    }
+    free(unread);
+    free(order);
+    free(legacy);
     if (rc != CORRAL_OK) {
         for (size_t i = 0; i < n_next; i++)
             corral_task_cleanup(&next[i].task);
@@ -104,7 +449,8 @@ int leader_load_queue(struct replica *r, struct round *rd, struct corral_error *
         leader_cache_clear(l);
         return rc;
     }
-    leader_cache_clear(l); /* what is left there is no longer queued */
+    qsort(next, n_next, sizeof *next, cmp_qtask);
+    leader_cache_clear(l); /* what is left there is no longer at the head */
     l->cache = next;
     l->n_cache = n_next;
     rd->q = l->cache;

@@ -129,8 +129,18 @@ static int requeue_lost(struct replica *r, const char *worker, const char *id,
     char detail[CORRAL_WORKER_ID_MAX + 48];
     snprintf(detail, sizeof detail, "worker=%s lost attempt=%" PRIu32, worker, t.attempt);
     struct persist_change chg = {.task = id, .from = before, .to = t.state, .detail = detail};
+    int failed = -1;
     if (rc == CORRAL_OK)
-        rc = persist_commit(r, &txn, &chg, NULL, err);
+        rc = persist_commit(r, &txn, &chg, &failed, err);
+    /* A done-index slot or queue bucket made on demand is missing: make it, try once more. */
+    char missing[CORRAL_PATH_MAX];
+    if (rc == CORRAL_ENOTFOUND &&
+        corral_ops_missing_dir(&txn, r->opts.ns, failed, missing, sizeof missing)) {
+        corral_error_clear(err);
+        rc = zk_ensure_path(r->zk, missing, err);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, &chg, NULL, err);
+    }
     if (rc == CORRAL_OK)
         atomic_fetch_add(&r->n_requeued, 1);
     corral_txn_cleanup(&txn);
@@ -163,21 +173,26 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
         return rc;
     for (size_t i = 0; i < r->leader->n_costs; i++)
         r->leader->costs[i].seen = false;
+    /* Every worker folder listed at once, pipelined. */
+    char(*wpaths)[CORRAL_PATH_MAX] = corral_xcalloc(wdirs.n ? wdirs.n : 1, CORRAL_PATH_MAX);
+    const char **wptrs = corral_xcalloc(wdirs.n ? wdirs.n : 1, sizeof *wptrs);
+    struct corral_strlist *lists = corral_xcalloc(wdirs.n ? wdirs.n : 1, sizeof *lists);
+    for (size_t i = 0; i < wdirs.n; i++) {
+        /* An odd name (too long for a path) is skipped: ask for the parent in its place. */
+        bool odd = corral_path_child(wpaths[i], CORRAL_PATH_MAX, dir, wdirs.items[i]) != CORRAL_OK;
+        wptrs[i] = odd ? dir : wpaths[i];
+    }
+    rc = zk_children_many(r->zk, wptrs, wdirs.n, lists, err);
     for (size_t i = 0; i < wdirs.n && rc == CORRAL_OK; i++) {
         const char *wid = wdirs.items[i];
         struct worker_info *w = workers_find(&rd->ws, wid);
         if (w)
             rd->has_dir[w - rd->ws.items] = true;
-        char wpath[CORRAL_PATH_MAX];
-        if (corral_path_child(wpath, sizeof wpath, dir, wid) != CORRAL_OK)
+        const char *wpath = wpaths[i];
+        if (wptrs[i] == dir)
             continue;
-        struct corral_strlist tasks = {0};
-        rc = zk_children(r->zk, wpath, false, &tasks, err);
-        if (rc == CORRAL_ENOTFOUND) {
-            corral_error_clear(err);
-            rc = CORRAL_OK;
-            continue;
-        }
+        struct corral_strlist tasks = lists[i];
+        memset(&lists[i], 0, sizeof lists[i]);
         if (!w && tasks.n == 0 && rc == CORRAL_OK)
             rc = drop_dir(r, wid, err);
         for (size_t j = 0; j < tasks.n && rc == CORRAL_OK; j++) {
@@ -214,6 +229,11 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
         }
         corral_strlist_cleanup(&tasks);
     }
+    for (size_t i = 0; i < wdirs.n; i++)
+        corral_strlist_cleanup(&lists[i]);
+    free(lists);
+    free(wptrs);
+    free(wpaths);
     corral_strlist_cleanup(&wdirs);
     if (rc == CORRAL_OK)
         costs_sweep(r->leader);

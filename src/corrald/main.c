@@ -19,6 +19,7 @@
 #include "corral/opts.h"
 #include "corral/paths.h"
 #include "corrald/api.h"
+#include "corrald/backlog.h"
 #include "corrald/beat.h"
 #include "corrald/election.h"
 #include "corrald/leader.h"
@@ -66,6 +67,9 @@ static const struct corral_opt opt_table[] = {
      0, 0, levels},
     {"insecure", "CORRAL_INSECURE", CORRAL_OPT_BOOL, NULL, NULL,
      "allow a non-loopback --listen without --token-file", OPT(insecure), 0, 0, NULL},
+    {"max-queued", "CORRAL_MAX_QUEUED", CORRAL_OPT_INT, "N", "1000000",
+     "past N unfinished tasks, submissions get 429 backlog_full", OPT(max_queued), 1,
+     INT64_C(1000000000), NULL},
 };
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
 
@@ -287,12 +291,14 @@ int main(int argc, char **argv)
     if (!r.zk)
         return usage_error(&err);
     r.leader = leader_new();
+    r.backlog = backlog_new(r.opts.max_queued);
     r.stop = &stop_requested;
     /* The API starts before ZooKeeper answers: meanwhile it says 503, and /healthz works. */
     struct api *api = api_start(&r, &err);
     if (!api) {
         zk_close(r.zk);
         leader_free(r.leader);
+        backlog_free(r.backlog);
         return usage_error(&err);
     }
     if (r.opts.advertise)
@@ -305,9 +311,10 @@ int main(int argc, char **argv)
     }
     r.beat = beat_start(&r);
     CORRAL_LOG(CORRAL_LOG_INFO,
-               "corrald %s id=%s listening url=%s zk=%s namespace=%s placement=%s order=%s",
+               "corrald %s id=%s listening url=%s zk=%s namespace=%s placement=%s order=%s "
+               "max_queued=%lld",
                CORRAL_VERSION, r.opts.id, r.advertise, r.opts.zk, r.opts.ns, r.opts.placement,
-               r.opts.order);
+               r.opts.order, (long long)r.opts.max_queued);
     int rc = run(&r);
     /* Stop serving first (answers pending long polls while ZooKeeper is still open), then
      * close the session, which deletes our election node at once: the next replica takes
@@ -319,6 +326,7 @@ int main(int argc, char **argv)
     zk_close(r.zk);
     api_free(api);
     leader_free(r.leader);
+    backlog_free(r.backlog);
     CORRAL_LOG(CORRAL_LOG_INFO, "stopped%s", was_leader ? " (leadership released)" : "");
     return rc;
 }

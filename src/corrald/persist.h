@@ -23,4 +23,11 @@ CORRAL_NODISCARD int persist_commit(struct replica *r, const struct corral_txn *
                                     const struct persist_change *chg, int *failed_op,
                                     struct corral_error *err);
 
+/* Independent changes packed into shared multis (zk_txn_commit_members): each member's own
+ * result in rcs/errs; the caller logs each applied change with persist_applied. */
+void persist_commit_members(struct replica *r, const char *label, const struct corral_txn *ms,
+                            size_t n, int *rcs, struct corral_error *errs);
+/* Log a change that was applied. */
+void persist_applied(const struct persist_change *chg);
+
 #endif

@@ -30,6 +30,7 @@ struct replica_opts {
     int64_t retention_s;
     const char *log_level;
     bool insecure;
+    int64_t max_queued; /* --max-queued: unfinished tasks past which submissions get 429 */
 };
 
 struct election {
@@ -51,6 +52,7 @@ struct replica {
     struct corral_policy policy;
     struct leader *leader;       /* scheduling state; main thread only */
     struct beat *beat;           /* the leader record's heartbeat (beat.c) */
+    struct backlog *backlog;     /* the --max-queued count (backlog.c); any thread */
     volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
     /* counters for /metrics */
     atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;

@@ -4,11 +4,13 @@
  * Submits and cancels are single multis with version checks; reads never return stale
  * "not found" (sync first). Nothing here is leader-only: every replica accepts writes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corral/assignment.h"
+#include "corral/done_entry.h"
 #include "corral/election.h"
 #include "corral/id.h"
 #include "corral/jsonx.h"
@@ -164,10 +166,15 @@ static void new_id(char out[CORRAL_ID_LEN + 1])
     corral_id_make(out, (uint64_t)clock_wall_ms(), rand_u32());
 }
 
-/* The task already bound to key, compared with spec: 0 (same spec, out filled),
- * CORRAL_EIDEMPOTENCY, or a read error. */
+/*
+ * The task already bound to key, compared with spec: 0 (same spec, out filled),
+ * CORRAL_EIDEMPOTENCY (another spec), CORRAL_ENOTFOUND (no record: the key is free), or a read
+ * error. The one resolver of an existing key, for single submits and batches. Without synced
+ * a missing record is looked for again after a sync (another replica may have stored it a
+ * moment ago); a caller that synced already passes true.
+ */
 static int find_by_key(struct replica *r, const char *key, const struct corral_spec *spec,
-                       struct corral_task *out, struct corral_error *err)
+                       bool synced, struct corral_task *out, struct corral_error *err)
 {
     char path[CORRAL_PATH_MAX];
     if (corral_path_idem(path, sizeof path, r->opts.ns, key) != CORRAL_OK)
@@ -175,7 +182,7 @@ static int find_by_key(struct replica *r, const char *key, const struct corral_s
     char *data = NULL;
     size_t len = 0;
     int rc = zk_get(r->zk, path, false, &data, &len, NULL, err);
-    if (rc == CORRAL_ENOTFOUND) {
+    if (rc == CORRAL_ENOTFOUND && !synced) {
         corral_error_clear(err);
         rc = zk_sync(r->zk, path, err);
         if (rc == CORRAL_OK)
@@ -196,7 +203,8 @@ static int find_by_key(struct replica *r, const char *key, const struct corral_s
     if (!corral_spec_equal(&out->spec, spec)) {
         corral_task_cleanup(out);
         return corral_error_set(err, CORRAL_EIDEMPOTENCY, "idempotency_key",
-                                "idempotency key already used by task with a different spec");
+                                "idempotency key already used by task %s with a different spec",
+                                id);
     }
     return CORRAL_OK;
 }
@@ -262,7 +270,7 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
         if (rc == CORRAL_EEXIST && failed == idx.idem && mine.idempotency_key) {
             corral_task_cleanup(out);
             corral_error_clear(err);
-            rc = find_by_key(r, mine.idempotency_key, &mine, out, err);
+            rc = find_by_key(r, mine.idempotency_key, &mine, false, out, err);
             break;
         }
         if (rc == CORRAL_EEXIST && failed == idx.task)
@@ -289,49 +297,152 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
     return rc;
 }
 
-int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
-                       struct corral_task *out, struct corral_error *err)
+/* Entries of a batch that repeat an earlier entry's idempotency key: dup_of[j] = i (i < j) when
+ * entry j has the key of entry i and the same spec (j is then answered with i's task), else
+ * SIZE_MAX. The same key with another spec is CORRAL_EIDEMPOTENCY naming entry j. */
+static int batch_dups(const struct corral_task *t, size_t n, size_t *dup_of,
+                      struct corral_error *err)
 {
-    struct corral_txn txn;
-    corral_txn_init(&txn, "corrald.batch");
+    for (size_t j = 0; j < n; j++) {
+        dup_of[j] = SIZE_MAX;
+        const char *key = t[j].spec.idempotency_key;
+        for (size_t i = 0; key && i < j && dup_of[j] == SIZE_MAX; i++) {
+            if (dup_of[i] != SIZE_MAX || !t[i].spec.idempotency_key ||
+                strcmp(t[i].spec.idempotency_key, key) != 0)
+                continue;
+            if (!corral_spec_equal(&t[i].spec, &t[j].spec)) {
+                char field[48];
+                snprintf(field, sizeof field, "tasks[%zu].idempotency_key", j);
+                return corral_error_set(err, CORRAL_EIDEMPOTENCY, field,
+                                        "same idempotency key as tasks[%zu] with a different spec",
+                                        i);
+            }
+            dup_of[j] = i;
+        }
+    }
+    return CORRAL_OK;
+}
+
+/* After a multi of the batch failed on an existing node: look up every key not resolved yet
+ * (existing[i] false) with find_by_key. A key bound to the same spec replaces out[i] by its
+ * task (existing[i] = true); *found counts them. A key bound to another spec fails the batch
+ * naming its entry. */
+static int batch_resolve_keys(struct replica *r, struct corral_task *out, size_t n,
+                              const size_t *dup_of, bool *existing, size_t *found,
+                              struct corral_error *err)
+{
+    *found = 0;
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_IDEM, dir);
+    /* One sync for all the lookups: records stored by other replicas before it are seen. */
+    int rc = zk_sync(r->zk, dir, err);
+    for (size_t i = 0; i < n && rc == CORRAL_OK; i++) {
+        if (existing[i] || dup_of[i] != SIZE_MAX || !out[i].spec.idempotency_key)
+            continue;
+        struct corral_task t = {0};
+        rc = find_by_key(r, out[i].spec.idempotency_key, &out[i].spec, true, &t, err);
+        if (rc == CORRAL_ENOTFOUND) { /* free: stays a new task */
+            corral_error_clear(err);
+            rc = CORRAL_OK;
+        } else if (rc == CORRAL_OK) {
+            corral_task_cleanup(&out[i]);
+            out[i] = t;
+            existing[i] = true;
+            (*found)++;
+        } else if (rc == CORRAL_EIDEMPOTENCY) {
+            snprintf(err->field, sizeof err->field, "tasks[%zu].idempotency_key", i);
+        }
+    }
+    return rc;
+}
+
+/* out[j] = a copy of out[i] (a repeated key answers with the same task). */
+static int copy_task(const struct corral_task *from, struct corral_task *to,
+                     struct corral_error *err)
+{
+    char *text = corral_task_render(from);
+    corral_task_cleanup(to);
+    int rc = corral_task_parse(text, strlen(text), to, err);
+    free(text);
+    return rc;
+}
+
+int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
+                       struct corral_task *out, size_t *n_created, struct corral_error *err)
+{
+    *n_created = 0;
     int64_t now = clock_wall_ms();
-    int rc = CORRAL_OK;
     for (size_t i = 0; i < n; i++) {
         char id[CORRAL_ID_LEN + 1];
         new_id(id);
         corral_task_init_new(&out[i], id, &specs[i], now);
-        if (rc == CORRAL_OK)
+    }
+    size_t *dup_of = corral_xcalloc(n ? n : 1, sizeof *dup_of);
+    bool *existing = corral_xcalloc(n ? n : 1, sizeof *existing);
+    int rc = batch_dups(out, n, dup_of, err);
+    size_t n_new = 0;
+    /* Optimistic: the multi is tried first; only when a node exists already (a replay after
+     * outcome_unknown, a key used before, or a rare id collision) are the keys looked up and
+     * the multi tried again without the entries that exist. Bounded: each round resolves a
+     * key, draws new ids, or ends. */
+    for (int attempt = 0; rc == CORRAL_OK; attempt++) {
+        struct corral_txn txn;
+        corral_txn_init(&txn, "corrald.batch");
+        n_new = 0;
+        for (size_t i = 0; i < n && rc == CORRAL_OK; i++) {
+            if (existing[i] || dup_of[i] != SIZE_MAX)
+                continue;
             rc = corral_ops_submit(&txn, r->opts.ns, &out[i], NULL);
-    }
-    /* ZooKeeper refuses requests over jute.maxbuffer (1 MiB by default). */
-    size_t bytes = corral_txn_wire_bytes(&txn);
-    if (rc != CORRAL_OK)
-        rc = corral_error_set(err, CORRAL_EINTERNAL, "tasks", "cannot build the batch's paths");
-    else if (bytes > CORRAL_TXN_WIRE_MAX)
-        rc = corral_error_set(err, CORRAL_ETOOBIG, "tasks",
-                              "batch too large to store atomically (%zu bytes); split it", bytes);
-    else {
-        int failed = -1;
-        rc = persist_commit(r, &txn, NULL, &failed, err);
-        if (rc == CORRAL_EEXIST) {
-            corral_error_clear(err);
-            rc = corral_error_set(err, CORRAL_EIDEMPOTENCY, "tasks",
-                                  "an idempotency key (or id) of this batch is already in use; "
-                                  "nothing was stored");
-        } else if (rc == CORRAL_EUNKNOWN && n > 0) {
-            /* The batch is atomic: the first task tells whether all of it was stored. */
-            struct corral_task probe = {0};
-            rc = resolve_unknown(r, out[0].id, &probe, err);
-            corral_task_cleanup(&probe);
-            if (rc == CORRAL_OK)
-                corral_error_clear(err);
+            n_new++;
         }
+        /* ZooKeeper refuses requests over jute.maxbuffer (1 MiB by default). */
+        size_t bytes = corral_txn_wire_bytes(&txn);
+        if (rc != CORRAL_OK)
+            rc = corral_error_set(err, CORRAL_EINTERNAL, "tasks", "cannot build the batch's paths");
+        else if (bytes > CORRAL_TXN_WIRE_MAX)
+            rc = corral_error_set(err, CORRAL_ETOOBIG, "tasks",
+                                  "batch too large to store atomically (%zu bytes); split it",
+                                  bytes);
+        else if (n_new > 0) /* none: every entry exists already */
+            rc = persist_commit(r, &txn, NULL, NULL, err);
+        corral_txn_cleanup(&txn);
+        if (rc != CORRAL_EEXIST)
+            break;
+        corral_error_clear(err);
+        if (attempt + 1 == STORE_RACE_RETRIES) {
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, "tasks",
+                                  "the batch's keys kept changing; nothing was stored, retry");
+            break;
+        }
+        size_t found = 0;
+        rc = batch_resolve_keys(r, out, n, dup_of, existing, &found, err);
+        if (rc == CORRAL_OK && found == 0) /* no key in use: a task id collided; draw again */
+            for (size_t i = 0; i < n; i++)
+                if (!existing[i] && dup_of[i] == SIZE_MAX)
+                    new_id(out[i].id);
     }
-    corral_txn_cleanup(&txn);
+    if (rc == CORRAL_EUNKNOWN) {
+        /* The multi is atomic: its first new task tells whether all of it was stored. */
+        size_t first = 0;
+        while (first + 1 < n && (existing[first] || dup_of[first] != SIZE_MAX))
+            first++;
+        struct corral_task probe = {0};
+        rc = resolve_unknown(r, out[first].id, &probe, err);
+        corral_task_cleanup(&probe);
+        if (rc == CORRAL_OK)
+            corral_error_clear(err);
+    }
+    for (size_t j = 0; j < n && rc == CORRAL_OK; j++)
+        if (dup_of[j] != SIZE_MAX)
+            rc = copy_task(&out[dup_of[j]], &out[j], err);
     if (rc == CORRAL_OK) {
-        atomic_fetch_add(&r->n_submitted, n);
-        CORRAL_LOG(CORRAL_LOG_INFO, "submitted batch tasks=%zu first=%s", n, n ? out[0].id : "-");
+        *n_created = n_new;
+        atomic_fetch_add(&r->n_submitted, n_new);
+        CORRAL_LOG(CORRAL_LOG_INFO, "submitted batch tasks=%zu new=%zu first=%s", n, n_new,
+                   n ? out[0].id : "-");
     }
+    free(existing);
+    free(dup_of);
     return rc;
 }
 
@@ -404,9 +515,21 @@ int store_cancel(struct replica *r, const char *id, struct corral_task *out,
         struct persist_change chg = {.task = id, .from = before, .to = out->state};
         if (rc == CORRAL_OK)
             rc = persist_commit(r, &txn, &chg, &failed, err);
+        char dir[CORRAL_PATH_MAX];
+        bool missing = rc == CORRAL_ENOTFOUND &&
+                       corral_ops_missing_dir(&txn, r->opts.ns, failed, dir, sizeof dir);
         corral_txn_cleanup(&txn);
         if (rc == CORRAL_OK)
             return CORRAL_OK;
+        if (missing) {
+            /* The time slot of the done index is not there (not prepared yet, or our clock
+             * lags the leader's): make it and cancel again. */
+            corral_error_clear(err);
+            rc = zk_ensure_path(r->zk, dir, err);
+            if (rc != CORRAL_OK)
+                return rc;
+            continue;
+        }
         if (rc == CORRAL_ECONFLICT || rc == CORRAL_ENOTFOUND)
             continue; /* the task moved on (assigned, finished): decide again */
         if (rc == CORRAL_EUNKNOWN) {
@@ -425,67 +548,402 @@ int store_cancel(struct replica *r, const char *id, struct corral_task *out,
 
 /* ------------------------------------------------------------------ list */
 
+/* Bodies read per pipelined batch while filling a page. */
+#define LIST_READ_BATCH 100u
+/* Candidate ids kept beyond the page, for entries that turn out stale when read. */
+#define LIST_SLACK 64u
+/* Bucket folders listed per pipelined read (bounds what one listing holds in memory). */
+#define LIST_BUCKET_BATCH 64u
+/* Slot folders of the done index listed per pipelined read. */
+#define LIST_SLOT_BATCH 64u
+/* Index names examined per request at most: past it the page ends early with a cursor. */
+#define LIST_SCAN_MAX 200000u
+
+struct idvec {
+    char **v;
+    size_t n, cap;
+};
+
+static void idvec_push(struct idvec *iv, const char *id)
+{
+    if (iv->n == iv->cap) {
+        iv->cap = iv->cap ? iv->cap * 2 : 256;
+        iv->v = corral_xrealloc(iv->v, iv->cap * sizeof *iv->v);
+    }
+    iv->v[iv->n++] = corral_xstrdup(id);
+}
+
+static void idvec_cleanup(struct idvec *iv)
+{
+    for (size_t i = 0; i < iv->n; i++)
+        free(iv->v[i]);
+    free(iv->v);
+    memset(iv, 0, sizeof *iv);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int store_list(struct replica *r, int state, size_t limit, const char *after, json_t **tasks,
-               char next[CORRAL_ID_LEN + 1], struct corral_error *err)
+/* Sort, drop duplicates, keep the first keep; true when some were dropped for keep. */
+static bool idvec_trim(struct idvec *iv, size_t keep)
 {
-    /* Gather ids from every bucket, then read in id order. (A time-bucketed index would avoid
-     * the full scan at very large backlogs; see docs/znodes.md.) */
-    size_t n = 0, cap = 0;
-    char **ids = NULL;
-    int rc = CORRAL_OK;
-    struct corral_strlist *buckets = corral_xcalloc(CORRAL_BUCKETS, sizeof *buckets);
-    rc = store_list_buckets(r, CORRAL_DIR_TASKS, buckets, err);
-    for (unsigned b = 0; b < CORRAL_BUCKETS && rc == CORRAL_OK; b++) {
-        struct corral_strlist *kids = &buckets[b];
-        for (size_t i = 0; i < kids->n; i++) {
-            if (after && *after && strcmp(kids->items[i], after) <= 0)
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 256;
-                ids = corral_xrealloc(ids, cap * sizeof *ids);
-            }
-            ids[n++] = kids->items[i];
-            kids->items[i] = NULL;
+    qsort(iv->v, iv->n, sizeof *iv->v, cmp_str);
+    size_t w = 0;
+    for (size_t i = 0; i < iv->n; i++) {
+        if (w > 0 && strcmp(iv->v[w - 1], iv->v[i]) == 0) {
+            free(iv->v[i]);
+            continue;
         }
+        iv->v[w++] = iv->v[i];
     }
-    for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
-        corral_strlist_cleanup(&buckets[b]);
-    free(buckets);
+    iv->n = w;
+    bool cut = iv->n > keep;
+    for (size_t i = keep; i < iv->n; i++)
+        free(iv->v[i]);
+    if (cut)
+        iv->n = keep;
+    return cut;
+}
+
+/* Read the tasks ids[0..n) pipelined: ok[i] when ts[i] (zeroed) holds the task. A task deleted
+ * meanwhile (retention) or corrupt reads as not there; any other failure (no session) is
+ * returned, so that a page is never made of what could not be read. */
+static int read_tasks(struct replica *r, char *const *ids, size_t n, struct corral_task *ts,
+                      bool *ok, struct corral_error *err)
+{
+    int rc = CORRAL_OK;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
+    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
+    for (size_t i = 0; i < n; i++) {
+        store_task_path(r, ids[i], paths[i]);
+        ptrs[i] = paths[i];
+    }
+    zk_get_many(r->zk, ptrs, n, false, got);
+    for (size_t i = 0; i < n; i++) {
+        if (got[i].rc != CORRAL_OK && got[i].rc != CORRAL_ENOTFOUND && rc == CORRAL_OK) {
+            rc = got[i].rc;
+            if (err)
+                *err = got[i].err;
+        }
+        ok[i] = got[i].rc == CORRAL_OK &&
+                corral_task_parse(got[i].data, got[i].len, &ts[i], &got[i].err) == CORRAL_OK;
+        if (got[i].rc == CORRAL_OK && !ok[i])
+            CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", paths[i],
+                       got[i].err.msg);
+        zk_got_cleanup(&got[i]);
+    }
+    free(got);
+    free(ptrs);
+    free(paths);
+    return rc;
+}
+
+/* Fill arr from the candidates ids[0..n) (sorted, all after the cursor): read them in order,
+ * keep those in state (-1: any) up to limit. more: candidates exist beyond ids[n-1]. next gets
+ * the cursor to continue after the last candidate examined, "" when nothing is left. */
+static int page_ids(struct replica *r, char *const *ids, size_t n, bool more, int state,
+                    size_t limit, json_t *arr, char next[CORRAL_ID_LEN + 1],
+                    struct corral_error *err)
+{
     next[0] = '\0';
-    json_t *arr = json_array();
-    if (rc == CORRAL_OK) {
-        qsort(ids, n, sizeof *ids, cmp_str);
-        for (size_t i = 0; i < n; i++) {
-            if (json_array_size(arr) == limit) {
-                /* More may follow: continue after the last one returned. */
-                snprintf(next, CORRAL_ID_LEN + 1, "%s", ids[i - 1]);
-                break;
+    size_t done = 0; /* candidates examined */
+    int rc = CORRAL_OK;
+    while (rc == CORRAL_OK && done < n && json_array_size(arr) < limit) {
+        size_t k = n - done < LIST_READ_BATCH ? n - done : LIST_READ_BATCH;
+        struct corral_task *ts = corral_xcalloc(k, sizeof *ts);
+        bool *ok = corral_xcalloc(k, sizeof *ok);
+        rc = read_tasks(r, ids + done, k, ts, ok, err);
+        size_t i = 0;
+        for (; rc == CORRAL_OK && i < k && json_array_size(arr) < limit; i++) {
+            if (ok[i] && (state < 0 || (int)ts[i].state == state))
+                json_array_append_new(arr, corral_task_to_json(&ts[i]));
+        }
+        done += i;
+        for (i = 0; i < k; i++)
+            corral_task_cleanup(&ts[i]);
+        free(ts);
+        free(ok);
+    }
+    if (rc == CORRAL_OK && done > 0 && (done < n || more))
+        snprintf(next, CORRAL_ID_LEN + 1, "%s", ids[done - 1]);
+    return rc;
+}
+
+/* The smallest ids after `after` over every bucket of folder d (tasks: names are ids; queue:
+ * names decode through corral/queue_entry.h), at most keep, sorted. *more when some were left
+ * out. Memory stays bounded: LIST_BUCKET_BATCH buckets are held at a time. */
+static int smallest_ids(struct replica *r, enum corral_dir d, const char *after, size_t keep,
+                        struct idvec *out, bool *more, struct corral_error *err)
+{
+    *more = false;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(LIST_BUCKET_BATCH, CORRAL_PATH_MAX);
+    const char *ptrs[LIST_BUCKET_BATCH];
+    int rc = CORRAL_OK;
+    for (unsigned b0 = 0; rc == CORRAL_OK && b0 < CORRAL_BUCKETS; b0 += LIST_BUCKET_BATCH) {
+        unsigned nb =
+            CORRAL_BUCKETS - b0 < LIST_BUCKET_BATCH ? CORRAL_BUCKETS - b0 : LIST_BUCKET_BATCH;
+        for (unsigned i = 0; i < nb; i++) {
+            if (corral_path_bucket_dir(paths[i], CORRAL_PATH_MAX, r->opts.ns, d, b0 + i) !=
+                CORRAL_OK)
+                abort(); /* a bucketed folder of a validated namespace */
+            ptrs[i] = paths[i];
+        }
+        struct corral_strlist lists[LIST_BUCKET_BATCH];
+        memset(lists, 0, sizeof lists);
+        rc = zk_children_many(r->zk, ptrs, nb, lists, err);
+        for (unsigned i = 0; i < nb; i++) {
+            for (size_t k = 0; rc == CORRAL_OK && k < lists[i].n; k++) {
+                char id[CORRAL_ID_LEN + 1];
+                const char *name = lists[i].items[k];
+                bool valid = d == CORRAL_DIR_QUEUE ? corral_queue_entry_parse(name, id)
+                                                   : corral_id_is_valid(name);
+                if (valid && d != CORRAL_DIR_QUEUE)
+                    snprintf(id, sizeof id, "%s", name);
+                if (valid && (!after || strcmp(id, after) > 0))
+                    idvec_push(out, id);
             }
-            struct corral_task t = {0};
-            char path[CORRAL_PATH_MAX];
-            store_task_path(r, ids[i], path);
-            int trc = store_read_task(r, path, &t, NULL, err);
-            if (trc == CORRAL_ENOTFOUND || trc == CORRAL_EINVAL) {
-                corral_error_clear(err); /* deleted meanwhile (retention) or corrupt */
+            corral_strlist_cleanup(&lists[i]);
+        }
+        if (idvec_trim(out, keep))
+            *more = true;
+    }
+    free(paths);
+    return rc;
+}
+
+/* Ids of every assignment assign/<worker>/<id> after `after`, sorted: as many as there are
+ * slots in use, so all of them. */
+static int assigned_ids(struct replica *r, const char *after, struct idvec *out,
+                        struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_ASSIGN, dir);
+    struct corral_strlist workers = {0};
+    int rc = zk_children(r->zk, dir, false, &workers, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    size_t n = workers.n;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
+    struct corral_strlist *lists = corral_xcalloc(n ? n : 1, sizeof *lists);
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++)
+        if (corral_path_child(paths[np], CORRAL_PATH_MAX, dir, workers.items[i]) == CORRAL_OK) {
+            ptrs[np] = paths[np];
+            np++;
+        }
+    rc = zk_children_many(r->zk, ptrs, np, lists, err);
+    for (size_t i = 0; i < np; i++) {
+        for (size_t k = 0; rc == CORRAL_OK && k < lists[i].n; k++) {
+            const char *id = lists[i].items[k];
+            if (corral_id_is_valid(id) && (!after || strcmp(id, after) > 0))
+                idvec_push(out, id);
+        }
+        corral_strlist_cleanup(&lists[i]);
+    }
+    (void)idvec_trim(out, out->n);
+    free(lists);
+    free(ptrs);
+    free(paths);
+    corral_strlist_cleanup(&workers);
+    return rc;
+}
+
+/* A walk of the done index after a position, oldest first. */
+struct done_walk {
+    int64_t pos_ms;                 /* strictly after (pos_ms, pos_id) */
+    char pos_id[CORRAL_ID_LEN + 1]; /* "" = before every id */
+    enum corral_state state;
+    size_t want; /* matches wanted: limit + 1 (the extra one says that more exist) */
+    struct corral_done_entry *match;
+    size_t n_match;
+    size_t scanned;
+    struct corral_done_entry last; /* the last entry examined, when scanned > 0 */
+    bool stop;
+};
+
+/* Entries of the slot folders paths[0..n), in order. */
+static int walk_slots(struct replica *r, struct done_walk *w, const char *const *paths, size_t n,
+                      struct corral_error *err)
+{
+    struct corral_strlist *lists = corral_xcalloc(n, sizeof *lists);
+    int rc = zk_children_many(r->zk, paths, n, lists, err);
+    for (size_t i = 0; rc == CORRAL_OK && i < n && !w->stop; i++) {
+        /* Names sort by (time, id): the folder's listing is already in index order. */
+        for (size_t k = 0; k < lists[i].n && !w->stop; k++) {
+            struct corral_done_entry e;
+            if (!corral_done_entry_parse(lists[i].items[k], &e) ||
+                corral_done_entry_cmp(&e, w->pos_ms, w->pos_id) <= 0)
                 continue;
-            }
-            if (trc != CORRAL_OK) {
-                rc = trc;
-                break;
-            }
-            if (state < 0 || (int)t.state == state)
-                json_array_append_new(arr, corral_task_to_json(&t));
-            corral_task_cleanup(&t);
+            w->scanned++;
+            w->last = e;
+            if (e.state == w->state)
+                w->match[w->n_match++] = e;
+            w->stop = w->n_match == w->want || w->scanned >= LIST_SCAN_MAX;
         }
     }
     for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+        corral_strlist_cleanup(&lists[i]);
+    free(lists);
+    return rc;
+}
+
+/* The minutes mins[0..n) of one hour: their slot folders from the walk's position on. */
+static int walk_minutes(struct replica *r, struct done_walk *w, const int64_t *mins, size_t n,
+                        struct corral_error *err)
+{
+    char(*mpaths)[CORRAL_PATH_MAX] = corral_xcalloc(n, CORRAL_PATH_MAX);
+    const char **mptrs = corral_xcalloc(n, sizeof *mptrs);
+    struct corral_strlist *slots = corral_xcalloc(n, sizeof *slots);
+    for (size_t i = 0; i < n; i++) {
+        if (corral_done_minute_path(mpaths[i], CORRAL_PATH_MAX, r->opts.ns, mins[i]) != CORRAL_OK)
+            abort(); /* parsed from a listing: in range */
+        mptrs[i] = mpaths[i];
+    }
+    int rc = zk_children_many(r->zk, mptrs, n, slots, err);
+    char(*spaths)[CORRAL_PATH_MAX] = corral_xcalloc(LIST_SLOT_BATCH, CORRAL_PATH_MAX);
+    const char *sptrs[LIST_SLOT_BATCH];
+    size_t ns = 0;
+    int64_t first = corral_done_slot_of(w->pos_ms);
+    for (size_t i = 0; rc == CORRAL_OK && i < n && !w->stop; i++) {
+        for (size_t k = 0; rc == CORRAL_OK && k < slots[i].n && !w->stop; k++) {
+            int64_t slot;
+            if (!corral_done_slot_parse(slots[i].items[k], mins[i], &slot) || slot < first)
+                continue;
+            if (corral_done_slot_path(spaths[ns], CORRAL_PATH_MAX, r->opts.ns, slot) != CORRAL_OK)
+                abort();
+            sptrs[ns] = spaths[ns];
+            if (++ns == LIST_SLOT_BATCH) {
+                rc = walk_slots(r, w, sptrs, ns, err);
+                ns = 0;
+            }
+        }
+    }
+    if (rc == CORRAL_OK && ns > 0 && !w->stop)
+        rc = walk_slots(r, w, sptrs, ns, err);
+    free(spaths);
+    for (size_t i = 0; i < n; i++)
+        corral_strlist_cleanup(&slots[i]);
+    free(slots);
+    free(mptrs);
+    free(mpaths);
+    return rc;
+}
+
+/* Walk the index from the position: hours, then an hour's minutes (listed together), then
+ * their slots (LIST_SLOT_BATCH at a time). Only names are read. */
+static int walk_done(struct replica *r, struct done_walk *w, struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX], path[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_DONE, dir);
+    struct corral_strlist hours = {0};
+    int rc = zk_children(r->zk, dir, false, &hours, err);
+    if (rc == CORRAL_ENOTFOUND) {
+        corral_error_clear(err);
+        rc = CORRAL_OK; /* a namespace made before the index: nothing indexed yet */
+    }
+    int64_t first_min = corral_done_minute_of(w->pos_ms);
+    for (size_t hi = 0; rc == CORRAL_OK && hi < hours.n && !w->stop; hi++) {
+        int64_t hour;
+        if (!corral_done_hour_parse(hours.items[hi], &hour) ||
+            hour < corral_done_hour_of(w->pos_ms))
+            continue;
+        if (corral_done_hour_path(path, sizeof path, r->opts.ns, hour) != CORRAL_OK)
+            abort();
+        struct corral_strlist minutes = {0};
+        rc = zk_children(r->zk, path, false, &minutes, err);
+        if (rc == CORRAL_ENOTFOUND) {
+            corral_error_clear(err); /* removed meanwhile (retention) */
+            rc = CORRAL_OK;
+        }
+        int64_t mins[CORRAL_DONE_MINUTES_PER_HOUR];
+        size_t nm = 0;
+        for (size_t k = 0; k < minutes.n && nm < CORRAL_DONE_MINUTES_PER_HOUR; k++) {
+            int64_t m;
+            if (corral_done_minute_parse(minutes.items[k], hour, &m) && m >= first_min)
+                mins[nm++] = m;
+        }
+        if (rc == CORRAL_OK && nm > 0)
+            rc = walk_minutes(r, w, mins, nm, err);
+        corral_strlist_cleanup(&minutes);
+    }
+    corral_strlist_cleanup(&hours);
+    return rc;
+}
+
+/* GET /v1/tasks?state=<final>: from the done index, in finish order. */
+static int list_done(struct replica *r, enum corral_state state, size_t limit, const char *after,
+                     json_t *arr, char next[CORRAL_ID_LEN + 1], struct corral_error *err)
+{
+    struct done_walk w = {.state = state, .want = limit + 1};
+    if (after) {
+        /* The cursor's place in the index: its task's finish time. A task deleted meanwhile
+         * (retention) or not finished finished no earlier than it was submitted: continue
+         * from its submission time (entries between then and its finish come again). */
+        struct corral_task t = {0};
+        struct corral_done_entry e;
+        int rc = store_get_task(r, after, &t, NULL, err);
+        if (rc == CORRAL_OK && corral_done_entry_of(&t, &e) == CORRAL_OK) {
+            w.pos_ms = e.finished_ms;
+            memcpy(w.pos_id, e.id, sizeof w.pos_id);
+        } else if (rc == CORRAL_OK || rc == CORRAL_ENOTFOUND || rc == CORRAL_EINVAL) {
+            corral_error_clear(err);
+            w.pos_ms = corral_id_time_ms(after);
+        } else {
+            corral_task_cleanup(&t);
+            return rc;
+        }
+        corral_task_cleanup(&t);
+    }
+    w.match = corral_xcalloc(w.want, sizeof *w.match);
+    int rc = walk_done(r, &w, err);
+    next[0] = '\0';
+    if (rc == CORRAL_OK) {
+        size_t n = w.n_match < limit ? w.n_match : limit;
+        char **ids = corral_xcalloc(n ? n : 1, sizeof *ids);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = w.match[i].id;
+        char unused[CORRAL_ID_LEN + 1];
+        rc = page_ids(r, ids, n, false, (int)state, limit, arr, unused, err);
+        free(ids);
+        if (w.n_match > limit)
+            snprintf(next, CORRAL_ID_LEN + 1, "%s", w.match[limit - 1].id);
+        else if (w.stop && w.scanned > 0)
+            snprintf(next, CORRAL_ID_LEN + 1, "%s", w.last.id); /* scan budget spent */
+    }
+    free(w.match);
+    return rc;
+}
+
+int store_list(struct replica *r, int state, size_t limit, const char *after, json_t **tasks,
+               char next[CORRAL_ID_LEN + 1], struct corral_error *err)
+{
+    next[0] = '\0';
+    if (limit == 0)
+        limit = 1;
+    json_t *arr = json_array();
+    int rc;
+    if (state >= 0 && corral_state_is_final((enum corral_state)state)) {
+        rc = list_done(r, (enum corral_state)state, limit, after, arr, next, err);
+    } else {
+        /* Candidates in id (= submission) order: queued ones from the queue entries, assigned
+         * running and cancelling ones from the assignments, any state from the task buckets.
+         * Only the page's tasks are read. */
+        struct idvec ids = {0};
+        bool more = false;
+        if (state == CORRAL_STATE_QUEUED)
+            rc = smallest_ids(r, CORRAL_DIR_QUEUE, after, limit + LIST_SLACK, &ids, &more, err);
+        else if (state >= 0)
+            rc = assigned_ids(r, after, &ids, err);
+        else
+            rc = smallest_ids(r, CORRAL_DIR_TASKS, after, limit + LIST_SLACK, &ids, &more, err);
+        if (rc == CORRAL_OK)
+            rc = page_ids(r, ids.v, ids.n, more, state, limit, arr, next, err);
+        idvec_cleanup(&ids);
+    }
     if (rc != CORRAL_OK) {
         json_decref(arr);
         return rc;

@@ -28,19 +28,29 @@ CORRAL_NODISCARD int store_get_task(struct replica *r, const char *id, struct co
 CORRAL_NODISCARD int store_submit(struct replica *r, struct corral_spec *spec,
                                   struct corral_task *out, bool *created, struct corral_error *err);
 
-/* Submit n specs (taken) all or none, in one multi; out[] (n, zeroed) gets the tasks. A
- * batch whose multi would exceed ZooKeeper's request size is CORRAL_ETOOBIG. An idempotency
- * key already in use anywhere in the batch fails the whole batch with CORRAL_EIDEMPOTENCY. */
+/*
+ * Submit n specs (taken) all or none, in one multi; out[] (n, zeroed) gets the tasks in request
+ * order and *n_created how many of them are new. An entry whose idempotency key is bound to a
+ * task with the same spec gets that task (as store_submit does) and the others are stored
+ * without it (when every key exists, nothing is written and *n_created is 0); an entry that
+ * repeats an earlier entry's key and spec gets the same task. CORRAL_EIDEMPOTENCY, with field
+ * tasks[i].idempotency_key, when entry i's key is bound to another spec: nothing is stored.
+ * A batch whose multi would exceed ZooKeeper's request size is CORRAL_ETOOBIG.
+ */
 CORRAL_NODISCARD int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
-                                        struct corral_task *out, struct corral_error *err);
+                                        struct corral_task *out, size_t *n_created,
+                                        struct corral_error *err);
 
 /* Cancel: queued -> cancelled; assigned/running -> cancelling (the worker finishes it).
  * CORRAL_ENOTFOUND, CORRAL_ECONFLICT when already final. out (zeroed) gets the task. */
 CORRAL_NODISCARD int store_cancel(struct replica *r, const char *id, struct corral_task *out,
                                   struct corral_error *err);
 
-/* Tasks in id (= submission) order after `after` (may be NULL), filtered by state (-1 = any),
- * at most limit. *tasks: new JSON array; next gets the id to continue after, "" when done. */
+/* GET /v1/tasks (docs/api.md): at most limit tasks after the cursor `after` (a task id, or
+ * NULL), in state (-1 = any). Finished states come from the done index in finish order; the
+ * others in id (= submission) order from the queue entries (queued), the assignments
+ * (assigned, running, cancelling) or the task buckets (any). Only the page's tasks are read.
+ * *tasks: new JSON array; next gets the cursor for the next page, "" at the end. */
 CORRAL_NODISCARD int store_list(struct replica *r, int state, size_t limit, const char *after,
                                 json_t **tasks, char next[CORRAL_ID_LEN + 1],
                                 struct corral_error *err);

@@ -135,6 +135,23 @@ CORRAL_NODISCARD int zk_children(struct zk *zk, const char *path, bool watch,
  */
 CORRAL_NODISCARD int zk_children_many(struct zk *zk, const char *const *paths, size_t n,
                                       struct corral_strlist *outs, struct corral_error *err);
+/* zk_children_many, leaving a child watch on every path (events carry the path). */
+CORRAL_NODISCARD int zk_children_watch_many(struct zk *zk, const char *const *paths, size_t n,
+                                            struct corral_strlist *outs, struct corral_error *err);
+
+/* One answer of zk_get_many: rc 0 with data (NUL-terminated, owned), len and version, or the
+ * failure (CORRAL_ENOTFOUND, CORRAL_EUNAVAIL, ...) in rc and err. */
+struct zk_got {
+    int rc;
+    char *data;
+    size_t len;
+    int32_t version;
+    struct corral_error err;
+};
+/* Get n nodes pipelined (with a data watch on each when watch): outs[i] answers paths[i]. */
+void zk_get_many(struct zk *zk, const char *const *paths, size_t n, bool watch,
+                 struct zk_got *outs);
+void zk_got_cleanup(struct zk_got *g);
 CORRAL_NODISCARD int zk_set(struct zk *zk, const char *path, const void *data, size_t len,
                             int32_t version, struct corral_error *err);
 CORRAL_NODISCARD int zk_delete(struct zk *zk, const char *path, int32_t version,
@@ -142,6 +159,17 @@ CORRAL_NODISCARD int zk_delete(struct zk *zk, const char *path, int32_t version,
 /* Flush the channel between this client and the leader of the ensemble for path, so that the
  * next read sees every write acknowledged before the sync (blocks until done). */
 CORRAL_NODISCARD int zk_sync(struct zk *zk, const char *path, struct corral_error *err);
+
+/* ---- counts (zk_stat.c) ---- */
+
+/*
+ * The number of children of n paths from their stat, pipelined (all requests in flight, then
+ * one wait): counts[i] for paths[i], 0 for a path that does not exist. Reads no child and
+ * leaves no watch. Returns 0, or the first other failure (CORRAL_EUNAVAIL; every counts[i] is
+ * then 0).
+ */
+CORRAL_NODISCARD int zk_num_children_many(struct zk *zk, const char *const *paths, size_t n,
+                                          int64_t *counts, struct corral_error *err);
 
 /* ---- multi (all or nothing) ---- */
 
@@ -174,5 +202,10 @@ void zk_multi_label(struct zk_multi *m, const char *label);
  */
 CORRAL_NODISCARD int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op,
                                      struct corral_error *err);
+/* Commit n multis pipelined: all are sent, then all answers awaited. Each gets its own result
+ * in rcs[i] (as zk_multi_commit), failed_ops[i] and errs[i]; ZooKeeper applies them in order,
+ * each all or nothing. */
+void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, int *rcs,
+                          int *failed_ops, struct corral_error *errs);
 
 #endif

@@ -52,6 +52,33 @@ void zk_touch_rx(struct zk *zk, int rc);
 /* The ACL for nodes this handle creates: creator-only with auth, open otherwise. */
 const struct ACL_vector *zk_acl(const struct zk *zk);
 
+/* ---- zk_pipe.c: many asynchronous requests sent back to back, answered on the client's
+ * completion thread, awaited together (one round trip's time for all of them). */
+
+struct zk_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t pending; /* sent and not yet answered */
+    int *rcs;       /* n: each request's ZooKeeper code */
+};
+
+/* The completion data of request i (zoo_a* "data" argument). */
+struct zk_pipe_req {
+    struct zk_pipe *pipe;
+    size_t i;
+    void *out; /* where the caller's completion copies the answer */
+};
+
+void zk_pipe_init(struct zk_pipe *p, size_t n);
+/* After sending request i: rc of the zoo_a* call (ZOK: an answer will come). */
+void zk_pipe_sent(struct zk_pipe *p, size_t i, int rc);
+/* In a completion: record request i's code and count down. */
+void zk_pipe_answered(struct zk_pipe *p, size_t i, int rc);
+/* Wait for every answer (each accepted request completes, at the latest with ZCLOSING or
+ * ZCONNECTIONLOSS), then note each answer's contact (zk_touch_rx). */
+void zk_pipe_wait(struct zk *zk, struct zk_pipe *p, size_t n);
+void zk_pipe_cleanup(struct zk_pipe *p);
+
 /* ---- zk_ops.c */
 
 /* Translate a ZooKeeper code into a corral code with err set ("<what> <path>: ..."); is_read

@@ -4,6 +4,7 @@
  * whose failure means the writer lost its right to write) and commit them as one zoo_multi,
  * all or nothing. Test builds pass each labelled commit through the failpoints.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,50 +119,54 @@ static const char *op_name(enum op_kind k)
     return names[k];
 }
 
-int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct corral_error *err)
+/* One multi on its way: the request and where its answer goes. */
+struct pending {
+    zoo_op_t *ops;
+    zoo_op_result_t *res;
+    struct Stat *stats;
+    enum zk_fp_action fp;
+};
+
+static void on_multi_done(int rc, const void *data)
 {
-    if (failed_op)
-        *failed_op = -1;
-    if (m->overflow)
-        return corral_error_set(err, CORRAL_ETOOBIG, NULL, "multi over %d ops", ZK_MULTI_MAX_OPS);
-    if (m->n == 0)
-        return CORRAL_OK;
-    zhandle_t *zh = zk_acquire(zk);
-    if (!zh) {
-        zk_release(zk);
-        return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
-    }
-    zoo_op_t *ops = corral_xcalloc(m->n, sizeof *ops);
-    zoo_op_result_t *res = corral_xcalloc(m->n, sizeof *res);
-    struct Stat *stats = corral_xcalloc(m->n, sizeof *stats);
+    const struct zk_pipe_req *req = data;
+    zk_pipe_answered(req->pipe, req->i, rc);
+}
+
+static void build_ops(struct zk *zk, const struct zk_multi *m, struct pending *p)
+{
+    p->ops = corral_xcalloc(m->n, sizeof *p->ops);
+    p->res = corral_xcalloc(m->n, sizeof *p->res);
+    p->stats = corral_xcalloc(m->n, sizeof *p->stats);
     for (size_t i = 0; i < m->n; i++) {
-        struct multi_op *op = &m->ops[i];
+        const struct multi_op *op = &m->ops[i];
         int dlen = op->data ? (int)op->len : -1;
         switch (op->kind) {
             case OP_CREATE:
-                zoo_create_op_init(&ops[i], op->path, op->data, dlen, zk_acl(zk),
+                zoo_create_op_init(&p->ops[i], op->path, op->data, dlen, zk_acl(zk),
                                    zk_create_mode(op->flags), NULL, 0);
                 break;
             case OP_DELETE:
-                zoo_delete_op_init(&ops[i], op->path, op->version);
+                zoo_delete_op_init(&p->ops[i], op->path, op->version);
                 break;
             case OP_SET:
-                zoo_set_op_init(&ops[i], op->path, op->data, dlen, op->version, &stats[i]);
+                zoo_set_op_init(&p->ops[i], op->path, op->data, dlen, op->version, &p->stats[i]);
                 break;
             case OP_CHECK:
-                zoo_check_op_init(&ops[i], op->path, op->version);
+                zoo_check_op_init(&p->ops[i], op->path, op->version);
                 break;
         }
     }
-    enum zk_fp_action fp = zk_fp_before(m->label);
-    int rc = zoo_multi(zh, (int)m->n, ops, res);
-    zk_touch_rx(zk, rc);
-    zk_release(zk);
-    rc = zk_fp_after(m->label, fp, rc);
+}
+
+/* The corral code of one answered multi; *failed_op is the op that failed, if one did. */
+static int translate(const struct zk_multi *m, const struct pending *p, int rc, int *failed_op,
+                     struct corral_error *err)
+{
     int out = rc == ZOK ? CORRAL_OK : -1;
     /* Find the op that failed: the others report ZOK or ZRUNTIMEINCONSISTENCY. */
     for (size_t i = 0; out < 0 && i < m->n; i++) {
-        int orc = res[i].err;
+        int orc = p->res[i].err;
         if (orc == ZOK || orc == ZRUNTIMEINCONSISTENCY || orc != rc)
             continue;
         if (failed_op)
@@ -174,8 +179,62 @@ int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct co
     }
     if (out < 0)
         out = zk_translate(rc, false, "multi", m->ops[0].path, err);
-    free(ops);
-    free(res);
-    free(stats);
     return out;
+}
+
+void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, int *rcs,
+                          int *failed_ops, struct corral_error *errs)
+{
+    struct pending *ps = corral_xcalloc(n ? n : 1, sizeof *ps);
+    struct zk_pipe_req *reqs = corral_xcalloc(n ? n : 1, sizeof *reqs);
+    struct zk_pipe pipe;
+    zk_pipe_init(&pipe, n);
+    zhandle_t *zh = zk_acquire(zk);
+    for (size_t i = 0; i < n; i++) {
+        const struct zk_multi *m = ms[i];
+        failed_ops[i] = -1;
+        zk_pipe_sent(&pipe, i, ZCLOSING); /* until it is sent: no contact to note */
+        if (m->overflow) {
+            rcs[i] = corral_error_set(&errs[i], CORRAL_ETOOBIG, NULL, "multi over %d ops",
+                                      ZK_MULTI_MAX_OPS);
+            continue;
+        }
+        if (m->n == 0) {
+            rcs[i] = CORRAL_OK;
+            continue;
+        }
+        if (!zh) {
+            rcs[i] = corral_error_set(&errs[i], CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
+            continue;
+        }
+        build_ops(zk, m, &ps[i]);
+        ps[i].fp = zk_fp_before(m->label);
+        reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &ps[i]};
+        zk_pipe_sent(&pipe, i,
+                     zoo_amulti(zh, (int)m->n, ps[i].ops, ps[i].res, on_multi_done, &reqs[i]));
+    }
+    /* The handle stays held until every answer is in: the results point into ps. */
+    zk_pipe_wait(zk, &pipe, n);
+    zk_release(zk);
+    for (size_t i = 0; i < n; i++) {
+        if (!ps[i].ops)
+            continue; /* answered above without a request */
+        int rc = zk_fp_after(ms[i]->label, ps[i].fp, pipe.rcs[i]);
+        rcs[i] = translate(ms[i], &ps[i], rc, &failed_ops[i], &errs[i]);
+        free(ps[i].ops);
+        free(ps[i].res);
+        free(ps[i].stats);
+    }
+    zk_pipe_cleanup(&pipe);
+    free(ps);
+    free(reqs);
+}
+
+int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct corral_error *err)
+{
+    int rc = CORRAL_OK, failed = -1;
+    zk_multi_commit_many(zk, &m, 1, &rc, &failed, err);
+    if (failed_op)
+        *failed_op = failed;
+    return rc;
 }

@@ -220,19 +220,6 @@ int zk_children(struct zk *zk, const char *path, bool watch, struct corral_strli
     return CORRAL_OK;
 }
 
-struct children_batch {
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    size_t pending;
-    struct corral_strlist *outs;
-    int *rcs;
-};
-
-struct children_req {
-    struct children_batch *b;
-    size_t i;
-};
-
 static void copy_names(const struct String_vector *sv, struct corral_strlist *out)
 {
     out->items = NULL;
@@ -249,58 +236,97 @@ static void copy_names(const struct String_vector *sv, struct corral_strlist *ou
 /* Completion thread: copy the answer, count down. */
 static void children_done(int rc, const struct String_vector *sv, const void *data)
 {
-    const struct children_req *req = data;
-    struct children_batch *b = req->b;
+    const struct zk_pipe_req *req = data;
     if (rc == ZOK)
-        copy_names(sv, &b->outs[req->i]);
-    pthread_mutex_lock(&b->mu);
-    b->rcs[req->i] = rc;
-    if (--b->pending == 0)
-        pthread_cond_broadcast(&b->cond);
-    pthread_mutex_unlock(&b->mu);
+        copy_names(sv, req->out);
+    zk_pipe_answered(req->pipe, req->i, rc);
+}
+
+static int children_many(struct zk *zk, const char *const *paths, size_t n, bool watch,
+                         struct corral_strlist *outs, struct corral_error *err)
+{
+    if (n == 0)
+        return CORRAL_OK;
+    struct zk_pipe pipe;
+    zk_pipe_init(&pipe, n);
+    struct zk_pipe_req *reqs = corral_xcalloc(n, sizeof *reqs);
+    zhandle_t *zh = zk_acquire(zk);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
+        zk_pipe_sent(&pipe, i,
+                     zh ? zoo_aget_children(zh, paths[i], watch, children_done, &reqs[i])
+                        : ZCLOSING);
+    }
+    zk_release(zk);
+    zk_pipe_wait(zk, &pipe, n);
+    int out = CORRAL_OK;
+    for (size_t i = 0; i < n; i++)
+        if (pipe.rcs[i] != ZOK && pipe.rcs[i] != ZNONODE && out == CORRAL_OK)
+            out = zk_translate(pipe.rcs[i], true, "children", paths[i], err);
+    if (out != CORRAL_OK)
+        for (size_t i = 0; i < n; i++)
+            corral_strlist_cleanup(&outs[i]);
+    zk_pipe_cleanup(&pipe);
+    free(reqs);
+    return out;
 }
 
 int zk_children_many(struct zk *zk, const char *const *paths, size_t n, struct corral_strlist *outs,
                      struct corral_error *err)
 {
+    return children_many(zk, paths, n, false, outs, err);
+}
+
+int zk_children_watch_many(struct zk *zk, const char *const *paths, size_t n,
+                           struct corral_strlist *outs, struct corral_error *err)
+{
+    return children_many(zk, paths, n, true, outs, err);
+}
+
+/* Completion thread of zk_get_many: copy the answer, count down. */
+static void get_done(int rc, const char *value, int value_len, const struct Stat *st,
+                     const void *data)
+{
+    const struct zk_pipe_req *req = data;
+    struct zk_got *g = req->out;
+    if (rc == ZOK) {
+        size_t n = value && value_len > 0 ? (size_t)value_len : 0;
+        g->data = corral_xmalloc(n + 1);
+        if (n)
+            memcpy(g->data, value, n);
+        g->data[n] = '\0';
+        g->len = n;
+        g->version = st ? st->version : -1;
+    }
+    zk_pipe_answered(req->pipe, req->i, rc);
+}
+
+void zk_get_many(struct zk *zk, const char *const *paths, size_t n, bool watch, struct zk_got *outs)
+{
     if (n == 0)
-        return CORRAL_OK;
-    struct children_batch b = {.outs = outs};
-    struct children_req *reqs = corral_xcalloc(n, sizeof *reqs);
-    b.rcs = corral_xcalloc(n, sizeof *b.rcs);
-    pthread_mutex_init(&b.mu, NULL);
-    pthread_cond_init(&b.cond, NULL);
+        return;
+    struct zk_pipe pipe;
+    zk_pipe_init(&pipe, n);
+    struct zk_pipe_req *reqs = corral_xcalloc(n, sizeof *reqs);
     zhandle_t *zh = zk_acquire(zk);
     for (size_t i = 0; i < n; i++) {
-        reqs[i] = (struct children_req){.b = &b, .i = i};
-        int rc = zh ? zoo_aget_children(zh, paths[i], 0, children_done, &reqs[i]) : ZCLOSING;
-        pthread_mutex_lock(&b.mu);
-        if (rc == ZOK)
-            b.pending++;
-        else
-            b.rcs[i] = rc;
-        pthread_mutex_unlock(&b.mu);
+        outs[i] = (struct zk_got){.version = -1};
+        reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
+        zk_pipe_sent(&pipe, i, zh ? zoo_aget(zh, paths[i], watch, get_done, &reqs[i]) : ZCLOSING);
     }
     zk_release(zk);
-    /* Every accepted request completes, at the latest with ZCLOSING/ZCONNECTIONLOSS. */
-    pthread_mutex_lock(&b.mu);
-    while (b.pending > 0)
-        pthread_cond_wait(&b.cond, &b.mu);
-    pthread_mutex_unlock(&b.mu);
-    int out = CORRAL_OK;
-    for (size_t i = 0; i < n; i++) {
-        zk_touch_rx(zk, b.rcs[i]);
-        if (b.rcs[i] != ZOK && b.rcs[i] != ZNONODE && out == CORRAL_OK)
-            out = zk_translate(b.rcs[i], true, "children", paths[i], err);
-    }
-    if (out != CORRAL_OK)
-        for (size_t i = 0; i < n; i++)
-            corral_strlist_cleanup(&outs[i]);
-    pthread_cond_destroy(&b.cond);
-    pthread_mutex_destroy(&b.mu);
+    zk_pipe_wait(zk, &pipe, n);
+    for (size_t i = 0; i < n; i++)
+        outs[i].rc = zk_translate(pipe.rcs[i], true, "get", paths[i], &outs[i].err);
+    zk_pipe_cleanup(&pipe);
     free(reqs);
-    free(b.rcs);
-    return out;
+}
+
+void zk_got_cleanup(struct zk_got *g)
+{
+    free(g->data);
+    g->data = NULL;
+    g->len = 0;
 }
 
 int zk_set(struct zk *zk, const char *path, const void *data, size_t len, int32_t version,

@@ -17,5 +17,15 @@
  */
 CORRAL_NODISCARD int zk_txn_commit(struct zk *zk, const struct corral_txn *t, int *failed_op,
                                    struct corral_error *err);
+/* Commit n transactions pipelined (zk_multi_commit_many): each all or nothing, each with its
+ * own result, failed op and error. */
+void zk_txn_commit_many(struct zk *zk, const struct corral_txn *const *ts, size_t n, int *rcs,
+                        int *failed_ops, struct corral_error *errs);
+/* Commit n independent changes packed into as few multis as fit (corral/batch.h), pipelined.
+ * rcs[i]/errs[i] is member i's own result: a multi that fails on one member's op is committed
+ * again without it; a failure of a shared op (the fence) or of the whole multi (outcome
+ * unknown, no session) is every member's result. */
+void zk_txn_commit_members(struct zk *zk, const char *label, const struct corral_txn *ms, size_t n,
+                           int *rcs, struct corral_error *errs);
 
 #endif

@@ -107,6 +107,7 @@ void agent_remove_local(struct agent *a, struct local *l)
         }
     }
     runner_close(&l->run);
+    free(l->task_json);
     free(l);
 }
 
@@ -279,6 +280,7 @@ static void tick(struct agent *a, int64_t now)
                 a->drain_written_ms + DRAIN_SETTLE_MS < a->next_reconcile_ms)
                 a->next_reconcile_ms = a->drain_written_ms + DRAIN_SETTLE_MS;
         }
+        agent_finish_ready(a, now);
         for (size_t i = 0; i < a->n_locals; i++) {
             struct local *l = a->locals[i];
             if (l->result_ready && !l->dropped && now >= l->next_try_ms) {
@@ -400,6 +402,7 @@ int agent_run(const struct agent_config *cfg)
     /* Supervisors still alive (give-up path) end by PDEATHSIG when we exit. */
     for (size_t i = 0; i < a.n_locals; i++) {
         runner_close(&a.locals[i]->run);
+        free(a.locals[i]->task_json);
         free(a.locals[i]);
     }
     free(a.locals);

@@ -14,19 +14,27 @@
 #include "corral/id.h"
 #include "corral/paths.h"
 #include "corral/strlist.h"
+#include "corral/xalloc.h"
 #include "io/clock.h"
 #include "io/log.h"
 #include "worker/agent_internal.h"
 
 #define CORRAL_LOG_MODULE "worker"
 
-static void start_supervisor(struct agent *a, const struct corral_task *t)
+static void start_supervisor(struct agent *a, const struct corral_task *t, const char *json,
+                             size_t len, int32_t version)
 {
     struct local *l = agent_add_local(a);
     snprintf(l->id, sizeof l->id, "%s", t->id);
     l->attempt = t->attempt;
     l->epoch = t->epoch;
     l->is_http = t->spec.has_http;
+    if (json) {
+        /* The task as we stored it: the finish needs no read unless someone changed it. */
+        l->task_json = corral_xstrndup(json, len);
+        l->task_len = len;
+        l->task_version = version;
+    }
     struct corral_error err = {0};
     /* Starting many tasks in one round can take longer than the lease while the loop is busy:
      * publish the contact we just had (the start multi) before the supervisor checks it. */
@@ -45,113 +53,174 @@ static void start_supervisor(struct agent *a, const struct corral_task *t)
                (long)l->run.pid);
 }
 
-/* A child of assign/<me> we do not run yet. */
-static void handle_assignment(struct agent *a, const char *name)
-{
+/* A new assignment on its way through agent_start_new. */
+struct fresh {
+    const char *name;
     char p_assign[CORRAL_PATH_MAX], p_task[CORRAL_PATH_MAX];
-    if (!corral_id_is_valid(name) || !agent_assign_path(a, name, p_assign, sizeof p_assign) ||
-        corral_path_task(p_task, sizeof p_task, a->cfg->ns, name) != CORRAL_OK) {
-        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring odd assignment name=%s", name);
+    struct corral_assignment as;
+    struct corral_task task; /* after the START transition when starting */
+    int32_t version;         /* of the task as read */
+    bool starting;           /* its start is in the batch */
+};
+
+/* Decide what to do with a new assignment whose task was read: start it (f->starting), or
+ * finish, refuse or ignore it here. */
+static void decide(struct agent *a, struct fresh *f, size_t *n_starting)
+{
+    const char *name = f->name;
+    struct corral_task *t = &f->task;
+    bool ours = t->worker && strcmp(t->worker, a->cfg->id) == 0 && t->attempt == f->as.attempt;
+    if (t->state == CORRAL_STATE_CANCELLING && ours) {
+        struct finish_req fr = {.id = name, .attempt = f->as.attempt};
+        (void)agent_finish_write(a, &fr);
+        return;
+    }
+    if (!ours || (t->state != CORRAL_STATE_ASSIGNED && t->state != CORRAL_STATE_RUNNING)) {
+        CORRAL_LOG(CORRAL_LOG_DEBUG, "assignment task=%s: task is %s worker=%s; left alone", name,
+                   corral_state_name(t->state), t->worker ? t->worker : "-");
         corral_strlist_add(&a->ignored, name);
+        return;
+    }
+    /* The leader guarantees a free slot; refusing beyond --slots is defence only. */
+    const char *refuse = a->draining ? "worker is draining"
+                         : agent_running_count(a) + *n_starting >= a->cfg->slots ? "no free slot"
+                                                                                 : NULL;
+    if (refuse) {
+        agent_finish_unstarted(a, name, f->as.attempt, refuse);
+        return;
+    }
+    if (t->state == CORRAL_STATE_RUNNING) {
+        /* Our own START whose outcome was unknown did apply: run it now. */
+        CORRAL_LOG(CORRAL_LOG_INFO, "task=%s start was applied earlier; running it", name);
+        start_supervisor(a, t, NULL, 0, -1);
         return;
     }
     struct corral_error err = {0};
-    char *data = NULL;
-    size_t len = 0;
-    /* The data watch is how a cancel reaches us. */
-    int rc = zk_get(a->zk, p_assign, true, &data, &len, NULL, &err);
-    if (rc) {
-        if (rc != CORRAL_ENOTFOUND)
-            CORRAL_LOG(CORRAL_LOG_DEBUG, "assignment %s: %s", name, err.msg);
-        return;
-    }
-    struct corral_assignment as;
-    bool ok = corral_assignment_decode(data, len, &as, &err) == CORRAL_OK;
-    free(data);
-    if (!ok || strcmp(as.task, name) != 0) {
-        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed assignment task=%s: %s", name,
-                   ok ? "names another task" : err.msg);
+    struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms()};
+    if (corral_task_transition(t, CORRAL_EV_START, &ctx, &err) != CORRAL_OK) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot start: %s", name, err.msg);
         corral_strlist_add(&a->ignored, name);
         return;
     }
-    if (strcmp(as.reg, a->reg) != 0) {
-        /* Made for an earlier registration of this id: the leader requeues those. */
-        CORRAL_LOG(CORRAL_LOG_DEBUG, "ignoring assignment task=%s of reg=%s (ours is %s)", name,
-                   as.reg, a->reg);
-        corral_strlist_add(&a->ignored, name);
-        return;
-    }
+    f->starting = true;
+    (*n_starting)++;
+}
 
-    for (int tries = 0; tries < CONFLICT_RETRIES; tries++) {
-        int32_t version = 0;
-        corral_error_clear(&err);
-        rc = zk_get(a->zk, p_task, false, &data, &len, &version, &err);
-        if (rc) {
-            if (rc == CORRAL_ENOTFOUND)
-                corral_strlist_add(&a->ignored, name);
-            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot read: %s", name, err.msg);
-            return;
+/* Read the assignments (with a data watch: how a cancel reaches us) and their tasks,
+ * pipelined; false for a name to skip. */
+static void read_fresh(struct agent *a, struct fresh *fs, size_t n, bool *ok)
+{
+    const char **paths = corral_xcalloc(n, sizeof *paths);
+    struct zk_got *got = corral_xcalloc(n, sizeof *got);
+    for (size_t i = 0; i < n; i++)
+        paths[i] = fs[i].p_assign;
+    zk_get_many(a->zk, paths, n, true, got);
+    for (size_t i = 0; i < n; i++) {
+        struct fresh *f = &fs[i];
+        ok[i] = false;
+        if (got[i].rc) {
+            if (got[i].rc != CORRAL_ENOTFOUND)
+                CORRAL_LOG(CORRAL_LOG_DEBUG, "assignment %s: %s", f->name, got[i].err.msg);
+        } else {
+            struct corral_error err = {0};
+            bool dec = corral_assignment_decode(got[i].data, got[i].len, &f->as, &err) == CORRAL_OK;
+            if (!dec || strcmp(f->as.task, f->name) != 0) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed assignment task=%s: %s", f->name,
+                           dec ? "names another task" : err.msg);
+                corral_strlist_add(&a->ignored, f->name);
+            } else if (strcmp(f->as.reg, a->reg) != 0) {
+                /* Made for an earlier registration of this id: the leader requeues those. */
+                CORRAL_LOG(CORRAL_LOG_DEBUG, "ignoring assignment task=%s of reg=%s (ours is %s)",
+                           f->name, f->as.reg, a->reg);
+                corral_strlist_add(&a->ignored, f->name);
+            } else {
+                ok[i] = true;
+            }
         }
-        struct corral_task t = {0};
-        rc = corral_task_parse(data, len, &t, &err);
-        free(data);
-        if (rc) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s unreadable: %s", name, err.msg);
-            corral_task_cleanup(&t);
-            corral_strlist_add(&a->ignored, name);
-            return;
-        }
-        bool ours = t.worker && strcmp(t.worker, a->cfg->id) == 0 && t.attempt == as.attempt;
-        if (t.state == CORRAL_STATE_CANCELLING && ours) {
-            struct finish_req f = {.id = name, .attempt = as.attempt};
-            (void)agent_finish_write(a, &f);
-            corral_task_cleanup(&t);
-            return;
-        }
-        if (!ours || (t.state != CORRAL_STATE_ASSIGNED && t.state != CORRAL_STATE_RUNNING)) {
-            CORRAL_LOG(CORRAL_LOG_DEBUG, "assignment task=%s: task is %s worker=%s; left alone",
-                       name, corral_state_name(t.state), t.worker ? t.worker : "-");
-            corral_task_cleanup(&t);
-            corral_strlist_add(&a->ignored, name);
-            return;
-        }
-        /* The leader guarantees a free slot; refusing beyond --slots is defence only. */
-        const char *refuse = a->draining                               ? "worker is draining"
-                             : agent_running_count(a) >= a->cfg->slots ? "no free slot"
-                                                                       : NULL;
-        if (refuse) {
-            corral_task_cleanup(&t);
-            agent_finish_unstarted(a, name, as.attempt, refuse);
-            return;
-        }
-        if (t.state == CORRAL_STATE_RUNNING) {
-            /* Our own START whose outcome was unknown did apply: run it now. */
-            CORRAL_LOG(CORRAL_LOG_INFO, "task=%s start was applied earlier; running it", name);
-            start_supervisor(a, &t);
-            corral_task_cleanup(&t);
-            return;
-        }
-        rc = agent_start_write(a, &t, version, &err);
-        if (rc == CORRAL_OK) {
-            start_supervisor(a, &t);
-            corral_task_cleanup(&t);
-            return;
-        }
-        if (rc == CORRAL_ESTATE || rc == CORRAL_EINVAL) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot start: %s", name, err.msg);
-            corral_task_cleanup(&t);
-            corral_strlist_add(&a->ignored, name);
-            return;
-        }
-        corral_task_cleanup(&t);
-        if (rc == CORRAL_ECONFLICT)
-            continue;
-        /* EFENCED: taken back. EUNKNOWN/EUNAVAIL: the next reconcile sees assigned (start
-         * again) or running (adopt, above). */
-        CORRAL_LOG(rc == CORRAL_EFENCED ? CORRAL_LOG_INFO : CORRAL_LOG_WARN,
-                   "task=%s not started: %s", name, err.msg);
-        return;
+        zk_got_cleanup(&got[i]);
+        paths[i] = fs[i].p_task;
     }
+    zk_get_many(a->zk, paths, n, false, got);
+    for (size_t i = 0; i < n; i++) {
+        struct fresh *f = &fs[i];
+        if (ok[i] && got[i].rc) {
+            if (got[i].rc == CORRAL_ENOTFOUND)
+                corral_strlist_add(&a->ignored, f->name);
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot read: %s", f->name, got[i].err.msg);
+            ok[i] = false;
+        } else if (ok[i]) {
+            struct corral_error err = {0};
+            if (corral_task_parse(got[i].data, got[i].len, &f->task, &err) != CORRAL_OK) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "task=%s unreadable: %s", f->name, err.msg);
+                corral_strlist_add(&a->ignored, f->name);
+                ok[i] = false;
+            }
+            f->version = got[i].version;
+        }
+        zk_got_cleanup(&got[i]);
+    }
+    free(got);
+    free(paths);
+}
+
+/*
+ * Start the new assignments names[0..n): read them pipelined, decide each, write all starts
+ * in as few multis as fit (each member fenced by its own assignment; agent_finish.c commits),
+ * then start the supervisors of those written.
+ */
+static void start_new(struct agent *a, char **names, size_t n)
+{
+    struct fresh *fs = corral_xcalloc(n, sizeof *fs);
+    bool *ok = corral_xcalloc(n, sizeof *ok);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct fresh *f = &fs[m];
+        if (!corral_id_is_valid(names[i]) ||
+            !agent_assign_path(a, names[i], f->p_assign, sizeof f->p_assign) ||
+            corral_path_task(f->p_task, sizeof f->p_task, a->cfg->ns, names[i]) != CORRAL_OK) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring odd assignment name=%s", names[i]);
+            corral_strlist_add(&a->ignored, names[i]);
+            continue;
+        }
+        f->name = names[i];
+        m++;
+    }
+    if (m > 0)
+        read_fresh(a, fs, m, ok);
+    size_t n_starting = 0;
+    for (size_t i = 0; i < m && !a->stop; i++)
+        if (ok[i])
+            decide(a, &fs[i], &n_starting);
+    if (n_starting > 0) {
+        struct corral_task **ts = corral_xcalloc(n_starting, sizeof *ts);
+        int32_t *versions = corral_xcalloc(n_starting, sizeof *versions);
+        struct start_out *outs = corral_xcalloc(n_starting, sizeof *outs);
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++)
+            if (fs[i].starting) {
+                ts[k] = &fs[i].task;
+                versions[k++] = fs[i].version;
+            }
+        agent_start_many(a, ts, versions, k, outs);
+        for (size_t i = 0; i < k; i++) {
+            if (outs[i].rc == CORRAL_OK)
+                start_supervisor(a, ts[i], outs[i].json, outs[i].len, outs[i].version);
+            else if (outs[i].rc == CORRAL_ESTATE || outs[i].rc == CORRAL_EINVAL)
+                corral_strlist_add(&a->ignored, ts[i]->id);
+            else
+                /* EFENCED: taken back. CONFLICT: changed meanwhile. EUNKNOWN/EUNAVAIL: the
+                 * next reconcile sees assigned (start again) or running (adopt, above). */
+                a->need_reconcile = outs[i].rc != CORRAL_EFENCED;
+            free(outs[i].json);
+        }
+        free(outs);
+        free(versions);
+        free(ts);
+    }
+    for (size_t i = 0; i < n; i++)
+        corral_task_cleanup(&fs[i].task);
+    free(ok);
+    free(fs);
 }
 
 /* Re-read a running task's assignment (with a new watch): is a cancel requested? */
@@ -222,20 +291,22 @@ void agent_reconcile(struct agent *a, int64_t now)
         i++;
     }
 
+    char **fresh = corral_xcalloc(kids.n ? kids.n : 1, sizeof *fresh);
+    size_t n_fresh = 0;
     for (size_t i = 0; i < kids.n; i++) {
-        const char *name = kids.items[i];
+        char *name = kids.items[i];
         struct local *l = agent_find_local(a, name);
         if (l) {
             if (a->need_reread)
                 agent_reread_assignment(a, l);
             continue;
         }
-        if (corral_strlist_has(&a->ignored, name))
-            continue;
-        handle_assignment(a, name);
-        if (a->stop)
-            break;
+        if (!corral_strlist_has(&a->ignored, name))
+            fresh[n_fresh++] = name;
     }
+    if (n_fresh > 0 && !a->stop)
+        start_new(a, fresh, n_fresh);
+    free(fresh);
     a->need_reread = false;
     corral_strlist_intersect(&a->ignored, &kids);
     corral_strlist_cleanup(&kids);

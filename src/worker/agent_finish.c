@@ -14,6 +14,7 @@
 #include "corral/ops.h"
 #include "corral/paths.h"
 #include "corral/result.h"
+#include "corral/xalloc.h"
 #include "io/clock.h"
 #include "io/log.h"
 #include "io/zk_txn.h"
@@ -57,22 +58,46 @@ static int read_task(struct agent *a, const char *id, struct corral_task *t, int
     return rc;
 }
 
-int agent_start_write(struct agent *a, struct corral_task *t, int32_t version,
-                      struct corral_error *err)
+void agent_start_many(struct agent *a, struct corral_task *const *ts, const int32_t *versions,
+                      size_t n, struct start_out *outs)
 {
-    struct corral_transition_ctx ctx = {.now_ms = clock_wall_ms()};
-    int rc = corral_task_transition(t, CORRAL_EV_START, &ctx, err);
-    if (rc != CORRAL_OK)
-        return rc;
-    struct corral_txn txn;
-    corral_txn_init(&txn, "worker.start");
-    rc = corral_ops_start(&txn, a->cfg->ns, t, version);
-    if (rc == CORRAL_OK)
-        rc = commit(a, &txn, t->id, t->attempt, CORRAL_STATE_ASSIGNED, t, NULL, NULL, err);
-    else
-        rc = corral_error_set(err, rc, NULL, "cannot build the start's paths");
-    corral_txn_cleanup(&txn);
-    return rc;
+    struct corral_txn *ms = corral_xcalloc(n ? n : 1, sizeof *ms);
+    int *rcs = corral_xcalloc(n ? n : 1, sizeof *rcs);
+    struct corral_error *errs = corral_xcalloc(n ? n : 1, sizeof *errs);
+    for (size_t i = 0; i < n; i++) {
+        corral_txn_init(&ms[i], "worker.start");
+        outs[i] = (struct start_out){.rc = CORRAL_OK};
+        if (corral_ops_start(&ms[i], a->cfg->ns, ts[i], versions[i]) != CORRAL_OK) {
+            outs[i].rc =
+                corral_error_set(&errs[i], CORRAL_EINVAL, NULL, "cannot build the start's paths");
+            corral_txn_cleanup(&ms[i]); /* an empty member: committed as nothing */
+        }
+    }
+    zk_txn_commit_members(a->zk, "worker.start", ms, n, rcs, errs);
+    for (size_t i = 0; i < n; i++) {
+        const struct corral_task *t = ts[i];
+        if (outs[i].rc == CORRAL_OK)
+            outs[i].rc = rcs[i];
+        if (outs[i].rc == CORRAL_OK) {
+            CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u epoch=%" PRIu64, t->id,
+                       corral_state_name(CORRAL_STATE_ASSIGNED), corral_state_name(t->state),
+                       t->attempt, t->epoch);
+            /* The set of the task is the start's only SET: keep what it stored. */
+            for (size_t k = 0; k < ms[i].n; k++)
+                if (ms[i].ops[k].kind == CORRAL_OP_SET) {
+                    outs[i].json = corral_xstrndup(ms[i].ops[k].data, ms[i].ops[k].len);
+                    outs[i].len = ms[i].ops[k].len;
+                    outs[i].version = versions[i] + 1;
+                }
+        } else {
+            CORRAL_LOG(outs[i].rc == CORRAL_EFENCED ? CORRAL_LOG_INFO : CORRAL_LOG_WARN,
+                       "task=%s not started: %s", t->id, errs[i].msg);
+        }
+        corral_txn_cleanup(&ms[i]);
+    }
+    free(ms);
+    free(rcs);
+    free(errs);
 }
 
 int agent_finish_write(struct agent *a, const struct finish_req *f)
@@ -91,7 +116,13 @@ int agent_finish_write(struct agent *a, const struct finish_req *f)
         struct corral_error err = {0};
         struct corral_task t = {0};
         int32_t version = 0;
-        int rc = read_task(a, f->id, &t, &version, &err);
+        int rc;
+        if (tries == 0 && f->cached) {
+            version = f->cached_version;
+            rc = corral_task_parse(f->cached, f->cached_len, &t, &err);
+        } else {
+            rc = read_task(a, f->id, &t, &version, &err);
+        }
         if (rc == CORRAL_ENOTFOUND || rc == CORRAL_EINVAL) {
             CORRAL_LOG(CORRAL_LOG_WARN, "task=%s %s; result dropped", f->id,
                        rc == CORRAL_ENOTFOUND ? "vanished" : err.msg);
@@ -132,6 +163,11 @@ int agent_finish_write(struct agent *a, const struct finish_req *f)
         rc = corral_ops_release(&txn, a->cfg->ns, NULL, a->cfg->id, &t, version, &idx);
         if (rc == CORRAL_OK)
             rc = commit(a, &txn, f->id, f->attempt, from, &t, &ctx, &failed_op, &err);
+        /* A folder made on demand (a done-index time slot, a queue bucket) is missing. */
+        char missing[CORRAL_PATH_MAX] = "";
+        if (rc == CORRAL_ENOTFOUND &&
+            !corral_ops_missing_dir(&txn, a->cfg->ns, failed_op, missing, sizeof missing))
+            missing[0] = '\0';
         corral_txn_cleanup(&txn);
         corral_task_cleanup(&t);
         if (rc == CORRAL_OK) {
@@ -144,13 +180,10 @@ int agent_finish_write(struct agent *a, const struct finish_req *f)
             result = FINISH_DONE;
             break;
         }
-        if (rc == CORRAL_ENOTFOUND && failed_op >= 0 && failed_op == idx.queue) {
-            /* The queue bucket is missing: create it and try again. */
-            char bucket[CORRAL_PATH_MAX];
+        if (missing[0]) {
+            /* Create it and try again. */
             struct corral_error e2 = {0};
-            if (corral_path_queue_bucket(bucket, sizeof bucket, a->cfg->ns,
-                                         corral_path_bucket(f->id)) == CORRAL_OK &&
-                zk_ensure_path(a->zk, bucket, &e2) != CORRAL_OK)
+            if (zk_ensure_path(a->zk, missing, &e2) != CORRAL_OK)
                 break;
             continue;
         }
@@ -196,6 +229,9 @@ void agent_finish_local(struct agent *a, struct local *l, int64_t now)
         .returning = l->returning,
         .res = &l->run.result,
         .output_path = l->run.output_path,
+        .cached = l->task_json,
+        .cached_len = l->task_len,
+        .cached_version = l->task_version,
     };
     int r = agent_finish_write(a, &f);
     if (r == FINISH_DONE) {
@@ -204,6 +240,105 @@ void agent_finish_local(struct agent *a, struct local *l, int64_t now)
     }
     l->unknown_write = l->unknown_write || r == FINISH_UNKNOWN;
     l->next_try_ms = now + WRITE_RETRY_MS;
+}
+
+/* A local the batched finish can write: ready, ours, and its task known without a read. */
+static bool batchable(const struct local *l, int64_t now)
+{
+    return l->result_ready && !l->dropped && !l->unknown_write && l->task_json &&
+           now >= l->next_try_ms;
+}
+
+void agent_finish_ready(struct agent *a, int64_t now)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_locals; i++)
+        n += batchable(a->locals[i], now);
+    if (n < 2)
+        return; /* one alone goes the plain way */
+    struct local **ls = corral_xcalloc(n, sizeof *ls);
+    struct corral_txn *ms = corral_xcalloc(n, sizeof *ms);
+    struct corral_task *ts = corral_xcalloc(n, sizeof *ts);
+    enum corral_state *from = corral_xcalloc(n, sizeof *from);
+    struct corral_transition_ctx *ctxs = corral_xcalloc(n, sizeof *ctxs);
+    char **outputs = corral_xcalloc(n, sizeof *outputs);
+    int *rcs = corral_xcalloc(n, sizeof *rcs);
+    struct corral_error *errs = corral_xcalloc(n, sizeof *errs);
+    size_t k = 0;
+    for (size_t i = 0; i < a->n_locals; i++) {
+        struct local *l = a->locals[i];
+        if (!batchable(l, now))
+            continue;
+        struct corral_task *t = &ts[k];
+        struct corral_error err = {0};
+        if (corral_task_parse(l->task_json, l->task_len, t, &err) != CORRAL_OK) {
+            corral_task_cleanup(t);
+            continue;
+        }
+        struct corral_attempt_end end = {
+            .worker = a->cfg->id,
+            .attempt = l->attempt,
+            .is_http = l->is_http,
+            .returning = l->returning,
+            .res = &l->run.result,
+        };
+        enum corral_event ev;
+        char errtext[300];
+        outputs[k] = runner_output_tail(l->run.output_path, CORRAL_OUTPUT_TAIL_BYTES);
+        ctxs[k] = (struct corral_transition_ctx){
+            .now_ms = clock_wall_ms(), .output = outputs[k], .jitter = rand_u32()};
+        from[k] = t->state;
+        corral_txn_init(&ms[k], "worker.finish");
+        if (!corral_result_decide(t, &end, &ev, &ctxs[k], errtext, sizeof errtext) ||
+            corral_task_transition(t, ev, &ctxs[k], &err) != CORRAL_OK ||
+            corral_ops_release(&ms[k], a->cfg->ns, NULL, a->cfg->id, t, l->task_version, NULL) !=
+                CORRAL_OK) {
+            /* Not a plain case: the one-by-one path reads the task and says why. */
+            corral_txn_cleanup(&ms[k]);
+            corral_task_cleanup(t);
+            free(outputs[k]);
+            outputs[k] = NULL;
+            continue;
+        }
+        ls[k++] = l;
+    }
+    zk_txn_commit_members(a->zk, "worker.finish", ms, k, rcs, errs);
+    for (size_t i = 0; i < k; i++) {
+        struct local *l = ls[i];
+        const struct corral_task *t = &ts[i];
+        if (rcs[i] == CORRAL_OK) {
+            char extra[320] = "";
+            size_t off = 0;
+            if (ctxs[i].has_exit_code)
+                off += (size_t)snprintf(extra, sizeof extra, " exit_code=%d", ctxs[i].exit_code);
+            if (ctxs[i].error && off < sizeof extra)
+                snprintf(extra + off, sizeof extra - off, " error=\"%s\"", ctxs[i].error);
+            CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u epoch=%" PRIu64 "%s",
+                       t->id, corral_state_name(from[i]), corral_state_name(t->state), l->attempt,
+                       t->epoch, extra);
+            agent_remove_local(a, l);
+        } else if (rcs[i] == CORRAL_EUNKNOWN || rcs[i] == CORRAL_EUNAVAIL) {
+            l->unknown_write = l->unknown_write || rcs[i] == CORRAL_EUNKNOWN;
+            l->next_try_ms = now + WRITE_RETRY_MS;
+        } else {
+            /* Changed under us, fenced, a missing folder: the plain path reads and decides. */
+            free(l->task_json);
+            l->task_json = NULL;
+        }
+        corral_txn_cleanup(&ms[i]);
+        corral_task_cleanup(&ts[i]);
+        free(outputs[i]);
+    }
+    for (size_t i = k; i < n; i++)
+        free(outputs[i]);
+    free(ls);
+    free(ms);
+    free(ts);
+    free(from);
+    free(ctxs);
+    free(outputs);
+    free(rcs);
+    free(errs);
 }
 
 void agent_finish_unstarted(struct agent *a, const char *id, uint32_t attempt, const char *why)

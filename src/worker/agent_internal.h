@@ -44,6 +44,11 @@ struct local {
     bool result_ready;     /* run done; the finish write is pending */
     bool unknown_write;    /* the last finish write had an unknown outcome */
     int64_t next_try_ms;   /* monotonic: next finish write attempt */
+    /* The task as our start stored it (NULL when unknown): the finish is built from it and
+     * set at task_version, with no read; a conflict means someone changed it: read then. */
+    char *task_json;
+    size_t task_len;
+    int32_t task_version;
 };
 
 struct agent {
@@ -106,6 +111,9 @@ struct finish_req {
     bool returning;                      /* RETURN (drain, refusal) */
     const struct corral_run_result *res; /* NULL: never started */
     const char *output_path;             /* NULL: no output */
+    const char *cached;                  /* the task as we stored it, or NULL: read it */
+    size_t cached_len;
+    int32_t cached_version;
 };
 /* One finish write (re-read, decide, release). FINISH_DONE when nothing more is to be done
  * (written, fenced, or no longer ours). */
@@ -114,9 +122,22 @@ int agent_finish_write(struct agent *a, const struct finish_req *f);
 void agent_finish_local(struct agent *a, struct local *l, int64_t now);
 /* Return an assignment we will not run (draining, no slot) or finalise a cancelled one. */
 void agent_finish_unstarted(struct agent *a, const char *id, uint32_t attempt, const char *why);
-/* Write the start of an attempt (assigned -> running), fenced by the assignment. */
-CORRAL_NODISCARD int agent_start_write(struct agent *a, struct corral_task *t, int32_t version,
-                                       struct corral_error *err);
+/* The result of one start of agent_start_many: rc, and when 0 the task as stored (owned
+ * JSON) and its new version. */
+struct start_out {
+    int rc;
+    char *json;
+    size_t len;
+    int32_t version;
+};
+/* Write the starts of n attempts (tasks after CORRAL_EV_START, read at versions[i]) in as few
+ * multis as fit, each member fenced by its own assignment; one failing member does not fail
+ * the others. */
+void agent_start_many(struct agent *a, struct corral_task *const *ts, const int32_t *versions,
+                      size_t n, struct start_out *outs);
+/* Write the finishes of every local whose result is ready and whose task we hold, batched;
+ * the others (and members that failed) are left to agent_finish_local. */
+void agent_finish_ready(struct agent *a, int64_t now);
 
 /* agent_drain.c */
 void agent_begin_drain(struct agent *a, int64_t now, int sig);

@@ -204,6 +204,9 @@ int main(int argc, char **argv)
     /* Hidden mode, only ever started by the worker itself (runner.c). */
     if (argc == 2 && strcmp(argv[1], "--supervise") == 0)
         return supervisor_main();
+    /* Hidden mode: an HTTP task, started by its supervisor (http_task.c). */
+    if (argc == 2 && strcmp(argv[1], "--http-task") == 0)
+        return http_task_main();
 
     machine_defaults();
     struct worker_opts o = {0};

@@ -37,7 +37,27 @@ struct runner {
     struct sup_lease *lease;
     char *env_store[N_PASSED];
     char *envp[N_PASSED + 1];
+    char *worker_exe; /* this program's path (HTTP tasks run as it), NULL if unknown */
+    char *sup_exe;    /* corral-supervisor next to it, NULL: re-execute ourselves */
 };
+
+/* Where this program lives, and the supervisor program beside it (if installed). */
+static void find_programs(struct runner *r)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || (size_t)n >= sizeof self - 1)
+        return;
+    self[n] = '\0';
+    r->worker_exe = strdup(self);
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return;
+    char sup[4096 + 32];
+    snprintf(sup, sizeof sup, "%.*s/corral-supervisor", (int)(slash - self), self);
+    if (access(sup, X_OK) == 0)
+        r->sup_exe = strdup(sup);
+}
 
 struct runner *runner_new(const char *work_dir, enum corral_log_level level,
                           struct corral_error *err)
@@ -75,6 +95,8 @@ struct runner *runner_new(const char *work_dir, enum corral_log_level level,
             r->env_store[i] = NULL;
     }
     r->envp[k] = NULL;
+    find_programs(r);
+    CORRAL_LOG(CORRAL_LOG_DEBUG, "supervisor program %s", r->sup_exe ? r->sup_exe : "(self)");
     return r;
 }
 
@@ -89,6 +111,8 @@ void runner_free(struct runner *r)
     for (size_t i = 0; i < N_PASSED; i++)
         free(r->env_store[i]);
     free(r->work_dir);
+    free(r->worker_exe);
+    free(r->sup_exe);
     free(r);
 }
 
@@ -106,6 +130,8 @@ static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, ui
                             (json_int_t)attempt, "epoch", (json_int_t)epoch, "spec",
                             corral_spec_to_json(spec), "parent", (json_int_t)getpid(), "log_level",
                             r->level_name);
+    if (cfg && r->worker_exe)
+        json_object_set_new(cfg, "worker_exe", json_string(r->worker_exe));
     char *text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
     json_decref(cfg);
     if (!text) {
@@ -163,12 +189,14 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
         rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "pipe: %s", strerror(errno));
         goto out;
     }
-    char name[] = "corral-worker", mode[] = "--supervise";
+    char name[] = "corral-worker", mode[] = "--supervise", sname[] = "corral-supervisor";
     char *const argv[] = {name, mode, NULL};
+    char *const sargv[] = {sname, NULL};
     struct proc_spawn_opts o = {
-        /* The running binary even if it was replaced on disk since the worker started. */
-        .file = "/proc/self/exe",
-        .argv = argv,
+        /* corral-supervisor when installed beside us; else the running binary (even if it
+         * was replaced on disk since the worker started). */
+        .file = r->sup_exe ? r->sup_exe : "/proc/self/exe",
+        .argv = r->sup_exe ? sargv : argv,
         .envp = r->envp,
         .stdin_fd = cfd,
         .stdout_fd = -1,

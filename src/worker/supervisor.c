@@ -24,8 +24,8 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "corral/limits.h"
@@ -34,12 +34,12 @@
 #include "io/clock.h"
 #include "io/log.h"
 #include "io/proc.h"
+#include "worker/sup_config.h"
 #include "worker/supervisor.h"
 
 #define CORRAL_LOG_MODULE "supervisor"
 
-#define CONFIG_MAX_BYTES (256u * 1024u)
-#define SWEEP_MAX_MS     2000
+#define SWEEP_MAX_MS 2000
 
 /* Output copying: one read takes at most OUTPUT_CHUNK bytes, and one turn of the loop at most
  * OUTPUT_READS_PER_TURN reads, so a task that writes without pause still leaves the loop time
@@ -54,10 +54,6 @@ static_assert(OUTPUT_KEEP >= CORRAL_OUTPUT_TAIL_BYTES, "the file must hold the w
 static_assert(OUTPUT_CHUNK <= OUTPUT_KEEP, "one read must fit in what a compaction keeps");
 
 /* Exit codes of the HTTP child (the error text travels on a pipe). */
-#define HTTP_EXIT_OK       0
-#define HTTP_EXIT_STATUS   1 /* status not in expect_status */
-#define HTTP_EXIT_CURL     2 /* transfer failed */
-#define HTTP_EXIT_TIMEDOUT 124
 
 /* The task's output: a pipe from the task, copied into the file on SUP_OUTPUT_FD. */
 struct output {
@@ -81,6 +77,8 @@ struct sup {
     pid_t pid;                     /* the task's main process (and its pgid) */
     int http_errfd;                /* HTTP: read end of the child's error pipe, else -1 */
 
+    struct sup_config cfg; /* as read (its spec moved to spec above) */
+
     enum corral_run_outcome reason; /* why we kill it; CORRAL_RUN_EXITED = we did not */
     bool hard;                      /* SIGKILL sent */
     int64_t escalate_at_ms;         /* monotonic: SIGKILL when still alive */
@@ -88,60 +86,18 @@ struct sup {
 
 /* ---- config ---- */
 
-static char *read_all(int fd, size_t max, size_t *len)
-{
-    char *buf = malloc(max + 1);
-    size_t n = 0;
-    if (!buf)
-        return NULL;
-    for (;;) {
-        ssize_t r = read(fd, buf + n, max - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            free(buf);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n == max) {
-            free(buf);
-            return NULL;
-        }
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static int load_config(struct sup *s, enum corral_log_level *level)
 {
-    size_t len = 0;
-    char *text = read_all(STDIN_FILENO, CONFIG_MAX_BYTES, &len);
-    if (!text)
+    if (sup_config_read(STDIN_FILENO, &s->cfg) != 0)
         return -1;
-    json_error_t jerr;
-    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    free(text);
-    const char *id = json_string_value(json_object_get(o, "task_id"));
-    const char *lv = json_string_value(json_object_get(o, "log_level"));
-    struct corral_error err = {0};
-    int rc = -1;
-    if (!id || strlen(id) > CORRAL_ID_LEN)
-        goto out;
-    snprintf(s->task_id, sizeof s->task_id, "%s", id);
-    s->attempt = (uint32_t)json_integer_value(json_object_get(o, "attempt"));
-    s->epoch = (uint64_t)json_integer_value(json_object_get(o, "epoch"));
-    s->parent = (pid_t)json_integer_value(json_object_get(o, "parent"));
-    int l = lv ? corral_log_level_parse(lv) : -1;
-    *level = l < 0 ? CORRAL_LOG_INFO : (enum corral_log_level)l;
-    if (corral_spec_from_json(json_object_get(o, "spec"), NULL, &s->spec, &err) != CORRAL_OK)
-        goto out;
-    rc = 0;
-out:
-    json_decref(o);
-    return rc;
+    snprintf(s->task_id, sizeof s->task_id, "%s", s->cfg.task_id);
+    s->attempt = s->cfg.attempt;
+    s->epoch = s->cfg.epoch;
+    s->parent = s->cfg.parent;
+    *level = s->cfg.level;
+    s->spec = s->cfg.spec;
+    memset(&s->cfg.spec, 0, sizeof s->cfg.spec); /* moved */
+    return 0;
 }
 
 /* ---- environment ---- */
@@ -383,146 +339,53 @@ static void output_cleanup(struct output *o)
     o->buf = o->scratch = NULL;
 }
 
-/* ---- HTTP tasks (in a forked child of the supervisor) ---- */
-
-struct http_ctx {
-    CURL *curl;
-    int fd;
-    bool status_written;
-};
-
-static void write_status_line(struct http_ctx *h)
-{
-    if (h->status_written)
-        return;
-    long status = 0;
-    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status > 0) {
-        dprintf(h->fd, "HTTP %ld\n", status);
-        h->status_written = true;
-    }
-}
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct http_ctx *h = userdata;
-    size_t len = size * nmemb, off = 0;
-    write_status_line(h);
-    while (off < len) {
-        ssize_t w = write(h->fd, ptr + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return 0; /* aborts the transfer */
-        off += (size_t)w;
-    }
-    return len;
-}
-
-/* Perform the request; report "<status> <error>" on errfd; returns the child's exit code. */
-static int http_run(const struct sup *s, int outfd, int errfd)
-{
-    const struct corral_http_spec *hs = &s->spec.http;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char line[64];
-    int code = HTTP_EXIT_CURL;
-    struct curl_slist *hdrs = NULL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        dprintf(errfd, "0 curl: cannot initialise");
-        return HTTP_EXIT_CURL;
-    }
-    CURL *c = curl_easy_init();
-    if (!c) {
-        dprintf(errfd, "0 curl: cannot initialise");
-        return HTTP_EXIT_CURL;
-    }
-    for (size_t i = 0; i < hs->n_headers; i++) {
-        size_t size = strlen(hs->headers[i].key) + strlen(hs->headers[i].value) + 3;
-        char *hl = corral_xmalloc(size);
-        snprintf(hl, size, "%s: %s", hs->headers[i].key, hs->headers[i].value);
-        hdrs = curl_slist_append(hdrs, hl);
-        free(hl);
-    }
-    snprintf(line, sizeof line, "X-Corral-Task-Id: %s", s->task_id);
-    hdrs = curl_slist_append(hdrs, line);
-    snprintf(line, sizeof line, "X-Corral-Attempt: %u", s->attempt);
-    hdrs = curl_slist_append(hdrs, line);
-    snprintf(line, sizeof line, "X-Corral-Epoch: %llu", (unsigned long long)s->epoch);
-    hdrs = curl_slist_append(hdrs, line);
-
-    struct http_ctx h = {.curl = c, .fd = outfd};
-    curl_easy_setopt(c, CURLOPT_URL, hs->url);
-    /* Only http(s), also after redirects: no file://, gopher:// or dict:// at ZooKeeper. */
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)s->spec.timeout_s);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
-    const char *m = hs->method ? hs->method : "GET";
-    if (strcmp(m, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (strcmp(m, "GET") != 0 || hs->body)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
-    if (hs->body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(hs->body));
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, hs->body);
-    } else if (strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    }
-
-    CURLcode rc = curl_easy_perform(c);
-    write_status_line(&h);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) {
-        dprintf(errfd, "%ld curl: %s", status, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-        code = rc == CURLE_OPERATION_TIMEDOUT ? HTTP_EXIT_TIMEDOUT : HTTP_EXIT_CURL;
-    } else {
-        code = HTTP_EXIT_STATUS;
-        for (size_t i = 0; i < hs->n_expect; i++)
-            if (hs->expect_status[i] == status)
-                code = HTTP_EXIT_OK;
-        if (code == HTTP_EXIT_OK)
-            dprintf(errfd, "%ld ", status);
-        else
-            dprintf(errfd, "%ld HTTP status %ld not in expect_status", status, status);
-    }
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    return code;
-}
-
+/* An HTTP task runs as `corral-worker --http-task` (http_task.c): libcurl is loaded only for
+ * HTTP tasks, never by the supervisor of a command. It gets the same configuration on stdin,
+ * the output as stdout and reports "<status> <error>" on fd 3. */
 static int start_http(struct sup *s, int outfd, char *err, size_t errn)
 {
+    if (!s->cfg.worker_exe) {
+        snprintf(err, errn, "no worker program for an HTTP task");
+        return -1;
+    }
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         snprintf(err, errn, "pipe: %s", strerror(errno));
         return -1;
     }
-    pid_t p = fork();
-    if (p < 0) {
-        snprintf(err, errn, "fork: %s", strerror(errno));
+    int cfd = memfd_create("corral-http", MFD_CLOEXEC);
+    if (cfd < 0 || !write_at(cfd, s->cfg.text, s->cfg.len, 0) || lseek(cfd, 0, SEEK_SET) < 0) {
+        snprintf(err, errn, "config for the HTTP task: %s", strerror(errno));
+        if (cfd >= 0)
+            close(cfd);
         close(pfd[0]);
         close(pfd[1]);
         return -1;
     }
-    if (p == 0) {
-        (void)setsid();
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        close(pfd[0]);
-        /* Our ends of the output: only the supervisor reads the pipe and writes the file. */
-        close(s->out.pipe_fd);
-        close(SUP_OUTPUT_FD);
-        _exit(http_run(s, outfd, pfd[1]));
-    }
+    char name[] = "corral-worker", mode[] = "--http-task";
+    char *const argv[] = {name, mode, NULL};
+    struct proc_spawn_opts o = {
+        .file = s->cfg.worker_exe,
+        .argv = argv,
+        .envp = environ,
+        .stdin_fd = cfd,
+        .stdout_fd = outfd,
+        .stderr_fd = STDERR_FILENO,
+        .keep_fds = {pfd[1]}, /* fd 3 */
+        .n_keep = 1,
+        .new_session = true,
+    };
+    struct corral_error perr = {0};
+    pid_t pid;
+    int rc = proc_spawn(&o, &pid, &perr);
+    close(cfd);
     close(pfd[1]);
-    s->pid = p;
+    if (rc) {
+        close(pfd[0]);
+        snprintf(err, errn, "%s", perr.msg);
+        return -1;
+    }
+    s->pid = pid;
     s->http_errfd = pfd[0];
     return 0;
 }
@@ -763,7 +626,7 @@ int supervisor_main(void)
         outcome = CORRAL_RUN_SIGNALED;
     }
     if (s.http_errfd >= 0) {
-        char buf[CURL_ERROR_SIZE + 64] = "";
+        char buf[HTTP_ERROR_MAX + 64] = "";
         ssize_t n = read(s.http_errfd, buf, sizeof buf - 1);
         buf[n > 0 ? n : 0] = '\0';
         close(s.http_errfd);
@@ -782,5 +645,6 @@ int supervisor_main(void)
                corral_run_outcome_name(outcome));
     output_cleanup(&s.out);
     corral_spec_cleanup(&s.spec);
+    sup_config_cleanup(&s.cfg);
     return 0;
 }

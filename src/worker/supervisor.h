@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The task supervisor: a small single-threaded process per task, started by the worker as
- * `corral-worker --supervise` (exec of /proc/self/exe), that runs one task and kills its whole
+ * `corral-supervisor` (installed next to corral-worker; it links neither ZooKeeper nor libcurl,
+ * so it starts in a fraction of the worker's time) or, when that program is missing, as
+ * `corral-worker --supervise` (exec of /proc/self/exe). It runs one task and kills its whole
  * process tree on timeout, cancel, worker death or lease expiry. Living outside the worker's
  * process is the point: a paused or killed worker cannot stop it from enforcing the lease
  * (CONTRACT: "a worker that has lost contact with ZooKeeper kills its running tasks before its
@@ -9,7 +11,9 @@
  *
  * Protocol between worker (runner.c) and supervisor (supervisor.c):
  *   fd 0  a memfd holding one JSON object, read to EOF:
- *         {"task_id","attempt","epoch","spec":{...},"parent":<worker pid>,"log_level":"info"}
+ *         {"task_id","attempt","epoch","spec":{...},"parent":<worker pid>,"log_level":"info",
+ *          "worker_exe":"/path/of/corral-worker"} (sup_config.h; HTTP tasks run as
+ *         `<worker_exe> --http-task`, http_task.c, with the same object on stdin)
  *   fd 2  the worker's stderr (log lines)
  *   fd 3  result pipe (write end). Lines of JSON:
  *         {"pgid":N}  once the task runs (so the worker can kill it if the supervisor dies)
@@ -46,6 +50,13 @@
  */
 #define SUP_OUTPUT_MAX_BYTES (256u * 1024u)
 
+/* Exit codes of `corral-worker --http-task` (http_task.c) and the most it reports on fd 3. */
+#define HTTP_EXIT_OK       0
+#define HTTP_EXIT_STATUS   1 /* status not in expect_status */
+#define HTTP_EXIT_CURL     2 /* transfer failed */
+#define HTTP_EXIT_TIMEDOUT 124
+#define HTTP_ERROR_MAX     512
+
 #define SUP_KILL_GRACE_MS 2000
 #define SUP_TICK_MS       100
 
@@ -60,7 +71,9 @@ static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the lease page needs lock-free 64-bi
 /* How a run ended: enum corral_run_outcome (corral/result.h), one table for the supervisor's
  * report, the worker's reading of it and the core's decision. */
 
-/* Entry point of `corral-worker --supervise`; returns the process exit status. */
+/* Entry point of corral-supervisor and `corral-worker --supervise`; returns the exit status. */
 int supervisor_main(void);
+/* Entry point of `corral-worker --http-task` (http_task.c). */
+int http_task_main(void);
 
 #endif

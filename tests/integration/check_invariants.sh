@@ -353,7 +353,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # I7: no leftover znodes: election and worker nodes only of live processes, no assignment of a
-# finished (or another worker's) task, no queue entry of a task that is not queued. Waits up to
+# finished (or another worker's) task, no queue entry of a task that is not queued (an entry
+# name starts with its task id), no done-index entry of an unfinished task. Waits up to
 # 15 s for the leader's reconcile and session expiries to clean up.
 
 n_rep=$(wc -w <<<"$REPLICAS_ALIVE")
@@ -373,8 +374,12 @@ for ((i = 0; i < 60; i++)); do
                 s = st[c[3]]
                 if (s == "" || s == "succeeded" || s == "failed" || s == "cancelled" || wk[c[3]] != c[2])
                     printf "%s (task %s, worker %s); ", $1, (s == "" ? "unknown" : s), wk[c[3]] }
-            c[1] == "queue" && n == 3 && st[c[3]] != "queued" {
-                printf "%s (task %s); ", $1, (st[c[3]] == "" ? "unknown" : st[c[3]]) }
+            c[1] == "queue" && n == 3 && st[q = substr(c[3], 1, 21)] != "queued" {
+                printf "%s (task %s); ", $1, (st[q] == "" ? "unknown" : st[q]) }
+            c[1] == "done" && n == 5 {
+                s = st[d = substr(c[5], 15, 21)]
+                if (s != "succeeded" && s != "failed" && s != "cancelled")
+                    printf "%s (task %s); ", $1, (s == "" ? "unknown" : s) }
             END {
                 if (ne != nrep) printf "%d election nodes for %d live replicas; ", ne, nrep
                 m = split(wantw, ww, " ")

@@ -85,8 +85,8 @@ static void folders_come_from_the_dir_table(void **state)
     (void)state;
     char buf[CORRAL_PATH_MAX];
     static const char *const want[CORRAL_DIR_COUNT] = {
-        "/corral/election", "/corral/workers", "/corral/tasks",
-        "/corral/queue",    "/corral/assign",  "/corral/idem",
+        "/corral/election", "/corral/workers", "/corral/tasks", "/corral/queue",
+        "/corral/assign",   "/corral/idem",    "/corral/done",
     };
     for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
         assert_int_equal(corral_path_dir(buf, sizeof buf, "/corral", (enum corral_dir)d), 0);
@@ -112,6 +112,7 @@ static void only_tasks_queue_and_idem_are_bucketed(void **state)
     assert_false(corral_dir_is_bucketed(CORRAL_DIR_ELECTION));
     assert_false(corral_dir_is_bucketed(CORRAL_DIR_WORKERS));
     assert_false(corral_dir_is_bucketed(CORRAL_DIR_ASSIGN));
+    assert_false(corral_dir_is_bucketed(CORRAL_DIR_DONE)); /* time folders, made on demand */
     assert_int_equal(corral_path_bucket_dir(buf, sizeof buf, "/c", CORRAL_DIR_IDEM, 0xab), 0);
     assert_string_equal(buf, "/c/idem/ab");
     assert_int_equal(corral_path_bucket_dir(buf, sizeof buf, "/c", CORRAL_DIR_WORKERS, 1),

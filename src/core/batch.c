@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Packing state changes into one multi (batch.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/batch.h"
+#include "corral/xalloc.h"
+
+void corral_batch_init(struct corral_batch *b, const char *label, size_t max_members,
+                       size_t max_bytes)
+{
+    memset(b, 0, sizeof *b);
+    corral_txn_init(&b->txn, label);
+    b->max_members = max_members ? max_members : CORRAL_BATCH_MAX_MEMBERS;
+    b->max_bytes = max_bytes ? max_bytes : CORRAL_BATCH_MAX_BYTES;
+    b->wire_bytes = corral_txn_wire_bytes(&b->txn);
+}
+
+void corral_batch_cleanup(struct corral_batch *b)
+{
+    corral_txn_cleanup(&b->txn);
+    free(b->owner);
+    b->owner = NULL;
+    b->cap_owner = 0;
+    b->n_members = 0;
+}
+
+void corral_batch_reset(struct corral_batch *b)
+{
+    char label[sizeof b->txn.label];
+    memcpy(label, b->txn.label, sizeof label);
+    size_t max_members = b->max_members, max_bytes = b->max_bytes;
+    corral_batch_cleanup(b);
+    corral_batch_init(b, label, max_members, max_bytes);
+}
+
+/* An op every member may carry once for all: a fence or check, or a signal (data-less SET at
+ * any version). */
+static bool shareable(const struct corral_op *op)
+{
+    return op->kind == CORRAL_OP_FENCE || op->kind == CORRAL_OP_CHECK ||
+           (op->kind == CORRAL_OP_SET && op->len == 0 && op->version == -1);
+}
+
+static int find_same(const struct corral_batch *b, const struct corral_op *op)
+{
+    for (size_t i = 0; i < b->txn.n; i++) {
+        const struct corral_op *o = &b->txn.ops[i];
+        if (o->kind == op->kind && o->version == op->version && o->len == op->len &&
+            strcmp(o->path, op->path) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+bool corral_batch_add(struct corral_batch *b, const struct corral_txn *m)
+{
+    /* Bytes m adds at most (shared ops only make it less). */
+    size_t add_bytes = corral_txn_wire_bytes(m) - corral_txn_wire_bytes(&(struct corral_txn){0});
+    if (b->n_members > 0 &&
+        (b->n_members + 1 > b->max_members || b->wire_bytes + add_bytes > b->max_bytes ||
+         b->txn.n + m->n > CORRAL_TXN_MAX_OPS))
+        return false;
+    int member = (int)b->n_members++;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct corral_op *op = &m->ops[i];
+        int same = shareable(op) ? find_same(b, op) : -1;
+        if (same >= 0) {
+            b->owner[same] = -1;
+            continue;
+        }
+        size_t k = 0;
+        switch (op->kind) {
+            case CORRAL_OP_CREATE:
+                k = corral_txn_create(&b->txn, op->path, op->data, op->len);
+                break;
+            case CORRAL_OP_DELETE:
+                k = corral_txn_delete(&b->txn, op->path, op->version);
+                break;
+            case CORRAL_OP_SET:
+                k = corral_txn_set(&b->txn, op->path, op->data, op->len, op->version);
+                break;
+            case CORRAL_OP_CHECK:
+                k = corral_txn_check(&b->txn, op->path, op->version);
+                break;
+            case CORRAL_OP_FENCE:
+                k = corral_txn_fence(&b->txn, op->path, op->version);
+                break;
+        }
+        if (k >= b->cap_owner) {
+            b->cap_owner = b->cap_owner ? b->cap_owner * 2 : 16;
+            while (b->cap_owner <= k)
+                b->cap_owner *= 2;
+            b->owner = corral_xrealloc(b->owner, b->cap_owner * sizeof *b->owner);
+        }
+        b->owner[k] = member;
+    }
+    b->wire_bytes = corral_txn_wire_bytes(&b->txn);
+    return true;
+}
+
+int corral_batch_owner(const struct corral_batch *b, int op)
+{
+    if (op < 0 || (size_t)op >= b->txn.n)
+        return -1;
+    return b->owner[op];
+}

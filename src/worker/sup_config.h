@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration the worker hands a supervisor on stdin (supervisor.h, "fd 0"), read by the
+ * supervisor and by an HTTP task (`corral-worker --http-task`), which gets the same object.
+ */
+#ifndef CORRAL_WORKER_SUP_CONFIG_H
+#define CORRAL_WORKER_SUP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "corral/limits.h"
+#include "corral/spec.h"
+#include "io/log.h"
+
+struct sup_config {
+    char task_id[CORRAL_ID_LEN + 1];
+    uint32_t attempt;
+    uint64_t epoch;
+    struct corral_spec spec;
+    pid_t parent;
+    enum corral_log_level level;
+    char *worker_exe; /* owned; NULL when not given */
+    char *text;       /* owned: the object as read, to hand on */
+    size_t len;
+};
+
+/* Read and check the object from fd (to EOF, at most 256 KiB); 0 or -1. */
+int sup_config_read(int fd, struct sup_config *c);
+void sup_config_cleanup(struct sup_config *c);
+
+#endif
