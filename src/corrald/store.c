@@ -589,7 +589,8 @@ static int cmp_str(const void *a, const void *b)
 /* Sort, drop duplicates, keep the first keep; true when some were dropped for keep. */
 static bool idvec_trim(struct idvec *iv, size_t keep)
 {
-    qsort(iv->v, iv->n, sizeof *iv->v, cmp_str);
+    if (iv->n > 1)
+        qsort(iv->v, iv->n, sizeof *iv->v, cmp_str);
     size_t w = 0;
     for (size_t i = 0; i < iv->n; i++) {
         if (w > 0 && strcmp(iv->v[w - 1], iv->v[i]) == 0) {

@@ -203,7 +203,11 @@ void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, i
             rcs[i] = CORRAL_OK;
             continue;
         }
-        if (!zh) {
+        /* An expired (or rejected) session: nothing can be sent. libzookeeper_mt 3.8's
+         * zoo_amulti frees the request twice on that path (a crash seen after SIGCONT of a
+         * worker whose session expired while it was stopped), so it is not called then. */
+        int state = zh ? zoo_state(zh) : 0;
+        if (!zh || state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE) {
             rcs[i] = corral_error_set(&errs[i], CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
             continue;
         }
