@@ -48,4 +48,19 @@ bool corral_batch_add(struct corral_batch *b, const struct corral_txn *m);
  * (a failure there concerns every member). */
 int corral_batch_owner(const struct corral_batch *b, int op);
 
+/*
+ * Commit n independent changes ms[0..n) in as few multis as fit, through commit (which sends
+ * the multis of one pass and answers each with a code, the index of the op that failed or -1,
+ * and an error). rcs[i]/errs[i] is member i's own result: a multi that fails on one member's
+ * op settles that member with the failure and goes again without it; a failure of a shared op
+ * (the fence) or of the whole multi (outcome unknown, no session) settles every member in it.
+ * Every pass settles at least one member, so commit is called at most n times. Pure: the seam
+ * is commit (io/zk_txn.c in production, a fake in the unit tests).
+ */
+typedef void (*corral_batch_commit_fn)(void *ctx, const struct corral_txn *const *ts, size_t n,
+                                       int *rcs, int *failed_ops, struct corral_error *errs);
+void corral_batch_commit_members(const char *label, const struct corral_txn *ms, size_t n,
+                                 corral_batch_commit_fn commit, void *ctx, int *rcs,
+                                 struct corral_error *errs);
+
 #endif

@@ -105,3 +105,64 @@ int corral_batch_owner(const struct corral_batch *b, int op)
         return -1;
     return b->owner[op];
 }
+
+void corral_batch_commit_members(const char *label, const struct corral_txn *ms, size_t n,
+                                 corral_batch_commit_fn commit, void *ctx, int *rcs,
+                                 struct corral_error *errs)
+{
+    size_t cap = n ? n : 1;
+    bool *pending = corral_xcalloc(cap, sizeof *pending);
+    struct corral_batch *bs = corral_xcalloc(cap, sizeof *bs);
+    size_t *first = corral_xcalloc(cap + 1, sizeof *first); /* batch k: who[first[k]..] */
+    size_t *who = corral_xcalloc(cap, sizeof *who);         /* members, in batch order */
+    const struct corral_txn **ts = corral_xcalloc(cap, sizeof *ts);
+    int *brc = corral_xcalloc(cap, sizeof *brc);
+    int *failed = corral_xcalloc(cap, sizeof *failed);
+    struct corral_error *berr = corral_xcalloc(cap, sizeof *berr);
+    for (size_t i = 0; i < n; i++)
+        pending[i] = true;
+    for (size_t pass = 0; pass < n; pass++) {
+        size_t nb = 0, nw = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!pending[i])
+                continue;
+            if (nb == 0 || !corral_batch_add(&bs[nb - 1], &ms[i])) {
+                corral_batch_init(&bs[nb], label, 0, 0);
+                (void)corral_batch_add(&bs[nb], &ms[i]);
+                first[nb++] = nw;
+            }
+            who[nw++] = i;
+        }
+        if (nb == 0)
+            break;
+        first[nb] = nw;
+        for (size_t k = 0; k < nb; k++) {
+            ts[k] = &bs[k].txn;
+            failed[k] = -1;
+        }
+        commit(ctx, ts, nb, brc, failed, berr);
+        for (size_t k = 0; k < nb; k++) {
+            int owner = corral_batch_owner(&bs[k], failed[k]);
+            for (size_t j = first[k]; j < first[k + 1]; j++) {
+                size_t i = who[j];
+                /* Settled: the multi went through, or failed on this member's own op, or on
+                 * one every member shares. Otherwise it goes again without the culprit. */
+                if (brc[k] == CORRAL_OK || owner < 0 || (size_t)owner == j - first[k]) {
+                    pending[i] = false;
+                    rcs[i] = brc[k];
+                    if (brc[k] != CORRAL_OK)
+                        errs[i] = berr[k];
+                }
+            }
+            corral_batch_cleanup(&bs[k]);
+        }
+    }
+    free(pending);
+    free(bs);
+    free(first);
+    free(who);
+    free(ts);
+    free(brc);
+    free(failed);
+    free(berr);
+}

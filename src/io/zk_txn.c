@@ -74,60 +74,14 @@ void zk_txn_commit_many(struct zk *zk, const struct corral_txn *const *ts, size_
     free(ms);
 }
 
+static void commit_pass(void *ctx, const struct corral_txn *const *ts, size_t n, int *rcs,
+                        int *failed_ops, struct corral_error *errs)
+{
+    zk_txn_commit_many(ctx, ts, n, rcs, failed_ops, errs);
+}
+
 void zk_txn_commit_members(struct zk *zk, const char *label, const struct corral_txn *ms, size_t n,
                            int *rcs, struct corral_error *errs)
 {
-    bool *pending = corral_xcalloc(n ? n : 1, sizeof *pending);
-    struct corral_batch *bs = corral_xcalloc(n ? n : 1, sizeof *bs);
-    size_t **who = corral_xcalloc(n ? n : 1, sizeof *who);
-    for (size_t i = 0; i < n; i++)
-        pending[i] = true;
-    /* Every pass settles at least one member: at most n passes. */
-    for (size_t pass = 0; pass < n; pass++) {
-        size_t nb = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!pending[i])
-                continue;
-            if (nb == 0 || !corral_batch_add(&bs[nb - 1], &ms[i])) {
-                corral_batch_init(&bs[nb], label, 0, 0);
-                who[nb] = corral_xcalloc(CORRAL_BATCH_MAX_MEMBERS + 1, sizeof **who);
-                (void)corral_batch_add(&bs[nb], &ms[i]);
-                nb++;
-            }
-            who[nb - 1][bs[nb - 1].n_members - 1] = i;
-        }
-        if (nb == 0)
-            break;
-        const struct corral_txn **ts = corral_xcalloc(nb, sizeof *ts);
-        int *brc = corral_xcalloc(nb, sizeof *brc);
-        int *failed = corral_xcalloc(nb, sizeof *failed);
-        struct corral_error *berr = corral_xcalloc(nb, sizeof *berr);
-        for (size_t k = 0; k < nb; k++)
-            ts[k] = &bs[k].txn;
-        zk_txn_commit_many(zk, ts, nb, brc, failed, berr);
-        for (size_t k = 0; k < nb; k++) {
-            int owner = corral_batch_owner(&bs[k], failed[k]);
-            for (size_t j = 0; j < bs[k].n_members; j++) {
-                size_t i = who[k][j];
-                /* Settled: the batch went through, or failed on this member's own op, or on
-                 * something every member shares. Otherwise it goes again without the culprit. */
-                if (brc[k] == CORRAL_OK || owner < 0 || (size_t)owner == j) {
-                    pending[i] = false;
-                    rcs[i] = brc[k];
-                    if (brc[k] != CORRAL_OK)
-                        errs[i] = berr[k];
-                }
-            }
-            corral_batch_cleanup(&bs[k]);
-            free(who[k]);
-            who[k] = NULL;
-        }
-        free(ts);
-        free(brc);
-        free(failed);
-        free(berr);
-    }
-    free(pending);
-    free(bs);
-    free(who);
+    corral_batch_commit_members(label, ms, n, commit_pass, zk, rcs, errs);
 }

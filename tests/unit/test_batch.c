@@ -153,12 +153,132 @@ static void test_signal_shared_data_not(void **state)
     corral_batch_cleanup(&b);
 }
 
+/* A fake ZooKeeper for corral_batch_commit_members: a multi fails on the first op whose path
+ * is in bad[] (code bad_rc), or as a whole with whole_rc; it records what it was sent. */
+struct fake {
+    const char *bad[4];
+    int bad_rc;
+    int whole_rc;
+    size_t calls, multis, max_ops;
+    size_t ops_sent;
+};
+
+static void fake_commit(void *ctx, const struct corral_txn *const *ts, size_t n, int *rcs,
+                        int *failed_ops, struct corral_error *errs)
+{
+    struct fake *f = ctx;
+    f->calls++;
+    for (size_t k = 0; k < n; k++) {
+        f->multis++;
+        f->ops_sent += ts[k]->n;
+        if (ts[k]->n > f->max_ops)
+            f->max_ops = ts[k]->n;
+        rcs[k] = CORRAL_OK;
+        failed_ops[k] = -1;
+        if (f->whole_rc) {
+            rcs[k] = corral_error_set(&errs[k], f->whole_rc, NULL, "whole multi");
+            continue;
+        }
+        for (size_t i = 0; i < ts[k]->n && rcs[k] == CORRAL_OK; i++)
+            for (size_t b = 0; b < 4 && f->bad[b]; b++)
+                if (strcmp(ts[k]->ops[i].path, f->bad[b]) == 0) {
+                    rcs[k] = corral_error_set(&errs[k], f->bad_rc, NULL, "op %zu", i);
+                    failed_ops[k] = (int)i;
+                    break;
+                }
+    }
+}
+
+/* n members "fence, create /m/<i>": the fence shared, the create each member's own. */
+static struct corral_txn *members(size_t n, const char *fence)
+{
+    struct corral_txn *ms = calloc(n, sizeof *ms);
+    for (size_t i = 0; i < n; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "/m/%zu", i);
+        corral_txn_init(&ms[i], "t");
+        corral_txn_fence(&ms[i], fence, -1);
+        corral_txn_create(&ms[i], path, "x", 1);
+    }
+    return ms;
+}
+
+static void free_members(struct corral_txn *ms, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        corral_txn_cleanup(&ms[i]);
+    free(ms);
+}
+
+/* One bad member in each of two multis: only those two fail, the rest is committed. */
+static void test_culprits_isolated(void **state)
+{
+    (void)state;
+    const size_t n = 300;
+    struct corral_txn *ms = members(n, "/e/n1");
+    struct fake f = {.bad = {"/m/7", "/m/200"}, .bad_rc = CORRAL_ENOTFOUND};
+    int rcs[300];
+    struct corral_error errs[300] = {0};
+    corral_batch_commit_members("t", ms, n, fake_commit, &f, rcs, errs);
+    for (size_t i = 0; i < n; i++) {
+        if (i == 7 || i == 200) {
+            assert_int_equal(rcs[i], CORRAL_ENOTFOUND);
+            /* The error is that of its multi: op 8 (the fence, then 7 creates before it) in the
+             * first, op 73 (200 - 128 + 1) in the second. */
+            assert_string_equal(errs[i].msg, i == 7 ? "op 8" : "op 73");
+        } else if (rcs[i] != CORRAL_OK) {
+            fail_msg("member %zu: %d", i, rcs[i]);
+        }
+    }
+    /* 300 members at 128 a multi: 3 multis, then the two that failed go again without their
+     * culprit: one more pass. Nothing over the limit, the fence once per multi. */
+    assert_int_equal(f.calls, 2);
+    assert_int_equal(f.multis, 5);
+    assert_true(f.max_ops <= CORRAL_BATCH_MAX_MEMBERS + 1);
+    free_members(ms, n);
+}
+
+/* A failure of what members share, or of the whole multi, is every member's. */
+static void test_shared_failures(void **state)
+{
+    (void)state;
+    int rcs[10];
+    struct corral_error errs[10] = {0};
+    struct corral_txn *ms = members(10, "/e/n1");
+    struct fake fenced = {.bad = {"/e/n1"}, .bad_rc = CORRAL_EFENCED};
+    corral_batch_commit_members("t", ms, 10, fake_commit, &fenced, rcs, errs);
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(rcs[i], CORRAL_EFENCED);
+    assert_int_equal(fenced.calls, 1);
+    struct fake lost = {.whole_rc = CORRAL_EUNKNOWN};
+    corral_batch_commit_members("t", ms, 10, fake_commit, &lost, rcs, errs);
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(rcs[i], CORRAL_EUNKNOWN);
+    assert_int_equal(lost.calls, 1);
+    free_members(ms, 10);
+}
+
+/* Every member bad: each is settled alone, one per pass at worst, never an endless loop. */
+static void test_all_bad_terminates(void **state)
+{
+    (void)state;
+    struct corral_txn *ms = members(3, "/e/n1");
+    struct fake f = {.bad = {"/m/0", "/m/1", "/m/2"}, .bad_rc = CORRAL_EEXIST};
+    int rcs[3];
+    struct corral_error errs[3] = {0};
+    corral_batch_commit_members("t", ms, 3, fake_commit, &f, rcs, errs);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(rcs[i], CORRAL_EEXIST);
+    assert_int_equal(f.calls, 3);
+    free_members(ms, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shared_fence),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_signal_shared_data_not),
+        cmocka_unit_test(test_shared_fence),           cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_signal_shared_data_not), cmocka_unit_test(test_culprits_isolated),
+        cmocka_unit_test(test_shared_failures),        cmocka_unit_test(test_all_bad_terminates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
