@@ -126,6 +126,12 @@ CORRAL_NODISCARD int corral_ops_drop_assign_dir(struct corral_txn *txn, const ch
                                                 const char *fence, const char *worker);
 CORRAL_NODISCARD int corral_ops_drop_queue_entry(struct corral_txn *txn, const char *ns,
                                                  const char *fence, const char *entry_name);
+/* Rewrite (leader): the queued task t is listed under entry_name, which is not its canonical
+ * entry (the bare-id form of older versions, or any odd name): fence, delete the listed entry,
+ * create the canonical one. */
+CORRAL_NODISCARD int corral_ops_rewrite_queue_entry(struct corral_txn *txn, const char *ns,
+                                                    const char *fence, const char *entry_name,
+                                                    const struct corral_task *t);
 
 /* Leader record (leader): set <ns>/leader to info (claim and heartbeat). */
 CORRAL_NODISCARD int corral_ops_leader_record(struct corral_txn *txn, const char *ns,

@@ -41,6 +41,8 @@ struct corral_queue_key {
 void corral_queue_key_of(const struct corral_task *t, struct corral_queue_key *k);
 /* Name of key k into out (k not legacy). */
 void corral_queue_key_format(const struct corral_queue_key *k, char out[CORRAL_QUEUE_NAME_MAX + 1]);
+/* The name key k was listed as (the bare id for the older form). */
+void corral_queue_key_name(const struct corral_queue_key *k, char out[CORRAL_QUEUE_NAME_MAX + 1]);
 /* Decode a listed name; false for a name corral did not make (skip it, log it). */
 bool corral_queue_key_decode(const char *name, struct corral_queue_key *k);
 /* Path <ns>/queue/<bb>/<name> of an entry listed as name (bucket of the id in it). */

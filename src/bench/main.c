@@ -26,6 +26,7 @@
 #include "bench/scenario.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/proc.h"
 
 static void on_signal(int sig)
 {
@@ -64,12 +65,10 @@ static int usage_error(const struct corral_error *err)
 static void own_dir(char *out, size_t n)
 {
     char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) {
+    if (!proc_self_exe(exe, sizeof exe)) {
         snprintf(out, n, ".");
         return;
     }
-    exe[len] = '\0';
     snprintf(out, n, "%s", dirname(exe));
 }
 

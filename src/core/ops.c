@@ -347,6 +347,15 @@ int corral_ops_drop_queue_entry(struct corral_txn *txn, const char *ns, const ch
                          corral_queue_entry_path_of_name(path, sizeof path, ns, entry_name), path);
 }
 
+int corral_ops_rewrite_queue_entry(struct corral_txn *txn, const char *ns, const char *fence,
+                                   const char *entry_name, const struct corral_task *t)
+{
+    int rc = corral_ops_drop_queue_entry(txn, ns, fence, entry_name);
+    if (rc != CORRAL_OK)
+        return rc;
+    return add_queue_entry(txn, ns, t, NULL);
+}
+
 int corral_ops_leader_record(struct corral_txn *txn, const char *ns, const char *fence,
                              const struct corral_replica_info *info)
 {

@@ -41,6 +41,14 @@ void corral_queue_key_format(const struct corral_queue_key *k, char out[CORRAL_Q
              nonneg(k->not_before_ms));
 }
 
+void corral_queue_key_name(const struct corral_queue_key *k, char out[CORRAL_QUEUE_NAME_MAX + 1])
+{
+    if (k->legacy)
+        snprintf(out, CORRAL_QUEUE_NAME_MAX + 1, "%s", k->id);
+    else
+        corral_queue_key_format(k, out);
+}
+
 /* One lowercase hex field of at most max_digits digits ending at '.' or the end; advances *s. */
 static bool hex_field(const char **s, unsigned max_digits, uint64_t *out)
 {

@@ -274,24 +274,22 @@ static void head_offer(struct head *h, const struct corral_queue_key *k)
 static int rewrite_entry(struct replica *r, const struct corral_queue_key *k,
                          const struct corral_task *t, struct corral_error *err)
 {
-    char listed[CORRAL_QUEUE_NAME_MAX + 1], path[CORRAL_PATH_MAX];
-    if (k->legacy)
-        snprintf(listed, sizeof listed, "%s", k->id);
-    else
-        corral_queue_key_format(k, listed);
+    char listed[CORRAL_QUEUE_NAME_MAX + 1];
+    corral_queue_key_name(k, listed);
     struct corral_txn txn;
     corral_txn_init(&txn, "leader.cleanup");
-    int rc = corral_ops_drop_queue_entry(&txn, r->opts.ns, r->el.node, listed);
+    int rc = corral_ops_rewrite_queue_entry(&txn, r->opts.ns, r->el.node, listed, t);
     if (rc == CORRAL_OK)
-        rc = corral_queue_entry_path(path, sizeof path, r->opts.ns, t);
-    if (rc == CORRAL_OK) {
-        corral_txn_create(&txn, path, NULL, 0);
         rc = persist_commit(r, &txn, NULL, NULL, err);
-    }
     corral_txn_cleanup(&txn);
     if (rc == CORRAL_OK)
         CORRAL_LOG(CORRAL_LOG_INFO, "task=%s queue entry rewritten from name=%s", t->id, listed);
     leader_queue_touched(r->leader, t->id);
+    if (rc == CORRAL_EEXIST) {
+        /* The canonical entry is there already: the listed one is only a leftover. */
+        corral_error_clear(err);
+        return leader_drop_entry(r, listed, err);
+    }
     if (rc == CORRAL_EFENCED)
         return rc;
     corral_error_clear(err);
@@ -301,10 +299,7 @@ static int rewrite_entry(struct replica *r, const struct corral_queue_key *k,
 static int drop_key(struct replica *r, const struct corral_queue_key *k, struct corral_error *err)
 {
     char listed[CORRAL_QUEUE_NAME_MAX + 1];
-    if (k->legacy)
-        snprintf(listed, sizeof listed, "%s", k->id);
-    else
-        corral_queue_key_format(k, listed);
+    corral_queue_key_name(k, listed);
     leader_queue_touched(r->leader, k->id);
     return leader_drop_entry(r, listed, err);
 }

@@ -118,34 +118,44 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
     int rc = zk_children(r->zk, dir, watch, &kids, err);
     if (rc != CORRAL_OK)
         return rc;
-    out->items = corral_xcalloc(kids.n, sizeof *out->items);
-    /* zk_children sorts the names: the set stays sorted by id. */
-    for (size_t i = 0; i < kids.n && rc == CORRAL_OK; i++) {
-        char path[CORRAL_PATH_MAX];
-        if (corral_path_child(path, sizeof path, dir, kids.items[i]) != CORRAL_OK) {
+    out->items = corral_xcalloc(kids.n ? kids.n : 1, sizeof *out->items);
+    /* Every registration read at once, pipelined (one round trip however many workers). */
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(kids.n ? kids.n : 1, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(kids.n ? kids.n : 1, sizeof *ptrs);
+    struct zk_got *got = corral_xcalloc(kids.n ? kids.n : 1, sizeof *got);
+    const char **names = corral_xcalloc(kids.n ? kids.n : 1, sizeof *names);
+    size_t m = 0;
+    for (size_t i = 0; i < kids.n; i++) {
+        if (corral_path_child(paths[m], CORRAL_PATH_MAX, dir, kids.items[i]) != CORRAL_OK) {
             CORRAL_LOG(CORRAL_LOG_WARN, "ignoring worker znode with an over-long name");
             continue;
         }
-        char *data = NULL;
-        size_t len = 0;
-        int grc = zk_get(r->zk, path, false, &data, &len, NULL, err);
-        if (grc == CORRAL_ENOTFOUND) { /* left meanwhile */
-            corral_error_clear(err);
-            continue;
-        }
-        if (grc != CORRAL_OK) {
-            rc = grc;
-            break;
-        }
-        struct corral_error derr = {0};
-        if (corral_worker_reg_decode(kids.items[i], data, len, &out->items[out->n].reg, &derr) ==
-            CORRAL_OK)
-            out->n++;
-        else
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%.128s: %s%s%s",
-                       kids.items[i], derr.field, derr.field[0] ? ": " : "", derr.msg);
-        free(data);
+        ptrs[m] = paths[m];
+        names[m++] = kids.items[i];
     }
+    zk_get_many(r->zk, ptrs, m, false, got);
+    /* zk_children sorts the names: the set stays sorted by id. */
+    for (size_t i = 0; i < m; i++) {
+        if (rc != CORRAL_OK || got[i].rc == CORRAL_ENOTFOUND) {
+            /* a failure before, or the worker left meanwhile */
+        } else if (got[i].rc != CORRAL_OK) {
+            rc = got[i].rc;
+            *err = got[i].err;
+        } else {
+            struct corral_error derr = {0};
+            if (corral_worker_reg_decode(names[i], got[i].data, got[i].len, &out->items[out->n].reg,
+                                         &derr) == CORRAL_OK)
+                out->n++;
+            else
+                CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%.128s: %s%s%s",
+                           names[i], derr.field, derr.field[0] ? ": " : "", derr.msg);
+        }
+        zk_got_cleanup(&got[i]);
+    }
+    free(names);
+    free(got);
+    free(ptrs);
+    free(paths);
     corral_strlist_cleanup(&kids);
     for (size_t i = 0; with_usage && rc == CORRAL_OK && i < out->n; i++)
         rc = load_usage(r, &out->items[i], err);

@@ -286,3 +286,14 @@ size_t proc_reap_all(void)
         return n;
     }
 }
+
+bool proc_self_exe(char *buf, size_t n)
+{
+    if (n < 2)
+        return false;
+    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+    if (len <= 0 || (size_t)len >= n - 1)
+        return false;
+    buf[len] = '\0';
+    return true;
+}

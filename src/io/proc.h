@@ -55,5 +55,7 @@ size_t proc_reap_all(void);
 
 /* Mark every fd >= lowfd close-on-exec. Async-signal-safe. */
 void proc_cloexec_from(int lowfd);
+/* The path of the running program into buf; false when it cannot be read or does not fit. */
+bool proc_self_exe(char *buf, size_t n);
 
 #endif

@@ -106,8 +106,8 @@ static void decide(struct agent *a, struct fresh *f, size_t *n_starting)
     (*n_starting)++;
 }
 
-/* Read the assignments (with a data watch: how a cancel reaches us) and their tasks,
- * pipelined; false for a name to skip. */
+/* Read the assignments (with a data watch: how a cancel reaches us), pipelined, then the tasks
+ * of those that are ours, pipelined; ok[i] false for an entry to skip. */
 static void read_fresh(struct agent *a, struct fresh *fs, size_t n, bool *ok)
 {
     const char **paths = corral_xcalloc(n, sizeof *paths);
@@ -138,27 +138,34 @@ static void read_fresh(struct agent *a, struct fresh *fs, size_t n, bool *ok)
             }
         }
         zk_got_cleanup(&got[i]);
-        paths[i] = fs[i].p_task;
     }
-    zk_get_many(a->zk, paths, n, false, got);
-    for (size_t i = 0; i < n; i++) {
-        struct fresh *f = &fs[i];
-        if (ok[i] && got[i].rc) {
-            if (got[i].rc == CORRAL_ENOTFOUND)
-                corral_strlist_add(&a->ignored, f->name);
-            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot read: %s", f->name, got[i].err.msg);
-            ok[i] = false;
-        } else if (ok[i]) {
-            struct corral_error err = {0};
-            if (corral_task_parse(got[i].data, got[i].len, &f->task, &err) != CORRAL_OK) {
-                CORRAL_LOG(CORRAL_LOG_WARN, "task=%s unreadable: %s", f->name, err.msg);
-                corral_strlist_add(&a->ignored, f->name);
-                ok[i] = false;
-            }
-            f->version = got[i].version;
+    /* The tasks of the assignments that are ours only. */
+    size_t *idx = corral_xcalloc(n, sizeof *idx);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ok[i]) {
+            paths[m] = fs[i].p_task;
+            idx[m++] = i;
         }
-        zk_got_cleanup(&got[i]);
+    zk_get_many(a->zk, paths, m, false, got);
+    for (size_t j = 0; j < m; j++) {
+        struct fresh *f = &fs[idx[j]];
+        struct corral_error err = {0};
+        if (got[j].rc) {
+            if (got[j].rc == CORRAL_ENOTFOUND)
+                corral_strlist_add(&a->ignored, f->name);
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot read: %s", f->name, got[j].err.msg);
+            ok[idx[j]] = false;
+        } else if (corral_task_parse(got[j].data, got[j].len, &f->task, &err) != CORRAL_OK) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s unreadable: %s", f->name, err.msg);
+            corral_strlist_add(&a->ignored, f->name);
+            ok[idx[j]] = false;
+        } else {
+            f->version = got[j].version;
+        }
+        zk_got_cleanup(&got[j]);
     }
+    free(idx);
     free(got);
     free(paths);
 }

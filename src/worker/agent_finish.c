@@ -22,14 +22,10 @@
 
 #define CORRAL_LOG_MODULE "worker"
 
-/* Commit txn and log the transition of the task once. */
-static int commit(struct agent *a, const struct corral_txn *txn, const char *id, uint32_t attempt,
-                  enum corral_state from, const struct corral_task *t,
-                  const struct corral_transition_ctx *ctx, int *failed_op, struct corral_error *err)
+/* Log a transition the worker stored, once ("task=<id> state=a->b ..."). */
+static void log_applied(const char *id, uint32_t attempt, enum corral_state from,
+                        const struct corral_task *t, const struct corral_transition_ctx *ctx)
 {
-    int rc = zk_txn_commit(a->zk, txn, failed_op, err);
-    if (rc != CORRAL_OK)
-        return rc;
     char extra[320] = "";
     size_t off = 0;
     if (ctx && ctx->has_exit_code)
@@ -38,7 +34,17 @@ static int commit(struct agent *a, const struct corral_txn *txn, const char *id,
         snprintf(extra + off, sizeof extra - off, " error=\"%s\"", ctx->error);
     CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u epoch=%" PRIu64 "%s", id,
                corral_state_name(from), corral_state_name(t->state), attempt, t->epoch, extra);
-    return CORRAL_OK;
+}
+
+/* Commit txn and log the transition of the task once. */
+static int commit(struct agent *a, const struct corral_txn *txn, const char *id, uint32_t attempt,
+                  enum corral_state from, const struct corral_task *t,
+                  const struct corral_transition_ctx *ctx, int *failed_op, struct corral_error *err)
+{
+    int rc = zk_txn_commit(a->zk, txn, failed_op, err);
+    if (rc == CORRAL_OK)
+        log_applied(id, attempt, from, t, ctx);
+    return rc;
 }
 
 /* Read the task and its version; logs why not. */
@@ -79,9 +85,7 @@ void agent_start_many(struct agent *a, struct corral_task *const *ts, const int3
         if (outs[i].rc == CORRAL_OK)
             outs[i].rc = rcs[i];
         if (outs[i].rc == CORRAL_OK) {
-            CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u epoch=%" PRIu64, t->id,
-                       corral_state_name(CORRAL_STATE_ASSIGNED), corral_state_name(t->state),
-                       t->attempt, t->epoch);
+            log_applied(t->id, t->attempt, CORRAL_STATE_ASSIGNED, t, NULL);
             /* The set of the task is the start's only SET: keep what it stored. */
             for (size_t k = 0; k < ms[i].n; k++)
                 if (ms[i].ops[k].kind == CORRAL_OP_SET) {
@@ -254,8 +258,8 @@ void agent_finish_ready(struct agent *a, int64_t now)
     size_t n = 0;
     for (size_t i = 0; i < a->n_locals; i++)
         n += batchable(a->locals[i], now);
-    if (n < 2)
-        return; /* one alone goes the plain way */
+    if (n == 0)
+        return;
     struct local **ls = corral_xcalloc(n, sizeof *ls);
     struct corral_txn *ms = corral_xcalloc(n, sizeof *ms);
     struct corral_task *ts = corral_xcalloc(n, sizeof *ts);
@@ -307,15 +311,7 @@ void agent_finish_ready(struct agent *a, int64_t now)
         struct local *l = ls[i];
         const struct corral_task *t = &ts[i];
         if (rcs[i] == CORRAL_OK) {
-            char extra[320] = "";
-            size_t off = 0;
-            if (ctxs[i].has_exit_code)
-                off += (size_t)snprintf(extra, sizeof extra, " exit_code=%d", ctxs[i].exit_code);
-            if (ctxs[i].error && off < sizeof extra)
-                snprintf(extra + off, sizeof extra - off, " error=\"%s\"", ctxs[i].error);
-            CORRAL_LOG(CORRAL_LOG_INFO, "task=%s state=%s->%s attempt=%u epoch=%" PRIu64 "%s",
-                       t->id, corral_state_name(from[i]), corral_state_name(t->state), l->attempt,
-                       t->epoch, extra);
+            log_applied(t->id, l->attempt, from[i], t, &ctxs[i]);
             agent_remove_local(a, l);
         } else if (rcs[i] == CORRAL_EUNKNOWN || rcs[i] == CORRAL_EUNAVAIL) {
             l->unknown_write = l->unknown_write || rcs[i] == CORRAL_EUNKNOWN;

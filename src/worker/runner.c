@@ -45,10 +45,8 @@ struct runner {
 static void find_programs(struct runner *r)
 {
     char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0 || (size_t)n >= sizeof self - 1)
+    if (!proc_self_exe(self, sizeof self))
         return;
-    self[n] = '\0';
     r->worker_exe = strdup(self);
     char *slash = strrchr(self, '/');
     if (!slash)

@@ -317,6 +317,26 @@ static void missing_folder_is_named_only_for_folders_made_on_demand(void **state
     corral_txn_cleanup(&txn);
 }
 
+/* A queued task listed under the bare-id entry of older versions: the leader's rewrite is fenced,
+ * deletes exactly the listed entry and creates the canonical one, in one multi. */
+static void rewrite_replaces_the_listed_entry_with_the_canonical_one(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_QUEUED, NULL);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "rewrite");
+    assert_int_equal(corral_ops_rewrite_queue_entry(&txn, NS, FENCE, ID, &t), 0);
+    assert_int_equal(txn.n, 3);
+    expect_op(&txn, 0, CORRAL_OP_FENCE, FENCE, -1);
+    expect_op(&txn, 1, CORRAL_OP_DELETE, bp("queue"), -1);
+    expect_op(&txn, 2, CORRAL_OP_CREATE, qp(&t), -1);
+    corral_txn_cleanup(&txn);
+    /* A name that is no entry at all: refused, nothing to commit. */
+    corral_txn_init(&txn, "rewrite");
+    assert_int_not_equal(corral_ops_rewrite_queue_entry(&txn, NS, FENCE, "../x", &t), 0);
+    corral_txn_cleanup(&txn);
+}
+
 static void txn_copies_and_measures(void **state)
 {
     (void)state;
@@ -353,6 +373,7 @@ int main(void)
         cmocka_unit_test(retire_deletes_task_at_version_its_key_and_its_entry),
         cmocka_unit_test(retire_through_the_index_needs_no_task_read),
         cmocka_unit_test(missing_folder_is_named_only_for_folders_made_on_demand),
+        cmocka_unit_test(rewrite_replaces_the_listed_entry_with_the_canonical_one),
         cmocka_unit_test(txn_copies_and_measures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
