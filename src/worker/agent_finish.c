@@ -162,9 +162,8 @@ int agent_finish_write(struct agent *a, const struct finish_req *f)
         }
         struct corral_txn txn;
         corral_txn_init(&txn, ev == CORRAL_EV_RETURN ? "worker.return" : "worker.finish");
-        struct corral_op_index idx;
         int failed_op = -1;
-        rc = corral_ops_release(&txn, a->cfg->ns, NULL, a->cfg->id, &t, version, &idx);
+        rc = corral_ops_release(&txn, a->cfg->ns, NULL, a->cfg->id, &t, version, NULL);
         if (rc == CORRAL_OK)
             rc = commit(a, &txn, f->id, f->attempt, from, &t, &ctx, &failed_op, &err);
         /* A folder made on demand (a done-index time slot, a queue bucket) is missing. */
@@ -325,8 +324,6 @@ void agent_finish_ready(struct agent *a, int64_t now)
         corral_task_cleanup(&ts[i]);
         free(outputs[i]);
     }
-    for (size_t i = k; i < n; i++)
-        free(outputs[i]);
     free(ls);
     free(ms);
     free(ts);
