@@ -246,17 +246,20 @@ void agent_finish_local(struct agent *a, struct local *l, int64_t now)
 }
 
 /* A local the batched finish can write: ready, ours, and its task known without a read. */
-static bool batchable(const struct local *l, int64_t now)
+static bool batchable(const struct local *l, int64_t now, bool returning)
 {
     return l->result_ready && !l->dropped && !l->unknown_write && l->task_json &&
-           now >= l->next_try_ms;
+           now >= l->next_try_ms && l->returning == returning;
 }
 
-void agent_finish_ready(struct agent *a, int64_t now)
+/* The results (or, with returning, the returns) ready now, in shared multis labelled as the
+ * one-by-one path labels them ("worker.finish", "worker.return"). */
+static void finish_batch(struct agent *a, int64_t now, bool returning)
 {
+    const char *label = returning ? "worker.return" : "worker.finish";
     size_t n = 0;
     for (size_t i = 0; i < a->n_locals; i++)
-        n += batchable(a->locals[i], now);
+        n += batchable(a->locals[i], now, returning);
     if (n == 0)
         return;
     struct local **ls = corral_xcalloc(n, sizeof *ls);
@@ -270,7 +273,7 @@ void agent_finish_ready(struct agent *a, int64_t now)
     size_t k = 0;
     for (size_t i = 0; i < a->n_locals; i++) {
         struct local *l = a->locals[i];
-        if (!batchable(l, now))
+        if (!batchable(l, now, returning))
             continue;
         struct corral_task *t = &ts[k];
         struct corral_error err = {0};
@@ -291,7 +294,7 @@ void agent_finish_ready(struct agent *a, int64_t now)
         ctxs[k] = (struct corral_transition_ctx){
             .now_ms = clock_wall_ms(), .output = outputs[k], .jitter = rand_u32()};
         from[k] = t->state;
-        corral_txn_init(&ms[k], "worker.finish");
+        corral_txn_init(&ms[k], label);
         if (!corral_result_decide(t, &end, &ev, &ctxs[k], errtext, sizeof errtext) ||
             corral_task_transition(t, ev, &ctxs[k], &err) != CORRAL_OK ||
             corral_ops_release(&ms[k], a->cfg->ns, NULL, a->cfg->id, t, l->task_version, NULL) !=
@@ -305,7 +308,7 @@ void agent_finish_ready(struct agent *a, int64_t now)
         }
         ls[k++] = l;
     }
-    zk_txn_commit_members(a->zk, "worker.finish", ms, k, rcs, errs);
+    zk_txn_commit_members(a->zk, label, ms, k, rcs, errs);
     for (size_t i = 0; i < k; i++) {
         struct local *l = ls[i];
         const struct corral_task *t = &ts[i];
@@ -332,6 +335,12 @@ void agent_finish_ready(struct agent *a, int64_t now)
     free(outputs);
     free(rcs);
     free(errs);
+}
+
+void agent_finish_ready(struct agent *a, int64_t now)
+{
+    finish_batch(a, now, false);
+    finish_batch(a, now, true);
 }
 
 void agent_finish_unstarted(struct agent *a, const char *id, uint32_t attempt, const char *why)
