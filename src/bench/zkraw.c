@@ -10,6 +10,7 @@
 #include "corral/xalloc.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/zk.h"
 
 #define CORRAL_LOG_MODULE "bench"
 
@@ -79,6 +80,8 @@ struct zkraw *zkraw_open(const char *hosts, int session_ms, struct corral_error 
         zkraw_close(z);
         return NULL;
     }
+    /* As corral's own sessions do (io/zk_session.c): no getaddrinfo per poll. */
+    (void)zoo_set_servers_resolution_delay(z->zh, ZK_RESOLVE_DELAY_MS);
     int64_t deadline = clock_mono_ms() + 15000;
     struct timespec ts = abs_ms(deadline);
     pthread_mutex_lock(&z->mu);

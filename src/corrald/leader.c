@@ -106,6 +106,7 @@ static void round_cleanup(struct round *rd)
 {
     workers_cleanup(&rd->ws);
     free(rd->has_dir);
+    free(rd->q);
     memset(rd, 0, sizeof *rd);
 }
 
@@ -159,7 +160,8 @@ struct pick {
     struct qtask *q;
     char entry[CORRAL_QUEUE_NAME_MAX + 1]; /* its queue entry, named before the transition */
     size_t widx;
-    bool live; /* still to be written */
+    bool live;    /* still to be written */
+    bool written; /* committed: its queue entry is gone */
 };
 
 /* The ops of assigning p's task (transitioned already) to its worker; the first assignment to
@@ -223,6 +225,7 @@ static int write_picks(struct replica *r, struct round *rd, struct pick *picks, 
             /* not written */
         } else if (rcs[i] == CORRAL_OK) {
             assigned(r, rd, p);
+            p->written = true;
         } else if (rcs[i] == CORRAL_EFENCED || rcs[i] == CORRAL_EUNKNOWN ||
                    rcs[i] == CORRAL_EUNAVAIL || rcs[i] == CORRAL_ETOOBIG) {
             if (rc == CORRAL_OK) {
@@ -290,7 +293,7 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
         };
     }
     for (size_t i = 0; i < rd->n_q; i++) {
-        const struct corral_task *t = &rd->q[i].task;
+        const struct corral_task *t = &rd->q[i]->task;
         tv[i] = (struct corral_task_view){
             .id = t->id,
             .priority = t->spec.priority,
@@ -314,7 +317,7 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
     uint64_t epoch = r->el.epoch;
     int64_t now_assign = clock_wall_ms();
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_assign; i++) {
-        struct qtask *q = &rd->q[plan.assign[i].task];
+        struct qtask *q = rd->q[plan.assign[i].task];
         /* Assigned or not, the cached copy is transitioned: read it afresh next round. */
         q->gone = true;
         struct pick *p = &picks[n_picks];
@@ -336,11 +339,15 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
     /* A stopping leader hands over now rather than after writing the round. */
     if (rc == CORRAL_OK && n_picks > 0 && !leader_stopping(r))
         rc = write_picks(r, rd, picks, n_picks, err);
-    for (size_t i = 0; i < n_picks; i++)
-        leader_queue_touched(r->leader, picks[i].q->task.id);
+    for (size_t i = 0; i < n_picks; i++) {
+        if (picks[i].written)
+            leader_queue_removed(r->leader, picks[i].entry);
+        else
+            leader_queue_touched(r->leader, picks[i].q->task.id);
+    }
     free(picks);
     for (size_t i = 0; rc == CORRAL_OK && i < plan.n_unsched; i++) {
-        struct qtask *q = &rd->q[plan.unsched[i].task];
+        struct qtask *q = rd->q[plan.unsched[i].task];
         int urc = mark_unschedulable(r, q, plan.unsched[i].reason, err);
         if (urc == CORRAL_EFENCED)
             rc = urc;
@@ -380,13 +387,21 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
         rc = leader_load_assignments(r, &rd, err);
     }
     int64_t now_wall = clock_wall_ms();
+    int64_t t_loaded = clock_mono_ms();
     if (rc == CORRAL_OK)
         rc = leader_load_queue(r, &rd, head_size(&rd.ws), now_wall, err);
+    int64_t t_queue = clock_mono_ms();
     /* Wake up when the earliest retry backoff among the queued tasks ends. */
     int64_t earliest = rc == CORRAL_OK ? l->next_eligible_ms : 0;
     l->wake_at_ms = earliest > now_wall ? clock_mono_ms() + (earliest - now_wall) : 0;
+    uint64_t assigned_before = atomic_load(&r->n_assigned);
     if (rc == CORRAL_OK)
         rc = plan_and_assign(r, &rd, now_wall, err);
+    CORRAL_LOG(CORRAL_LOG_DEBUG,
+               "round %" PRIu64 ": workers=%zu head=%zu assigned=%" PRIu64
+               " ms: workers+assignments=%" PRId64 " queue=%" PRId64 " plan+write=%" PRId64,
+               l->rounds, rd.ws.n, rd.n_q, atomic_load(&r->n_assigned) - assigned_before,
+               t_loaded - now_ms, t_queue - t_loaded, clock_mono_ms() - t_queue);
     round_cleanup(&rd);
     /* Retention (and the done index's time slots, which finishes need) right after a new
      * leader's first round, then every period; each call does a bounded amount of work. */

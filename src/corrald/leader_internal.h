@@ -20,10 +20,16 @@
 #include "corrald/workers.h"
 #include "io/zk.h"
 
-/* The keys of one bucket's queue entries. */
+/* The keys of one bucket's queue entries, as listed (sorted by name, so by id) minus the
+ * entries this leader removed since (gone[i]: assigned by us). cversion is what the bucket's
+ * cversion must be if nobody else changed it since: the listing's plus one per entry we
+ * removed. watched: the listing's child watch has not fired yet. */
 struct corral_queue_keys {
     struct corral_queue_key *k;
-    size_t n;
+    bool *gone;
+    size_t n, n_gone;
+    int32_t cversion;
+    bool watched;
 };
 
 /* A queued task as last read. */
@@ -31,6 +37,7 @@ struct qtask {
     struct corral_task task;
     int32_t version;
     bool gone; /* assigned or changed this round: drop from the cache */
+    bool head; /* in this round's head */
 };
 
 /* What one live assignment costs its worker. */
@@ -51,9 +58,10 @@ struct leader {
     unsigned retention_cursor;   /* next task bucket to sweep */
     int64_t wake_at_ms;          /* monotonic: a retry backoff ends then; 0 = none */
     uint64_t rounds;
-    /* Queued tasks as last read, sorted by id. Safe to keep between rounds: a queued task
-     * changes only together with its queue entry (cancel, assign), and every write we base on
-     * it checks the version we read. */
+    /* Queued tasks as last read, sorted by id: this round's head and, up to LEADER_CACHE_MAX,
+     * tasks of earlier heads still queued (a head that shrinks and grows again reads nothing
+     * twice). Safe to keep between rounds: a queued task changes only together with its queue
+     * entry (cancel, assign), and every write we base on it checks the version we read. */
     struct qtask *cache;
     size_t n_cache;
     /* What each live assignment costs its worker, by assignment path. An assignment znode's
@@ -62,11 +70,12 @@ struct leader {
     struct acost *costs;
     size_t n_costs, cap_costs;
     /* Keys of the queue entries as last listed, per bucket; a bucket is listed again (with a
-     * new child watch) only when its watch fired (leader_queue.c). */
+     * new child watch) only when its cversion shows a change that is not ours
+     * (leader_queue.c). */
     struct corral_queue_keys queue_keys[CORRAL_BUCKETS];
-    bool queue_dirty[CORRAL_BUCKETS];
-    bool queue_all_dirty;
-    int64_t queue_relist_ms;            /* monotonic: last full listing */
+    bool queue_dirty[CORRAL_BUCKETS];   /* its watch fired or we touched it: check its stat */
+    bool queue_all_dirty;               /* list every bucket (a new term, a session event) */
+    int64_t queue_check_ms;             /* monotonic: last stat of every bucket */
     char queue_prefix[CORRAL_PATH_MAX]; /* the queue folder and a slash, once known */
     size_t queued;                      /* entries in the last round */
     int64_t next_eligible_ms;           /* wall: earliest retry backoff end, 0 = none */
@@ -81,8 +90,8 @@ struct leader {
 /* One round's view of the cluster. */
 struct round {
     struct worker_set ws;
-    bool *has_dir;   /* per worker: assign/<id> exists */
-    struct qtask *q; /* borrowed: the leader's cache of queued tasks */
+    bool *has_dir;    /* per worker: assign/<id> exists */
+    struct qtask **q; /* the head: borrowed from the leader's cache of queued tasks */
     size_t n_q;
 };
 
@@ -102,16 +111,22 @@ void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32
 CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
                                        struct corral_error *err);
 
-/* leader_queue.c: a full listing of the queue at least this often (watches are hints). */
-#define LEADER_QUEUE_RELIST_MS 10000
+/* leader_queue.c: the stat of every bucket at least this often (watches are hints). */
+#define LEADER_QUEUE_CHECK_MS 10000
+/* Task bodies kept between rounds (the head's and earlier heads'). */
+#define LEADER_CACHE_MAX 16384
 /* New queued tasks are read this many at a time, pipelined. */
 #define LEADER_READ_BATCH 512
 /* Note which queue bucket changed (a child event) or that all may have (session event). */
 void leader_queue_on_event(struct leader *l, const struct zk_event *ev);
 /* Forget the listing and the cache (a new term). */
 void leader_queue_reset(struct leader *l);
-/* The entry of task id changed (we assigned it): list its bucket again next round. */
+/* The entry of task id may have changed (a write of ours failed or replaced it): check its
+ * bucket next round. */
 void leader_queue_touched(struct leader *l, const char *id);
+/* We deleted the entry listed as name (an assignment committed): forget its key without
+ * listing its bucket again. */
+void leader_queue_removed(struct leader *l, const char *name);
 /* The set of tasks that fit no current worker. */
 void leader_unsched_add(struct leader *l, const char *id);
 void leader_unsched_clear(struct leader *l);

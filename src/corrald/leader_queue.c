@@ -3,11 +3,16 @@
  * The leader's view of the queue (leader_internal.h). Entry names carry each task's order keys
  * (corral/queue_entry.h), so the leader keeps only the keys of the queued tasks (about 80 bytes
  * each), ordered from the listing alone:
- *   - a bucket is listed again (with a new child watch) only when its watch fired, and every
- *     bucket every LEADER_QUEUE_RELIST_MS (watches are hints), in pipelined chunks;
+ *   - a bucket is listed (getChildren2, with a child watch) when a new term starts; after
+ *     that, when its watch fired or a write of ours touched it, and every bucket every
+ *     LEADER_QUEUE_CHECK_MS (watches are hints), its stat is read (pipelined, no names): it is
+ *     listed again only if its cversion differs from the listing's plus the entries we deleted
+ *     ourselves. The leader's own assignments therefore cost no listing, and a drain of a
+ *     million entries lists nothing but what others changed;
  *   - each round picks the head: the first K entries in the exact order of the policy at this
  *     instant (one pass over the keys with a bounded heap; no task read);
- *   - only the head's tasks are read (pipelined, and kept while they stay at the head).
+ *   - only the head's tasks are read (pipelined), and kept while they stay queued (up to
+ *     LEADER_CACHE_MAX), so each task is read about once however the head's size swings.
  * An entry whose name is not the canonical name of its queued task (the bare-id form of older
  * versions, or anything else) is rewritten in one fenced multi; one with no queued task behind
  * it is removed.
@@ -39,8 +44,8 @@ void leader_queue_reset(struct leader *l)
     leader_cache_clear(l);
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
         free(l->queue_keys[b].k);
-        l->queue_keys[b].k = NULL;
-        l->queue_keys[b].n = 0;
+        free(l->queue_keys[b].gone);
+        l->queue_keys[b] = (struct corral_queue_keys){.cversion = -1};
     }
     leader_unsched_clear(l);
     l->queue_all_dirty = true;
@@ -123,13 +128,54 @@ void leader_queue_touched(struct leader *l, const char *id)
     l->queue_dirty[corral_path_bucket(id)] = true;
 }
 
-/* Decode a bucket's listing into its keys; odd names are logged and skipped. */
-static void take_listing(struct leader *l, unsigned b, struct corral_strlist *names)
+static int cmp_key_id(const void *id, const void *k)
+{
+    return strcmp(id, ((const struct corral_queue_key *)k)->id);
+}
+
+void leader_queue_removed(struct leader *l, const char *name)
+{
+    struct corral_queue_key want;
+    if (!corral_queue_key_decode(name, &want))
+        return;
+    unsigned b = corral_path_bucket(want.id);
+    struct corral_queue_keys *qk = &l->queue_keys[b];
+    /* Keys are in listing order (by name, so by id); an id may be listed twice (a leftover
+     * beside the canonical entry): the neighbours with the same id are compared by name. */
+    const struct corral_queue_key *hit = bsearch(want.id, qk->k, qk->n, sizeof *qk->k, cmp_key_id);
+    if (!hit || qk->cversion < 0) {
+        l->queue_dirty[b] = true; /* not as we listed it: look again */
+        return;
+    }
+    size_t i = (size_t)(hit - qk->k);
+    while (i > 0 && strcmp(qk->k[i - 1].id, want.id) == 0)
+        i--;
+    char listed[CORRAL_QUEUE_NAME_MAX + 1];
+    for (; i < qk->n && strcmp(qk->k[i].id, want.id) == 0; i++) {
+        corral_queue_key_name(&qk->k[i], listed);
+        if (!qk->gone[i] && strcmp(listed, name) == 0) {
+            qk->gone[i] = true;
+            qk->n_gone++;
+            qk->cversion++; /* our delete: one child change */
+            return;
+        }
+    }
+    l->queue_dirty[b] = true;
+}
+
+/* Decode a bucket's listing (taken at cversion) into its keys; odd names are logged and
+ * skipped. */
+static void take_listing(struct leader *l, unsigned b, struct corral_strlist *names,
+                         int32_t cversion)
 {
     struct corral_queue_keys *qk = &l->queue_keys[b];
     free(qk->k);
+    free(qk->gone);
     qk->k = corral_xcalloc(names->n ? names->n : 1, sizeof *qk->k);
-    qk->n = 0;
+    qk->gone = corral_xcalloc(names->n ? names->n : 1, sizeof *qk->gone);
+    qk->n = qk->n_gone = 0;
+    qk->cversion = cversion;
+    qk->watched = true;
     for (size_t i = 0; i < names->n; i++) {
         if (corral_queue_key_decode(names->items[i], &qk->k[qk->n]))
             qk->n++;
@@ -139,10 +185,54 @@ static void take_listing(struct leader *l, unsigned b, struct corral_strlist *na
     corral_strlist_cleanup(names);
 }
 
-/* List again, with a fresh child watch, the buckets whose children changed since we last
- * listed them (all of them for a new leader, after a reconnect and every
- * LEADER_QUEUE_RELIST_MS). */
-static int relist(struct replica *r, struct corral_error *err)
+/* Fill paths/ptrs with the folders of buckets which[0..n). */
+static void bucket_paths(struct replica *r, const unsigned *which, size_t n,
+                         char (*paths)[CORRAL_PATH_MAX], const char **ptrs)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (corral_path_bucket_dir(paths[i], CORRAL_PATH_MAX, r->opts.ns, CORRAL_DIR_QUEUE,
+                                   which[i]) != CORRAL_OK)
+            abort(); /* a validated namespace always fits */
+        ptrs[i] = paths[i];
+    }
+}
+
+/* List buckets which[0..n) with a fresh child watch, in pipelined chunks (bounds the names
+ * held at once: a full listing of a million entries is ~4,000 names per bucket). */
+static int list_buckets(struct replica *r, const unsigned *which, size_t n,
+                        struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(RELIST_CHUNK, CORRAL_PATH_MAX);
+    const char *ptrs[RELIST_CHUNK];
+    struct corral_strlist outs[RELIST_CHUNK];
+    int32_t cvs[RELIST_CHUNK];
+    int rc = CORRAL_OK;
+    for (size_t at = 0; at < n && rc == CORRAL_OK; at += RELIST_CHUNK) {
+        size_t m = n - at < RELIST_CHUNK ? n - at : RELIST_CHUNK;
+        bucket_paths(r, which + at, m, paths, ptrs);
+        memset(outs, 0, sizeof outs);
+        /* Cleared before the listing: a change after it fires the new watch and marks it
+         * again. */
+        for (size_t i = 0; i < m; i++)
+            l->queue_dirty[which[at + i]] = false;
+        rc = zk_children_watch_many(r->zk, ptrs, m, outs, cvs, err);
+        for (size_t i = 0; i < m; i++) {
+            if (rc == CORRAL_OK)
+                take_listing(l, which[at + i], &outs[i], cvs[i]);
+            else
+                l->queue_dirty[which[at + i]] = true;
+        }
+    }
+    free(paths);
+    return rc;
+}
+
+/* Bring the keys up to date: every bucket listed on a new term or after a session event;
+ * otherwise the buckets that may have changed (watch fired, touched by us, no watch armed,
+ * or all every LEADER_QUEUE_CHECK_MS) have their stat read, and only those whose cversion
+ * shows a change that is not one of our own deletes are listed again. */
+static int refresh_keys(struct replica *r, struct corral_error *err)
 {
     struct leader *l = r->leader;
     int64_t now = clock_mono_ms();
@@ -154,44 +244,54 @@ static int relist(struct replica *r, struct corral_error *err)
             l->queue_prefix[n + 1] = '\0';
         }
     }
-    if (l->queue_all_dirty || now - l->queue_relist_ms >= LEADER_QUEUE_RELIST_MS) {
+    unsigned which[CORRAL_BUCKETS];
+    size_t n = 0;
+    if (l->queue_all_dirty) {
         for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
-            l->queue_dirty[b] = true;
-        l->queue_all_dirty = false;
-        l->queue_relist_ms = now;
-    }
-    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(RELIST_CHUNK, CORRAL_PATH_MAX);
-    const char *ptrs[RELIST_CHUNK];
-    unsigned which[RELIST_CHUNK];
-    struct corral_strlist outs[RELIST_CHUNK];
-    int rc = CORRAL_OK;
-    for (unsigned b = 0; b < CORRAL_BUCKETS && rc == CORRAL_OK;) {
-        size_t n = 0;
-        for (; b < CORRAL_BUCKETS && n < RELIST_CHUNK; b++) {
-            if (!l->queue_dirty[b])
-                continue;
-            if (corral_path_bucket_dir(paths[n], CORRAL_PATH_MAX, r->opts.ns, CORRAL_DIR_QUEUE,
-                                       b) != CORRAL_OK)
-                abort(); /* a validated namespace always fits */
-            ptrs[n] = paths[n];
             which[n++] = b;
-        }
-        if (n == 0)
-            break;
-        memset(outs, 0, sizeof outs);
-        /* Cleared before the listing: a change after it fires the new watch and marks it
-         * again. */
-        for (size_t i = 0; i < n; i++)
-            l->queue_dirty[which[i]] = false;
-        rc = zk_children_watch_many(r->zk, ptrs, n, outs, err);
-        for (size_t i = 0; i < n; i++) {
-            if (rc == CORRAL_OK)
-                take_listing(l, which[i], &outs[i]);
-            else
-                l->queue_dirty[which[i]] = true;
+        l->queue_all_dirty = false;
+        l->queue_check_ms = now;
+        return list_buckets(r, which, n, err);
+    }
+    bool all = now - l->queue_check_ms >= LEADER_QUEUE_CHECK_MS;
+    if (all)
+        l->queue_check_ms = now;
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
+        if (all || l->queue_dirty[b] || !l->queue_keys[b].watched)
+            which[n++] = b;
+    if (n == 0)
+        return CORRAL_OK;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n, sizeof *ptrs);
+    int32_t *cvs = corral_xcalloc(n, sizeof *cvs);
+    bucket_paths(r, which, n, paths, ptrs);
+    /* A watch that fires after this stat marks its bucket again for the next round. */
+    bool *was_dirty = corral_xcalloc(n, sizeof *was_dirty);
+    for (size_t i = 0; i < n; i++) {
+        was_dirty[i] = l->queue_dirty[which[i]];
+        l->queue_dirty[which[i]] = false;
+    }
+    int rc = zk_cversion_many(r->zk, ptrs, n, cvs, err);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct corral_queue_keys *qk = &l->queue_keys[which[i]];
+        if (rc != CORRAL_OK) {
+            l->queue_dirty[which[i]] = true;
+        } else if (cvs[i] >= 0 && cvs[i] == qk->cversion) {
+            /* Only our own deletes since the listing. A watch that fired is not armed again
+             * without a listing: until one, this bucket's stat is read every round. */
+            if (was_dirty[i])
+                qk->watched = false;
+        } else {
+            which[k++] = which[i];
         }
     }
+    free(was_dirty);
+    free(cvs);
+    free(ptrs);
     free(paths);
+    if (rc == CORRAL_OK && k > 0)
+        rc = list_buckets(r, which, k, err);
     return rc;
 }
 
@@ -368,7 +468,7 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
                       struct corral_error *err)
 {
     struct leader *l = r->leader;
-    int rc = relist(r, err);
+    int rc = refresh_keys(r, err);
     if (rc != CORRAL_OK) {
         leader_cache_clear(l);
         return rc;
@@ -384,9 +484,11 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
     int64_t earliest = 0;
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
         const struct corral_queue_keys *qk = &l->queue_keys[b];
-        total += qk->n;
+        total += qk->n - qk->n_gone;
         for (size_t i = 0; i < qk->n; i++) {
             const struct corral_queue_key *k = &qk->k[i];
+            if (qk->gone[i])
+                continue; /* assigned by us since the listing */
             if (k->legacy) {
                 if (n_legacy < REWRITE_PER_ROUND)
                     legacy[n_legacy++] = k;
@@ -444,11 +546,34 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
         leader_cache_clear(l);
         return rc;
     }
+    /* The new cache: the head, then what is left of the old one (tasks of earlier heads, not
+     * assigned or changed since) while there is room. */
+    size_t keep = 0;
+    for (size_t i = 0; i < l->n_cache; i++)
+        keep += !l->cache[i].gone;
+    if (n_next + keep > LEADER_CACHE_MAX)
+        keep = n_next < LEADER_CACHE_MAX ? LEADER_CACHE_MAX - n_next : 0;
+    next = corral_xrealloc(next, (n_next + keep + 1) * sizeof *next);
+    size_t n_head = n_next;
+    for (size_t i = 0; i < n_head; i++)
+        next[i].head = true;
+    for (size_t i = 0; i < l->n_cache; i++) {
+        struct qtask *old = &l->cache[i];
+        if (old->gone || n_next == n_head + keep)
+            continue;
+        next[n_next] = *old;
+        next[n_next++].head = false;
+        memset(old, 0, sizeof *old); /* moved */
+        old->gone = true;
+    }
     qsort(next, n_next, sizeof *next, cmp_qtask);
-    leader_cache_clear(l); /* what is left there is no longer at the head */
+    leader_cache_clear(l); /* frees what did not fit */
     l->cache = next;
     l->n_cache = n_next;
-    rd->q = l->cache;
-    rd->n_q = l->n_cache;
+    rd->q = corral_xcalloc(n_head ? n_head : 1, sizeof *rd->q);
+    rd->n_q = 0;
+    for (size_t i = 0; i < n_next; i++)
+        if (next[i].head)
+            rd->q[rd->n_q++] = &next[i];
     return CORRAL_OK;
 }

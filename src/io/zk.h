@@ -55,6 +55,10 @@ enum zk_create_flags {
     ZK_SEQUENCE = 2,
 };
 
+/* How often the client library may re-resolve the host list while connected (ms); a
+ * reconnect always resolves afresh. Shared with corral-bench's own raw client. */
+#define ZK_RESOLVE_DELAY_MS 10000
+
 /*
  * Start a session (asynchronously connecting). auth is "user:pass" for digest auth or NULL;
  * with auth, nodes are created with the creator-only ACL. Returns NULL with err on bad
@@ -135,9 +139,13 @@ CORRAL_NODISCARD int zk_children(struct zk *zk, const char *path, bool watch,
  */
 CORRAL_NODISCARD int zk_children_many(struct zk *zk, const char *const *paths, size_t n,
                                       struct corral_strlist *outs, struct corral_error *err);
-/* zk_children_many, leaving a child watch on every path (events carry the path). */
+/* zk_children_many, leaving a child watch on every path (events carry the path). cversions,
+ * when not NULL, gets each parent's cversion as of its listing (-1 for a missing path): the
+ * count of child creates and deletes so far, so that a later stat tells whether anything
+ * changed since (zk_stat_many). */
 CORRAL_NODISCARD int zk_children_watch_many(struct zk *zk, const char *const *paths, size_t n,
-                                            struct corral_strlist *outs, struct corral_error *err);
+                                            struct corral_strlist *outs, int32_t *cversions,
+                                            struct corral_error *err);
 
 /* One answer of zk_get_many: rc 0 with data (NUL-terminated, owned), len and version, or the
  * failure (CORRAL_ENOTFOUND, CORRAL_EUNAVAIL, ...) in rc and err. */
@@ -170,6 +178,10 @@ CORRAL_NODISCARD int zk_sync(struct zk *zk, const char *path, struct corral_erro
  */
 CORRAL_NODISCARD int zk_num_children_many(struct zk *zk, const char *const *paths, size_t n,
                                           int64_t *counts, struct corral_error *err);
+/* The cversion (child creates + deletes so far) of n paths from their stat, pipelined and
+ * without a watch: cversions[i] for paths[i], -1 for a path that does not exist. */
+CORRAL_NODISCARD int zk_cversion_many(struct zk *zk, const char *const *paths, size_t n,
+                                      int32_t *cversions, struct corral_error *err);
 
 /* ---- multi (all or nothing) ---- */
 

@@ -66,7 +66,8 @@ struct zk_pipe {
 struct zk_pipe_req {
     struct zk_pipe *pipe;
     size_t i;
-    void *out; /* where the caller's completion copies the answer */
+    void *out;  /* where the caller's completion copies the answer */
+    void *out2; /* a second answer (a stat field), NULL when not wanted */
 };
 
 void zk_pipe_init(struct zk_pipe *p, size_t n);

@@ -233,17 +233,20 @@ static void copy_names(const struct String_vector *sv, struct corral_strlist *ou
     qsort(out->items, out->n, sizeof *out->items, cmp_str);
 }
 
-/* Completion thread: copy the answer, count down. */
-static void children_done(int rc, const struct String_vector *sv, const void *data)
+/* Completion thread: copy the answer (and the parent's cversion when asked), count down. */
+static void children_done(int rc, const struct String_vector *sv, const struct Stat *st,
+                          const void *data)
 {
     const struct zk_pipe_req *req = data;
     if (rc == ZOK)
         copy_names(sv, req->out);
+    if (req->out2)
+        *(int32_t *)req->out2 = rc == ZOK && st ? st->cversion : -1;
     zk_pipe_answered(req->pipe, req->i, rc);
 }
 
 static int children_many(struct zk *zk, const char *const *paths, size_t n, bool watch,
-                         struct corral_strlist *outs, struct corral_error *err)
+                         struct corral_strlist *outs, int32_t *cversions, struct corral_error *err)
 {
     if (n == 0)
         return CORRAL_OK;
@@ -252,9 +255,12 @@ static int children_many(struct zk *zk, const char *const *paths, size_t n, bool
     struct zk_pipe_req *reqs = corral_xcalloc(n, sizeof *reqs);
     zhandle_t *zh = zk_acquire(zk);
     for (size_t i = 0; i < n; i++) {
-        reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
+        reqs[i] = (struct zk_pipe_req){
+            .pipe = &pipe, .i = i, .out = &outs[i], .out2 = cversions ? &cversions[i] : NULL};
+        if (cversions)
+            cversions[i] = -1;
         zk_pipe_sent(&pipe, i,
-                     zh ? zoo_aget_children(zh, paths[i], watch, children_done, &reqs[i])
+                     zh ? zoo_aget_children2(zh, paths[i], watch, children_done, &reqs[i])
                         : ZCLOSING);
     }
     zk_release(zk);
@@ -274,13 +280,14 @@ static int children_many(struct zk *zk, const char *const *paths, size_t n, bool
 int zk_children_many(struct zk *zk, const char *const *paths, size_t n, struct corral_strlist *outs,
                      struct corral_error *err)
 {
-    return children_many(zk, paths, n, false, outs, err);
+    return children_many(zk, paths, n, false, outs, NULL, err);
 }
 
 int zk_children_watch_many(struct zk *zk, const char *const *paths, size_t n,
-                           struct corral_strlist *outs, struct corral_error *err)
+                           struct corral_strlist *outs, int32_t *cversions,
+                           struct corral_error *err)
 {
-    return children_many(zk, paths, n, true, outs, err);
+    return children_many(zk, paths, n, true, outs, cversions, err);
 }
 
 /* Completion thread of zk_get_many: copy the answer, count down. */

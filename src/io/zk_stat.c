@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ZooKeeper adapter, counting without reading: the number of children of many znodes from their
- * stat (numChildren), pipelined like zk_children_many. Nothing is listed and no watch is left,
- * so the cost does not grow with the number of children (the backlog count of corrald).
+ * stat (numChildren), pipelined like zk_children_many, and their cversion (has any child come or
+ * gone since a listing?). Nothing is listed and no watch is left, so the cost does not grow with
+ * the number of children (the backlog count of corrald, the leader's queue buckets).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,28 +11,35 @@
 #include "corral/xalloc.h"
 #include "io/zk_internal.h"
 
-/* Completion thread: copy the count, count down. */
+/* Which stat field a request copies out. */
+enum stat_field { STAT_NUM_CHILDREN, STAT_CVERSION };
+
+struct stat_out {
+    enum stat_field field;
+    int64_t value; /* -1 until answered (a missing path stays -1) */
+};
+
+/* Completion thread: copy the field, count down. */
 static void stat_done(int rc, const struct Stat *st, const void *data)
 {
     const struct zk_pipe_req *req = data;
-    *(int64_t *)req->out = rc == ZOK && st ? st->numChildren : 0;
+    struct stat_out *o = req->out;
+    if (rc == ZOK && st)
+        o->value = o->field == STAT_NUM_CHILDREN ? st->numChildren : st->cversion;
     zk_pipe_answered(req->pipe, req->i, rc);
 }
 
-int zk_num_children_many(struct zk *zk, const char *const *paths, size_t n, int64_t *counts,
-                         struct corral_error *err)
+/* One field of the stat of n paths, pipelined: every request in flight, then one wait. */
+static int stat_many(struct zk *zk, const char *const *paths, size_t n, enum stat_field field,
+                     struct stat_out *outs, struct corral_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        counts[i] = 0;
-    if (n == 0)
-        return CORRAL_OK;
     struct zk_pipe pipe;
     zk_pipe_init(&pipe, n);
     struct zk_pipe_req *reqs = corral_xcalloc(n, sizeof *reqs);
-    /* All requests in flight first, then one wait: n answers in about one round trip. */
     zhandle_t *zh = zk_acquire(zk);
     for (size_t i = 0; i < n; i++) {
-        reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &counts[i]};
+        outs[i] = (struct stat_out){.field = field, .value = -1};
+        reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
         zk_pipe_sent(&pipe, i, zh ? zoo_aexists(zh, paths[i], 0, stat_done, &reqs[i]) : ZCLOSING);
     }
     zk_release(zk);
@@ -40,10 +48,33 @@ int zk_num_children_many(struct zk *zk, const char *const *paths, size_t n, int6
     for (size_t i = 0; i < n; i++)
         if (pipe.rcs[i] != ZOK && pipe.rcs[i] != ZNONODE && out == CORRAL_OK)
             out = zk_translate(pipe.rcs[i], true, "exists", paths[i], err);
-    if (out != CORRAL_OK)
-        for (size_t i = 0; i < n; i++)
-            counts[i] = 0;
     zk_pipe_cleanup(&pipe);
     free(reqs);
     return out;
+}
+
+int zk_num_children_many(struct zk *zk, const char *const *paths, size_t n, int64_t *counts,
+                         struct corral_error *err)
+{
+    if (n == 0)
+        return CORRAL_OK;
+    struct stat_out *outs = corral_xcalloc(n, sizeof *outs);
+    int rc = stat_many(zk, paths, n, STAT_NUM_CHILDREN, outs, err);
+    for (size_t i = 0; i < n; i++)
+        counts[i] = rc == CORRAL_OK && outs[i].value > 0 ? outs[i].value : 0;
+    free(outs);
+    return rc;
+}
+
+int zk_cversion_many(struct zk *zk, const char *const *paths, size_t n, int32_t *cversions,
+                     struct corral_error *err)
+{
+    if (n == 0)
+        return CORRAL_OK;
+    struct stat_out *outs = corral_xcalloc(n, sizeof *outs);
+    int rc = stat_many(zk, paths, n, STAT_CVERSION, outs, err);
+    for (size_t i = 0; i < n; i++)
+        cversions[i] = rc == CORRAL_OK ? (int32_t)outs[i].value : -1;
+    free(outs);
+    return rc;
 }
