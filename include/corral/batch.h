@@ -21,6 +21,7 @@
 struct corral_batch {
     struct corral_txn txn; /* the multi to commit */
     int *owner;            /* per op of txn: its member, or -1 for an op members share */
+    int *owner_op;         /* per op of txn: its index in its member's own transaction */
     size_t cap_owner;
     size_t n_members;
     size_t wire_bytes; /* corral_txn_wire_bytes(&txn), kept as members are added */
@@ -47,11 +48,15 @@ bool corral_batch_add(struct corral_batch *b, const struct corral_txn *m);
 /* The member owning op i of the batch's txn; -1 for a shared op or an index out of range
  * (a failure there concerns every member). */
 int corral_batch_owner(const struct corral_batch *b, int op);
+/* The index of op i of the batch's txn in its member's own transaction; -1 for a shared op. */
+int corral_batch_owner_op(const struct corral_batch *b, int op);
 
 /*
  * Commit n independent changes ms[0..n) in as few multis as fit, through commit (which sends
  * the multis of one pass and answers each with a code, the index of the op that failed or -1,
- * and an error). rcs[i]/errs[i] is member i's own result: a multi that fails on one member's
+ * and an error). rcs[i]/errs[i] is member i's own result (failed_ops[i], when failed_ops is not
+ * NULL: the index in ms[i] of its op that failed, -1 when none of its own did): a multi that
+ * fails on one member's
  * op settles that member with the failure and goes again without it; a failure of a shared op
  * (the fence) or of the whole multi (outcome unknown, no session) settles every member in it.
  * Every pass settles at least one member, so commit is called at most n times. Pure: the seam
@@ -61,6 +66,6 @@ typedef void (*corral_batch_commit_fn)(void *ctx, const struct corral_txn *const
                                        int *rcs, int *failed_ops, struct corral_error *errs);
 void corral_batch_commit_members(const char *label, const struct corral_txn *ms, size_t n,
                                  corral_batch_commit_fn commit, void *ctx, int *rcs,
-                                 struct corral_error *errs);
+                                 int *failed_ops, struct corral_error *errs);
 
 #endif

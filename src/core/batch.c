@@ -20,7 +20,9 @@ void corral_batch_cleanup(struct corral_batch *b)
 {
     corral_txn_cleanup(&b->txn);
     free(b->owner);
+    free(b->owner_op);
     b->owner = NULL;
+    b->owner_op = NULL;
     b->cap_owner = 0;
     b->n_members = 0;
 }
@@ -92,8 +94,10 @@ bool corral_batch_add(struct corral_batch *b, const struct corral_txn *m)
             while (b->cap_owner <= k)
                 b->cap_owner *= 2;
             b->owner = corral_xrealloc(b->owner, b->cap_owner * sizeof *b->owner);
+            b->owner_op = corral_xrealloc(b->owner_op, b->cap_owner * sizeof *b->owner_op);
         }
         b->owner[k] = member;
+        b->owner_op[k] = (int)i;
     }
     b->wire_bytes = corral_txn_wire_bytes(&b->txn);
     return true;
@@ -106,9 +110,16 @@ int corral_batch_owner(const struct corral_batch *b, int op)
     return b->owner[op];
 }
 
+int corral_batch_owner_op(const struct corral_batch *b, int op)
+{
+    if (corral_batch_owner(b, op) < 0)
+        return -1;
+    return b->owner_op[op];
+}
+
 void corral_batch_commit_members(const char *label, const struct corral_txn *ms, size_t n,
                                  corral_batch_commit_fn commit, void *ctx, int *rcs,
-                                 struct corral_error *errs)
+                                 int *failed_ops, struct corral_error *errs)
 {
     size_t cap = n ? n : 1;
     bool *pending = corral_xcalloc(cap, sizeof *pending);
@@ -150,6 +161,8 @@ void corral_batch_commit_members(const char *label, const struct corral_txn *ms,
                 if (brc[k] == CORRAL_OK || owner < 0 || (size_t)owner == j - first[k]) {
                     pending[i] = false;
                     rcs[i] = brc[k];
+                    if (failed_ops)
+                        failed_ops[i] = owner >= 0 ? corral_batch_owner_op(&bs[k], failed[k]) : -1;
                     if (brc[k] != CORRAL_OK)
                         errs[i] = berr[k];
                 }

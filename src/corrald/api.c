@@ -27,7 +27,7 @@
 #define CORRAL_LOG_MODULE "api"
 
 #define API_POLL_THREADS  4u   /* libmicrohttpd polling threads (epoll each) */
-#define API_JOB_THREADS   8u   /* threads that make the ZooKeeper calls of requests */
+#define API_JOB_THREADS   16u  /* threads that make the ZooKeeper calls of requests */
 #define API_JOB_QUEUE_MAX 256u /* calls waiting for a job thread; past it 503 + Retry-After */
 /* On stop, calls already in ZooKeeper may finish for this long; then their requests are
  * answered 503 (outcome_unknown for a write) and the calls finish unanswered. */

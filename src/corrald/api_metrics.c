@@ -7,6 +7,7 @@
 
 #include "corrald/api_internal.h"
 #include "corrald/api_wait.h"
+#include "io/zk_txn.h"
 
 void api_metrics(struct api *a, struct api_reply *rp)
 {
@@ -14,6 +15,8 @@ void api_metrics(struct api *a, struct api_reply *rp)
     struct api_jobs_stats js = {0};
     api_jobs_stats(a->jobs, &js);
     bool leading = atomic_load(&r->leading);
+    uint64_t groups = 0, grouped = 0, largest = 0;
+    zk_group_stats(r->submits, &groups, &grouped, &largest);
     char text[4096];
     int n = snprintf(
         text, sizeof text,
@@ -42,14 +45,22 @@ void api_metrics(struct api *a, struct api_reply *rp)
         "# HELP corral_api_long_polls Long polls (GET /v1/tasks/{id}?wait=) held now.\n"
         "# TYPE corral_api_long_polls gauge\ncorral_api_long_polls %zu\n"
         "# HELP corral_zk_callback_watches ZooKeeper callback watches set and not yet fired.\n"
-        "# TYPE corral_zk_callback_watches gauge\ncorral_zk_callback_watches %zu\n",
+        "# TYPE corral_zk_callback_watches gauge\ncorral_zk_callback_watches %zu\n"
+        "# HELP corral_submit_groups_total Groups of concurrent single submits committed "
+        "together.\n"
+        "# TYPE corral_submit_groups_total counter\ncorral_submit_groups_total %llu\n"
+        "# HELP corral_submit_grouped_total Single submits committed in those groups.\n"
+        "# TYPE corral_submit_grouped_total counter\ncorral_submit_grouped_total %llu\n"
+        "# HELP corral_submit_group_largest Most single submits sent in one group.\n"
+        "# TYPE corral_submit_group_largest gauge\ncorral_submit_group_largest %llu\n",
         zk_is_connected(r->zk) ? 1 : 0, leading ? 1 : 0,
         leading ? (unsigned long long)atomic_load(&r->epoch) : 0ull,
         (unsigned long long)atomic_load(&r->n_submitted),
         (unsigned long long)atomic_load(&r->n_assigned),
         (unsigned long long)atomic_load(&r->n_requeued),
         (unsigned long long)atomic_load(&r->n_http), js.queued, js.running,
-        (unsigned long long)js.rejected, api_wait_count(a->wait), zk_watch_boxes(r->zk));
+        (unsigned long long)js.rejected, api_wait_count(a->wait), zk_watch_boxes(r->zk),
+        (unsigned long long)groups, (unsigned long long)grouped, (unsigned long long)largest);
     if (n < 0 || (size_t)n >= sizeof text) {
         api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "metrics do not fit");
         return;

@@ -90,7 +90,7 @@ static int commit(struct replica *r, const char *label, struct members *m, size_
                   int *rcs)
 {
     struct corral_error *errs = corral_xcalloc(n ? n : 1, sizeof *errs);
-    zk_txn_commit_members(r->zk, label, m->txns + first, n, rcs, errs);
+    zk_txn_commit_members(r->zk, label, m->txns + first, n, rcs, NULL, errs);
     int rc = CORRAL_OK;
     for (size_t i = 0; i < n; i++) {
         if (rcs[i] == CORRAL_EFENCED)

@@ -26,6 +26,7 @@
 #include "corrald/store.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/zk_txn.h"
 
 #define CORRAL_LOG_MODULE "main"
 
@@ -292,10 +293,12 @@ int main(int argc, char **argv)
         return usage_error(&err);
     r.leader = leader_new();
     r.backlog = backlog_new(r.opts.max_queued);
+    r.submits = zk_group_new(r.zk, "corrald.submit");
     r.stop = &stop_requested;
     /* The API starts before ZooKeeper answers: meanwhile it says 503, and /healthz works. */
     struct api *api = api_start(&r, &err);
     if (!api) {
+        zk_group_free(r.submits);
         zk_close(r.zk);
         leader_free(r.leader);
         backlog_free(r.backlog);
@@ -323,6 +326,7 @@ int main(int argc, char **argv)
     bool was_leader = r.el.is_leader;
     beat_stop(r.beat);
     r.beat = NULL;
+    zk_group_free(r.submits); /* no request is left: the API stopped */
     zk_close(r.zk);
     api_free(api);
     leader_free(r.leader);

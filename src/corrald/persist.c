@@ -23,8 +23,18 @@ int persist_commit(struct replica *r, const struct corral_txn *txn,
     return rc;
 }
 
+int persist_commit_grouped(struct replica *r, const struct corral_txn *txn,
+                           const struct persist_change *chg, int *failed_op,
+                           struct corral_error *err)
+{
+    int rc = zk_group_commit(r->submits, txn, failed_op, err);
+    if (rc == CORRAL_OK)
+        persist_applied(chg);
+    return rc;
+}
+
 void persist_commit_members(struct replica *r, const char *label, const struct corral_txn *ms,
                             size_t n, int *rcs, struct corral_error *errs)
 {
-    zk_txn_commit_members(r->zk, label, ms, n, rcs, errs);
+    zk_txn_commit_members(r->zk, label, ms, n, rcs, NULL, errs);
 }

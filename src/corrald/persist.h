@@ -23,6 +23,11 @@ CORRAL_NODISCARD int persist_commit(struct replica *r, const struct corral_txn *
                                     const struct persist_change *chg, int *failed_op,
                                     struct corral_error *err);
 
+/* persist_commit, sent together with the concurrent callers' changes in shared multis (group
+ * commit, r->submits): the same contract; only this change's own result is returned. */
+CORRAL_NODISCARD int persist_commit_grouped(struct replica *r, const struct corral_txn *txn,
+                                            const struct persist_change *chg, int *failed_op,
+                                            struct corral_error *err);
 /* Independent changes packed into shared multis (zk_txn_commit_members): each member's own
  * result in rcs/errs; the caller logs each applied change with persist_applied. */
 void persist_commit_members(struct replica *r, const char *label, const struct corral_txn *ms,

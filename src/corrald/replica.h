@@ -53,6 +53,7 @@ struct replica {
     struct leader *leader;       /* scheduling state; main thread only */
     struct beat *beat;           /* the leader record's heartbeat (beat.c) */
     struct backlog *backlog;     /* the --max-queued count (backlog.c); any thread */
+    struct zk_group *submits;    /* group commit of single submits (io/zk_txn.h); any thread */
     volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
     /* counters for /metrics */
     atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;

@@ -257,8 +257,10 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
         int failed = -1;
         corral_error_clear(err);
         rc = corral_ops_submit(&txn, r->opts.ns, out, &idx);
+        /* Grouped with concurrent submits: one multi for many POSTs, each answered with its
+         * own result (a key in use fails only its own submit). */
         if (rc == CORRAL_OK)
-            rc = persist_commit(r, &txn, NULL, &failed, err);
+            rc = persist_commit_grouped(r, &txn, NULL, &failed, err);
         corral_txn_cleanup(&txn);
         if (rc == CORRAL_OK) {
             *created = true;
@@ -271,6 +273,13 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
             corral_task_cleanup(out);
             corral_error_clear(err);
             rc = find_by_key(r, mine.idempotency_key, &mine, false, out, err);
+            /* No record after all: the key's winner was in our group and is committed after
+             * us (a group settles a culprit before sending its neighbours again), or it went
+             * away. Try again: the next multi meets its record, or stores ours. */
+            if (rc == CORRAL_ENOTFOUND && attempt + 1 < 4) {
+                corral_error_clear(err);
+                continue;
+            }
             break;
         }
         if (rc == CORRAL_EEXIST && failed == idx.task)

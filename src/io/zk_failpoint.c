@@ -114,3 +114,10 @@ void zk_fp_dump_session(zhandle_t *zh)
     fclose(f);
     rename(tmp, file);
 }
+
+int zk_fp_group_hold_ms(void)
+{
+    const char *env = getenv("CORRAL_TEST_GROUP_HOLD_MS");
+    long ms = env ? strtol(env, NULL, 10) : 0;
+    return ms > 0 && ms < 10000 ? (int)ms : 0;
+}

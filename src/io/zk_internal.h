@@ -109,6 +109,9 @@ enum zk_fp_action zk_fp_before(const char *label);
 int zk_fp_after(const char *label, enum zk_fp_action fp, int rc);
 /* On every new session: write its id and password to $CORRAL_TEST_SESSION_FILE, if set. */
 void zk_fp_dump_session(zhandle_t *zh);
+/* How long a group committer waits before it takes the queue ($CORRAL_TEST_GROUP_HOLD_MS, 0
+ * when unset): lets a test gather concurrent submits into one group deterministically. */
+int zk_fp_group_hold_ms(void);
 #else
 static inline enum zk_fp_action zk_fp_before(const char *label)
 {
@@ -121,6 +124,11 @@ static inline int zk_fp_after(const char *label, enum zk_fp_action fp, int rc)
     (void)label;
     (void)fp;
     return rc;
+}
+
+static inline int zk_fp_group_hold_ms(void)
+{
+    return 0;
 }
 
 static inline void zk_fp_dump_session(zhandle_t *zh)

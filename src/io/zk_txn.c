@@ -81,7 +81,7 @@ static void commit_pass(void *ctx, const struct corral_txn *const *ts, size_t n,
 }
 
 void zk_txn_commit_members(struct zk *zk, const char *label, const struct corral_txn *ms, size_t n,
-                           int *rcs, struct corral_error *errs)
+                           int *rcs, int *failed_ops, struct corral_error *errs)
 {
-    corral_batch_commit_members(label, ms, n, commit_pass, zk, rcs, errs);
+    corral_batch_commit_members(label, ms, n, commit_pass, zk, rcs, failed_ops, errs);
 }

@@ -79,7 +79,7 @@ void agent_start_many(struct agent *a, struct corral_task *const *ts, const int3
             corral_txn_cleanup(&ms[i]); /* an empty member: committed as nothing */
         }
     }
-    zk_txn_commit_members(a->zk, "worker.start", ms, n, rcs, errs);
+    zk_txn_commit_members(a->zk, "worker.start", ms, n, rcs, NULL, errs);
     for (size_t i = 0; i < n; i++) {
         const struct corral_task *t = ts[i];
         if (outs[i].rc == CORRAL_OK)
@@ -308,7 +308,7 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
         }
         ls[k++] = l;
     }
-    zk_txn_commit_members(a->zk, label, ms, k, rcs, errs);
+    zk_txn_commit_members(a->zk, label, ms, k, rcs, NULL, errs);
     for (size_t i = 0; i < k; i++) {
         struct local *l = ls[i];
         const struct corral_task *t = &ts[i];

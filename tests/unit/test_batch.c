@@ -217,10 +217,12 @@ static void test_culprits_isolated(void **state)
     const size_t n = 300;
     struct corral_txn *ms = members(n, "/e/n1");
     struct fake f = {.bad = {"/m/7", "/m/200"}, .bad_rc = CORRAL_ENOTFOUND};
-    int rcs[300];
+    int rcs[300], failed[300];
     struct corral_error errs[300] = {0};
-    corral_batch_commit_members("t", ms, n, fake_commit, &f, rcs, errs);
+    corral_batch_commit_members("t", ms, n, fake_commit, &f, rcs, failed, errs);
     for (size_t i = 0; i < n; i++) {
+        /* The failed op named in the member's own terms: its create is its op 1. */
+        assert_int_equal(failed[i], i == 7 || i == 200 ? 1 : -1);
         if (i == 7 || i == 200) {
             assert_int_equal(rcs[i], CORRAL_ENOTFOUND);
             /* The error is that of its multi: op 8 (the fence, then 7 creates before it) in the
@@ -242,16 +244,18 @@ static void test_culprits_isolated(void **state)
 static void test_shared_failures(void **state)
 {
     (void)state;
-    int rcs[10];
+    int rcs[10], failed[10];
     struct corral_error errs[10] = {0};
     struct corral_txn *ms = members(10, "/e/n1");
     struct fake fenced = {.bad = {"/e/n1"}, .bad_rc = CORRAL_EFENCED};
-    corral_batch_commit_members("t", ms, 10, fake_commit, &fenced, rcs, errs);
-    for (size_t i = 0; i < 10; i++)
+    corral_batch_commit_members("t", ms, 10, fake_commit, &fenced, rcs, failed, errs);
+    for (size_t i = 0; i < 10; i++) {
         assert_int_equal(rcs[i], CORRAL_EFENCED);
+        assert_int_equal(failed[i], -1); /* the shared fence: no member's own op */
+    }
     assert_int_equal(fenced.calls, 1);
     struct fake lost = {.whole_rc = CORRAL_EUNKNOWN};
-    corral_batch_commit_members("t", ms, 10, fake_commit, &lost, rcs, errs);
+    corral_batch_commit_members("t", ms, 10, fake_commit, &lost, rcs, NULL, errs);
     for (size_t i = 0; i < 10; i++)
         assert_int_equal(rcs[i], CORRAL_EUNKNOWN);
     assert_int_equal(lost.calls, 1);
@@ -266,7 +270,7 @@ static void test_all_bad_terminates(void **state)
     struct fake f = {.bad = {"/m/0", "/m/1", "/m/2"}, .bad_rc = CORRAL_EEXIST};
     int rcs[3];
     struct corral_error errs[3] = {0};
-    corral_batch_commit_members("t", ms, 3, fake_commit, &f, rcs, errs);
+    corral_batch_commit_members("t", ms, 3, fake_commit, &f, rcs, NULL, errs);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(rcs[i], CORRAL_EEXIST);
     assert_int_equal(f.calls, 3);
