@@ -23,6 +23,8 @@ bool corral_strlist_has(const struct corral_strlist *l, const char *s);
 /* Append a copy of s unless an equal item is already there (set semantics). Aborts on out of
  * memory (xalloc.h). */
 void corral_strlist_add(struct corral_strlist *l, const char *s);
+/* Remove the item equal to s, if any (order of the others is kept); true if one was there. */
+bool corral_strlist_remove(struct corral_strlist *l, const char *s);
 /* Keep only the items that are also in keep (freeing the others); order is kept. */
 void corral_strlist_intersect(struct corral_strlist *l, const struct corral_strlist *keep);
 

@@ -188,12 +188,17 @@ static void handle_zk_events(struct agent *a, int64_t now)
             /* A change below our assignment dir: a new task, a cancel, a deletion. */
             size_t n = strlen(a->p_assign_dir);
             CORRAL_LOG(CORRAL_LOG_DEBUG, "watch type=%d path=%s", (int)ev.type, ev.path);
-            if (ev.type == ZK_EV_CHANGED && strncmp(ev.path, a->p_assign_dir, n) == 0 &&
-                ev.path[n] == '/') {
-                struct local *l = agent_find_local(a, ev.path + n + 1);
-                if (l && a->connected)
+            bool below = strncmp(ev.path, a->p_assign_dir, n) == 0 && ev.path[n] == '/';
+            struct local *l = below ? agent_find_local(a, ev.path + n + 1) : NULL;
+            if (ev.type == ZK_EV_CHANGED && l) {
+                if (a->connected)
                     agent_reread_assignment(a, l);
             } else {
+                /* An ignored assignment (another registration's, say) that was deleted or
+                 * rewritten is judged again: the leader may have put a new one of ours under
+                 * the same name before our next listing, which then shows no change. */
+                if (below && !l)
+                    corral_strlist_remove(&a->ignored, ev.path + n + 1);
                 a->need_reconcile = true;
             }
         }

@@ -71,6 +71,28 @@ static void strlist_has_matches_whole_strings_only(void **state)
     corral_strlist_cleanup(&l);
 }
 
+static void strlist_remove_drops_one_item_and_keeps_order(void **state)
+{
+    (void)state;
+    struct corral_strlist l = {0};
+    corral_strlist_add(&l, "a");
+    corral_strlist_add(&l, "b");
+    corral_strlist_add(&l, "c");
+    assert_true(corral_strlist_remove(&l, "b"));
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0], "a");
+    assert_string_equal(l.items[1], "c");
+    assert_false(corral_strlist_remove(&l, "b"));
+    assert_false(corral_strlist_remove(&l, "ab"));
+    assert_true(corral_strlist_remove(&l, "c"));
+    assert_true(corral_strlist_remove(&l, "a"));
+    assert_int_equal(l.n, 0);
+    assert_false(corral_strlist_remove(&l, "a"));
+    corral_strlist_add(&l, "b"); /* usable again after being emptied */
+    assert_true(corral_strlist_has(&l, "b"));
+    corral_strlist_cleanup(&l);
+}
+
 static void strlist_intersect_keeps_common_items_in_order(void **state)
 {
     (void)state;
@@ -166,6 +188,7 @@ int main(void)
         cmocka_unit_test(strlist_add_copies_the_string),
         cmocka_unit_test(strlist_has_on_empty_list_is_false),
         cmocka_unit_test(strlist_has_matches_whole_strings_only),
+        cmocka_unit_test(strlist_remove_drops_one_item_and_keeps_order),
         cmocka_unit_test(strlist_intersect_keeps_common_items_in_order),
         cmocka_unit_test(strlist_intersect_with_empty_keep_empties_the_list),
         cmocka_unit_test(strlist_cleanup_is_idempotent_and_accepts_null),
