@@ -21,6 +21,27 @@
 
 #define CORRAL_LOG_MODULE "zk"
 
+/*
+ * The server answered "session expired": the session is gone for good, whatever the client
+ * library's state says. After a forced expiry the library can reconnect with the dead
+ * session's id and then report CONNECTED while every request fails this way and no EXPIRED
+ * event ever comes (seen on a 3-server ensemble, t_fault_session_expiry): raise the event
+ * ourselves so that the owner calls zk_reopen(). Answers are read under the handle (zk_acquire)
+ * or on its own completion thread, so zk->zh is the handle that answered, or NULL while it
+ * closes.
+ */
+static void zk_session_gone(struct zk *zk)
+{
+    pthread_mutex_lock(&zk->mu);
+    if (zk->zh && zk->state != ZK_SESSION_EXPIRED) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "the server reports the session expired");
+        zk->state = ZK_SESSION_EXPIRED;
+        zk_push_event(zk, ZK_EV_SESSION, "");
+        pthread_cond_broadcast(&zk->cond);
+    }
+    pthread_mutex_unlock(&zk->mu);
+}
+
 void zk_touch_rx(struct zk *zk, int rc)
 {
     /* An answer from the server (ZOK or an API error such as ZNONODE) proves contact; system
@@ -29,6 +50,8 @@ void zk_touch_rx(struct zk *zk, int rc)
         rc == ZOK || (rc < ZAPIERROR && rc != ZCLOSING && rc != ZSESSIONEXPIRED && rc != ZNOTHING);
     if (answered)
         atomic_store(&zk->last_rx_ms, clock_mono_ms());
+    if (rc == ZSESSIONEXPIRED)
+        zk_session_gone(zk);
 }
 
 const struct ACL_vector *zk_acl(const struct zk *zk)

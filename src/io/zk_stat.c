@@ -42,8 +42,8 @@ static int stat_many(struct zk *zk, const char *const *paths, size_t n, enum sta
         reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
         zk_pipe_sent(&pipe, i, zh ? zoo_aexists(zh, paths[i], 0, stat_done, &reqs[i]) : ZCLOSING);
     }
+    zk_pipe_wait(zk, &pipe, n); /* under the handle, like every answer (zk_touch_rx) */
     zk_release(zk);
-    zk_pipe_wait(zk, &pipe, n);
     int out = CORRAL_OK;
     for (size_t i = 0; i < n; i++)
         if (pipe.rcs[i] != ZOK && pipe.rcs[i] != ZNONODE && out == CORRAL_OK)
