@@ -31,7 +31,7 @@
 #define LEADER_HEAD_MIN 256u
 #define LEADER_HEAD_MAX 8192u
 /* Coalesce bursts of events into one round. */
-#define LEADER_MIN_GAP_MS 20
+#define LEADER_MIN_GAP_MS 5
 /* Run one bounded retention step this often (leader_retention.c: prepares the done index's
  * time slots, deletes up to 2,048 finished tasks past --retention, about 4,000 a second). */
 #define LEADER_RETENTION_PERIOD_MS 500
@@ -59,12 +59,30 @@ void leader_free(struct leader *l)
     leader_queue_reset(l);
     free(l->costs);
     corral_strlist_cleanup(&l->known_workers);
+    workers_cleanup(&l->workers);
+    corral_strlist_cleanup(&l->assign_dirs);
     free(l);
+}
+
+/* Is path dir itself or below it? */
+static bool at_or_below(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return n > 0 && strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 void leader_on_event(struct leader *l, const struct zk_event *ev)
 {
     leader_queue_on_event(l, ev);
+    if (ev->type == ZK_EV_SESSION) {
+        /* Watches may be gone with the connection. */
+        l->workers_valid = false;
+        l->signal_armed = false;
+    } else if (at_or_below(ev->path, l->workers_dir)) {
+        l->workers_valid = false; /* joined, left, or a registration changed (draining) */
+    } else if (l->signal_path[0] && strcmp(ev->path, l->signal_path) == 0) {
+        l->signal_armed = false;
+    }
     l->dirty = true;
 }
 
@@ -77,6 +95,10 @@ void leader_reset(struct leader *l)
     leader_queue_reset(l);
     l->n_costs = 0;
     corral_strlist_cleanup(&l->known_workers);
+    workers_cleanup(&l->workers);
+    corral_strlist_cleanup(&l->assign_dirs);
+    l->workers_valid = false;
+    l->signal_armed = false;
 }
 
 int leader_next_timeout_ms(const struct leader *l, int64_t now_ms)
@@ -104,7 +126,6 @@ bool leader_stopping(const struct replica *r)
 
 static void round_cleanup(struct round *rd)
 {
-    workers_cleanup(&rd->ws);
     free(rd->has_dir);
     free(rd->q);
     memset(rd, 0, sizeof *rd);
@@ -373,15 +394,30 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     l->rounds++;
 
     struct round rd = {0};
-    char sig[CORRAL_PATH_MAX];
-    if (corral_path_queue_signal(sig, sizeof sig, r->opts.ns) != CORRAL_OK)
-        abort(); /* a validated namespace always fits */
+    if (!l->signal_path[0]) {
+        if (corral_path_queue_signal(l->signal_path, sizeof l->signal_path, r->opts.ns) !=
+            CORRAL_OK)
+            abort(); /* a validated namespace always fits */
+        store_dir_path(r, CORRAL_DIR_WORKERS, l->workers_dir);
+    }
     /* Arm the watches first so that no change between our reads and the next round is
-     * missed: a change after this point fires them. */
-    int rc = zk_exists(r->zk, sig, true, NULL, err);
-    if (rc == CORRAL_OK)
-        rc = workers_load(r, &rd.ws, true, false, err);
+     * missed: a change after this point fires them (and its event, handled after this round,
+     * makes us read again). Armed watches stay armed: nothing to read until one fires. */
+    int rc = CORRAL_OK;
+    if (!l->signal_armed)
+        l->signal_armed = zk_watch_exists_async(r->zk, l->signal_path);
+    if (rc == CORRAL_OK && !l->workers_valid) {
+        workers_cleanup(&l->workers);
+        rc = workers_load(r, &l->workers, true, false, err);
+        l->workers_valid = rc == CORRAL_OK;
+    }
     if (rc == CORRAL_OK) {
+        rd.ws = l->workers;
+        for (size_t i = 0; i < rd.ws.n; i++) {
+            rd.ws.items[i].running = 0;
+            rd.ws.items[i].used_cpu_milli = 0;
+            rd.ws.items[i].used_mem_mb = 0;
+        }
         note_workers(l, &rd.ws);
         rd.has_dir = corral_xcalloc(rd.ws.n, sizeof *rd.has_dir);
         rc = leader_load_assignments(r, &rd, err);

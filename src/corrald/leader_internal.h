@@ -85,13 +85,22 @@ struct leader {
     size_t n_unsched, cap_unsched;
     /* Workers seen in the last round ("id reg"), to log joins and leaves. */
     struct corral_strlist known_workers;
+    /* The live registrations as last read, kept while the watches that would report a change
+     * (workers/ children, each registration's data) have not fired; each round resets their
+     * usage counters. The queue signal's watch, likewise, is armed again only once it fired. */
+    struct worker_set workers;
+    bool workers_valid;
+    struct corral_strlist assign_dirs; /* assign/ as last listed (leader_repair.c) */
+    bool signal_armed;
+    char workers_dir[CORRAL_PATH_MAX]; /* the workers folder, once known */
+    char signal_path[CORRAL_PATH_MAX]; /* the queue signal node, once known */
 };
 
 /* One round's view of the cluster. */
 struct round {
-    struct worker_set ws;
-    bool *has_dir;    /* per worker: assign/<id> exists */
-    struct qtask **q; /* the head: borrowed from the leader's cache of queued tasks */
+    struct worker_set ws; /* borrowed from the leader (struct leader workers) */
+    bool *has_dir;        /* per worker: assign/<id> exists */
+    struct qtask **q;     /* the head: borrowed from the leader's cache of queued tasks */
     size_t n_q;
 };
 
@@ -113,6 +122,8 @@ CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
 
 /* leader_queue.c: the stat of every bucket at least this often (watches are hints). */
 #define LEADER_QUEUE_CHECK_MS 10000
+/* leader_queue.c: a bucket with at most this many queued keys is listed rather than stat'ed. */
+#define LEADER_RELIST_SMALL 32
 /* Task bodies kept between rounds (the head's and earlier heads'). */
 #define LEADER_CACHE_MAX 16384
 /* New queued tasks are read this many at a time, pipelined. */

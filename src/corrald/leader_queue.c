@@ -230,8 +230,9 @@ static int list_buckets(struct replica *r, const unsigned *which, size_t n,
 
 /* Bring the keys up to date: every bucket listed on a new term or after a session event;
  * otherwise the buckets that may have changed (watch fired, touched by us, no watch armed,
- * or all every LEADER_QUEUE_CHECK_MS) have their stat read, and only those whose cversion
- * shows a change that is not one of our own deletes are listed again. */
+ * or all every LEADER_QUEUE_CHECK_MS) are listed again if small (LEADER_RELIST_SMALL keys),
+ * else have their stat read, and only those whose cversion shows a change that is not one of
+ * our own deletes are listed again. */
 static int refresh_keys(struct replica *r, struct corral_error *err)
 {
     struct leader *l = r->leader;
@@ -256,11 +257,22 @@ static int refresh_keys(struct replica *r, struct corral_error *err)
     bool all = now - l->queue_check_ms >= LEADER_QUEUE_CHECK_MS;
     if (all)
         l->queue_check_ms = now;
-    for (unsigned b = 0; b < CORRAL_BUCKETS; b++)
-        if (all || l->queue_dirty[b] || !l->queue_keys[b].watched)
+    /* A small bucket is listed again at once: its listing costs what its stat would, saves
+     * the stat's round trip and arms its watch again (else, after our own delete fired it, a
+     * bucket's stat is read every round until a listing: at light load, soon all 256). */
+    unsigned small[CORRAL_BUCKETS];
+    size_t n_small = 0;
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
+        const struct corral_queue_keys *qk = &l->queue_keys[b];
+        if (!all && !l->queue_dirty[b] && qk->watched)
+            continue;
+        if (qk->n - qk->n_gone <= LEADER_RELIST_SMALL)
+            small[n_small++] = b;
+        else
             which[n++] = b;
+    }
     if (n == 0)
-        return CORRAL_OK;
+        return n_small > 0 ? list_buckets(r, small, n_small, err) : CORRAL_OK;
     char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n, CORRAL_PATH_MAX);
     const char **ptrs = corral_xcalloc(n, sizeof *ptrs);
     int32_t *cvs = corral_xcalloc(n, sizeof *cvs);
@@ -290,6 +302,8 @@ static int refresh_keys(struct replica *r, struct corral_error *err)
     free(cvs);
     free(ptrs);
     free(paths);
+    for (size_t i = 0; i < n_small; i++)
+        which[k++] = small[i];
     if (rc == CORRAL_OK && k > 0)
         rc = list_buckets(r, which, k, err);
     return rc;

@@ -163,26 +163,129 @@ static int drop_dir(struct replica *r, const char *worker, struct corral_error *
     return CORRAL_OK;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * List assign/ and every worker folder in it. One round trip in the usual case: assign/ is
+ * listed together with the folders of the live workers and of the folders it had last round
+ * (a folder that does not exist lists as empty); a folder found that was not asked for (left
+ * by a worker we never saw) is listed in a second batch. On success wdirs holds the folder
+ * names (sorted) and (*lists)[i] the names in wdirs[i], (*wptrs)[i] its path, or dir for a
+ * name too long for a path (skipped).
+ */
+static int list_folders(struct replica *r, const struct round *rd, const char *dir,
+                        struct corral_strlist *wdirs, struct corral_strlist **lists,
+                        char (**wpaths)[CORRAL_PATH_MAX], const char ***wptrs,
+                        struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    /* The live workers' ids and last round's folders, both sorted: merged, sorted, unique. */
+    struct corral_strlist guess = {0};
+    guess.items = corral_xcalloc(rd->ws.n + l->assign_dirs.n + 1, sizeof *guess.items);
+    for (size_t a = 0, b = 0; a < rd->ws.n || b < l->assign_dirs.n;) {
+        const char *x = a < rd->ws.n ? rd->ws.items[a].reg.id : NULL;
+        const char *y = b < l->assign_dirs.n ? l->assign_dirs.items[b] : NULL;
+        int c = !x ? 1 : !y ? -1 : strcmp(x, y);
+        const char *take = c <= 0 ? x : y;
+        a += c <= 0;
+        b += c >= 0;
+        if (guess.n == 0 || strcmp(guess.items[guess.n - 1], take) != 0)
+            guess.items[guess.n++] = corral_xstrdup(take);
+    }
+    size_t ng = guess.n + 1;
+    char(*gpaths)[CORRAL_PATH_MAX] = corral_xcalloc(ng, CORRAL_PATH_MAX);
+    const char **gptrs = corral_xcalloc(ng, sizeof *gptrs);
+    struct corral_strlist *glists = corral_xcalloc(ng, sizeof *glists);
+    bool *gok = corral_xcalloc(ng, sizeof *gok);
+    gptrs[0] = dir;
+    for (size_t i = 0; i < guess.n; i++) {
+        gok[i + 1] =
+            corral_path_child(gpaths[i + 1], CORRAL_PATH_MAX, dir, guess.items[i]) == CORRAL_OK;
+        gptrs[i + 1] = gok[i + 1] ? gpaths[i + 1] : dir;
+    }
+    int rc = zk_children_many(r->zk, gptrs, ng, glists, err);
+    if (rc == CORRAL_OK) {
+        *wdirs = glists[0];
+        memset(&glists[0], 0, sizeof glists[0]);
+        size_t n = wdirs->n;
+        *wpaths = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+        *wptrs = corral_xcalloc(n ? n : 1, sizeof **wptrs);
+        *lists = corral_xcalloc(n ? n : 1, sizeof **lists);
+        size_t *missing = corral_xcalloc(n ? n : 1, sizeof *missing);
+        size_t n_missing = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *name = wdirs->items[i];
+            /* An odd name (too long for a path) is skipped: the parent stands in for it. */
+            bool odd = corral_path_child((*wpaths)[i], CORRAL_PATH_MAX, dir, name) != CORRAL_OK;
+            (*wptrs)[i] = odd ? dir : (*wpaths)[i];
+            if (odd)
+                continue;
+            char **hit = bsearch(&name, guess.items, guess.n, sizeof *guess.items, cmp_name);
+            size_t g = hit ? (size_t)(hit - guess.items) : guess.n;
+            if (g < guess.n && gok[g + 1]) {
+                (*lists)[i] = glists[g + 1];
+                memset(&glists[g + 1], 0, sizeof glists[g + 1]);
+            } else {
+                missing[n_missing++] = i;
+            }
+        }
+        if (n_missing > 0) {
+            const char **mptrs = corral_xcalloc(n_missing, sizeof *mptrs);
+            struct corral_strlist *mlists = corral_xcalloc(n_missing, sizeof *mlists);
+            for (size_t j = 0; j < n_missing; j++)
+                mptrs[j] = (*wptrs)[missing[j]];
+            rc = zk_children_many(r->zk, mptrs, n_missing, mlists, err);
+            for (size_t j = 0; j < n_missing; j++)
+                (*lists)[missing[j]] = mlists[j];
+            free(mlists);
+            free(mptrs);
+        }
+        free(missing);
+        corral_strlist_cleanup(&l->assign_dirs);
+        if (rc == CORRAL_OK) {
+            l->assign_dirs.items = corral_xcalloc(n ? n : 1, sizeof *l->assign_dirs.items);
+            for (size_t i = 0; i < n; i++)
+                l->assign_dirs.items[i] = corral_xstrdup(wdirs->items[i]);
+            l->assign_dirs.n = n;
+        }
+    }
+    for (size_t i = 0; i < ng; i++)
+        corral_strlist_cleanup(&glists[i]);
+    free(gok);
+    free(glists);
+    free(gptrs);
+    free(gpaths);
+    corral_strlist_cleanup(&guess);
+    if (rc != CORRAL_OK) {
+        for (size_t i = 0; *lists && i < wdirs->n; i++)
+            corral_strlist_cleanup(&(*lists)[i]);
+        free(*lists);
+        free(*wptrs);
+        free(*wpaths);
+        *lists = NULL;
+        *wptrs = NULL;
+        *wpaths = NULL;
+        corral_strlist_cleanup(wdirs);
+    }
+    return rc;
+}
+
 int leader_load_assignments(struct replica *r, struct round *rd, struct corral_error *err)
 {
     char dir[CORRAL_PATH_MAX];
     store_dir_path(r, CORRAL_DIR_ASSIGN, dir);
     struct corral_strlist wdirs = {0};
-    int rc = zk_children(r->zk, dir, false, &wdirs, err);
+    struct corral_strlist *lists = NULL;
+    char(*wpaths)[CORRAL_PATH_MAX] = NULL;
+    const char **wptrs = NULL;
+    int rc = list_folders(r, rd, dir, &wdirs, &lists, &wpaths, &wptrs, err);
     if (rc != CORRAL_OK)
         return rc;
     for (size_t i = 0; i < r->leader->n_costs; i++)
         r->leader->costs[i].seen = false;
-    /* Every worker folder listed at once, pipelined. */
-    char(*wpaths)[CORRAL_PATH_MAX] = corral_xcalloc(wdirs.n ? wdirs.n : 1, CORRAL_PATH_MAX);
-    const char **wptrs = corral_xcalloc(wdirs.n ? wdirs.n : 1, sizeof *wptrs);
-    struct corral_strlist *lists = corral_xcalloc(wdirs.n ? wdirs.n : 1, sizeof *lists);
-    for (size_t i = 0; i < wdirs.n; i++) {
-        /* An odd name (too long for a path) is skipped: ask for the parent in its place. */
-        bool odd = corral_path_child(wpaths[i], CORRAL_PATH_MAX, dir, wdirs.items[i]) != CORRAL_OK;
-        wptrs[i] = odd ? dir : wpaths[i];
-    }
-    rc = zk_children_many(r->zk, wptrs, wdirs.n, lists, err);
     for (size_t i = 0; i < wdirs.n && rc == CORRAL_OK; i++) {
         const char *wid = wdirs.items[i];
         struct worker_info *w = workers_find(&rd->ws, wid);

@@ -183,6 +183,8 @@ static int run(struct replica *r)
             on_zk_event(r, &ev, &need_election, &need_layout);
             zk_event_cleanup(&ev);
         }
+        /* The time after the wait: a round due by now must not wait for another pass. */
+        now = clock_mono_ms();
         enum zk_session_state st = zk_state(r->zk);
         bool auth_failed = st == ZK_SESSION_AUTH_FAILED;
         /* A rejected --zk-auth needs an operator, but the replica keeps trying (every 5 s)

@@ -133,7 +133,7 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
         ptrs[m] = paths[m];
         names[m++] = kids.items[i];
     }
-    zk_get_many(r->zk, ptrs, m, false, got);
+    zk_get_many(r->zk, ptrs, m, watch, got);
     /* zk_children sorts the names: the set stays sorted by id. */
     for (size_t i = 0; i < m; i++) {
         if (rc != CORRAL_OK || got[i].rc == CORRAL_ENOTFOUND) {

@@ -29,7 +29,8 @@ struct worker_set {
     size_t n;
 };
 
-/* Read all live workers (with a child watch on workers/ when watch); a malformed registration
+/* Read all live workers (with a child watch on workers/ and a data watch on each registration
+ * when watch: the leader keeps the set until one fires); a malformed registration
  * is skipped with one log line. With with_usage, also their usage (two reads per assignment). */
 CORRAL_NODISCARD int workers_load(struct replica *r, struct worker_set *out, bool watch,
                                   bool with_usage, struct corral_error *err);

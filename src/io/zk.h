@@ -88,6 +88,10 @@ int zk_session_timeout_ms(struct zk *zk);
 int64_t zk_last_rx_ms(struct zk *zk);
 /* Send an asynchronous exists() on path whose reply updates zk_last_rx_ms(). Never blocks. */
 void zk_ping(struct zk *zk, const char *path);
+/* Leave an exists watch on path without waiting for the answer: a session's requests are
+ * served in order, so whatever is read after this call is read after the watch is armed.
+ * False when there is no connected session to send it on (nothing was sent). */
+bool zk_watch_exists_async(struct zk *zk, const char *path);
 
 /* The eventfd that becomes readable when events are queued. */
 int zk_event_fd(struct zk *zk);
@@ -159,6 +163,9 @@ struct zk_got {
 /* Get n nodes pipelined (with a data watch on each when watch): outs[i] answers paths[i]. */
 void zk_get_many(struct zk *zk, const char *const *paths, size_t n, bool watch,
                  struct zk_got *outs);
+/* zk_get_many with a data watch on the first n_watch paths only. */
+void zk_get_many_watch_first(struct zk *zk, const char *const *paths, size_t n, size_t n_watch,
+                             struct zk_got *outs);
 void zk_got_cleanup(struct zk_got *g);
 CORRAL_NODISCARD int zk_set(struct zk *zk, const char *path, const void *data, size_t len,
                             int32_t version, struct corral_error *err);

@@ -263,8 +263,8 @@ static int children_many(struct zk *zk, const char *const *paths, size_t n, bool
                      zh ? zoo_aget_children2(zh, paths[i], watch, children_done, &reqs[i])
                         : ZCLOSING);
     }
+    zk_pipe_wait(zk, &pipe, n); /* under the handle, like every answer (zk_touch_rx) */
     zk_release(zk);
-    zk_pipe_wait(zk, &pipe, n);
     int out = CORRAL_OK;
     for (size_t i = 0; i < n; i++)
         if (pipe.rcs[i] != ZOK && pipe.rcs[i] != ZNONODE && out == CORRAL_OK)
@@ -310,6 +310,12 @@ static void get_done(int rc, const char *value, int value_len, const struct Stat
 
 void zk_get_many(struct zk *zk, const char *const *paths, size_t n, bool watch, struct zk_got *outs)
 {
+    zk_get_many_watch_first(zk, paths, n, watch ? n : 0, outs);
+}
+
+void zk_get_many_watch_first(struct zk *zk, const char *const *paths, size_t n, size_t n_watch,
+                             struct zk_got *outs)
+{
     if (n == 0)
         return;
     struct zk_pipe pipe;
@@ -319,10 +325,11 @@ void zk_get_many(struct zk *zk, const char *const *paths, size_t n, bool watch, 
     for (size_t i = 0; i < n; i++) {
         outs[i] = (struct zk_got){.version = -1};
         reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
-        zk_pipe_sent(&pipe, i, zh ? zoo_aget(zh, paths[i], watch, get_done, &reqs[i]) : ZCLOSING);
+        zk_pipe_sent(&pipe, i,
+                     zh ? zoo_aget(zh, paths[i], i < n_watch, get_done, &reqs[i]) : ZCLOSING);
     }
+    zk_pipe_wait(zk, &pipe, n); /* under the handle, like every answer (zk_touch_rx) */
     zk_release(zk);
-    zk_pipe_wait(zk, &pipe, n);
     for (size_t i = 0; i < n; i++)
         outs[i].rc = zk_translate(pipe.rcs[i], true, "get", paths[i], &outs[i].err);
     zk_pipe_cleanup(&pipe);

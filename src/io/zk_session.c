@@ -318,3 +318,13 @@ void zk_ping(struct zk *zk, const char *path)
         (void)zoo_aexists(zh, path, 0, ping_done, zk);
     zk_release(zk);
 }
+
+bool zk_watch_exists_async(struct zk *zk, const char *path)
+{
+    /* The answer only proves contact (ping_done); a failure to arm comes with a session event,
+     * after which the owner arms its watches again. */
+    zhandle_t *zh = zk_acquire(zk);
+    bool sent = zh && zk_is_connected(zk) && zoo_aexists(zh, path, 1, ping_done, zk) == ZOK;
+    zk_release(zk);
+    return sent;
+}
