@@ -40,6 +40,9 @@ static const struct corral_opt opt_table[] = {
      "ZooKeeper server jar (its manifest names its dependencies)", OPT(zk_jar), 0, 0, NULL},
     {"zk-heap-mb", NULL, CORRAL_OPT_INT, "N", NULL, "heap of the ZooKeeper it starts (default 512)",
      OPT(zk_heap_mb), 64, 65536, NULL},
+    {"zk-servers", NULL, CORRAL_OPT_INT, "N", NULL,
+     "servers of the ZooKeeper it starts: 1 standalone, 3 or 5 an ensemble on loopback (default 1)",
+     OPT(zk_servers), 1, 5, NULL},
     {"sim-workers", NULL, CORRAL_OPT_INT, "N", NULL, "b, e: simulated workers (default 4; smoke 2)",
      OPT(sim_workers), 1, 64, NULL},
     {"sim-slots", NULL, CORRAL_OPT_INT, "N", NULL,
@@ -125,6 +128,7 @@ int bench_opts_resolve(struct bench_opts *o, struct corral_error *err)
     dflt(&o->e2e_tasks, s, 1000, 40);
     dflt(&o->backlog, s, 10000, 600);
     dflt(&o->zk_heap_mb, s, 512, 512);
+    dflt(&o->zk_servers, s, 1, 1);
     dflt(&o->sim_workers, s, 4, 2);
     dflt(&o->sim_slots, s, 256, 32);
     dflt(&o->sim_batch, s, 100, 100);

@@ -37,6 +37,7 @@ struct bench_opts {
     const char *json;
     const char *zk_jar;
     int64_t zk_heap_mb;
+    int64_t zk_servers; /* of the ZooKeeper it starts: 1, or an ensemble */
     int64_t sim_workers, sim_slots, sim_batch;
     int64_t workers, worker_slots;
     int64_t clients, batch_clients;

@@ -201,6 +201,7 @@ static struct bproc *spawn_argv(struct cluster *c, const char *name, enum bproc_
     p->pid = pid;
     p->running = true;
     p->rss_kib = -1;
+    p->cpu_ticks = -1;
     return p;
 }
 
@@ -249,6 +250,24 @@ int64_t cluster_read_rss(struct bproc *p)
     return p->rss_kib;
 }
 
+int64_t cluster_read_cpu(struct bproc *p)
+{
+    if (!p->running)
+        return p->cpu_ticks;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)p->pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return p->cpu_ticks;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    int64_t v = bench_proc_ticks_parse(buf, p->kind == BPROC_WORKER);
+    if (v > p->cpu_ticks)
+        p->cpu_ticks = v;
+    return p->cpu_ticks;
+}
+
 /* Wait up to ms for p to exit; true when reaped. */
 static bool wait_exit(struct bproc *p, int ms)
 {
@@ -269,6 +288,7 @@ void cluster_stop(struct bproc *p, int grace_ms)
     if (!cluster_alive(p))
         return;
     cluster_read_rss(p);
+    cluster_read_cpu(p);
     kill(p->pid, SIGTERM);
     if (wait_exit(p, grace_ms))
         return;
@@ -285,6 +305,7 @@ void cluster_kill9(struct bproc *p)
     if (!cluster_alive(p))
         return;
     cluster_read_rss(p);
+    cluster_read_cpu(p);
     kill(p->pid, SIGKILL);
     (void)wait_exit(p, 5000);
 }
@@ -327,7 +348,9 @@ void cluster_cleanup(struct cluster *c, bool keep)
 /* ------------------------------------------------------------------ ZooKeeper */
 
 /* "ruok" -> "imok" on 127.0.0.1:port within ~1 s. */
-static bool zk_ruok(int port)
+/* Send a four-letter command to the server on port and read its answer (up to cap - 1 bytes,
+ * NUL-terminated; 1 s timeouts). False when nothing could be read. */
+static bool zk_4lw(int port, const char *cmd, char *buf, size_t cap)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -337,24 +360,42 @@ static bool zk_ruok(int port)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = false;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "ruok", 4) == 4) {
-        char buf[8] = {0};
-        size_t got = 0;
-        for (int i = 0; i < 4 && got < 4; i++) {
-            ssize_t r = read(fd, buf + got, 4 - got);
+    size_t got = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, cmd, 4) == 4) {
+        for (int i = 0; i < 64 && got + 1 < cap; i++) {
+            ssize_t r = read(fd, buf + got, cap - 1 - got);
             if (r <= 0)
                 break;
             got += (size_t)r;
         }
-        ok = got == 4 && memcmp(buf, "imok", 4) == 0;
     }
     close(fd);
-    return ok;
+    buf[got] = '\0';
+    return got > 0;
 }
 
-int cluster_start_zk(struct cluster *c, const char *jar, int heap_mb, struct corral_error *err)
+/* The role a server reports in srvr ("standalone", "leader", "follower"), or "" when it does
+ * not serve yet. */
+static void zk_mode(int port, char *mode, size_t cap)
 {
+    char buf[2048];
+    mode[0] = '\0';
+    if (!zk_4lw(port, "srvr", buf, sizeof buf))
+        return;
+    const char *m = strstr(buf, "Mode: ");
+    if (!m)
+        return;
+    m += 6;
+    size_t n = strcspn(m, "\r\n");
+    snprintf(mode, cap, "%.*s", (int)(n < cap ? n : cap - 1), m);
+}
+
+int cluster_start_zk(struct cluster *c, const char *jar, int heap_mb, int n_servers,
+                     struct corral_error *err)
+{
+    if (n_servers < 1 || n_servers > CLUSTER_MAX_ZK)
+        return corral_error_set(err, CORRAL_EUSAGE, "--zk-servers", "must be 1 to %d",
+                                CLUSTER_MAX_ZK);
     if (access(jar, R_OK) != 0)
         return corral_error_set(err, CORRAL_EUSAGE, "--zk-jar",
                                 "%s: %s (install ZooKeeper: scripts/bootstrap)", jar,
@@ -362,26 +403,21 @@ int cluster_start_zk(struct cluster *c, const char *jar, int heap_mb, struct cor
     char java[PATH_MAX];
     if (!find_in_path("java", java, sizeof java))
         return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "java not found in PATH");
-    int port = reserve_port(c);
-    if (!port)
-        return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no free port for ZooKeeper");
-    char zdir[PATH_MAX + 16], ddir[PATH_MAX + 32], cfg[PATH_MAX + 32];
-    snprintf(zdir, sizeof zdir, "%s/zk", c->dir);
-    snprintf(ddir, sizeof ddir, "%s/data", zdir);
-    snprintf(cfg, sizeof cfg, "%s/zoo.cfg", zdir);
-    if (mkdir(zdir, 0700) != 0 || mkdir(ddir, 0700) != 0)
-        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "mkdir %s: %s", ddir, strerror(errno));
-    FILE *f = fopen(cfg, "we");
-    if (!f)
-        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "%s: %s", cfg, strerror(errno));
-    /* lib.sh zk_start's configuration: tickTime 200 ms (sessions of 0.4-4 s), no client limit
-     * (simulated workers open two sessions each), forceSync left at its default (on). */
-    fprintf(f,
-            "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\n"
-            "clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
-            "4lw.commands.whitelist=*\n",
-            ddir, port);
-    fclose(f);
+    bool ensemble = n_servers > 1;
+    int cport[CLUSTER_MAX_ZK], qport[CLUSTER_MAX_ZK], eport[CLUSTER_MAX_ZK];
+    char servers[CLUSTER_MAX_ZK * 64] = "";
+    for (int i = 0; i < n_servers; i++) {
+        cport[i] = reserve_port(c);
+        qport[i] = ensemble ? reserve_port(c) : 1;
+        eport[i] = ensemble ? reserve_port(c) : 1;
+        if (!cport[i] || !qport[i] || !eport[i])
+            return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no free port for ZooKeeper");
+        if (ensemble) {
+            size_t used = strlen(servers);
+            snprintf(servers + used, sizeof servers - used, "server.%d=127.0.0.1:%d:%d\n", i + 1,
+                     qport[i], eport[i]);
+        }
+    }
     char cp[PATH_MAX * 2], xms[32], xmx[32];
     if (access("/usr/share/java/slf4j-simple.jar", R_OK) == 0)
         snprintf(cp, sizeof cp, "%s:/usr/share/java/slf4j-simple.jar", jar);
@@ -389,35 +425,90 @@ int cluster_start_zk(struct cluster *c, const char *jar, int heap_mb, struct cor
         snprintf(cp, sizeof cp, "%s", jar);
     snprintf(xms, sizeof xms, "-Xms%dm", heap_mb < 64 ? heap_mb : 64);
     snprintf(xmx, sizeof xmx, "-Xmx%dm", heap_mb);
-    const char *argv[] = {java,
-                          xms,
-                          xmx,
-                          "-XX:+UseSerialGC",
-                          "-Dzookeeper.admin.enableServer=false",
-                          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                          "-cp",
-                          cp,
-                          "org.apache.zookeeper.server.ZooKeeperServerMain",
-                          cfg,
-                          NULL};
-    struct bproc *p = spawn(c, "zk", BPROC_ZK, java, argv, err);
-    if (!p)
-        return err->code;
-    p->port = port;
+    struct bproc *procs[CLUSTER_MAX_ZK];
+    for (int i = 0; i < n_servers; i++) {
+        /* One server: zk/ and zk.log as always; an ensemble: zk1/, zk1.log, ... */
+        char name[16], zdir[PATH_MAX + 16], ddir[PATH_MAX + 32], cfg[PATH_MAX + 32];
+        if (ensemble)
+            snprintf(name, sizeof name, "zk%d", i + 1);
+        else
+            snprintf(name, sizeof name, "zk");
+        snprintf(zdir, sizeof zdir, "%s/%s", c->dir, name);
+        snprintf(ddir, sizeof ddir, "%s/data", zdir);
+        snprintf(cfg, sizeof cfg, "%s/zoo.cfg", zdir);
+        if (mkdir(zdir, 0700) != 0 || mkdir(ddir, 0700) != 0)
+            return corral_error_set(err, CORRAL_EINTERNAL, NULL, "mkdir %s: %s", ddir,
+                                    strerror(errno));
+        if (ensemble) {
+            char idp[PATH_MAX + 48];
+            snprintf(idp, sizeof idp, "%s/myid", ddir);
+            FILE *idf = fopen(idp, "we");
+            if (!idf)
+                return corral_error_set(err, CORRAL_EINTERNAL, NULL, "%s: %s", idp,
+                                        strerror(errno));
+            fprintf(idf, "%d\n", i + 1);
+            fclose(idf);
+        }
+        FILE *f = fopen(cfg, "we");
+        if (!f)
+            return corral_error_set(err, CORRAL_EINTERNAL, NULL, "%s: %s", cfg, strerror(errno));
+        /* lib.sh zk_start's configuration: tickTime 200 ms (sessions of 0.4-4 s), no client
+         * limit (simulated workers open two sessions each), forceSync left at its default (on),
+         * also on every server of an ensemble (the tests' ensemble turns it off; a benchmark
+         * measures what a deployment pays). */
+        fprintf(f,
+                "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\n"
+                "clientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n"
+                "4lw.commands.whitelist=*\n%s%s",
+                ddir, cport[i], ensemble ? "standaloneEnabled=false\n" : "", servers);
+        fclose(f);
+        const char *main_class = ensemble ? "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+                                          : "org.apache.zookeeper.server.ZooKeeperServerMain";
+        const char *argv[] = {java,
+                              xms,
+                              xmx,
+                              "-XX:+UseSerialGC",
+                              "-Dzookeeper.admin.enableServer=false",
+                              "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                              "-cp",
+                              cp,
+                              main_class,
+                              cfg,
+                              NULL};
+        procs[i] = spawn(c, name, BPROC_ZK, java, argv, err);
+        if (!procs[i])
+            return err->code;
+        procs[i]->port = cport[i];
+    }
+    /* Ready: every server reports a role, and (an ensemble) exactly one of them leads. */
     int64_t deadline = clock_mono_ms() + 60000;
-    for (int i = 0; i < 1000; i++) {
-        if (!cluster_alive(p))
-            return corral_error_set(err, CORRAL_EUNAVAIL, NULL,
-                                    "ZooKeeper exited during startup; see %s/zk.log", c->dir);
-        if (zk_ruok(port)) {
-            snprintf(c->zk_hosts, sizeof c->zk_hosts, "127.0.0.1:%d", port);
+    for (int round = 0; round < 1000; round++) {
+        int serving = 0, leaders = 0;
+        for (int i = 0; i < n_servers; i++) {
+            if (!cluster_alive(procs[i]))
+                return corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                                        "ZooKeeper exited during startup; see %s/%s.log", c->dir,
+                                        procs[i]->name);
+            char mode[32];
+            zk_mode(cport[i], mode, sizeof mode);
+            serving += strcmp(mode, "standalone") == 0 || strcmp(mode, "leader") == 0 ||
+                       strcmp(mode, "follower") == 0;
+            leaders += strcmp(mode, "leader") == 0;
+        }
+        if (serving == n_servers && (!ensemble || leaders == 1)) {
+            size_t used = 0;
+            c->zk_hosts[0] = '\0';
+            for (int i = 0; i < n_servers; i++)
+                used += (size_t)snprintf(c->zk_hosts + used, sizeof c->zk_hosts - used,
+                                         "%s127.0.0.1:%d", i ? "," : "", cport[i]);
             return CORRAL_OK;
         }
         if (clock_mono_ms() >= deadline || !bench_sleep_ms(100))
             break;
     }
     return corral_error_set(err, CORRAL_EUNAVAIL, NULL,
-                            "ZooKeeper did not answer ruok on port %d within 60 s", port);
+                            "ZooKeeper (%d server%s) did not serve within 60 s; see %s", n_servers,
+                            ensemble ? "s" : "", c->dir);
 }
 
 /* ------------------------------------------------------------------ corrald and workers */

@@ -17,6 +17,7 @@
 
 #define CLUSTER_MAX_PROCS 64
 #define CLUSTER_MAX_PORTS 64
+#define CLUSTER_MAX_ZK    5 /* servers of an ensemble it starts */
 
 enum bproc_kind { BPROC_ZK, BPROC_CORRALD, BPROC_WORKER };
 
@@ -28,6 +29,9 @@ struct bproc {
     int port;        /* corrald, zk: its port */
     char url[64];    /* corrald: http://127.0.0.1:<port> */
     int64_t rss_kib; /* VmHWM read last (cluster_read_rss, and just before a stop) */
+    /* CPU ticks read last (cluster_read_cpu, and just before a stop or kill): its own, and a
+     * worker's reaped children's (supervisors and tasks); -1 unknown */
+    int64_t cpu_ticks;
     int exit_status; /* waitpid status once reaped */
 };
 
@@ -48,10 +52,11 @@ CORRAL_NODISCARD int cluster_init(struct cluster *c, const char *bin_dir, struct
  * temp dir unless keep (its path is printed then). */
 void cluster_cleanup(struct cluster *c, bool keep);
 
-/* ZooKeeper (java -cp <jar>[:slf4j-simple] ZooKeeperServerMain) on a free port; waits up to
- * 60 s for "imok". Sets c->zk_hosts. */
+/* n_servers ZooKeeper servers on free loopback ports (java -cp <jar>[:slf4j-simple]
+ * ZooKeeperServerMain for one, QuorumPeerMain for an ensemble); waits up to 60 s until every
+ * server serves (and one of an ensemble leads). Sets c->zk_hosts. */
 CORRAL_NODISCARD int cluster_start_zk(struct cluster *c, const char *jar, int heap_mb,
-                                      struct corral_error *err);
+                                      int n_servers, struct corral_error *err);
 /* corrald --id name --namespace ns on a free port; waits up to 30 s for /readyz 200. */
 struct bproc *cluster_start_corrald(struct cluster *c, const char *name, const char *zk,
                                     const char *ns, int session_ms, struct corral_error *err);
@@ -70,6 +75,8 @@ CORRAL_NODISCARD int cluster_wait_leader(const char *url, int64_t deadline_ms, c
 
 /* Update p->rss_kib from VmHWM (kept when the process is gone). Returns it (-1: unknown). */
 int64_t cluster_read_rss(struct bproc *p);
+/* Update p->cpu_ticks from /proc/<pid>/stat (kept when the process is gone). Returns it. */
+int64_t cluster_read_cpu(struct bproc *p);
 /* SIGTERM, wait up to grace_ms, then SIGKILL; reaped. */
 void cluster_stop(struct bproc *p, int grace_ms);
 /* SIGKILL at once; reaped. */

@@ -137,14 +137,19 @@ int main(int argc, char **argv)
             cluster_made = true;
             bench_progress("temp dir %s (logs of every process)", cl.dir);
             if (!hosts) {
-                if (cluster_start_zk(&cl, o.zk_jar, (int)o.zk_heap_mb, &err) != CORRAL_OK) {
+                if (cluster_start_zk(&cl, o.zk_jar, (int)o.zk_heap_mb, (int)o.zk_servers, &err) !=
+                    CORRAL_OK) {
                     snprintf(rep.error, sizeof rep.error, "%s", err.msg);
                 } else {
                     hosts = cl.zk_hosts;
+                    char kind[48] = "standalone";
+                    if (o.zk_servers > 1)
+                        snprintf(kind, sizeof kind, "ensemble of %" PRId64 " servers",
+                                 o.zk_servers);
                     snprintf(rep.zk_desc, sizeof rep.zk_desc,
-                             "started here at %s (standalone, tickTime 200, forceSync on, heap "
-                             "%" PRId64 " MiB)",
-                             hosts, o.zk_heap_mb);
+                             "started here at %s (%s, tickTime 200, forceSync on, heap "
+                             "%" PRId64 " MiB each)",
+                             hosts, kind, o.zk_heap_mb);
                     bench_progress("ZooKeeper ready at %s", hosts);
                 }
             } else {

@@ -27,6 +27,16 @@ bool report_complete(const struct bench_report *r)
     return true;
 }
 
+/* A number of cores ("1.05"), "-" when unknown. */
+static char *cores(char *buf, size_t n, double v)
+{
+    if (v < 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.2f", v);
+    return buf;
+}
+
 void report_print(FILE *f, const struct bench_report *r)
 {
     char when[32], a[32], b[32];
@@ -101,6 +111,15 @@ void report_print(FILE *f, const struct bench_report *r)
                 fprintf(f, "           drain %s tasks/s (%s of b-batch's finish rate)\n",
                         bench_fmt_rate(a, sizeof a, s->drain_per_s),
                         bench_fmt_ratio(b, sizeof b, s->drain_vs_empty));
+            if (s->cpu.machine >= 0) {
+                char m[16], z[16], d[16], w[16], b2[16];
+                fprintf(f,
+                        "           CPU, cores busy over %.1f s: machine %s of %ld = ZooKeeper "
+                        "%s + corrald %s + workers %s + corral-bench %s + the rest\n",
+                        (double)s->cpu.window_ms / 1000.0, cores(m, sizeof m, s->cpu.machine),
+                        r->cpus, cores(z, sizeof z, s->cpu.zk), cores(d, sizeof d, s->cpu.corrald),
+                        cores(w, sizeof w, s->cpu.workers), cores(b2, sizeof b2, s->cpu.bench));
+            }
             if (s->note[0])
                 fprintf(f, "           %s\n", s->note);
         }
@@ -171,6 +190,15 @@ static json_t *scenario_json(const struct bench_result *s)
         json_object_set_new(o, "drain_per_s", num(s->drain_per_s));
         json_object_set_new(o, "drain_vs_empty_queue", num(s->drain_vs_empty));
     }
+    json_t *cpu = json_object();
+    json_object_set_new(cpu, "window_ms",
+                        s->cpu.window_ms > 0 ? json_integer(s->cpu.window_ms) : json_null());
+    json_object_set_new(cpu, "machine", num(s->cpu.machine));
+    json_object_set_new(cpu, "zookeeper", num(s->cpu.zk));
+    json_object_set_new(cpu, "corrald", num(s->cpu.corrald));
+    json_object_set_new(cpu, "workers", num(s->cpu.workers));
+    json_object_set_new(cpu, "bench", num(s->cpu.bench));
+    json_object_set_new(o, "cpu_cores", cpu);
     json_object_set_new(o, "note", json_string(s->note));
     return o;
 }
@@ -207,6 +235,8 @@ int report_write_json(const char *file, const struct bench_report *r, struct cor
     json_object_set_new(cfg, "rate", json_integer(o->rate));
     json_object_set_new(cfg, "light_s", json_integer(o->light_s));
     json_object_set_new(cfg, "session_ms", json_integer(o->session_ms));
+    json_object_set_new(cfg, "zk_servers", json_integer(o->zk_servers));
+    json_object_set_new(cfg, "zk_heap_mb", json_integer(o->zk_heap_mb));
     json_object_set_new(cfg, "budget_s", json_integer(o->budget_s));
     json_object_set_new(cfg, "ceil_ms", json_integer(o->ceil_ms));
     json_object_set_new(cfg, "ceil_creates", json_integer(o->ceil_creates));

@@ -38,6 +38,12 @@ struct bench_result {
     double drain_per_s;
     double drain_vs_empty; /* drain_per_s / b-batch's finish_per_s */
     bool leader_killed;
+    /* Cores kept busy over the measured window (-1 unknown): the whole machine, and each kind
+     * of process of the run (corral-bench itself: its simulated workers, clients, probes). */
+    struct bench_cpu {
+        double machine, zk, corrald, workers, bench;
+        int64_t window_ms;
+    } cpu;
     char note[512];
 };
 

@@ -60,6 +60,7 @@ static void result_init(struct bench_result *r, const char *name, const char *ti
     r->row.rss_corrald_kib = r->row.rss_workers_kib = -1;
     r->first_assign_ms = r->failover_assign_ms = -1;
     r->drain_per_s = r->drain_vs_empty = -1.0;
+    r->cpu = (struct bench_cpu){-1.0, -1.0, -1.0, -1.0, -1.0, 0};
 }
 
 static void note(struct bench_result *r, const char *fmt, ...) CORRAL_PRINTF(2, 3);
@@ -76,6 +77,71 @@ static void note(struct bench_result *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->note + len, sizeof r->note - len, fmt, ap);
     va_end(ap);
+}
+
+/* ------------------------------------------------------------------ CPU accounting */
+
+/* CPU ticks at one moment: the machine's, and the sums of each kind of process. */
+struct cpu_mark {
+    int64_t ms;
+    uint64_t busy, total;
+    bool machine_ok;
+    int64_t kind[3]; /* BPROC_ZK, BPROC_CORRALD, BPROC_WORKER: -1 when none was read */
+    int64_t self;
+};
+
+static bool read_text(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n > 0;
+}
+
+static void cpu_mark(struct bench_ctx *x, struct cpu_mark *m)
+{
+    char buf[1024];
+    m->ms = clock_mono_ms();
+    m->machine_ok = read_text("/proc/stat", buf, sizeof buf) &&
+                    bench_machine_ticks_parse(buf, &m->busy, &m->total);
+    m->self =
+        read_text("/proc/self/stat", buf, sizeof buf) ? bench_proc_ticks_parse(buf, false) : -1;
+    /* Every process of the run, of this scenario or gone before it (those keep their last
+     * figure, so they add nothing to a difference). */
+    for (int k = 0; k < 3; k++)
+        m->kind[k] = -1;
+    for (int i = 0; i < x->cl->n; i++) {
+        struct bproc *p = &x->cl->procs[i];
+        int64_t v = cluster_read_cpu(p);
+        if (v >= 0 && (int)p->kind < 3)
+            m->kind[p->kind] = (m->kind[p->kind] < 0 ? 0 : m->kind[p->kind]) + v;
+    }
+}
+
+static double kind_cores(const struct cpu_mark *a, const struct cpu_mark *b, int kind, int64_t ms,
+                         long hz)
+{
+    if (a->kind[kind] < 0 || b->kind[kind] < 0)
+        return -1.0;
+    return bench_cores(b->kind[kind] - a->kind[kind], ms, hz);
+}
+
+/* The cores each kind kept busy between a and b (the scenario's processes are x->cl's). */
+static void cpu_figures(const struct cpu_mark *a, const struct cpu_mark *b, struct bench_result *r)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    int64_t ms = b->ms - a->ms;
+    r->cpu.window_ms = ms;
+    r->cpu.machine = a->machine_ok && b->machine_ok && b->busy >= a->busy
+                         ? bench_cores((int64_t)(b->busy - a->busy), ms, hz)
+                         : -1.0;
+    r->cpu.zk = kind_cores(a, b, BPROC_ZK, ms, hz);
+    r->cpu.corrald = kind_cores(a, b, BPROC_CORRALD, ms, hz);
+    r->cpu.workers = kind_cores(a, b, BPROC_WORKER, ms, hz);
+    r->cpu.bench = a->self >= 0 && b->self >= 0 ? bench_cores(b->self - a->self, ms, hz) : -1.0;
 }
 
 /* ------------------------------------------------------------------ setup and teardown */
@@ -439,6 +505,8 @@ void scenario_sim(struct bench_ctx *x, bool single, struct bench_result *res)
         .clients = (int)(single ? o->clients : o->batch_clients),
         .deadline_ms = deadline,
     };
+    struct cpu_mark c0, c1;
+    cpu_mark(x, &c0);
     struct load *l = load_start(&lc);
     struct ticker t = {.name = res->name};
     bool failed = false;
@@ -455,6 +523,8 @@ void scenario_sim(struct bench_ctx *x, bool single, struct bench_result *res)
         tick(&t, acc, (uint64_t)o->tasks, fin, NULL);
         bench_sleep_ms(TICK_MS);
     }
+    cpu_mark(x, &c1);
+    cpu_figures(&c0, &c1, res);
     load_join(l);
     submit_figures(l, res);
     teardown(&s, res, &agg);
@@ -495,6 +565,8 @@ static void real_workers(struct bench_ctx *x, struct bench_result *res, const ch
         .rate = (int)o->rate,
         .deadline_ms = deadline,
     };
+    struct cpu_mark c0, c1;
+    cpu_mark(x, &c0);
     struct load *l = load_start(&lc);
     struct ticker t = {.name = res->name};
     wait_load(l, &t, res->row.tasks, deadline, res);
@@ -503,6 +575,8 @@ static void real_workers(struct bench_ctx *x, struct bench_result *res, const ch
     struct probe *p = NULL;
     if (!bench_stopping())
         p = wait_finished(x, &s, l, &t, deadline, res, &zr);
+    cpu_mark(x, &c1);
+    cpu_figures(&c0, &c1, res);
     teardown(&s, res, NULL);
     if (p)
         probe_figures(p, wall0, res);
@@ -577,6 +651,8 @@ void scenario_backlog(struct bench_ctx *x, struct bench_result *res)
         note(res, "no leader: %s", err.msg);
     bench_progress("e: %" PRIu64 " queued; leader %s (epoch %" PRIu64 "); workers join now",
                    res->submitted, leader, old_epoch);
+    struct cpu_mark c0, c1;
+    cpu_mark(x, &c0); /* the drain, from the workers' joining */
     if (ok && setup_sims(x, &s, "e", res) != CORRAL_OK)
         ok = false;
     bool failed = !ok, killed = false;
@@ -608,6 +684,9 @@ void scenario_backlog(struct bench_ctx *x, struct bench_result *res)
         /* Until the kill, look often: the backlog must not be drained past half before it. */
         bench_sleep_ms(killed || !can_kill ? TICK_MS : 5);
     }
+    cpu_mark(x, &c1);
+    if (ok)
+        cpu_figures(&c0, &c1, res);
     sims_stop(&s, &agg); /* joined: their figures may be read now */
     int64_t first_new = kill_wall ? sims_first_after_epoch(&s, old_epoch) : 0;
     teardown(&s, res, NULL);

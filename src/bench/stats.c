@@ -136,3 +136,60 @@ int64_t bench_vmhwm_parse(const char *status_text)
     }
     return -1;
 }
+
+int64_t bench_proc_ticks_parse(const char *stat_text, bool with_children)
+{
+    const char *p = strrchr(stat_text, ')');
+    if (!p)
+        return -1;
+    p++;
+    /* After the name: field 3 (state) is the first; utime is field 14, stime 15, cutime 16,
+     * cstime 17. */
+    int64_t sum = 0;
+    for (int field = 3; field <= 17; field++) {
+        while (*p == ' ')
+            p++;
+        if (!*p || *p == '\n')
+            return -1;
+        const char *tok = p;
+        while (*p && *p != ' ' && *p != '\n')
+            p++;
+        if (field < 14 || (field > 15 && !with_children))
+            continue;
+        char *end = NULL;
+        long long v = strtoll(tok, &end, 10);
+        if (end != p || v < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
+bool bench_machine_ticks_parse(const char *stat_text, uint64_t *busy, uint64_t *total)
+{
+    if (strncmp(stat_text, "cpu ", 4) != 0)
+        return false;
+    const char *p = stat_text + 4;
+    uint64_t v[8], sum = 0;
+    for (int i = 0; i < 8; i++) {
+        while (*p == ' ')
+            p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        char *end = NULL;
+        unsigned long long x = strtoull(p, &end, 10);
+        v[i] = x;
+        sum += x;
+        p = end;
+    }
+    *total = sum;
+    *busy = sum - v[3] - v[4];
+    return true;
+}
+
+double bench_cores(int64_t ticks, int64_t ms, long hz)
+{
+    if (ticks < 0 || ms <= 0 || hz <= 0)
+        return -1.0;
+    return (double)ticks / (double)hz / ((double)ms / 1000.0);
+}

@@ -60,4 +60,16 @@ char *bench_format_row(char *buf, size_t n, const struct bench_row *r);
  * when the line is missing or malformed. */
 int64_t bench_vmhwm_parse(const char *status_text);
 
+/* CPU time in clock ticks from the text of /proc/<pid>/stat: utime + stime, plus cutime +
+ * cstime (its reaped children's) when with_children; -1 when malformed. The command name in
+ * parentheses may hold spaces and parentheses: fields are counted after the last ')'. */
+int64_t bench_proc_ticks_parse(const char *stat_text, bool with_children);
+/* The machine's CPU time in clock ticks from the first line of /proc/stat ("cpu  user nice
+ * system idle iowait irq softirq steal ..."): *total of the eight, *busy = total - idle -
+ * iowait. False when malformed. */
+bool bench_machine_ticks_parse(const char *stat_text, uint64_t *busy, uint64_t *total);
+/* Cores kept busy: ticks (at hz a second) over ms of wall time; -1 when unknown (negative ticks,
+ * ms <= 0 or hz <= 0). */
+double bench_cores(int64_t ticks, int64_t ms, long hz);
+
 #endif

@@ -91,6 +91,13 @@ json_scenarios()
         all(.rss_workers_kib > 0 and (.rss_each_worker_kib | length == 2))' "$j"
     assert_jq "ratios against the ceilings" '[.scenarios["b-batch"], .scenarios["b-single"],
         .scenarios.c, .scenarios.e] | all(.submit_ratio > 0 and .finish_ratio > 0)' "$j"
+    assert_jq "CPU: the machine, ZooKeeper and corrald busy; no part above the machine's cores" \
+        '.host.cpus as $n | .scenarios | to_entries | all(.value.cpu_cores |
+        .window_ms > 0 and .machine > 0 and .machine <= $n + 0.5 and .zookeeper > 0 and
+        .corrald > 0 and .bench >= 0 and ([.zookeeper, .corrald, .workers // 0, .bench] |
+        all(. <= $n + 0.5)))' "$j"
+    assert_jq "CPU: real workers busy in c and d" \
+        '[.scenarios.c, .scenarios.d] | all(.cpu_cores.workers > 0)' "$j"
     assert_jq "e: leader killed, new leader's first assignment, drain rate" '.scenarios.e |
         .leader_killed and .failover_first_assignment_ms > 0 and
         .first_assignment_ms >= 0 and .drain_per_s > 0' "$j"

@@ -160,6 +160,47 @@ static void vmhwm_is_read_from_proc_status(void **state)
     assert_int_equal(bench_vmhwm_parse(""), -1);
 }
 
+/* ------------------------------------------------------------------ CPU time */
+
+static void cpu_ticks_are_read_from_proc_stat(void **state)
+{
+    (void)state;
+    /* pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+     * stime cutime cstime priority ... */
+    const char *st = "4242 (corrald) S 1 4242 4242 0 -1 4194560 900 0 3 0 150 25 7 3 20 0 17\n";
+    assert_int_equal(bench_proc_ticks_parse(st, false), 175);
+    assert_int_equal(bench_proc_ticks_parse(st, true), 185);
+    /* A name with spaces and a ')' counts from the last ')'. */
+    const char *odd = "7 (a) b (c)) R 1 7 7 0 -1 0 0 0 0 0 11 22 33 44 20 0 1\n";
+    assert_int_equal(bench_proc_ticks_parse(odd, false), 33);
+    assert_int_equal(bench_proc_ticks_parse(odd, true), 110);
+    assert_int_equal(bench_proc_ticks_parse("7 (x) S 1 2 3\n", false), -1);
+    assert_int_equal(bench_proc_ticks_parse("no name here", false), -1);
+    assert_int_equal(bench_proc_ticks_parse("7 (x) S 1 7 7 0 -1 0 0 0 0 0 1x 2 3 4\n", false), -1);
+}
+
+static void machine_ticks_are_read_from_proc_stat(void **state)
+{
+    (void)state;
+    uint64_t busy = 0, total = 0;
+    const char *st = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n";
+    assert_true(bench_machine_ticks_parse(st, &busy, &total));
+    assert_int_equal(total, 1180);
+    assert_int_equal(busy, 160);
+    assert_false(bench_machine_ticks_parse("cpu0 1 2 3 4 5 6 7 8\n", &busy, &total));
+    assert_false(bench_machine_ticks_parse("cpu  1 2 3\n", &busy, &total));
+}
+
+static void cores_are_ticks_over_wall_time(void **state)
+{
+    (void)state;
+    assert_float_equal(bench_cores(300, 2000, 100), 1.5, 1e-9);
+    assert_float_equal(bench_cores(0, 1000, 100), 0.0, 1e-9);
+    assert_true(bench_cores(-1, 1000, 100) < 0);
+    assert_true(bench_cores(10, 0, 100) < 0);
+    assert_true(bench_cores(10, 1000, 0) < 0);
+}
+
 /* ------------------------------------------------------------------ flags */
 
 /* Parse args (NULL-terminated); the strings are copied into writable storage as argv is. */
@@ -305,6 +346,9 @@ int main(void)
         cmocka_unit_test(cells_truncate_to_the_buffer),
         cmocka_unit_test(row_lines_up_with_the_header),
         cmocka_unit_test(vmhwm_is_read_from_proc_status),
+        cmocka_unit_test(cpu_ticks_are_read_from_proc_stat),
+        cmocka_unit_test(machine_ticks_are_read_from_proc_stat),
+        cmocka_unit_test(cores_are_ticks_over_wall_time),
         cmocka_unit_test(scenarios_parse_letters_and_all),
         cmocka_unit_test(scenarios_reject_unknown_and_empty),
         cmocka_unit_test(defaults_depend_on_smoke),
