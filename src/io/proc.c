@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Process helpers (see proc.h): fork + exec with only async-signal-safe calls in the child,
- * exec failure through a close-on-exec pipe (libuv process.c), group and tree kills via /proc.
+ * Process helpers (see proc.h): posix_spawn with the child's setup as file actions and
+ * attributes (no fork of the caller's page tables), group and tree kills via /proc.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ void proc_cloexec_from(int lowfd)
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-/* Candidate paths for the program, built before fork (the child may not allocate). */
+/* Candidate paths for the program (execvp's search, done here with an explicit PATH). */
 static char **candidates(const char *prog, const char *search_path)
 {
     if (strchr(prog, '/')) {
@@ -85,23 +86,38 @@ static void free_candidates(char **c)
     free(c);
 }
 
-/* In the child: async-signal-safe calls only from here to exec. */
-static void child(const struct proc_spawn_opts *o, char **cand, int errfd, int devnull)
+/*
+ * The child's setup as spawn attributes and file actions. posix_spawn (glibc) runs it in a
+ * child that shares our memory until exec (clone with CLONE_VM | CLONE_VFORK): no page table is
+ * copied, which a fork of the worker (libcurl, GnuTLS, the ZooKeeper client, threads) paid per
+ * task, and an exec failure comes back as its return value.
+ */
+static int spawn_setup(const struct proc_spawn_opts *o, int devnull, posix_spawnattr_t *attr,
+                       posix_spawn_file_actions_t *fa)
 {
-    if (o->new_session)
-        (void)setsid();
-
-    /* Ignored signals survive exec; a task must start with default dispositions. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++)
-        (void)sigaction(s, &sa, NULL);
-    sigset_t none;
+    int e = posix_spawnattr_init(attr);
+    if (e)
+        return e;
+    e = posix_spawn_file_actions_init(fa);
+    if (e) {
+        posix_spawnattr_destroy(attr);
+        return e;
+    }
+    /* Ignored or handled signals: default in the task; an empty mask. */
+    sigset_t all, none;
+    sigfillset(&all);
     sigemptyset(&none);
-    (void)sigprocmask(SIG_SETMASK, &none, NULL);
-
-    /* Move every source fd above the targets first so that no dup2 clobbers a later source. */
+    short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+    if (o->new_session)
+        flags |= POSIX_SPAWN_SETSID;
+    if (!e)
+        e = posix_spawnattr_setflags(attr, flags);
+    if (!e)
+        e = posix_spawnattr_setsigdefault(attr, &all);
+    if (!e)
+        e = posix_spawnattr_setsigmask(attr, &none);
+    /* Move every source fd above the targets first so that no dup2 clobbers a later source,
+     * then onto 0, 1, 2, 3...; everything else is closed. */
     int src[3 + PROC_MAX_KEEP_FDS];
     int nsrc = 3 + (int)o->n_keep;
     src[0] = o->stdin_fd >= 0 ? o->stdin_fd : devnull;
@@ -109,30 +125,22 @@ static void child(const struct proc_spawn_opts *o, char **cand, int errfd, int d
     src[2] = o->stderr_fd >= 0 ? o->stderr_fd : devnull;
     for (size_t i = 0; i < o->n_keep; i++)
         src[3 + i] = o->keep_fds[i];
-    for (int i = 0; i < nsrc; i++) {
-        src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3 + PROC_MAX_KEEP_FDS + 8);
-        if (src[i] < 0)
-            goto fail;
+    /* Above every source and every target, so that the first pass clobbers nothing. */
+    int high = 3 + PROC_MAX_KEEP_FDS;
+    for (int i = 0; i < nsrc; i++)
+        if (src[i] >= high)
+            high = src[i] + 1;
+    for (int i = 0; i < nsrc && !e; i++)
+        e = posix_spawn_file_actions_adddup2(fa, src[i], high + i);
+    for (int i = 0; i < nsrc && !e; i++)
+        e = posix_spawn_file_actions_adddup2(fa, high + i, i); /* clears FD_CLOEXEC on i */
+    if (!e)
+        e = posix_spawn_file_actions_addclosefrom_np(fa, nsrc);
+    if (e) {
+        posix_spawn_file_actions_destroy(fa);
+        posix_spawnattr_destroy(attr);
     }
-    for (int i = 0; i < nsrc; i++) {
-        if (dup2(src[i], i) < 0) /* dup2 clears FD_CLOEXEC on the target */
-            goto fail;
-    }
-    proc_cloexec_from(nsrc);
-
-    int saved = ENOENT;
-    for (size_t i = 0; cand[i]; i++) {
-        execve(cand[i], o->argv, o->envp);
-        /* execvp's rule: remember a more telling error than "not in this directory". */
-        if (errno != ENOENT && errno != ENOTDIR)
-            saved = errno;
-    }
-    errno = saved;
-fail:;
-    int e = errno;
-    ssize_t w = write(errfd, &e, sizeof e);
-    (void)w;
-    _exit(127);
+    return e;
 }
 
 int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, struct corral_error *err)
@@ -143,45 +151,44 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, struct corral_error 
     if (o->n_keep > PROC_MAX_KEEP_FDS)
         return corral_error_set(err, CORRAL_EINTERNAL, NULL, "too many fds to keep");
 
-    int rc = 0, pipefd[2] = {-1, -1}, devnull = -1;
+    int rc = 0;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
     char **cand = candidates(prog, o->search_path);
-    if (!cand) {
-        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "out of memory");
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (!cand || devnull < 0) {
+        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: %s",
+                              cand ? strerror(errno) : "out of memory");
         goto out;
     }
-    devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
-        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "pipe: %s", strerror(errno));
+    int e = spawn_setup(o, devnull, &attr, &fa);
+    if (e) {
+        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: %s", strerror(e));
         goto out;
     }
-    pid_t p = fork();
-    if (p < 0) {
-        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "fork: %s", strerror(errno));
-        goto out;
+    /* execvp's rule: the next directory on ENOENT or ENOTDIR; a more telling error than "not
+     * in this directory" is remembered. */
+    int saved = ENOENT;
+    bool started = false;
+    for (size_t i = 0; cand[i] && !started; i++) {
+        e = posix_spawn(pid, cand[i], &fa, &attr, o->argv, o->envp);
+        if (e == 0)
+            started = true;
+        else if (e == EAGAIN || e == ENOMEM) {
+            saved = e;
+            break;
+        } else if (e != ENOENT && e != ENOTDIR)
+            saved = e;
     }
-    if (p == 0)
-        child(o, cand, pipefd[1], devnull);
-
-    close(pipefd[1]);
-    pipefd[1] = -1;
-    /* EOF means exec succeeded (the pipe was close-on-exec); an int means it failed. */
-    int e = 0;
-    ssize_t r;
-    do {
-        r = read(pipefd[0], &e, sizeof e);
-    } while (r < 0 && errno == EINTR);
-    if (r == (ssize_t)sizeof e) {
-        while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-            ;
-        rc = corral_error_set(err, CORRAL_ENOTFOUND, NULL, "exec: %s", strerror(e));
-        goto out;
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (!started) {
+        if (saved == EAGAIN || saved == ENOMEM)
+            rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: %s", strerror(saved));
+        else
+            rc = corral_error_set(err, CORRAL_ENOTFOUND, NULL, "exec: %s", strerror(saved));
     }
-    *pid = p;
 out:
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
     if (devnull >= 0)
         close(devnull);
     free_candidates(cand);

@@ -2,11 +2,12 @@
 /*
  * Process helpers for the worker and its supervisors: spawn a program with an explicit
  * environment, chosen stdio and inherited fds (every other fd is closed at exec), optionally in
- * a new session (its own process group); report exec failure through a close-on-exec pipe; kill
- * a process group or a whole tree of descendants. Linux only (/proc, close_range).
+ * a new session (its own process group); report exec failure; kill a process group or a whole
+ * tree of descendants. Linux only (/proc, close_range), glibc >= 2.34 (posix_spawn's
+ * addclosefrom_np).
  *
- * Thread safety: proc_spawn() may be called from a multi-threaded process: between fork and
- * exec the child runs only async-signal-safe calls (everything it needs is prepared before fork).
+ * Thread safety: proc_spawn() may be called from a multi-threaded process: it is posix_spawn,
+ * whose child runs only the setup it was given until exec.
  */
 #ifndef CORRAL_IO_PROC_H
 #define CORRAL_IO_PROC_H
@@ -34,8 +35,8 @@ struct proc_spawn_opts {
 
 /*
  * Start a child. On success *pid is the child's pid and the program is executing. Errors:
- * CORRAL_EINTERNAL when fork or a pipe fails, CORRAL_ENOTFOUND when exec failed (err->msg is
- * "exec: <strerror>", e.g. "exec: No such file or directory"); the child is reaped then.
+ * CORRAL_EINTERNAL when the process cannot be made (no memory, process limit), CORRAL_ENOTFOUND
+ * when exec failed (err->msg is "exec: <strerror>", e.g. "exec: No such file or directory").
  * Signal dispositions are reset to default and the signal mask emptied in the child.
  */
 CORRAL_NODISCARD int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid,

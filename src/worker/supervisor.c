@@ -467,6 +467,13 @@ static void sweep(const struct sup *s)
     proc_kill_group(s->pid, SIGKILL);
     int64_t until = clock_mono_ms() + SWEEP_MAX_MS;
     for (;;) {
+        /* No child, no descendant: we are a subreaper, so every process the task left behind
+         * has a chain of parents ending at us. The usual case (the task left nothing) costs
+         * no look at /proc, whose scan reads the stat of every process of the machine. */
+        proc_reap_all();
+        errno = 0;
+        if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+            return;
         size_t killed = proc_kill_descendants(getpid(), SIGKILL);
         proc_reap_all();
         errno = 0;

@@ -829,8 +829,8 @@ dump_logs()
 }
 
 # stop_all [TIMEOUT_S]: stop every process this script started (also those started in a case's
-# subshell) by PID: workers first (so they return or kill their tasks), then replicas, ZooKeeper
-# last; then kill leftover task processes carrying our markers and release the ports.
+# subshell) by PID: a test's own helpers, then workers (so they return or kill their tasks),
+# then replicas, ZooKeeper last; then kill leftover task processes carrying our markers and release the ports.
 stop_all()
 {
     local secs=${1:-5} kind i pid k name m p
@@ -842,9 +842,11 @@ stop_all()
     if [[ -f "$T_DIR/.subshell-procs" ]]; then
         mapfile -t -O "${#all[@]}" all <"$T_DIR/.subshell-procs"
     fi
-    for kind in worker corrald zk; do
+    # Helpers of a test (an HTTP echo server, ...) first: every other kind ("other").
+    for kind in other worker corrald zk; do
         for ((i = ${#all[@]} - 1; i >= 0; i--)); do
             read -r pid k name <<<"${all[$i]}"
+            case "$k" in worker | corrald | zk) ;; *) k=other ;; esac
             [[ "$k" == "$kind" && -z "${stopped[$pid]:-}" ]] || continue
             stopped[$pid]=1
             if pid_alive "$pid"; then

@@ -91,6 +91,7 @@ json_scenarios()
         all(.rss_workers_kib > 0 and (.rss_each_worker_kib | length == 2))' "$j"
     assert_jq "ratios against the ceilings" '[.scenarios["b-batch"], .scenarios["b-single"],
         .scenarios.c, .scenarios.e] | all(.submit_ratio > 0 and .finish_ratio > 0)' "$j"
+    # shellcheck disable=SC2016  # $n is jq's variable, not the shell's
     assert_jq "CPU: the machine, ZooKeeper and corrald busy; no part above the machine's cores" \
         '.host.cpus as $n | .scenarios | to_entries | all(.value.cpu_cores |
         .window_ms > 0 and .machine > 0 and .machine <= $n + 0.5 and .zookeeper > 0 and

@@ -36,7 +36,10 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-python3 "$T_DIR/echo.py" "$HTTP_PORT" >"$T_DIR/echo.log" 2>&1 &
+# The interpreter itself, not a launcher (a pyenv shim forks it: $! would be the shim's pid,
+# and stopping that left the server running after the test).
+PY=$(python3 -c 'import sys; print(sys.executable)')
+"$PY" "$T_DIR/echo.py" "$HTTP_PORT" >"$T_DIR/echo.log" 2>&1 &
 proc_record echo $! python3
 server_up() { curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/"; }
 wait_for "the echo server on port $HTTP_PORT" 20 server_up
