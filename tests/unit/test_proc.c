@@ -60,9 +60,8 @@ static void environment_and_stdout_are_the_given_ones(void **state)
     struct proc_spawn_opts o = {.file = "/bin/sh", .stdin_fd = -1, .stderr_fd = -1};
     struct corral_error err = {0};
     char out[256];
-    assert_int_equal(run_sh("echo \"$CORRAL_T\"; env | grep -c . ; exit 3", &o, out, sizeof out,
-                            &err),
-                     3);
+    assert_int_equal(
+        run_sh("echo \"$CORRAL_T\"; env | grep -c . ; exit 3", &o, out, sizeof out, &err), 3);
     /* Only the given environment (sh adds PWD, SHLVL and _ at most). */
     int n = 0;
     char word[64] = "";
@@ -85,9 +84,8 @@ static void only_stdio_and_kept_fds_are_open(void **state)
     o.keep_fds[0] = high;
     struct corral_error err = {0};
     char out[512];
-    assert_int_equal(run_sh("cd /proc/self/fd && ls | sort -n | tr '\\n' ' '", &o, out,
-                            sizeof out, &err),
-                     0);
+    assert_int_equal(
+        run_sh("cd /proc/self/fd && ls | sort -n | tr '\\n' ' '", &o, out, sizeof out, &err), 0);
     /* 0, 1, 2, the kept fd as 3, and the fd ls itself opens to read the directory. */
     assert_true(strncmp(out, "0 1 2 3 ", 8) == 0);
     int extra = 0;
@@ -168,10 +166,8 @@ static void exec_failure_is_reported(void **state)
 static void path_search_finds_the_program(void **state)
 {
     (void)state;
-    struct proc_spawn_opts o = {.file = "sh",
-                                .search_path = "/nonexistent::/bin",
-                                .stdin_fd = -1,
-                                .stderr_fd = -1};
+    struct proc_spawn_opts o = {
+        .file = "sh", .search_path = "/nonexistent::/bin", .stdin_fd = -1, .stderr_fd = -1};
     struct corral_error err = {0};
     char out[64];
     assert_int_equal(run_sh("echo found", &o, out, sizeof out, &err), 0);
