@@ -207,8 +207,12 @@ int main(int argc, char **argv)
     rep.interrupted = bench_stopping();
     if (getloadavg(rep.load_after, 3) < 0)
         rep.load_after[0] = rep.load_after[1] = rep.load_after[2] = -1.0;
+    /* An incomplete scenario keeps the logs too: they say why. */
+    bool incomplete = false;
+    for (int i = 0; i < rep.n; i++)
+        incomplete |= rep.sc[i].ran && !rep.sc[i].row.complete && !rep.interrupted;
     if (cluster_made)
-        cluster_cleanup(&cl, o.keep_logs || rep.error[0] || exit_code == 3);
+        cluster_cleanup(&cl, o.keep_logs || rep.error[0] || exit_code == 3 || incomplete);
     report_print(stdout, &rep);
     if (o.json) {
         corral_error_clear(&err);
