@@ -232,19 +232,26 @@ bool cluster_alive(struct bproc *p)
     return true;
 }
 
-int64_t cluster_read_rss(struct bproc *p)
+/* The text of /proc/<pid>/<leaf> of a running p into buf (cap bytes, NUL-terminated). */
+static bool read_proc_text(const struct bproc *p, const char *leaf, char *buf, size_t cap)
 {
     if (!p->running)
-        return p->rss_kib;
-    char path[64], buf[8192];
-    snprintf(path, sizeof path, "/proc/%ld/status", (long)p->pid);
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)p->pid, leaf);
     FILE *f = fopen(path, "re");
     if (!f)
-        return p->rss_kib;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+        return false;
+    size_t n = fread(buf, 1, cap - 1, f);
     fclose(f);
     buf[n] = '\0';
-    int64_t v = bench_vmhwm_parse(buf);
+    return n > 0;
+}
+
+int64_t cluster_read_rss(struct bproc *p)
+{
+    char buf[8192];
+    int64_t v = read_proc_text(p, "status", buf, sizeof buf) ? bench_vmhwm_parse(buf) : -1;
     if (v > p->rss_kib)
         p->rss_kib = v;
     return p->rss_kib;
@@ -252,17 +259,10 @@ int64_t cluster_read_rss(struct bproc *p)
 
 int64_t cluster_read_cpu(struct bproc *p)
 {
-    if (!p->running)
-        return p->cpu_ticks;
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)p->pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return p->cpu_ticks;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    int64_t v = bench_proc_ticks_parse(buf, p->kind == BPROC_WORKER);
+    char buf[1024];
+    int64_t v = read_proc_text(p, "stat", buf, sizeof buf)
+                    ? bench_proc_ticks_parse(buf, p->kind == BPROC_WORKER)
+                    : -1;
     if (v > p->cpu_ticks)
         p->cpu_ticks = v;
     return p->cpu_ticks;

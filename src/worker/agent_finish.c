@@ -268,6 +268,8 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
     enum corral_state *from = corral_xcalloc(n, sizeof *from);
     struct corral_transition_ctx *ctxs = corral_xcalloc(n, sizeof *ctxs);
     char **outputs = corral_xcalloc(n, sizeof *outputs);
+    /* Each member's error text: its context points at it until the commit is logged. */
+    char(*errtexts)[300] = corral_xcalloc(n, sizeof *errtexts);
     int *rcs = corral_xcalloc(n, sizeof *rcs);
     struct corral_error *errs = corral_xcalloc(n, sizeof *errs);
     size_t k = 0;
@@ -289,13 +291,12 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
             .res = &l->run.result,
         };
         enum corral_event ev;
-        char errtext[300];
         outputs[k] = runner_output_tail(l->run.output_path, CORRAL_OUTPUT_TAIL_BYTES);
         ctxs[k] = (struct corral_transition_ctx){
             .now_ms = clock_wall_ms(), .output = outputs[k], .jitter = rand_u32()};
         from[k] = t->state;
         corral_txn_init(&ms[k], label);
-        if (!corral_result_decide(t, &end, &ev, &ctxs[k], errtext, sizeof errtext) ||
+        if (!corral_result_decide(t, &end, &ev, &ctxs[k], errtexts[k], sizeof errtexts[k]) ||
             corral_task_transition(t, ev, &ctxs[k], &err) != CORRAL_OK ||
             corral_ops_release(&ms[k], a->cfg->ns, NULL, a->cfg->id, t, l->task_version, NULL) !=
                 CORRAL_OK) {
@@ -333,6 +334,7 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
     free(from);
     free(ctxs);
     free(outputs);
+    free(errtexts);
     free(rcs);
     free(errs);
 }
