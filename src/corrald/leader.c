@@ -58,6 +58,7 @@ void leader_free(struct leader *l)
         return;
     leader_queue_reset(l);
     free(l->costs);
+    free(l->cost_slots);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
     corral_strlist_cleanup(&l->assign_dirs);
@@ -93,7 +94,7 @@ void leader_reset(struct leader *l)
     l->last_retention_ms = -1;
     l->wake_at_ms = 0;
     leader_queue_reset(l);
-    l->n_costs = 0;
+    leader_costs_reset(l);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
     corral_strlist_cleanup(&l->assign_dirs);

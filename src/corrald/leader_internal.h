@@ -69,6 +69,10 @@ struct leader {
      * is enough; entries whose znode is no longer listed are dropped every round. */
     struct acost *costs;
     size_t n_costs, cap_costs;
+    /* Open-addressing index of costs by path: slot holds position + 1, 0 is empty; its size
+     * is a power of two and at least twice n_costs (leader_repair.c). */
+    size_t *cost_slots;
+    size_t n_cost_slots;
     /* Keys of the queue entries as last listed, per bucket; a bucket is listed again (with a
      * new child watch) only when its cversion shows a change that is not ours
      * (leader_queue.c). */
@@ -113,6 +117,8 @@ bool leader_stopping(const struct replica *r);
  * rd->ws, requeue what belongs to no live incarnation, tidy empty folders of gone workers. */
 CORRAL_NODISCARD int leader_load_assignments(struct replica *r, struct round *rd,
                                              struct corral_error *err);
+/* Forget every assignment's cost (a new term reads them again). */
+void leader_costs_reset(struct leader *l);
 /* Remember what the assignment at path costs (after we created it). */
 void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32_t cpu_milli,
                      uint64_t mem_mb);

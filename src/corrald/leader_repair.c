@@ -24,12 +24,61 @@
 
 #define CORRAL_LOG_MODULE "leader"
 
+/* Costs are found by path through a hash index: a round looks up every live assignment, and a
+ * scan per lookup was quadratic in them (1,024 assignments: half a million path compares). */
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void slot_insert(struct leader *l, size_t pos)
+{
+    size_t mask = l->n_cost_slots - 1;
+    for (size_t i = path_hash(l->costs[pos].path) & mask;; i = (i + 1) & mask)
+        if (l->cost_slots[i] == 0) {
+            l->cost_slots[i] = pos + 1;
+            return;
+        }
+}
+
+/* Rebuild the index for the costs as they are, at least twice as large as needed. */
+static void slots_rebuild(struct leader *l)
+{
+    size_t want = 64;
+    while (want < 2 * (l->n_costs + 1))
+        want *= 2;
+    if (want != l->n_cost_slots) {
+        free(l->cost_slots);
+        l->cost_slots = corral_xcalloc(want, sizeof *l->cost_slots);
+        l->n_cost_slots = want;
+    } else {
+        memset(l->cost_slots, 0, want * sizeof *l->cost_slots);
+    }
+    for (size_t i = 0; i < l->n_costs; i++)
+        slot_insert(l, i);
+}
+
 static struct acost *cost_find(struct leader *l, const char *path)
 {
-    for (size_t i = 0; i < l->n_costs; i++)
-        if (strcmp(l->costs[i].path, path) == 0)
-            return &l->costs[i];
+    if (l->n_cost_slots == 0)
+        return NULL;
+    size_t mask = l->n_cost_slots - 1;
+    for (size_t i = path_hash(path) & mask; l->cost_slots[i] != 0; i = (i + 1) & mask) {
+        struct acost *c = &l->costs[l->cost_slots[i] - 1];
+        if (strcmp(c->path, path) == 0)
+            return c;
+    }
     return NULL;
+}
+
+void leader_costs_reset(struct leader *l)
+{
+    l->n_costs = 0;
+    if (l->cost_slots)
+        memset(l->cost_slots, 0, l->n_cost_slots * sizeof *l->cost_slots);
 }
 
 void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32_t cpu_milli,
@@ -43,6 +92,10 @@ void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32
         }
         c = &l->costs[l->n_costs++];
         snprintf(c->path, sizeof c->path, "%s", path);
+        if (2 * (l->n_costs + 1) > l->n_cost_slots)
+            slots_rebuild(l);
+        else
+            slot_insert(l, l->n_costs - 1);
     }
     snprintf(c->reg, sizeof c->reg, "%s", reg);
     c->cpu_milli = cpu_milli;
@@ -57,7 +110,10 @@ static void costs_sweep(struct leader *l)
     for (size_t i = 0; i < l->n_costs; i++)
         if (l->costs[i].seen)
             l->costs[k++] = l->costs[i];
+    bool dropped = k != l->n_costs;
     l->n_costs = k;
+    if (dropped)
+        slots_rebuild(l);
 }
 
 /* Read an assignment this leader does not know yet: its reg and its task's resources.
