@@ -92,7 +92,7 @@ int backlog_check(struct replica *r, size_t adding, struct corral_error *err)
     if (!b)
         return CORRAL_OK;
     pthread_mutex_lock(&b->mu);
-    if (backlog_tally_due(&b->t, clock_mono_ms())) {
+    if (backlog_tally_due(&b->t, clock_mono_ms(), b->max)) {
         /* This thread refreshes; the others go on with the cached count meanwhile (or wait,
          * when there is none yet). ZooKeeper is not called under the lock. */
         backlog_tally_begin(&b->t, clock_mono_ms());

@@ -17,8 +17,14 @@
 struct replica;
 struct backlog;
 
-/* Refresh the count from ZooKeeper at most this often (one refresh at a time). */
+/* Refresh the count from ZooKeeper at most this often (one refresh at a time)... */
 #define BACKLOG_REFRESH_MS 250
+/* ...or this often while less than half of a limit of at least BACKLOG_FAR_MIN is used: a
+ * refresh stats every queue bucket and assignment folder (~260 reads), 4 a second under a
+ * steady stream of POSTs was ~1 read per task; the other half of the limit is the margin for
+ * what the other replicas admit meanwhile (100,000 tasks: 50,000 a second for 2 s). */
+#define BACKLOG_REFRESH_FAR_MS 2000
+#define BACKLOG_FAR_MIN        200000
 
 /* State for a limit of max_queued (>= 1) unfinished tasks. Never NULL. */
 struct backlog *backlog_new(int64_t max_queued);
@@ -29,7 +35,8 @@ void backlog_free(struct backlog *b);
  * May adding more tasks be stored? 0 (they are then counted as this replica's own until the
  * next refresh has seen them), CORRAL_EFULL when the unfinished tasks plus adding would pass
  * the limit (a batch is refused whole), or CORRAL_EUNAVAIL when ZooKeeper cannot be counted.
- * The count is cached and refreshed at most every BACKLOG_REFRESH_MS; between refreshes the
+ * The count is cached and refreshed at most every BACKLOG_REFRESH_MS (BACKLOG_REFRESH_FAR_MS
+ * while a large limit is less than half used); between refreshes the
  * tasks admitted here are added to it. Other replicas' submissions are seen at the next
  * refresh, so the limit is approximate by what all replicas admit within one refresh. A
  * replica without a backlog (r->backlog NULL) admits everything.
@@ -53,10 +60,15 @@ static inline void backlog_tally_init(struct backlog_tally *t)
     *t = (struct backlog_tally){.stored = -1};
 }
 
-/* True when a refresh is due at now_ms and none is running. */
-static inline bool backlog_tally_due(const struct backlog_tally *t, int64_t now_ms)
+/* True when a refresh is due at now_ms (for a limit of max) and none is running. */
+static inline bool backlog_tally_due(const struct backlog_tally *t, int64_t now_ms, int64_t max)
 {
-    return !t->refreshing && (t->stored < 0 || now_ms - t->counted_ms >= BACKLOG_REFRESH_MS);
+    if (t->refreshing)
+        return false;
+    if (t->stored < 0)
+        return true;
+    bool far = max >= BACKLOG_FAR_MIN && t->stored + t->accepted <= max / 2;
+    return now_ms - t->counted_ms >= (far ? BACKLOG_REFRESH_FAR_MS : BACKLOG_REFRESH_MS);
 }
 
 /* A refresh begins: what was admitted before now is in ZooKeeper by the time it counts (or

@@ -26,10 +26,10 @@ static void backlog_first_check_must_refresh(void **state)
     (void)state;
     struct backlog_tally t;
     backlog_tally_init(&t);
-    assert_true(backlog_tally_due(&t, 0));
+    assert_true(backlog_tally_due(&t, 0, 5));
     backlog_tally_begin(&t, 0);
-    assert_false(backlog_tally_due(&t, 0)); /* one refresh at a time */
-    assert_false(backlog_tally_due(&t, 10000));
+    assert_false(backlog_tally_due(&t, 0, 5)); /* one refresh at a time */
+    assert_false(backlog_tally_due(&t, 10000, 5));
 }
 
 static void backlog_admits_up_to_the_limit_and_no_further(void **state)
@@ -65,8 +65,25 @@ static void backlog_refresh_is_due_after_the_period_only(void **state)
 {
     (void)state;
     struct backlog_tally t = counted(0);
-    assert_false(backlog_tally_due(&t, BACKLOG_REFRESH_MS - 1));
-    assert_true(backlog_tally_due(&t, BACKLOG_REFRESH_MS));
+    assert_false(backlog_tally_due(&t, BACKLOG_REFRESH_MS - 1, 5));
+    assert_true(backlog_tally_due(&t, BACKLOG_REFRESH_MS, 5));
+}
+
+static void backlog_large_limit_far_from_full_is_counted_less_often(void **state)
+{
+    (void)state;
+    const int64_t max = 1000000;
+    struct backlog_tally t = counted(400000);
+    assert_true(backlog_tally_admit(&t, max, 100000)); /* exactly half: still far */
+    assert_false(backlog_tally_due(&t, BACKLOG_REFRESH_MS, max));
+    assert_false(backlog_tally_due(&t, BACKLOG_REFRESH_FAR_MS - 1, max));
+    assert_true(backlog_tally_due(&t, BACKLOG_REFRESH_FAR_MS, max));
+    /* Past half of it, the short period again. */
+    assert_true(backlog_tally_admit(&t, max, 1));
+    assert_true(backlog_tally_due(&t, BACKLOG_REFRESH_MS, max));
+    /* A small limit is always counted at the short period, however empty. */
+    struct backlog_tally small = counted(0);
+    assert_true(backlog_tally_due(&small, BACKLOG_REFRESH_MS, BACKLOG_FAR_MIN - 1));
 }
 
 static void backlog_refresh_drops_admissions_made_before_it_began(void **state)
@@ -104,7 +121,7 @@ static void backlog_failed_refresh_changes_nothing_and_retries(void **state)
     assert_int_equal(t.stored, 2);
     assert_int_equal(t.accepted, 1);
     assert_int_equal(t.counted_ms, 0);
-    assert_true(backlog_tally_due(&t, 301));
+    assert_true(backlog_tally_due(&t, 301, 5));
 }
 
 int main(void)
@@ -115,6 +132,7 @@ int main(void)
         cmocka_unit_test(backlog_refuses_a_batch_that_would_cross_the_limit_whole),
         cmocka_unit_test(backlog_refuses_a_batch_larger_than_the_limit),
         cmocka_unit_test(backlog_refresh_is_due_after_the_period_only),
+        cmocka_unit_test(backlog_large_limit_far_from_full_is_counted_less_often),
         cmocka_unit_test(backlog_refresh_drops_admissions_made_before_it_began),
         cmocka_unit_test(backlog_refresh_sees_tasks_finish),
         cmocka_unit_test(backlog_failed_refresh_changes_nothing_and_retries),
