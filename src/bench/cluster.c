@@ -232,13 +232,8 @@ bool cluster_alive(struct bproc *p)
     return true;
 }
 
-/* The text of /proc/<pid>/<leaf> of a running p into buf (cap bytes, NUL-terminated). */
-static bool read_proc_text(const struct bproc *p, const char *leaf, char *buf, size_t cap)
+bool cluster_read_text(const char *path, char *buf, size_t cap)
 {
-    if (!p->running)
-        return false;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%ld/%s", (long)p->pid, leaf);
     FILE *f = fopen(path, "re");
     if (!f)
         return false;
@@ -246,6 +241,16 @@ static bool read_proc_text(const struct bproc *p, const char *leaf, char *buf, s
     fclose(f);
     buf[n] = '\0';
     return n > 0;
+}
+
+/* The text of /proc/<pid>/<leaf> of a running p into buf (cap bytes, NUL-terminated). */
+static bool read_proc_text(const struct bproc *p, const char *leaf, char *buf, size_t cap)
+{
+    if (!p->running)
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)p->pid, leaf);
+    return cluster_read_text(path, buf, cap);
 }
 
 int64_t cluster_read_rss(struct bproc *p)

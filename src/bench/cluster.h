@@ -75,6 +75,9 @@ CORRAL_NODISCARD int cluster_wait_leader(const char *url, int64_t deadline_ms, c
 
 /* Update p->rss_kib from VmHWM (kept when the process is gone). Returns it (-1: unknown). */
 int64_t cluster_read_rss(struct bproc *p);
+/* A small text file (a /proc file) into buf (cap bytes, NUL-terminated); false when it cannot
+ * be read or is empty. */
+bool cluster_read_text(const char *path, char *buf, size_t cap);
 /* Update p->cpu_ticks from /proc/<pid>/stat (kept when the process is gone). Returns it. */
 int64_t cluster_read_cpu(struct bproc *p);
 /* SIGTERM, wait up to grace_ms, then SIGKILL; reaped. */

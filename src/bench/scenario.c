@@ -90,25 +90,15 @@ struct cpu_mark {
     int64_t self;
 };
 
-static bool read_text(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, cap - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return n > 0;
-}
-
 static void cpu_mark(struct bench_ctx *x, struct cpu_mark *m)
 {
     char buf[1024];
     m->ms = clock_mono_ms();
-    m->machine_ok = read_text("/proc/stat", buf, sizeof buf) &&
+    m->machine_ok = cluster_read_text("/proc/stat", buf, sizeof buf) &&
                     bench_machine_ticks_parse(buf, &m->busy, &m->total);
-    m->self =
-        read_text("/proc/self/stat", buf, sizeof buf) ? bench_proc_ticks_parse(buf, false) : -1;
+    m->self = cluster_read_text("/proc/self/stat", buf, sizeof buf)
+                  ? bench_proc_ticks_parse(buf, false)
+                  : -1;
     /* Every process of the run, of this scenario or gone before it (those keep their last
      * figure, so they add nothing to a difference). */
     for (int k = 0; k < 3; k++)

@@ -407,7 +407,7 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     int rc = CORRAL_OK;
     if (!l->signal_armed)
         l->signal_armed = zk_watch_exists_async(r->zk, l->signal_path);
-    if (rc == CORRAL_OK && !l->workers_valid) {
+    if (!l->workers_valid) {
         workers_cleanup(&l->workers);
         rc = workers_load(r, &l->workers, true, false, err);
         l->workers_valid = rc == CORRAL_OK;

@@ -474,11 +474,7 @@ static void sweep(const struct sup *s)
         errno = 0;
         if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
             return;
-        size_t killed = proc_kill_descendants(getpid(), SIGKILL);
-        proc_reap_all();
-        errno = 0;
-        if (killed == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-            return;
+        (void)proc_kill_descendants(getpid(), SIGKILL); /* reaped on the next pass */
         if (clock_mono_ms() > until) {
             CORRAL_LOG(CORRAL_LOG_WARN, "descendants of task=%s survive the sweep", s->task_id);
             return;
