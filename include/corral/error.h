@@ -36,7 +36,8 @@
     X(CORRAL_EUSAGE, "usage", 400)                                                                 \
     X(CORRAL_EINTERNAL, "internal", 500)                                                           \
     X(CORRAL_ESTATE, "invalid_transition", 409)                                                    \
-    X(CORRAL_EMEDIA, "unsupported_media_type", 415)
+    X(CORRAL_EMEDIA, "unsupported_media_type", 415)                                                \
+    X(CORRAL_EFORBIDDEN, "forbidden", 403)
 
 enum corral_err {
 #define CORRAL_X_ENUM(code, name, http) code,

@@ -200,6 +200,8 @@ int http_request(struct cli_http *h, const char *method, const char *path, const
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
         curl_easy_setopt(curl, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION);
+        if (h->cacert)
+            curl_easy_setopt(curl, CURLOPT_CAINFO, h->cacert);
         if (strcmp(method, "GET") == 0) {
             curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
         } else {

@@ -18,9 +18,10 @@
 struct cli_http {
     char **urls; /* base URLs without trailing '/', n_urls >= 1 after http_init */
     size_t n_urls;
-    size_t current;    /* index of the replica that answered last; tried first */
-    char *auth_header; /* "Authorization: Bearer <token>", or NULL */
-    void *curl;        /* CURL *, reused so connections are kept alive */
+    size_t current;     /* index of the replica that answered last; tried first */
+    char *auth_header;  /* "Authorization: Bearer <token>", or NULL */
+    void *curl;         /* CURL *, reused so connections are kept alive */
+    const char *cacert; /* borrowed: CA bundle (PEM) for https replicas; NULL: the system's */
 };
 
 struct cli_response {

@@ -4,10 +4,12 @@
  * global flags (--server/CORRAL_SERVER, --token/CORRAL_TOKEN, --json), sets up the HTTP layer
  * and hands the rest of argv to the command. Exit status: 0 ok, 1 API or task error, 2 usage.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "corral/opts.h"
 #include "cli/commands.h"
@@ -18,6 +20,7 @@ extern char **environ;
 struct global_flags {
     const char *server;
     const char *token;
+    const char *cacert;
     bool json;
 };
 
@@ -27,6 +30,9 @@ static const struct corral_opt global_opts[] = {
      offsetof(struct global_flags, server), 0, 0, NULL},
     {"token", "CORRAL_TOKEN", CORRAL_OPT_STRING, "T", NULL, "bearer token for the API",
      offsetof(struct global_flags, token), 0, 0, NULL},
+    {"cacert", "CORRAL_CACERT", CORRAL_OPT_STRING, "FILE", NULL,
+     "CA certificates (PEM) that an https replica's certificate must chain to",
+     offsetof(struct global_flags, cacert), 0, 0, NULL},
     {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON as received",
      offsetof(struct global_flags, json), 0, 0, NULL},
 };
@@ -111,6 +117,12 @@ int main(int argc, char **argv)
         http_cleanup(&http);
         return err.code == CORRAL_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
+    if (g.cacert && access(g.cacert, R_OK) != 0) {
+        fprintf(stderr, "corral: --cacert: cannot read %s: %s\n", g.cacert, strerror(errno));
+        http_cleanup(&http);
+        return CLI_EXIT_USAGE;
+    }
+    http.cacert = g.cacert;
     struct cli_ctx ctx = {.http = &http, .json = g.json};
     int rc = cmd->run(&ctx, argc - next, argv + next);
     http_cleanup(&http);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "corral/access.h"
 #include "corral/id.h"
 #include "corral/limits.h"
 #include "corral/text.h"
@@ -22,6 +23,7 @@
 #include "corrald/api_internal.h"
 #include "corrald/api_wait.h"
 #include "io/clock.h"
+#include "io/file.h"
 #include "io/log.h"
 
 #define CORRAL_LOG_MODULE "api"
@@ -71,33 +73,7 @@ bool api_query_int(struct MHD_Connection *conn, const char *name, int64_t min, i
     return true;
 }
 
-static bool token_ok(struct api *a, struct MHD_Connection *conn)
-{
-    if (!a->r->token[0])
-        return true;
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
-        return false;
-    const char *given = h + 7;
-    size_t lg = strlen(given), lt = strlen(a->r->token);
-    /* Constant time in the token's length: no early exit on the first difference. */
-    unsigned diff = (unsigned)(lg != lt);
-    for (size_t i = 0; i < lt; i++)
-        diff |= (unsigned)(a->r->token[i] ^ (i < lg ? given[i] : 0));
-    return diff == 0;
-}
-
 /* ------------------------------------------------------------------ routing */
-
-static bool is_post(const char *m)
-{
-    return strcmp(m, "POST") == 0;
-}
-
-static bool is_get(const char *m)
-{
-    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
-}
 
 static void not_allowed(struct api_reply *rp, const char *allow)
 {
@@ -106,115 +82,109 @@ static void not_allowed(struct api_reply *rp, const char *allow)
     api_reply_error(rp, &err);
 }
 
-static void no_task(struct api_reply *rp)
+/* The access checks of one request (core/access.c decides; this gathers the facts): the
+ * cross-site rules, then the token and its role. False with rp filled when refused. */
+static bool access_ok(struct api *a, struct api_request *req, const char *method,
+                      const struct corral_route *rt, int route_rc, struct api_reply *rp)
 {
-    api_reply_fail(rp, CORRAL_ENOTFOUND, "id", "no task with that id");
-}
-
-/* /v1/tasks/{id}[/cancel] */
-static bool route_task(struct api *a, struct api_request *req, const char *url, const char *method,
-                       struct api_reply *rp)
-{
-    const char *prefix = "/v1/tasks/";
-    if (strncmp(url, prefix, strlen(prefix)) != 0)
+    struct MHD_Connection *conn = req->conn;
+    struct corral_request_facts f = {
+        .method = method,
+        .has_body = req->has_body,
+        .content_type =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .tls = a->tls,
+        .host_guard = a->host_guard,
+        .own = a->r->advertise,
+    };
+    struct corral_error err = {0};
+    if (corral_request_check(&f, &err) != CORRAL_OK) {
+        CORRAL_LOG(CORRAL_LOG_INFO, "refused %s %s: %s", method, corral_err_name(err.code),
+                   err.msg);
+        api_reply_error(rp, &err);
         return false;
-    const char *rest = url + strlen(prefix);
-    const char *slash = strchr(rest, '/');
-    char id[CORRAL_ID_LEN + 1];
-    size_t idlen = slash ? (size_t)(slash - rest) : strlen(rest);
-    bool valid = idlen == CORRAL_ID_LEN;
-    if (valid) {
-        memcpy(id, rest, idlen);
-        id[idlen] = '\0';
-        valid = corral_id_is_valid(id);
     }
-    if (!slash) {
-        if (!is_get(method))
-            not_allowed(rp, "GET");
-        else if (!valid)
-            no_task(rp);
-        else
-            api_get_task(a, req, id, rp);
+    if (a->r->tokens.n == 0)
         return true;
+    enum corral_role role = corral_tokens_role(
+        &a->r->tokens, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+    if (role == CORRAL_ROLE_NONE) {
+        api_reply_fail(rp, CORRAL_EUNAUTH, NULL,
+                       "missing or wrong bearer token (Authorization: Bearer <token>)");
+        return false;
     }
-    if (strcmp(slash, "/cancel") == 0) {
-        if (!is_post(method))
-            not_allowed(rp, "POST");
-        else if (!valid)
-            no_task(rp);
-        else
-            api_cancel(a, req, id, rp);
-        return true;
+    /* An unknown endpoint or a wrong method needs a valid token, and no more, to be told. */
+    if (route_rc == CORRAL_OK && role < rt->need) {
+        corral_error_set(&err, CORRAL_EFORBIDDEN, NULL,
+                         "this token has the role '%s'; this call needs '%s'",
+                         corral_role_name(role), corral_role_name(rt->need));
+        api_reply_error(rp, &err);
+        return false;
     }
-    return false;
+    return true;
 }
 
 /* Fill rp, or park req and leave rp empty. */
 static void route(struct api *a, struct api_request *req, const char *url, const char *method,
                   struct api_reply *rp)
 {
-    struct MHD_Connection *conn = req->conn;
-    if (strcmp(url, "/healthz") == 0) {
-        if (is_get(method))
+    struct corral_route rt;
+    int rc = corral_route_find(method, url, &rt);
+    if (rc == CORRAL_OK && rt.open) {
+        if (rt.ep == CORRAL_EP_HEALTHZ)
             api_reply_text(rp, MHD_HTTP_OK, "application/json", "{\"status\":\"ok\"}\n", 16);
-        else
-            not_allowed(rp, "GET");
-        return;
-    }
-    if (strcmp(url, "/readyz") == 0) {
-        if (!is_get(method))
-            not_allowed(rp, "GET");
         else if (api_ready(a, rp)) /* flags only: no ZooKeeper call */
             api_reply_text(rp, MHD_HTTP_OK, "application/json", "{\"status\":\"ready\"}\n", 19);
         return;
     }
-    if (!token_ok(a, conn)) {
-        api_reply_fail(rp, CORRAL_EUNAUTH, NULL,
-                       "missing or wrong bearer token (Authorization: Bearer <token>)");
+    if (!access_ok(a, req, method, &rt, rc, rp))
+        return;
+    if (rc == CORRAL_EMETHOD) {
+        not_allowed(rp, rt.allow);
         return;
     }
-    if (strcmp(url, "/metrics") == 0) {
-        if (is_get(method))
+    if (rc != CORRAL_OK) {
+        struct corral_error err = {0};
+        corral_error_set(&err, CORRAL_ENOTFOUND, NULL, "no such endpoint: %.200s", url);
+        api_reply_error(rp, &err);
+        return;
+    }
+    switch (rt.ep) {
+        case CORRAL_EP_METRICS:
             api_metrics(a, rp);
-        else
-            not_allowed(rp, "GET");
-        return;
-    }
-    if (strcmp(url, "/v1/tasks") == 0) {
-        if (is_post(method))
-            api_submit(a, req, rp);
-        else if (is_get(method))
-            api_list_tasks(a, req, rp);
-        else
-            not_allowed(rp, "GET, POST");
-        return;
-    }
-    if (strcmp(url, "/v1/tasks/batch") == 0) {
-        if (is_post(method))
+            return;
+        case CORRAL_EP_TASKS:
+            if (rt.post)
+                api_submit(a, req, rp);
+            else
+                api_list_tasks(a, req, rp);
+            return;
+        case CORRAL_EP_TASKS_BATCH:
             api_submit_batch(a, req, rp);
-        else
-            not_allowed(rp, "POST");
-        return;
-    }
-    if (strcmp(url, "/v1/workers") == 0) {
-        if (is_get(method))
+            return;
+        case CORRAL_EP_WORKERS:
             api_workers(a, req, rp);
-        else
-            not_allowed(rp, "GET");
-        return;
-    }
-    if (strcmp(url, "/v1/leader") == 0) {
-        if (is_get(method))
+            return;
+        case CORRAL_EP_LEADER:
             api_leader(a, req, rp);
-        else
-            not_allowed(rp, "GET");
-        return;
+            return;
+        case CORRAL_EP_TASK:
+        case CORRAL_EP_TASK_CANCEL:
+            if (!rt.id_valid)
+                api_reply_fail(rp, CORRAL_ENOTFOUND, "id", "no task with that id");
+            else if (rt.ep == CORRAL_EP_TASK)
+                api_get_task(a, req, rt.id, rp);
+            else
+                api_cancel(a, req, rt.id, rp);
+            return;
+        case CORRAL_EP_NONE:
+        case CORRAL_EP_HEALTHZ:
+        case CORRAL_EP_READYZ:
+            break;
     }
-    if (route_task(a, req, url, method, rp))
-        return;
-    struct corral_error err = {0};
-    corral_error_set(&err, CORRAL_ENOTFOUND, NULL, "no such endpoint: %.200s", url);
-    api_reply_error(rp, &err);
+    api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "the endpoint has no handler");
 }
 
 /* ------------------------------------------------------------------ connection plumbing */
@@ -262,8 +232,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t declared = 0;
-        if (cl && corral_parse_i64(cl, 0, INT64_MAX, &declared) == CORRAL_OK &&
-            declared > (int64_t)CORRAL_BODY_MAX_BYTES) {
+        bool cl_ok = cl && corral_parse_i64(cl, 0, INT64_MAX, &declared) == CORRAL_OK;
+        req->has_body = (cl && (!cl_ok || declared > 0)) ||
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        if (cl_ok && declared > (int64_t)CORRAL_BODY_MAX_BYTES) {
             /* Refuse before reading a byte of it. */
             req->too_big = true;
             api_reply_fail(&rp, CORRAL_ETOOBIG, NULL, "request body over 1 MiB");
@@ -353,13 +326,20 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa, struct corral_er
     return true;
 }
 
+static void api_tls_free(struct api *a)
+{
+    free(a->tls_cert);
+    corral_config_file_free(a->tls_key, a->tls_key_len);
+    a->tls_cert = a->tls_key = NULL;
+}
+
 struct api *api_start(struct replica *r, struct corral_error *err)
 {
     struct sockaddr_in sa;
     if (!parse_listen(r->opts.listen, &sa, err))
         return NULL;
     bool loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
-    if (!loopback && !r->token[0] && !r->opts.insecure) {
+    if (!loopback && r->tokens.n == 0 && !r->opts.insecure) {
         corral_error_set(err, CORRAL_EUSAGE, "--listen",
                          "refusing to listen on non-loopback %s without --token-file "
                          "(or --insecure)",
@@ -378,20 +358,45 @@ struct api *api_start(struct replica *r, struct corral_error *err)
     a->wait = api_wait_new(r);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
+    a->host_guard = loopback && r->tokens.n == 0;
+    /* HTTPS: both PEM texts stay alive as long as the daemon (MHD keeps the pointers). */
+    struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (r->opts.tls_cert) {
+        size_t n;
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            corral_error_set(err, CORRAL_EUSAGE, "--tls-cert",
+                             "this libmicrohttpd was built without TLS support");
+            goto fail;
+        }
+        if (corral_config_file_read(r->opts.tls_cert, "--tls-cert", false, &a->tls_cert, &n, err) !=
+                CORRAL_OK ||
+            corral_config_file_read(r->opts.tls_key, "--tls-key", true, &a->tls_key,
+                                    &a->tls_key_len, err) != CORRAL_OK)
+            goto fail;
+        flags |= MHD_USE_TLS;
+        a->tls = true;
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key};
+    }
     a->d = MHD_start_daemon(
         flags, 0, NULL, NULL, handler, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, API_POLL_THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)500, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(CORRAL_WAIT_MAX_S + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
-        MHD_OPTION_END);
-    if (!a->d) {
-        corral_error_set(err, CORRAL_EUSAGE, "--listen", "cannot listen on %s (in use?)",
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+    if (!a->d)
+        corral_error_set(err, CORRAL_EUSAGE, a->tls ? "--tls-cert" : "--listen",
+                         a->tls ? "cannot serve HTTPS on %s (in use, or a bad certificate or key?)"
+                                : "cannot listen on %s (in use?)",
                          r->opts.listen);
+fail:
+    if (!a->d) {
         api_wait_free(a->wait); /* no watch was set: nothing points at it */
         api_jobs_free(a->jobs);
         pthread_cond_destroy(&a->sent);
         pthread_mutex_destroy(&a->mu);
+        api_tls_free(a);
         free(a);
         return NULL;
     }
@@ -446,5 +451,6 @@ void api_free(struct api *a)
     api_wait_free(a->wait);
     pthread_cond_destroy(&a->sent);
     pthread_mutex_destroy(&a->mu);
+    api_tls_free(a);
     free(a);
 }

@@ -33,6 +33,10 @@ struct api {
     struct api_request *parked; /* requests whose connection is suspended, not yet answered */
     size_t n_unsent;            /* answered while parked, not yet completed by MHD */
     bool stopping;              /* no request is parked any more */
+    bool tls;                   /* serves HTTPS (--tls-cert) */
+    bool host_guard;            /* loopback without a token file: only loopback Host names */
+    char *tls_cert, *tls_key;   /* PEM texts, alive as long as the daemon */
+    size_t tls_key_len;
 };
 
 /* Where a request is; parked stages have the connection suspended. */
@@ -51,7 +55,8 @@ struct api_request {
     struct MHD_Connection *conn; /* borrowed; NULL once MHD completed the request */
     char *body;                  /* collected upload, at most CORRAL_BODY_MAX_BYTES */
     size_t len, cap;
-    bool too_big; /* Content-Length or upload over the limit: 413, body not kept */
+    bool too_big;  /* Content-Length or upload over the limit: 413, body not kept */
+    bool has_body; /* a Content-Length above 0 or a chunked body was announced */
     /* guarded by a->mu */
     unsigned refs; /* MHD's (until completed) + one per job or waiter holding it */
     enum api_stage stage;

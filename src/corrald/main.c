@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "corral/access.h"
 #include "corral/opts.h"
+#include "corral/xalloc.h"
 #include "corral/paths.h"
 #include "corrald/api.h"
 #include "corrald/backlog.h"
@@ -25,6 +27,7 @@
 #include "corrald/leader.h"
 #include "corrald/store.h"
 #include "io/clock.h"
+#include "io/file.h"
 #include "io/log.h"
 #include "io/zk_txn.h"
 
@@ -56,18 +59,28 @@ static const struct corral_opt opt_table[] = {
     {"order", "CORRAL_ORDER", CORRAL_OPT_CHOICE, "O", "priority", "ordering policy", OPT(order), 0,
      0, orders},
     {"token-file", "CORRAL_TOKEN_FILE", CORRAL_OPT_STRING, "FILE", NULL,
-     "require Authorization: Bearer <token in FILE> on every request but /healthz, /readyz",
+     "lines ROLE TOKEN (read|submit|admin) or TOKEN (admin); every request but /healthz, "
+     "/readyz needs Authorization: Bearer <token>",
      OPT(token_file), 0, 0, NULL},
     {"zk-auth", "CORRAL_ZK_AUTH", CORRAL_OPT_STRING, "USER:PASS", NULL,
-     "ZooKeeper digest auth; znodes then carry ACLs for that identity only", OPT(zk_auth), 0, 0,
+     "ZooKeeper digest auth (visible to local users: prefer --zk-auth-file)", OPT(zk_auth), 0, 0,
      NULL},
+    {"zk-auth-file", "CORRAL_ZK_AUTH_FILE", CORRAL_OPT_STRING, "FILE", NULL,
+     "ZooKeeper digest auth user:pass read from FILE (mode 0600 or stricter)", OPT(zk_auth_file), 0,
+     0, NULL},
+    {"tls-cert", "CORRAL_TLS_CERT", CORRAL_OPT_STRING, "FILE", NULL,
+     "serve HTTPS with this PEM certificate (chain)", OPT(tls_cert), 0, 0, NULL},
+    {"tls-key", "CORRAL_TLS_KEY", CORRAL_OPT_STRING, "FILE", NULL,
+     "the PEM private key of --tls-cert (mode 0600 or stricter)", OPT(tls_key), 0, 0, NULL},
     {"retention", "CORRAL_RETENTION", CORRAL_OPT_INT, "S", "86400",
      "delete finished tasks this many seconds after they finish", OPT(retention_s), 0,
      INT64_C(315360000), NULL},
     {"log-level", "CORRAL_LOG_LEVEL", CORRAL_OPT_CHOICE, "L", "info", "log level", OPT(log_level),
      0, 0, levels},
     {"insecure", "CORRAL_INSECURE", CORRAL_OPT_BOOL, NULL, NULL,
-     "allow a non-loopback --listen without --token-file", OPT(insecure), 0, 0, NULL},
+     "allow a non-loopback --listen without --token-file, and a non-loopback ZooKeeper "
+     "without ZooKeeper auth",
+     OPT(insecure), 0, 0, NULL},
     {"max-queued", "CORRAL_MAX_QUEUED", CORRAL_OPT_INT, "N", "1000000",
      "past N unfinished tasks, submissions get 429 backlog_full", OPT(max_queued), 1,
      INT64_C(1000000000), NULL},
@@ -107,20 +120,17 @@ static int usage_error(const struct corral_error *err)
     return 2;
 }
 
-static int read_token(const char *file, char *out, size_t n, struct corral_error *err)
+/* --token-file: a secret file of `ROLE TOKEN` lines (core/access.c parses them). */
+static int load_tokens(const char *file, struct corral_tokens *out, struct corral_error *err)
 {
-    FILE *f = fopen(file, "re");
-    if (!f)
-        return corral_error_set(err, CORRAL_EUSAGE, "--token-file", "open %s: %s", file,
-                                strerror(errno));
-    size_t len = fread(out, 1, n - 1, f);
-    fclose(f);
-    out[len] = '\0';
-    while (len && (out[len - 1] == '\n' || out[len - 1] == '\r' || out[len - 1] == ' '))
-        out[--len] = '\0';
-    if (len == 0)
-        return corral_error_set(err, CORRAL_EUSAGE, "--token-file", "%s is empty", file);
-    return CORRAL_OK;
+    char *text;
+    size_t len;
+    int rc = corral_config_file_read(file, "--token-file", true, &text, &len, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    rc = corral_tokens_parse(text, len, out, err);
+    corral_config_file_free(text, len);
+    return rc;
 }
 
 /* Handle one ZooKeeper event in the main loop. */
@@ -272,8 +282,36 @@ int main(int argc, char **argv)
         corral_error_set(&err, CORRAL_EUSAGE, "--id", "must be 1..128 of [A-Za-z0-9._-]");
         return usage_error(&err);
     }
-    if (r.opts.token_file && read_token(r.opts.token_file, r.token, sizeof r.token, &err))
+    if (r.opts.token_file && load_tokens(r.opts.token_file, &r.tokens, &err))
         return usage_error(&err);
+    char *zk_auth = NULL; /* from --zk-auth-file; wiped at exit */
+    if (r.opts.zk_auth_file) {
+        if (r.opts.zk_auth) {
+            corral_error_set(&err, CORRAL_EUSAGE, "--zk-auth-file",
+                             "give --zk-auth-file or --zk-auth, not both");
+            return usage_error(&err);
+        }
+        if (corral_zk_auth_file_read(r.opts.zk_auth_file, "--zk-auth-file", &zk_auth, &err))
+            return usage_error(&err);
+    } else if (r.opts.zk_auth) {
+        zk_auth = corral_xstrdup(r.opts.zk_auth);
+        fprintf(stderr, "corrald: warning: --zk-auth / CORRAL_ZK_AUTH puts the password where "
+                        "other local users can read it (ps, /proc); use --zk-auth-file\n");
+    }
+    (void)unsetenv("CORRAL_ZK_AUTH"); /* not inherited by anything this process starts */
+    if (!zk_auth && !r.opts.insecure && !corral_zk_hosts_loopback(r.opts.zk)) {
+        corral_error_set(&err, CORRAL_EUSAGE, "--zk",
+                         "refusing ZooKeeper at %s without ZooKeeper auth: anyone on the "
+                         "network could run commands on the workers (give --zk-auth-file, "
+                         "or --insecure)",
+                         r.opts.zk);
+        return usage_error(&err);
+    }
+    if ((r.opts.tls_cert != NULL) != (r.opts.tls_key != NULL)) {
+        corral_error_set(&err, CORRAL_EUSAGE, r.opts.tls_cert ? "--tls-key" : "--tls-cert",
+                         "--tls-cert and --tls-key go together");
+        return usage_error(&err);
+    }
     r.policy.placement = corral_placement_find(r.opts.placement);
     r.policy.order = corral_order_find(r.opts.order);
     if (!r.policy.placement || !r.policy.order) {
@@ -290,7 +328,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    r.zk = zk_open(r.opts.zk, (int)r.opts.session_timeout_ms, r.opts.zk_auth, &err);
+    r.zk = zk_open(r.opts.zk, (int)r.opts.session_timeout_ms, zk_auth, &err);
+    corral_config_file_free(zk_auth, zk_auth ? strlen(zk_auth) : 0);
+    zk_auth = NULL;
     if (!r.zk)
         return usage_error(&err);
     r.leader = leader_new();
@@ -312,7 +352,8 @@ int main(int argc, char **argv)
         char host[64];
         const char *colon = strrchr(r.opts.listen, ':');
         snprintf(host, sizeof host, "%.*s", (int)(colon - r.opts.listen), r.opts.listen);
-        snprintf(r.advertise, sizeof r.advertise, "http://%s:%u", host, api_port(api));
+        snprintf(r.advertise, sizeof r.advertise, "%s://%s:%u", r.opts.tls_cert ? "https" : "http",
+                 host, api_port(api));
     }
     r.beat = beat_start(&r);
     CORRAL_LOG(CORRAL_LOG_INFO,

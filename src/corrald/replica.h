@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corral/access.h"
 #include "corral/limits.h"
 #include "corral/sched.h"
 #include "io/zk.h"
@@ -27,6 +28,8 @@ struct replica_opts {
     const char *order;
     const char *token_file;
     const char *zk_auth;
+    const char *zk_auth_file;
+    const char *tls_cert, *tls_key;
     int64_t retention_s;
     const char *log_level;
     bool insecure;
@@ -43,7 +46,7 @@ struct election {
 struct replica {
     struct replica_opts opts;
     struct zk *zk;
-    char token[256]; /* bearer token, "" when none */
+    struct corral_tokens tokens; /* of --token-file; none (n == 0): no token needed */
     char advertise[256];
     struct election el;         /* main thread only */
     atomic_bool leading;        /* mirror of el.is_leader for other threads */

@@ -37,7 +37,8 @@ run_case "a replica without the ZooKeeper credentials reads nothing" intruder_re
 bearer_tokens()
 {
     local url code hdr out
-    printf 'tok-123\n' >"$T_DIR/token"
+    printf 'tok-123-secret\n' >"$T_DIR/token"
+    chmod 600 "$T_DIR/token"
     corrald_start r2 --zk-auth corral:s3cret --token-file "$T_DIR/token"
     url=${URL_OF[r2]}
     api_at "$url" GET /healthz
@@ -50,9 +51,9 @@ bearer_tokens()
     assert_eq "wrong token" 401 "$code"
     hdr=$(curl -s -D - -o /dev/null "$url/v1/leader" | tr -d '\r' | grep -i '^WWW-Authenticate:' || true)
     assert_contains "401 carries WWW-Authenticate: Bearer" Bearer "$hdr"
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer tok-123' "$url/v1/tasks/$ID")
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer tok-123-secret' "$url/v1/tasks/$ID")
     assert_eq "right token" 200 "$code"
-    out=$("$CLI" --server "$url" --token tok-123 get "$ID")
+    out=$("$CLI" --server "$url" --token tok-123-secret get "$ID")
     assert_contains "corral --token" succeeded "$out"
 }
 run_case "--token-file: every request but /healthz needs the bearer token" bearer_tokens
