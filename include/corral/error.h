@@ -37,7 +37,8 @@
     X(CORRAL_EINTERNAL, "internal", 500)                                                           \
     X(CORRAL_ESTATE, "invalid_transition", 409)                                                    \
     X(CORRAL_EMEDIA, "unsupported_media_type", 415)                                                \
-    X(CORRAL_EFORBIDDEN, "forbidden", 403)
+    X(CORRAL_EFORBIDDEN, "forbidden", 403)                                                         \
+    X(CORRAL_EBUSY, "too_many_requests", 429)
 
 enum corral_err {
 #define CORRAL_X_ENUM(code, name, http) code,

@@ -236,6 +236,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         req->has_body = (cl && (!cl_ok || declared > 0)) ||
                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                     MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        api_guard_headers_done(a->guard, conn, req->has_body);
         if (cl_ok && declared > (int64_t)CORRAL_BODY_MAX_BYTES) {
             /* Refuse before reading a byte of it. */
             req->too_big = true;
@@ -248,6 +249,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         collect(req, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (!req->routed) {
+        req->routed = true; /* the body, if any, is all here: no deadline while answering */
+        api_guard_body_done(a->guard, conn);
     }
     enum api_stage stage = api_request_take(req, &rp);
     if (stage == API_STAGE_ANSWERED)
@@ -273,11 +278,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    struct api *a = cls;
     (void)toe;
     struct api_request *req = *con_cls;
+    api_guard_request_done(a->guard, conn);
     if (req) {
+        if (req->long_poll)
+            atomic_fetch_sub(&a->n_long_polls, 1);
         *con_cls = NULL;
         api_request_completed(req);
     }
@@ -359,6 +366,7 @@ struct api *api_start(struct replica *r, struct corral_error *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     a->host_guard = loopback && r->tokens.n == 0;
+    a->guard = api_guard_start();
     /* HTTPS: both PEM texts stay alive as long as the daemon (MHD keeps the pointers). */
     struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
     if (r->opts.tls_cert) {
@@ -380,8 +388,9 @@ struct api *api_start(struct replica *r, struct corral_error *err)
     }
     a->d = MHD_start_daemon(
         flags, 0, NULL, NULL, handler, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, API_POLL_THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)500, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_THREAD_POOL_SIZE, API_POLL_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+        API_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT, API_CONNECTIONS_PER_IP_MAX,
+        MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, a->guard, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(CORRAL_WAIT_MAX_S + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
         MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
@@ -392,6 +401,7 @@ struct api *api_start(struct replica *r, struct corral_error *err)
                          r->opts.listen);
 fail:
     if (!a->d) {
+        api_guard_stop(a->guard);
         api_wait_free(a->wait); /* no watch was set: nothing points at it */
         api_jobs_free(a->jobs);
         pthread_cond_destroy(&a->sent);
@@ -436,6 +446,8 @@ void api_stop(struct api *a)
     api_park_wait_sent(a, API_STOP_SEND_MS);
     MHD_stop_daemon(a->d);
     a->d = NULL;
+    api_guard_stop(a->guard); /* every connection is closed: nothing to guard */
+    a->guard = NULL;
     /* 5. Join the waiter and the job threads: after this nothing of ours calls ZooKeeper
      * (a call past the grace period holds this up until store.c returns). */
     api_wait_join(a->wait);

@@ -9,6 +9,7 @@
 #define CORRALD_API_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,9 +36,30 @@ struct api {
     bool stopping;              /* no request is parked any more */
     bool tls;                   /* serves HTTPS (--tls-cert) */
     bool host_guard;            /* loopback without a token file: only loopback Host names */
-    char *tls_cert, *tls_key;   /* PEM texts, alive as long as the daemon */
+    struct api_guard *guard;    /* deadlines of slow clients (api_guard.c) */
+    atomic_uint n_long_polls; /* GET /v1/tasks/{id}?wait= in progress; at most API_LONG_POLLS_MAX */
+    char *tls_cert, *tls_key; /* PEM texts, alive as long as the daemon */
     size_t tls_key_len;
 };
+
+/* Slow clients (api_guard.c): what a connection owes, and by when. */
+#define API_HEADERS_MS 10000 /* a new connection: the headers of its first request */
+#define API_BODY_MS    30000 /* an announced body, after its headers */
+#define API_IDLE_MS    30000 /* a kept-alive connection: the next request's headers */
+/* Per client address, and long polls in progress (past it: 429 too_many_requests). */
+#define API_CONNECTIONS_MAX        1000u
+#define API_CONNECTIONS_PER_IP_MAX 128u
+#define API_LONG_POLLS_MAX         512u
+
+struct api_guard;
+struct api_guard *api_guard_start(void);
+void api_guard_stop(struct api_guard *g);
+uint64_t api_guard_cut_count(struct api_guard *g);
+void api_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe);
+void api_guard_headers_done(struct api_guard *g, struct MHD_Connection *conn, bool body_follows);
+void api_guard_body_done(struct api_guard *g, struct MHD_Connection *conn);
+void api_guard_request_done(struct api_guard *g, struct MHD_Connection *conn);
 
 /* Where a request is; parked stages have the connection suspended. */
 enum api_stage {
@@ -55,8 +77,10 @@ struct api_request {
     struct MHD_Connection *conn; /* borrowed; NULL once MHD completed the request */
     char *body;                  /* collected upload, at most CORRAL_BODY_MAX_BYTES */
     size_t len, cap;
-    bool too_big;  /* Content-Length or upload over the limit: 413, body not kept */
-    bool has_body; /* a Content-Length above 0 or a chunked body was announced */
+    bool too_big;   /* Content-Length or upload over the limit: 413, body not kept */
+    bool has_body;  /* a Content-Length above 0 or a chunked body was announced */
+    bool long_poll; /* counted in a->n_long_polls until completed */
+    bool routed;    /* the request was routed (its body, if any, complete) */
     /* guarded by a->mu */
     unsigned refs; /* MHD's (until completed) + one per job or waiter holding it */
     enum api_stage stage;

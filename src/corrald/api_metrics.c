@@ -52,7 +52,10 @@ void api_metrics(struct api *a, struct api_reply *rp)
         "# HELP corral_submit_grouped_total Single submits committed in those groups.\n"
         "# TYPE corral_submit_grouped_total counter\ncorral_submit_grouped_total %llu\n"
         "# HELP corral_submit_group_largest Most single submits sent in one group.\n"
-        "# TYPE corral_submit_group_largest gauge\ncorral_submit_group_largest %llu\n",
+        "# TYPE corral_submit_group_largest gauge\ncorral_submit_group_largest %llu\n"
+        "# HELP corral_http_slow_closed_total Connections closed for sending a request too "
+        "slowly.\n"
+        "# TYPE corral_http_slow_closed_total counter\ncorral_http_slow_closed_total %llu\n",
         zk_is_connected(r->zk) ? 1 : 0, leading ? 1 : 0,
         leading ? (unsigned long long)atomic_load(&r->epoch) : 0ull,
         (unsigned long long)atomic_load(&r->n_submitted),
@@ -60,7 +63,8 @@ void api_metrics(struct api *a, struct api_reply *rp)
         (unsigned long long)atomic_load(&r->n_requeued),
         (unsigned long long)atomic_load(&r->n_http), js.queued, js.running,
         (unsigned long long)js.rejected, api_wait_count(a->wait), zk_watch_boxes(r->zk),
-        (unsigned long long)groups, (unsigned long long)grouped, (unsigned long long)largest);
+        (unsigned long long)groups, (unsigned long long)grouped, (unsigned long long)largest,
+        (unsigned long long)api_guard_cut_count(a->guard));
     if (n < 0 || (size_t)n >= sizeof text) {
         api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "metrics do not fit");
         return;

@@ -97,8 +97,8 @@ void api_reply_error(struct api_reply *rp, const struct corral_error *err)
     if (code == CORRAL_EUNAUTH) {
         rp->hdr = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
         rp->val = "Bearer";
-    } else if (code == CORRAL_EFULL || code == CORRAL_EUNAVAIL || code == CORRAL_ENOLEADER ||
-               code == CORRAL_EUNKNOWN) {
+    } else if (code == CORRAL_EFULL || code == CORRAL_EBUSY || code == CORRAL_EUNAVAIL ||
+               code == CORRAL_ENOLEADER || code == CORRAL_EUNKNOWN) {
         rp->hdr = MHD_HTTP_HEADER_RETRY_AFTER;
         rp->val = "1";
     }
