@@ -31,6 +31,8 @@ struct corral_http_spec {
     char *url;                 /* http:// or https:// only */
     struct corral_kv *headers; /* n_headers entries */
     size_t n_headers;
+    struct corral_kv *secret_headers; /* sent like headers; never shown by the API nor logged */
+    size_t n_secret_headers;
     char *body;         /* NULL when absent/null */
     int *expect_status; /* n_expect entries, each 100..599; default {200} */
     size_t n_expect;
@@ -55,6 +57,8 @@ struct corral_spec {
     uint64_t estimated_ms;
     struct corral_kv *env;
     size_t n_env;
+    struct corral_kv *secret_env; /* given like env; never shown by the API nor logged */
+    size_t n_secret_env;
     char *idempotency_key; /* NULL when absent; 1..128 bytes */
 };
 
@@ -82,6 +86,10 @@ CORRAL_NODISCARD int corral_spec_from_json(const json_t *obj, const char *prefix
 
 /* New JSON object of the spec, defaults filled, keys in contract order. Never NULL. */
 json_t *corral_spec_to_json(const struct corral_spec *spec);
+
+/* Replace every value of "secret_env" and of "http"."secret_headers" in a spec object (as
+ * corral_spec_to_json makes it) by null: what the API shows of a spec. */
+void corral_spec_redact_json(json_t *spec_obj);
 
 /* CPU thousandths as JSON: an integer when whole (2), else a real (0.5). */
 json_t *corral_cpu_to_json(uint32_t cpu_milli);

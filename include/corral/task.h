@@ -158,6 +158,8 @@ bool corral_task_can(enum corral_state s, enum corral_event ev);
 /* New JSON object of the task (CONTRACT "Task"; "name" mirrors spec.name), plus
  * "history_omitted" after "history" when history_omitted > 0. Never NULL. */
 json_t *corral_task_to_json(const struct corral_task *t);
+/* The same as the API shows it: secret values of the spec are null (corral_spec_redact_json). */
+json_t *corral_task_to_public_json(const struct corral_task *t);
 /* Compact JSON text of the task; caller frees with free(). Never NULL. */
 char *corral_task_render(const struct corral_task *t);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "corral/jsonx.h"
 #include "corral/xalloc.h"
@@ -430,14 +431,28 @@ static void http_cleanup(struct corral_http_spec *h)
     free(h->method);
     free(h->url);
     kv_free(h->headers, h->n_headers);
+    kv_free(h->secret_headers, h->n_secret_headers);
     free(h->body);
     free(h->expect_status);
     memset(h, 0, sizeof(*h));
 }
 
+/* A name given both in a map and in its secret twin is refused: which value wins would be a
+ * guess (header names compare without case). */
+static int no_overlap(const struct ctx *c, const struct corral_kv *a, size_t na,
+                      const struct corral_kv *b, size_t nb, const char *field, bool nocase)
+{
+    for (size_t i = 0; i < nb; i++)
+        for (size_t k = 0; k < na; k++)
+            if ((nocase ? strcasecmp(a[k].key, b[i].key) : strcmp(a[k].key, b[i].key)) == 0)
+                return bad(c, field, "names %.64s, which is also given in the plain map", b[i].key);
+    return CORRAL_OK;
+}
+
 static int parse_http(const struct ctx *c, const json_t *v, struct corral_spec *s)
 {
-    static const char *const keys[] = {"method", "url", "headers", "body", "expect_status", NULL};
+    static const char *const keys[] = {"method", "url",           "headers", "secret_headers",
+                                       "body",   "expect_status", NULL};
     if (!json_is_object(v))
         return bad(c, "http", "must be an object, got %s", type_name(v));
     struct corral_http_spec *h = &s->http;
@@ -448,6 +463,11 @@ static int parse_http(const struct ctx *c, const json_t *v, struct corral_spec *
         (rc = parse_url(c, json_object_get(v, "url"), h)) ||
         (rc = get_map(c, json_object_get(v, "headers"), "http.headers", check_header_key,
                       HEADER_VALUE_MAX, true, &h->headers, &h->n_headers)) ||
+        (rc = get_map(c, json_object_get(v, "secret_headers"), "http.secret_headers",
+                      check_header_key, HEADER_VALUE_MAX, true, &h->secret_headers,
+                      &h->n_secret_headers)) ||
+        (rc = no_overlap(c, h->headers, h->n_headers, h->secret_headers, h->n_secret_headers,
+                         "http.secret_headers", true)) ||
         (rc = opt_str(c, json_object_get(v, "body"), "http.body", 0, CORRAL_SPEC_MAX_BYTES,
                       &h->body)) ||
         (rc = parse_expect(c, json_object_get(v, "expect_status"), h)))
@@ -509,10 +529,9 @@ static int parse_resources(const struct ctx *c, const json_t *v, struct corral_s
 /* ---- the spec ---- */
 
 static const char *const spec_keys[] = {
-    "command",         "shell",       "http",         "name",
-    "priority",        "timeout_s",   "max_attempts", "retry_backoff_s",
-    "resources",       "constraints", "estimated_ms", "env",
-    "idempotency_key", NULL};
+    "command",      "shell",           "http",      "name",        "priority",     "timeout_s",
+    "max_attempts", "retry_backoff_s", "resources", "constraints", "estimated_ms", "env",
+    "secret_env",   "idempotency_key", NULL};
 
 /* Integer field with a default when absent or null. */
 static int opt_int(const struct ctx *c, const json_t *obj, const char *key, json_int_t min,
@@ -578,6 +597,10 @@ static int parse_body(const struct ctx *c, const json_t *obj, struct corral_spec
     }
     if ((rc = get_map(c, json_object_get(obj, "env"), "env", check_env_key, CORRAL_SPEC_MAX_BYTES,
                       false, &s->env, &s->n_env)))
+        return rc;
+    if ((rc = get_map(c, json_object_get(obj, "secret_env"), "secret_env", check_env_key,
+                      CORRAL_SPEC_MAX_BYTES, false, &s->secret_env, &s->n_secret_env)) ||
+        (rc = no_overlap(c, s->env, s->n_env, s->secret_env, s->n_secret_env, "secret_env", false)))
         return rc;
     return opt_str(c, json_object_get(obj, "idempotency_key"), "idempotency_key", 1,
                    CORRAL_IDEM_KEY_MAX, &s->idempotency_key);
@@ -653,6 +676,9 @@ static json_t *http_to_json(const struct corral_http_spec *h)
     json_object_set_new(obj, "method", corral_json_str(h->method ? h->method : "GET"));
     json_object_set_new(obj, "url", corral_json_str(h->url));
     json_object_set_new(obj, "headers", map_to_json(h->headers, h->n_headers));
+    if (h->n_secret_headers > 0) /* only when given: plain specs stay as they were */
+        json_object_set_new(obj, "secret_headers",
+                            map_to_json(h->secret_headers, h->n_secret_headers));
     json_object_set_new(obj, "body", corral_json_str(h->body));
     json_object_set_new(obj, "expect_status", codes);
     return obj;
@@ -697,8 +723,32 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
     json_object_set_new(obj, "estimated_ms",
                         s->has_estimated ? json_integer((json_int_t)s->estimated_ms) : json_null());
     json_object_set_new(obj, "env", map_to_json(s->env, s->n_env));
+    if (s->n_secret_env > 0) /* only when given: plain specs stay as they were */
+        json_object_set_new(obj, "secret_env", map_to_json(s->secret_env, s->n_secret_env));
     json_object_set_new(obj, "idempotency_key", corral_json_str(s->idempotency_key));
     return obj;
+}
+
+static void null_values(json_t *map)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(map, key, v)
+    {
+        (void)v;
+        json_object_set_new(map, key, json_null());
+    }
+}
+
+void corral_spec_redact_json(json_t *spec_obj)
+{
+    json_t *m = json_object_get(spec_obj, "secret_env");
+    if (json_is_object(m))
+        null_values(m);
+    json_t *http = json_object_get(spec_obj, "http");
+    m = json_is_object(http) ? json_object_get(http, "secret_headers") : NULL;
+    if (json_is_object(m))
+        null_values(m);
 }
 
 bool corral_spec_equal(const struct corral_spec *a, const struct corral_spec *b)
@@ -735,6 +785,7 @@ void corral_spec_copy(struct corral_spec *dst, const struct corral_spec *src)
     dst->http.method = corral_xstrdup(src->http.method);
     dst->http.url = corral_xstrdup(src->http.url);
     dst->http.headers = kv_copy(src->http.headers, src->http.n_headers);
+    dst->http.secret_headers = kv_copy(src->http.secret_headers, src->http.n_secret_headers);
     dst->http.body = corral_xstrdup(src->http.body);
     if (src->http.expect_status) {
         dst->http.expect_status = corral_xcalloc(src->http.n_expect, sizeof(int));
@@ -743,6 +794,7 @@ void corral_spec_copy(struct corral_spec *dst, const struct corral_spec *src)
     dst->name = corral_xstrdup(src->name);
     dst->constraints = kv_copy(src->constraints, src->n_constraints);
     dst->env = kv_copy(src->env, src->n_env);
+    dst->secret_env = kv_copy(src->secret_env, src->n_secret_env);
     dst->idempotency_key = corral_xstrdup(src->idempotency_key);
 }
 
@@ -757,6 +809,7 @@ void corral_spec_cleanup(struct corral_spec *spec)
     free(spec->name);
     kv_free(spec->constraints, spec->n_constraints);
     kv_free(spec->env, spec->n_env);
+    kv_free(spec->secret_env, spec->n_secret_env);
     free(spec->idempotency_key);
     memset(spec, 0, sizeof(*spec));
 }

@@ -416,6 +416,13 @@ json_t *corral_task_to_json(const struct corral_task *t)
     return o;
 }
 
+json_t *corral_task_to_public_json(const struct corral_task *t)
+{
+    json_t *o = corral_task_to_json(t);
+    corral_spec_redact_json(json_object_get(o, "spec"));
+    return o;
+}
+
 char *corral_task_render(const struct corral_task *t)
 {
     json_t *o = corral_task_to_json(t);

@@ -60,7 +60,7 @@ void api_reply_json(struct api_reply *rp, unsigned status, json_t *body)
 
 void api_reply_task(struct api_reply *rp, unsigned status, const struct corral_task *t)
 {
-    api_reply_json(rp, status, corral_task_to_json(t));
+    api_reply_json(rp, status, corral_task_to_public_json(t));
 }
 
 void api_reply_error(struct api_reply *rp, const struct corral_error *err)

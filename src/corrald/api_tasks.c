@@ -191,7 +191,7 @@ static void batch_exec(struct api_call *c, struct api_reply *out)
         store_submit_batch(c->req->a->r, b->specs, b->n, tasks, &n_created, &err) == CORRAL_OK) {
         json_t *arr = json_array();
         for (size_t i = 0; i < b->n; i++)
-            json_array_append_new(arr, corral_task_to_json(&tasks[i]));
+            json_array_append_new(arr, corral_task_to_public_json(&tasks[i]));
         json_t *body = json_object();
         json_object_set_new(body, "tasks", arr);
         /* 200 when the batch was a replay of stored keys only, as a single submit answers. */

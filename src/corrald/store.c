@@ -669,7 +669,7 @@ static int page_ids(struct replica *r, char *const *ids, size_t n, bool more, in
         size_t i = 0;
         for (; rc == CORRAL_OK && i < k && json_array_size(arr) < limit; i++) {
             if (ok[i] && (state < 0 || (int)ts[i].state == state))
-                json_array_append_new(arr, corral_task_to_json(&ts[i]));
+                json_array_append_new(arr, corral_task_to_public_json(&ts[i]));
         }
         done += i;
         for (i = 0; i < k; i++)

@@ -56,6 +56,21 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* Perform the request; report "<status> <error>" on errfd; returns the child's exit code. */
+
+/* "Key: value" lines of a header map, appended to list. */
+static struct curl_slist *append_headers(struct curl_slist *list, const struct corral_kv *kv,
+                                         size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t size = strlen(kv[i].key) + strlen(kv[i].value) + 3;
+        char *hl = corral_xmalloc(size);
+        snprintf(hl, size, "%s: %s", kv[i].key, kv[i].value);
+        list = curl_slist_append(list, hl);
+        free(hl);
+    }
+    return list;
+}
+
 static int http_run(const struct sup_config *s, int outfd, int errfd)
 {
     const struct corral_http_spec *hs = &s->spec.http;
@@ -72,13 +87,8 @@ static int http_run(const struct sup_config *s, int outfd, int errfd)
         dprintf(errfd, "0 curl: cannot initialise");
         return HTTP_EXIT_CURL;
     }
-    for (size_t i = 0; i < hs->n_headers; i++) {
-        size_t size = strlen(hs->headers[i].key) + strlen(hs->headers[i].value) + 3;
-        char *hl = corral_xmalloc(size);
-        snprintf(hl, size, "%s: %s", hs->headers[i].key, hs->headers[i].value);
-        hdrs = curl_slist_append(hdrs, hl);
-        free(hl);
-    }
+    hdrs = append_headers(hdrs, hs->headers, hs->n_headers);
+    hdrs = append_headers(hdrs, hs->secret_headers, hs->n_secret_headers);
     snprintf(line, sizeof line, "X-Corral-Task-Id: %s", s->task_id);
     hdrs = curl_slist_append(hdrs, line);
     snprintf(line, sizeof line, "X-Corral-Attempt: %u", s->attempt);

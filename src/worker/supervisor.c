@@ -147,6 +147,8 @@ static void build_env(const struct sup *s, struct envbuf *e)
     }
     for (size_t i = 0; i < s->spec.n_env; i++)
         env_set(e, s->spec.env[i].key, s->spec.env[i].value);
+    for (size_t i = 0; i < s->spec.n_secret_env; i++)
+        env_set(e, s->spec.secret_env[i].key, s->spec.secret_env[i].value);
     char num[32];
     env_set(e, "CORRAL_TASK_ID", s->task_id);
     snprintf(num, sizeof num, "%u", s->attempt);

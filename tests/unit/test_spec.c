@@ -174,6 +174,41 @@ static void spec_rejects_nul_inside_string_built_in_memory(void **state)
     json_decref(obj);
 }
 
+static void spec_secret_values_are_null_in_the_api_view(void **state)
+{
+    (void)state;
+    const char *text = "{\"http\":{\"url\":\"http://h/\",\"secret_headers\":{\"X-Key\":\"k1\"}},"
+                       "\"env\":{\"PLAIN\":\"p\"},\"secret_env\":{\"TOKEN\":\"t1\"}}";
+    struct corral_spec spec = {0};
+    struct corral_error err = {0};
+    assert_int_equal(corral_spec_parse(text, strlen(text), &spec, &err), CORRAL_OK);
+    assert_string_equal(corral_kv_get(spec.secret_env, spec.n_secret_env, "TOKEN"), "t1");
+    json_t *j = corral_spec_to_json(&spec);
+    /* stored as given: the worker needs the values */
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "secret_env"), "TOKEN")), "t1");
+    corral_spec_redact_json(j);
+    assert_true(json_is_null(json_object_get(json_object_get(j, "secret_env"), "TOKEN")));
+    json_t *h = json_object_get(j, "http");
+    assert_true(json_is_null(json_object_get(json_object_get(h, "secret_headers"), "X-Key")));
+    /* the key stays visible, and nothing else changes */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "env"), "PLAIN")),
+                        "p");
+    char *dump = json_dumps(j, JSON_COMPACT);
+    assert_null(strstr(dump, "t1"));
+    assert_null(strstr(dump, "k1"));
+    free(dump);
+    json_decref(j);
+    corral_spec_cleanup(&spec);
+    /* a spec without secrets renders without the keys */
+    const char *plain = "{\"command\":[\"true\"]}";
+    assert_int_equal(corral_spec_parse(plain, strlen(plain), &spec, &err), CORRAL_OK);
+    j = corral_spec_to_json(&spec);
+    assert_null(json_object_get(j, "secret_env"));
+    json_decref(j);
+    corral_spec_cleanup(&spec);
+}
+
 static void spec_rejects_null_object(void **state)
 {
     (void)state;
@@ -486,6 +521,7 @@ static const struct CMUnitTest fixed_tests[] = {
     cmocka_unit_test(spec_from_json_prefixes_fields_with_batch_index),
     cmocka_unit_test(spec_rejects_nul_inside_string_built_in_memory),
     cmocka_unit_test(spec_rejects_null_object),
+    cmocka_unit_test(spec_secret_values_are_null_in_the_api_view),
     cmocka_unit_test(spec_parse_error_names_line_and_column),
     cmocka_unit_test(spec_error_message_names_field_and_value),
     cmocka_unit_test(spec_rejects_text_above_body_cap_without_parsing),
