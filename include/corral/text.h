@@ -15,6 +15,14 @@
  */
 char *corral_utf8_repair(const char *in, size_t len);
 
+/*
+ * Make text safe to print on a terminal, in place: every C0 control character but tab (and
+ * newline when keep_newlines), DEL, and every C1 control (U+0080..U+009F, as UTF-8) becomes '?',
+ * so that no escape sequence from a server or a task reaches the terminal. Returns the new length
+ * (a C1 control shrinks from 2 bytes to 1); s is NUL-terminated at it.
+ */
+size_t corral_text_strip_controls(char *s, size_t len, bool keep_newlines);
+
 /* Format wall-clock ms as "2026-11-24T08:52:52.123Z" into out (at least 25 bytes). */
 void corral_time_format(int64_t wall_ms, char out[25]);
 /* Parse that format back; returns 0 and sets *wall_ms, or CORRAL_EINVAL. */

@@ -16,6 +16,7 @@
 
 #include "corral/limits.h"
 #include "corral/opts.h"
+#include "corral/text.h"
 #include "corral/xalloc.h"
 #include "io/clock.h"
 #include "cli/commands.h"
@@ -149,10 +150,41 @@ static int transport_error(const struct corral_error *err)
     return CLI_EXIT_FAIL;
 }
 
+/* Every string of an answer made safe to print (core/text.c): a server, or a task's output,
+ * cannot send escape sequences to the user's terminal. Newlines stay (output, messages). */
+static void strip_controls(json_t *v)
+{
+    if (json_is_string(v)) {
+        size_t n = json_string_length(v);
+        char *copy = malloc(n + 1);
+        if (!copy)
+            return;
+        memcpy(copy, json_string_value(v), n);
+        copy[n] = '\0';
+        size_t m = corral_text_strip_controls(copy, n, true);
+        if (m != n || memcmp(copy, json_string_value(v), n) != 0)
+            json_string_setn(v, copy, m);
+        free(copy);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach(v, key, x)
+        {
+            (void)key;
+            strip_controls(x);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) strip_controls(x);
+    }
+}
+
 /* Print an error answer: {"error","message"} as "corral: <message> (<error>)". */
 static int api_error(const struct cli_response *r)
 {
     json_t *root = json_loadb(r->body ? r->body : "", r->len, 0, NULL);
+    strip_controls(root);
     const char *msg = json_string_value(json_object_get(root, "message"));
     const char *code = json_string_value(json_object_get(root, "error"));
     if (msg && code)
@@ -176,13 +208,21 @@ static json_t *body_json(const struct cli_response *r)
         json_decref(root);
         return NULL;
     }
+    strip_controls(root);
     return root;
 }
 
 /* --json: the body as received, with a final newline. */
 static void print_raw(const struct cli_response *r)
 {
-    fwrite(r->body, 1, r->len, stdout);
+    /* JSON escapes control characters; raw ones come only from a broken or hostile server. */
+    char *text = malloc(r->len + 1);
+    if (!text)
+        return;
+    memcpy(text, r->body, r->len);
+    size_t n = corral_text_strip_controls(text, r->len, true);
+    fwrite(text, 1, n, stdout);
+    free(text);
     if (r->len == 0 || r->body[r->len - 1] != '\n')
         fputc('\n', stdout);
 }

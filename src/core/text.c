@@ -247,3 +247,22 @@ int corral_parse_milli(const char *s, uint64_t max_milli, uint64_t *out)
     *out = v;
     return CORRAL_OK;
 }
+
+size_t corral_text_strip_controls(char *s, size_t len, bool keep_newlines)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < len; r++) {
+        unsigned char c = (unsigned char)s[r];
+        if (c == 0xC2 && r + 1 < len && (unsigned char)s[r + 1] >= 0x80 &&
+            (unsigned char)s[r + 1] <= 0x9F) {
+            s[w++] = '?'; /* C1 control */
+            r++;
+        } else if ((c < 0x20 && c != '\t' && !(keep_newlines && c == '\n')) || c == 0x7F) {
+            s[w++] = '?';
+        } else {
+            s[w++] = (char)c;
+        }
+    }
+    s[w] = '\0';
+    return w;
+}

@@ -109,6 +109,25 @@ run_prints_output()
 }
 run_case "run prints the output and exits with the task's exit code" run_prints_output
 
+# A task's output (and anything from a server) reaches the terminal without control
+# characters: no escape sequence can retitle the window or rewrite what the user sees.
+no_escapes_reach_the_terminal()
+{
+    local id
+    cli run -- printf 'a\033]0;pwned\007b\033[2Jc\302\233d\n'
+    expect_rc "run with escapes" 0
+    assert_contains "the text around the escapes is printed" "a?]0;pwned?b?[2Jc?d" "$CLI_OUT"
+    assert_eq "no ESC, BEL or C1 byte is printed" 0 "$(printf '%s' "$CLI_OUT" |
+        LC_ALL=C grep -c $'[\x1b\x07]\|\xc2\x9b' || true)"
+    id=$(submit '{"command":["printf","x\u001b[31my"],"name":"n\u001bame"}')
+    wait_state "$id" succeeded 30
+    cli get "$id"
+    assert_eq "get: no ESC" 0 "$(printf '%s' "$CLI_OUT" | LC_ALL=C grep -c $'\x1b' || true)"
+    cli --json get "$id"
+    assert_eq "--json keeps JSON's escapes" x$'\x1b'[31my "$(jb .output "$CLI_OUT")"
+}
+run_case "control characters from the server are stripped before printing" no_escapes_reach_the_terminal
+
 task_flags()
 {
     local fid

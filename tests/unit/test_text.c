@@ -199,6 +199,25 @@ static void parse_milli_rejects_malformed_and_above_max(void **state)
     }
 }
 
+static void strip_controls_replaces_escapes_keeps_text(void **state)
+{
+    (void)state;
+    char a[] = "a\x1b]0;t\x07"
+               "b\tc\nd\x7f"
+               "e\xc2\x9b"
+               "f\xc2\xa0g\xe2\x82\xac";
+    size_t n = corral_text_strip_controls(a, sizeof a - 1, true);
+    assert_string_equal(a, "a?]0;t?b\tc\nd?e?f\xc2\xa0g\xe2\x82\xac");
+    assert_int_equal(n, strlen(a));
+    char b[] = "x\ny\r";
+    corral_text_strip_controls(b, sizeof b - 1, false);
+    assert_string_equal(b, "x?y?");
+    char c[] = "\xc2"; /* a lone lead byte at the end is not a C1 control */
+    assert_int_equal(corral_text_strip_controls(c, 1, true), 1);
+    char d[] = "";
+    assert_int_equal(corral_text_strip_controls(d, 0, true), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +235,7 @@ int main(void)
         cmocka_unit_test(parse_i64_rejects_garbage_overflow_and_range),
         cmocka_unit_test(parse_milli_reads_up_to_three_decimals),
         cmocka_unit_test(parse_milli_rejects_malformed_and_above_max),
+        cmocka_unit_test(strip_controls_replaces_escapes_keeps_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
