@@ -215,6 +215,10 @@ static int run(struct replica *r)
         corral_error_clear(&err);
         if (need_layout) {
             if (store_init_layout(r, &err) != CORRAL_OK) {
+                if (err.code == CORRAL_EFORBIDDEN) {
+                    CORRAL_LOG(CORRAL_LOG_ERROR, "refusing to run: %s", err.msg);
+                    return 2;
+                }
                 CORRAL_LOG(CORRAL_LOG_WARN, "creating namespace %s: %s", r->opts.ns, err.msg);
                 continue;
             }

@@ -103,21 +103,47 @@ static int ensure_buckets(struct replica *r, enum corral_dir d, struct corral_er
     return CORRAL_OK;
 }
 
+/* With ZooKeeper auth, a namespace that anyone may read or change (made without auth, or
+ * squatted before corral came) is refused unless --insecure: CORRAL_EFORBIDDEN names the path. */
+static int check_acl(struct replica *r, const char *path, struct corral_error *err)
+{
+    if (!zk_has_auth(r->zk) || r->opts.insecure)
+        return CORRAL_OK;
+    int perms = 0;
+    int rc = zk_world_perms(r->zk, path, &perms, err);
+    if (rc != CORRAL_OK || perms == 0)
+        return rc;
+    return corral_error_set(err, CORRAL_EFORBIDDEN, "--namespace",
+                            "%s is open to everyone (its ACL gives world:anyone %s%s%s%s%s): it "
+                            "was made without ZooKeeper auth or by someone else; give corral a "
+                            "new namespace, fix its ACLs, or start with --insecure",
+                            path, (perms & ZK_PERM_READ) ? "r" : "",
+                            (perms & ZK_PERM_WRITE) ? "w" : "", (perms & ZK_PERM_CREATE) ? "c" : "",
+                            (perms & ZK_PERM_DELETE) ? "d" : "",
+                            (perms & ZK_PERM_ADMIN) ? "a" : "");
+}
+
 int store_init_layout(struct replica *r, struct corral_error *err)
 {
     char path[CORRAL_PATH_MAX];
-    for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
+    int rc = zk_ensure_path(r->zk, r->opts.ns, err);
+    if (rc == CORRAL_OK)
+        rc = check_acl(r, r->opts.ns, err);
+    for (int d = 0; rc == CORRAL_OK && d < CORRAL_DIR_COUNT; d++) {
         store_dir_path(r, (enum corral_dir)d, path);
-        int rc = zk_ensure_path(r->zk, path, err);
+        rc = zk_ensure_path(r->zk, path, err);
+        if (rc == CORRAL_OK)
+            rc = check_acl(r, path, err);
         if (rc == CORRAL_OK && corral_dir_is_bucketed((enum corral_dir)d))
             rc = ensure_buckets(r, (enum corral_dir)d, err);
-        if (rc != CORRAL_OK)
-            return rc;
     }
+    if (rc != CORRAL_OK)
+        return rc;
     /* The leader record: a leader only ever sets it, so it must exist first. */
     if (corral_path_leader(path, sizeof path, r->opts.ns) != CORRAL_OK)
         abort();
-    return zk_ensure_path(r->zk, path, err);
+    rc = zk_ensure_path(r->zk, path, err);
+    return rc == CORRAL_OK ? check_acl(r, path, err) : rc;
 }
 
 int store_read_task(struct replica *r, const char *path, struct corral_task *out, int32_t *version,

@@ -120,6 +120,20 @@ size_t zk_watch_boxes(struct zk *zk);
 CORRAL_NODISCARD int zk_create(struct zk *zk, const char *path, const void *data, size_t len,
                                int flags, char *out, size_t out_n, struct corral_error *err);
 /* Create path and its missing parents as persistent empty nodes; existing is fine. */
+/* ZooKeeper's permission bits (the values of ZOO_PERM_*). */
+enum {
+    ZK_PERM_READ = 1,
+    ZK_PERM_WRITE = 2,
+    ZK_PERM_CREATE = 4,
+    ZK_PERM_DELETE = 8,
+    ZK_PERM_ADMIN = 16
+};
+/* The permissions (ZK_PERM_* bits) the ACL of path grants to everyone (world:anyone), in
+ * *perms; 0 when none. */
+CORRAL_NODISCARD int zk_world_perms(struct zk *zk, const char *path, int *perms,
+                                    struct corral_error *err);
+/* True when this handle authenticates (--zk-auth): the znodes it creates carry ACLs. */
+bool zk_has_auth(const struct zk *zk);
 CORRAL_NODISCARD int zk_ensure_path(struct zk *zk, const char *path, struct corral_error *err);
 /* Read data: *data malloc'd and NUL-terminated (caller frees), *len without the NUL.
  * version and czxid/ephemeral_owner may be NULL. With watch, a data watch is left. */

@@ -78,6 +78,31 @@ int zk_create(struct zk *zk, const char *path, const void *data, size_t len, int
     return zk_translate(rc, false, "create", path, err);
 }
 
+int zk_world_perms(struct zk *zk, const char *path, int *perms, struct corral_error *err)
+{
+    *perms = 0;
+    zhandle_t *zh = zk_acquire(zk);
+    if (!zh) {
+        zk_release(zk);
+        return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
+    }
+    struct ACL_vector acl = {0};
+    struct Stat st;
+    int rc = zoo_get_acl(zh, path, &acl, &st);
+    zk_touch_rx(zk, rc);
+    zk_release(zk);
+    if (rc != ZOK)
+        return zk_translate(rc, true, "getACL", path, err);
+    for (int32_t i = 0; i < acl.count; i++) {
+        const struct ACL *a = &acl.data[i];
+        if (a->id.scheme && a->id.id && strcmp(a->id.scheme, "world") == 0 &&
+            strcmp(a->id.id, "anyone") == 0)
+            *perms |= a->perms;
+    }
+    deallocate_ACL_vector(&acl);
+    return CORRAL_OK;
+}
+
 int zk_ensure_path(struct zk *zk, const char *path, struct corral_error *err)
 {
     char buf[CORRAL_PATH_MAX];

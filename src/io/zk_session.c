@@ -54,6 +54,11 @@ void zk_touch_rx(struct zk *zk, int rc)
         zk_session_gone(zk);
 }
 
+bool zk_has_auth(const struct zk *zk)
+{
+    return zk->auth != NULL;
+}
+
 const struct ACL_vector *zk_acl(const struct zk *zk)
 {
     return zk->auth ? &ZOO_CREATOR_ALL_ACL : &ZOO_OPEN_ACL_UNSAFE;

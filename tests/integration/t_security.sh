@@ -8,7 +8,9 @@
 source "$(dirname "$0")/lib.sh"
 
 zk_start
-corrald_start r1 --zk-auth corral:s3cret
+printf 'corral:s3cret\n' >"$T_DIR/zk-auth"
+chmod 600 "$T_DIR/zk-auth"
+corrald_start r1 --zk-auth-file "$T_DIR/zk-auth"
 worker_start w1 --zk-auth corral:s3cret
 
 # ID is read again by the cases below: they depend on this one.
@@ -67,6 +69,54 @@ open_listen_refused()
     assert_contains "the refusal names the remedy" "--token-file" "$(cat "$T_DIR/open.log")"
 }
 run_case "a non-loopback --listen without a token file is refused" open_listen_refused
+
+# corrald reads ZooKeeper credentials only from a private file, warns about --zk-auth, and
+# without ZooKeeper auth refuses a ZooKeeper that is not on loopback.
+zk_auth_flags()
+{
+    local rc=0 port
+    port=$(free_port)
+    printf 'corral:s3cret\n' >"$T_DIR/zk-auth-open"
+    chmod 644 "$T_DIR/zk-auth-open"
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen "127.0.0.1:$port" --id bad-auth \
+        --zk-auth-file "$T_DIR/zk-auth-open" >"$T_DIR/bad-auth.log" 2>&1 || rc=$?
+    assert_eq "a credentials file others may read is refused" 2 "$rc"
+    assert_contains "the refusal says what to do" "chmod 600" "$(cat "$T_DIR/bad-auth.log")"
+    rc=0
+    "$CORRALD" --zk 10.255.255.1:2181 --namespace "$T_NS" --listen "127.0.0.1:$port" \
+        --id far-zk >"$T_DIR/far-zk.log" 2>&1 || rc=$?
+    assert_eq "a non-loopback ZooKeeper without auth is refused" 2 "$rc"
+    assert_contains "the refusal names the remedies" "--insecure" "$(cat "$T_DIR/far-zk.log")"
+    rc=0
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 0.0.0.0:0 --id warned \
+        --zk-auth corral:s3cret >"$T_DIR/warned.log" 2>&1 || rc=$?
+    assert_eq "(stopped by the listen guard)" 2 "$rc"
+    assert_contains "--zk-auth warns and names the file flag" "use --zk-auth-file" \
+        "$(cat "$T_DIR/warned.log")"
+    release_ports
+}
+run_case "credentials file, --zk-auth warning, non-loopback ZooKeeper guard" zk_auth_flags
+
+# A namespace made without ZooKeeper auth is open to everyone: an authenticated replica
+# refuses it (exit 2, naming the path) unless --insecure.
+open_namespace_refused()
+{
+    local ns=$T_NS-open rc=0 port
+    corrald_start open1 --namespace "$ns"
+    stop_pid open1
+    port=$(free_port)
+    "$CORRALD" --zk "$ZK" --namespace "$ns" --listen "127.0.0.1:$port" --id strict \
+        --session-timeout "$SESSION_MS" --zk-auth-file "$T_DIR/zk-auth" >"$T_DIR/strict.log" 2>&1 &
+    proc_record strict $! corrald
+    strict_gone() { ! proc_alive strict; }
+    wait_for "the authenticated replica to refuse the open namespace" 20 strict_gone
+    stop_pid strict
+    assert_eq "it exits 2" 2 "$STOP_STATUS"
+    assert_contains "it names the open path" "$ns is open to everyone" "$(cat "$T_DIR/strict.log")"
+    corrald_start lax --namespace "$ns" --zk-auth-file "$T_DIR/zk-auth" --insecure
+    stop_pid lax
+}
+run_case "an open namespace is refused under ZooKeeper auth unless --insecure" open_namespace_refused
 
 log "zk-auth ACLs, bearer tokens and the listen guard work"
 pass
