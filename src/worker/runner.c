@@ -176,11 +176,21 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
         goto out;
     }
     /* Created here, not by the supervisor: the supervisor never opens it by name, so once
-     * runner_close() unlinked it nothing can create it again. */
-    ofd = open(run->output_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (ofd < 0) {
+     * runner_close() unlinked it nothing can create it again. Always a new regular file: a
+     * task running as our uid may have put a link or a FIFO at this name beforehand (O_EXCL
+     * with O_NOFOLLOW follows nothing, O_NONBLOCK never waits on a FIFO's other end). */
+    if (unlink(run->output_path) < 0 && errno != ENOENT)
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot remove stale %s: %s", run->output_path,
+                   strerror(errno));
+    ofd = open(run->output_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+               0600);
+    struct stat st;
+    if (ofd < 0 || fstat(ofd, &st) < 0 || !S_ISREG(st.st_mode)) {
         rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "open %s: %s", run->output_path,
-                              strerror(errno));
+                              ofd < 0 ? strerror(errno) : "not a regular file");
+        if (ofd >= 0)
+            close(ofd);
+        ofd = -1; /* not ours to unlink */
         goto out;
     }
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -338,11 +348,18 @@ bool runner_read(struct run *run)
 
 char *runner_output_tail(const char *path, size_t max_bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* The task may have replaced its file (same uid, no --run-as): never follow a link, never
+     * wait for a FIFO's writer, read nothing but a regular file. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            CORRAL_LOG(CORRAL_LOG_WARN, "output file %s: %s; no output kept", path,
+                       strerror(errno));
         return NULL;
+    }
     struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "output file %s is not a regular file; no output kept", path);
         close(fd);
         return NULL;
     }

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,8 +304,13 @@ static int output_open(struct sup *s, char *err, size_t errn)
 {
     struct output *o = &s->out;
     int fl = fcntl(SUP_OUTPUT_FD, F_GETFL);
+    struct stat st;
     if (fl < 0 || (fl & O_ACCMODE) != O_RDWR) {
         snprintf(err, errn, "output file: not passed by the worker");
+        return -1;
+    }
+    if (fstat(SUP_OUTPUT_FD, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errn, "output file: not a regular file");
         return -1;
     }
     /* Only we write it: no task inherits it (the HTTP child, a fork without exec, closes it). */
