@@ -25,6 +25,7 @@
 #include "io/clock.h"
 #include "io/log.h"
 #include "worker/agent_internal.h"
+#include "worker/run_as.h"
 
 #define CORRAL_LOG_MODULE "worker"
 
@@ -222,17 +223,23 @@ static void on_run_done(struct agent *a, struct local *l, int64_t now)
     l->next_try_ms = now;
 }
 
+/* Reap supervisors, and catch one that was stopped: a task running as our uid can SIGSTOP its
+ * supervisor (its parent) to escape its timeout, cancel and lease. */
 static void reap_children(struct agent *a)
 {
     for (;;) {
-        pid_t p = waitpid(-1, NULL, WNOHANG);
+        int st = 0;
+        pid_t p = waitpid(-1, &st, WNOHANG | WUNTRACED);
         if (p < 0 && errno == EINTR)
             continue;
         if (p <= 0)
             return;
-        for (size_t i = 0; i < a->n_locals; i++)
-            if (runner_reaped(&a->locals[i]->run, p))
+        bool stopped = WIFSTOPPED(st);
+        for (size_t i = 0; i < a->n_locals; i++) {
+            struct run *run = &a->locals[i]->run;
+            if (stopped ? runner_stopped(run, p) : runner_reaped(run, p))
                 break;
+        }
     }
 }
 
@@ -329,7 +336,7 @@ int agent_run(const struct agent_config *cfg)
         CORRAL_LOG(CORRAL_LOG_ERROR, "signal pipe: %s", strerror(errno));
         return 1;
     }
-    a.runner = runner_new(cfg->work_dir, cfg->log_level, &err);
+    a.runner = runner_new(cfg->work_dir, cfg->log_level, cfg->run_as, &err);
     if (!a.runner) {
         CORRAL_LOG(CORRAL_LOG_ERROR, "%s", err.msg);
         return 1;
@@ -354,9 +361,9 @@ int agent_run(const struct agent_config *cfg)
     }
     CORRAL_LOG(CORRAL_LOG_INFO,
                "starting worker=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
-               " work_dir=%s",
+               " work_dir=%s run_as=%s",
                cfg->id, cfg->zk_hosts, cfg->ns, cfg->slots, cfg->cpu_milli, cfg->mem_mb,
-               cfg->work_dir);
+               cfg->work_dir, cfg->run_as ? cfg->run_as->name : "(worker's user)");
 
     struct pollfd *pfds = NULL;
     size_t cap = 0;
