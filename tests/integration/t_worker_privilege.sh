@@ -153,6 +153,19 @@ limits_are_set()
 run_case "a task gets RLIMIT_AS from mem_mb, RLIMIT_FSIZE and (with --run-as) RLIMIT_NPROC" \
     limits_are_set
 
+http_task_runs_as_the_user()
+{
+    local id port
+    port=$(free_port)
+    id=$(submit "$(jq -nc --arg u "http://127.0.0.1:$port/" \
+        '{http: {method: "GET", url: $u}, constraints: {mode: "runas"}, max_attempts: 1}')")
+    wait_final "$id" 30
+    assert_eq "state" failed "$(jb .state "$TASK")"
+    # curl ran (as the user) and could not connect: no exec or identity error.
+    assert_contains "curl's error" "curl" "$(jb .error "$TASK")"
+}
+run_case "an HTTP task runs as the --run-as user too" http_task_runs_as_the_user
+
 # ---- (c) no escape by setsid and SIGSTOP of the supervisor
 
 # escape_bounded MODE: the task puts a sleep in a new session, stops its supervisor and sleeps.
