@@ -10,6 +10,7 @@
 #define CORRAL_PRIVILEGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "corral/error.h"
@@ -64,6 +65,15 @@ CORRAL_NODISCARD int corral_worker_identity_check(uint32_t euid, bool has_run_as
 
 /* Whether the task process must change uid (root worker, --run-as someone else). */
 bool corral_run_as_needs_switch(uint32_t euid, bool has_run_as, uint32_t run_as_uid);
+
+/*
+ * Whether a user (uid, primary gid, supplementary groups) may write into a directory of this
+ * owner, group and mode (permission bits as in st_mode): it owns it, or the directory is
+ * writable by others, or by a group the user is in. Root's override is not considered: the
+ * caller asks about a --run-as user, never root.
+ */
+bool corral_user_may_write(uint32_t uid, uint32_t gid, const uint32_t *groups, size_t n_groups,
+                           uint32_t owner, uint32_t group, uint32_t mode);
 
 /* The limits of a task process; mem_mb = resources.mem_mb (0: none given); dedicated_uid: the
  * task runs as a --run-as user of its own. */

@@ -67,6 +67,21 @@ bool corral_run_as_needs_switch(uint32_t euid, bool has_run_as, uint32_t run_as_
     return has_run_as && run_as_uid != euid;
 }
 
+bool corral_user_may_write(uint32_t uid, uint32_t gid, const uint32_t *groups, size_t n_groups,
+                           uint32_t owner, uint32_t group, uint32_t mode)
+{
+    if (owner == uid || (mode & 02u))
+        return true;
+    if (!(mode & 020u))
+        return false;
+    if (group == gid)
+        return true;
+    for (size_t i = 0; i < n_groups; i++)
+        if (groups[i] == group)
+            return true;
+    return false;
+}
+
 /* (mem_mb x factor + slack) MiB in bytes, or CORRAL_RLIM_NONE when that does not fit in 63 bits. */
 static uint64_t as_bytes(uint64_t mem_mb)
 {

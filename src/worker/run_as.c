@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* --run-as: the user tasks run as, resolved once at start (run_as.h). */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -105,14 +106,8 @@ void run_as_cleanup(struct run_as *r)
 
 bool run_as_may_write(const struct run_as *r, uid_t owner, gid_t group, mode_t mode)
 {
-    if (owner == r->uid || (mode & S_IWOTH))
-        return true;
-    if (!(mode & S_IWGRP))
-        return false;
-    if (group == r->gid)
-        return true;
-    for (size_t i = 0; i < r->n_groups; i++)
-        if (r->groups[i] == group)
-            return true;
-    return false;
+    static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits on Linux");
+    return corral_user_may_write((uint32_t)r->uid, (uint32_t)r->gid, (const uint32_t *)r->groups,
+                                 r->n_groups, (uint32_t)owner, (uint32_t)group,
+                                 (uint32_t)(mode & 07777u));
 }

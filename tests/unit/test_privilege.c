@@ -158,6 +158,25 @@ static void rlim_lower_never_raises(void **state)
     assert_true(corral_rlim_lower(CORRAL_RLIM_NONE, CORRAL_RLIM_NONE) == CORRAL_RLIM_NONE);
 }
 
+static void user_may_write_as_owner_group_or_other(void **state)
+{
+    (void)state;
+    const uint32_t groups[] = {100, 200};
+    /* Owner, whatever the mode. */
+    assert_true(corral_user_may_write(1000, 1000, groups, 2, 1000, 0, 0500));
+    /* Others-writable. */
+    assert_true(corral_user_may_write(1000, 1000, groups, 2, 0, 0, 0777));
+    assert_true(corral_user_may_write(1000, 1000, groups, 2, 0, 0, 01777));
+    /* Group-writable: only through the primary or a supplementary group. */
+    assert_true(corral_user_may_write(1000, 1000, groups, 2, 0, 1000, 0770));
+    assert_true(corral_user_may_write(1000, 1000, groups, 2, 0, 200, 0770));
+    assert_false(corral_user_may_write(1000, 1000, groups, 2, 0, 300, 0770));
+    /* The usual work dirs. */
+    assert_false(corral_user_may_write(1000, 1000, groups, 2, 0, 0, 0700));
+    assert_false(corral_user_may_write(1000, 1000, groups, 2, 0, 100, 0750));
+    assert_false(corral_user_may_write(1000, 1000, NULL, 0, 0, 0, 0755));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +193,7 @@ int main(void)
         cmocka_unit_test(limits_address_space_is_a_generous_multiple_of_mem_mb),
         cmocka_unit_test(limits_huge_mem_mb_means_no_address_space_limit),
         cmocka_unit_test(rlim_lower_never_raises),
+        cmocka_unit_test(user_may_write_as_owner_group_or_other),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
