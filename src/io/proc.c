@@ -429,7 +429,9 @@ struct pidpair {
     bool zombie;
 };
 
-size_t proc_kill_descendants(pid_t root, int sig)
+/* Kill every live descendant of root, except the children of root listed in keep and
+ * everything below them. */
+static size_t kill_tree(pid_t root, const pid_t *keep, size_t n_keep, int sig)
 {
     DIR *d = opendir("/proc");
     if (!d)
@@ -468,6 +470,13 @@ size_t proc_kill_descendants(pid_t root, int sig)
             pid_t parent = queue[head++];
             for (size_t i = 0; i < n; i++) {
                 if (all[i].ppid == parent && all[i].pid != root && tail <= n) {
+                    bool kept = false;
+                    for (size_t k = 0; parent == root && k < n_keep && !kept; k++)
+                        kept = all[i].pid == keep[k];
+                    if (kept) {
+                        all[i].ppid = -1;
+                        continue;
+                    }
                     queue[tail++] = all[i].pid;
                     all[i].ppid = -1; /* visit once */
                     if (!all[i].zombie && kill(all[i].pid, sig) == 0)
@@ -479,6 +488,16 @@ size_t proc_kill_descendants(pid_t root, int sig)
     }
     free(all);
     return killed;
+}
+
+size_t proc_kill_descendants(pid_t root, int sig)
+{
+    return kill_tree(root, NULL, 0, sig);
+}
+
+size_t proc_kill_strays(pid_t root, const pid_t *keep, size_t n_keep, int sig)
+{
+    return kill_tree(root, keep, n_keep, sig);
 }
 
 size_t proc_reap_all(void)

@@ -78,6 +78,10 @@ void proc_kill_group(pid_t pgid, int sig);
  */
 size_t proc_kill_descendants(pid_t root, int sig);
 
+/* The same, but the children of root listed in keep (n_keep pids) and their descendants are
+ * spared: a subreaper's processes that are not its own (orphans given to it). */
+size_t proc_kill_strays(pid_t root, const pid_t *keep, size_t n_keep, int sig);
+
 /* Reap every exited child without blocking; returns how many were reaped. */
 size_t proc_reap_all(void);
 

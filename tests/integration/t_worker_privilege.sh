@@ -188,6 +188,25 @@ escape_bounded()
 }
 run_case "same uid: stopping the supervisor and setsid do not escape the timeout" \
     escape_bounded same
+
+# Same uid: the task kills its supervisor; the worker (their subreaper) kills what escaped.
+killed_supervisor_leaves_nothing()
+{
+    local m id pid marker=$SHARED/escape-kill
+    new_marker m
+    id=$(submit "$(sh_spec same "setsid sleep 1000 $m & echo \$! >$marker; sleep 0.2; kill -9 \$PPID; sleep 1000 $m" '{"timeout_s":60}')")
+    wait_final "$id" 20
+    assert_eq "state" failed "$(jb .state "$TASK")"
+    log "ended: $(jb .error "$TASK")"
+    wait_for "the escape marker" 5 test -s "$marker"
+    pid=$(cat "$marker")
+    wait_for "the setsid sleep (pid $pid) to be gone" 5 pid_gone "$pid"
+    wait_for "no process of the task survives" 5 no_pids_with "$m"
+    grep -q "left behind by a dead supervisor" "$T_DIR/wsame.log" ||
+        fail "the worker did not log killing the orphaned sleep"
+}
+run_case "same uid: killing the supervisor and setsid do not leave a process behind" \
+    killed_supervisor_leaves_nothing
 run_case "--run-as: stopping the supervisor fails and setsid does not escape the timeout" \
     escape_bounded runas
 
