@@ -326,6 +326,34 @@ static void creds_switch_the_identity_or_fail_loudly(void **state)
     assert_non_null(strstr(out, "Uid: 65534 65534 65534 65534 Gid: 65534 65534 65534 65534"));
 }
 
+/* Two children: the one in keep survives (with its own child), the other dies with its child. */
+static void kill_strays_spares_the_kept_children_and_their_trees(void **state)
+{
+    (void)state;
+    char sh[] = "/bin/sh", dash_c[] = "-c", script[] = "sleep 30 & wait";
+    char *argv[] = {sh, dash_c, script, NULL};
+    char *envp[] = {NULL};
+    struct proc_spawn_opts o = {
+        .argv = argv, .envp = envp, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    pid_t kept = 0, stray = 0;
+    struct corral_error err = {0};
+    assert_int_equal(proc_spawn(&o, &kept, &err), 0);
+    assert_int_equal(proc_spawn(&o, &stray, &err), 0);
+    /* Let both shells start their sleep. */
+    for (int i = 0; i < 100 && proc_kill_descendants(stray, 0) + proc_kill_descendants(kept, 0) < 2;
+         i++)
+        usleep(10000);
+    assert_int_equal(proc_kill_strays(getpid(), &kept, 1, SIGKILL), 2); /* stray and its sleep */
+    int st = 0;
+    assert_int_equal(waitpid(stray, &st, 0), stray);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    assert_int_equal(waitpid(kept, &st, WNOHANG), 0);    /* still running */
+    assert_int_equal(proc_kill_descendants(kept, 0), 1); /* and its sleep too */
+    proc_kill_descendants(kept, SIGKILL);
+    kill(kept, SIGKILL);
+    assert_int_equal(waitpid(kept, &st, 0), kept);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +368,7 @@ int main(void)
         cmocka_unit_test(forked_child_never_raises_a_limit),
         cmocka_unit_test(forked_exec_failure_is_reported_and_reaped),
         cmocka_unit_test(creds_switch_the_identity_or_fail_loudly),
+        cmocka_unit_test(kill_strays_spares_the_kept_children_and_their_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
