@@ -582,9 +582,13 @@ struct bproc *cluster_start_worker(struct cluster *c, const char *name, const ch
     snprintf(sess, sizeof sess, "%d", session_ms);
     /* --cpu = --slots: a `true` task asks for 1 cpu, and the default (the machine's 2 CPUs)
      * would let a worker run only 2 at once. */
+    /* As root, the worker refuses to run tasks as root unless told (the tasks are `true`). */
     const char *argv[] = {bin,  "--zk",       zk,   "--namespace",     ns,  "--id",
                           name, "--slots",    sl,   "--cpu",           sl,  "--session-timeout",
-                          sess, "--work-dir", work, "--drain-timeout", "2", NULL};
+                          sess, "--work-dir", work, "--drain-timeout", "2", NULL,
+                          NULL};
+    if (geteuid() == 0)
+        argv[sizeof argv / sizeof argv[0] - 2] = "--allow-root";
     return spawn(c, name, BPROC_WORKER, bin, argv, err);
 }
 

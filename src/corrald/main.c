@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "corral/access.h"
@@ -251,6 +252,9 @@ static int run(struct replica *r)
 
 int main(int argc, char **argv)
 {
+    /* No core dump and no ptrace by other processes of our uid: we hold the token file's
+     * tokens and the ZooKeeper secret (docs/security-worker.md). */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     struct replica r = {0};
     struct corral_error err = {0};
     struct corral_opts_result res = {0};

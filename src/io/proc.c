@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Process helpers (see proc.h): posix_spawn with the child's setup as file actions and
- * attributes (no fork of the caller's page tables), group and tree kills via /proc.
+ * attributes (no fork of the caller's page tables), or, for a child that needs another identity,
+ * resource limits or a working directory, fork() and the same setup by hand (callers are
+ * single-threaded then); group and tree kills via /proc.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,6 +147,193 @@ static int spawn_setup(const struct proc_spawn_opts *o, int devnull, posix_spawn
     return e;
 }
 
+/* ---- fork path: identity, limits, working directory ---- */
+
+/* Where the child's setup failed, sent on the error pipe with errno. */
+enum child_step {
+    STEP_EXEC,
+    STEP_FDS,
+    STEP_RLIMIT,
+    STEP_SETGROUPS,
+    STEP_SETGID,
+    STEP_SETUID,
+    STEP_VERIFY
+};
+
+struct child_fail {
+    int step;
+    int err;
+};
+
+static const char *step_name(int step)
+{
+    switch (step) {
+        case STEP_FDS:
+            return "fds";
+        case STEP_RLIMIT:
+            return "setrlimit";
+        case STEP_SETGROUPS:
+            return "setgroups";
+        case STEP_SETGID:
+            return "setgid";
+        case STEP_SETUID:
+            return "setuid";
+        case STEP_VERIFY:
+            return "run-as check";
+        default:
+            return "exec";
+    }
+}
+
+static _Noreturn void child_fail(int fd, int step, int e)
+{
+    struct child_fail f = {step, e};
+    ssize_t w = write(fd, &f, sizeof f);
+    (void)w;
+    _exit(127);
+}
+
+/* The child's ids are exactly creds, and root cannot be regained. Async-signal-safe. */
+static bool creds_verified(const struct proc_creds *c)
+{
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+    if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0)
+        return false;
+    if (ru != c->uid || eu != c->uid || su != c->uid || rg != c->gid || eg != c->gid ||
+        sg != c->gid)
+        return false;
+    if (c->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0))
+        return false;
+    return true;
+}
+
+/*
+ * In the child, between fork and exec: only async-signal-safe calls (the caller is
+ * single-threaded, but the rule keeps this safe if that ever changes by mistake). Never returns.
+ */
+static _Noreturn void child_setup(const struct proc_spawn_opts *o, int devnull, int errfd,
+                                  char *const *cand)
+{
+    if (o->new_session)
+        (void)setsid();
+    /* Default dispositions, then an empty mask (a handler must not run in the child). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; sig++)
+        (void)sigaction(sig, &dfl, NULL); /* EINVAL for SIGKILL, SIGSTOP, reserved ones */
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* The same two-pass move as spawn_setup, with the error pipe kept above everything. */
+    int src[3 + PROC_MAX_KEEP_FDS];
+    int nsrc = 3 + (int)o->n_keep;
+    src[0] = o->stdin_fd >= 0 ? o->stdin_fd : devnull;
+    src[1] = o->stdout_fd >= 0 ? o->stdout_fd : devnull;
+    src[2] = o->stderr_fd >= 0 ? o->stderr_fd : devnull;
+    for (size_t i = 0; i < o->n_keep; i++)
+        src[3 + i] = o->keep_fds[i];
+    int high = 3 + PROC_MAX_KEEP_FDS;
+    for (int i = 0; i < nsrc; i++)
+        if (src[i] >= high)
+            high = src[i] + 1;
+    if (errfd >= high)
+        high = errfd + 1;
+    int efd = fcntl(errfd, F_DUPFD_CLOEXEC, high + nsrc);
+    if (efd < 0)
+        child_fail(errfd, STEP_FDS, errno);
+    for (int i = 0; i < nsrc; i++)
+        if (dup2(src[i], high + i) < 0)
+            child_fail(efd, STEP_FDS, errno);
+    for (int i = 0; i < nsrc; i++)
+        if (dup2(high + i, i) < 0) /* clears FD_CLOEXEC on i */
+            child_fail(efd, STEP_FDS, errno);
+    for (int i = 0; i < nsrc; i++)
+        (void)close(high + i);
+    proc_cloexec_from(nsrc); /* efd is close-on-exec already */
+
+    for (size_t i = 0; i < o->n_limits; i++) {
+        if (o->limits[i].value == UINT64_MAX)
+            continue;
+        struct rlimit rl;
+        if (getrlimit(o->limits[i].resource, &rl) != 0)
+            child_fail(efd, STEP_RLIMIT, errno);
+        rlim_t want = (rlim_t)o->limits[i].value;
+        if (rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max)
+            rl.rlim_max = want;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(o->limits[i].resource, &rl) != 0)
+            child_fail(efd, STEP_RLIMIT, errno);
+    }
+    if (o->creds) {
+        const struct proc_creds *c = o->creds;
+        if (setgroups(c->n_groups, c->n_groups ? c->groups : NULL) != 0)
+            child_fail(efd, STEP_SETGROUPS, errno);
+        if (setgid(c->gid) != 0)
+            child_fail(efd, STEP_SETGID, errno);
+        if (setuid(c->uid) != 0)
+            child_fail(efd, STEP_SETUID, errno);
+        if (!creds_verified(c))
+            child_fail(efd, STEP_VERIFY, EPERM);
+    }
+    if (o->cwd && chdir(o->cwd) != 0)
+        (void)chdir("/");
+
+    /* execvp's rule, as in proc_spawn. */
+    int saved = ENOENT;
+    for (size_t i = 0; cand[i]; i++) {
+        execve(cand[i], o->argv, o->envp);
+        int e = errno;
+        if (e == EAGAIN || e == ENOMEM) {
+            saved = e;
+            break;
+        }
+        if (e != ENOENT && e != ENOTDIR)
+            saved = e;
+    }
+    child_fail(efd, STEP_EXEC, saved);
+}
+
+static int spawn_forked(const struct proc_spawn_opts *o, char *const *cand, int devnull, pid_t *pid,
+                        struct corral_error *err)
+{
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) < 0)
+        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: pipe: %s", strerror(errno));
+    pid_t p = fork();
+    if (p < 0) {
+        int e = errno;
+        close(ep[0]);
+        close(ep[1]);
+        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: fork: %s", strerror(e));
+    }
+    if (p == 0) {
+        close(ep[0]);
+        child_setup(o, devnull, ep[1], cand);
+    }
+    close(ep[1]);
+    /* EOF at exec (the pipe is close-on-exec), or the failed step and its errno. */
+    struct child_fail f;
+    ssize_t n;
+    do
+        n = read(ep[0], &f, sizeof f);
+    while (n < 0 && errno == EINTR);
+    close(ep[0]);
+    if (n != (ssize_t)sizeof f) {
+        *pid = p;
+        return CORRAL_OK;
+    }
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (f.step == STEP_EXEC && f.err != EAGAIN && f.err != ENOMEM)
+        return corral_error_set(err, CORRAL_ENOTFOUND, NULL, "exec: %s", strerror(f.err));
+    return corral_error_set(err, CORRAL_EINTERNAL, NULL, "%s: %s", step_name(f.step),
+                            strerror(f.err));
+}
+
 int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, struct corral_error *err)
 {
     const char *prog = o->file ? o->file : o->argv[0];
@@ -159,6 +350,13 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, struct corral_error 
     if (!cand || devnull < 0) {
         rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: %s",
                               cand ? strerror(errno) : "out of memory");
+        goto out;
+    }
+    if (o->creds || o->n_limits > 0 || o->cwd) {
+        if (o->n_limits > PROC_MAX_LIMITS)
+            rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "too many limits");
+        else
+            rc = spawn_forked(o, cand, devnull, pid, err);
         goto out;
     }
     int e = spawn_setup(o, devnull, &attr, &fa);
@@ -201,8 +399,9 @@ void proc_kill_group(pid_t pgid, int sig)
         (void)kill(-pgid, sig);
 }
 
-/* Parent pid from /proc/<pid>/stat; the comm field may hold ')' so look for the last one. */
-static pid_t read_ppid(const char *pid_name)
+/* Parent pid (and state letter) from /proc/<pid>/stat; the comm field may hold ')' so look for
+ * the last one. */
+static pid_t read_ppid(const char *pid_name, char *state_out)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%s/stat", pid_name);
@@ -221,14 +420,18 @@ static pid_t read_ppid(const char *pid_name)
     int ppid;
     if (sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
         return -1;
+    *state_out = state;
     return (pid_t)ppid;
 }
 
 struct pidpair {
     pid_t pid, ppid;
+    bool zombie;
 };
 
-size_t proc_kill_descendants(pid_t root, int sig)
+/* Kill every live descendant of root, except the children of root listed in keep and
+ * everything below them. */
+static size_t kill_tree(pid_t root, const pid_t *keep, size_t n_keep, int sig)
 {
     DIR *d = opendir("/proc");
     if (!d)
@@ -241,7 +444,8 @@ size_t proc_kill_descendants(pid_t root, int sig)
         long v = strtol(de->d_name, &end, 10);
         if (*end || v <= 0)
             continue;
-        pid_t ppid = read_ppid(de->d_name);
+        char state = '?';
+        pid_t ppid = read_ppid(de->d_name, &state);
         if (ppid < 0)
             continue;
         if (n == cap) {
@@ -252,7 +456,7 @@ size_t proc_kill_descendants(pid_t root, int sig)
             all = na;
             cap = ncap;
         }
-        all[n++] = (struct pidpair){(pid_t)v, ppid};
+        all[n++] = (struct pidpair){(pid_t)v, ppid, state == 'Z'};
     }
     closedir(d);
 
@@ -266,9 +470,16 @@ size_t proc_kill_descendants(pid_t root, int sig)
             pid_t parent = queue[head++];
             for (size_t i = 0; i < n; i++) {
                 if (all[i].ppid == parent && all[i].pid != root && tail <= n) {
+                    bool kept = false;
+                    for (size_t k = 0; parent == root && k < n_keep && !kept; k++)
+                        kept = all[i].pid == keep[k];
+                    if (kept) {
+                        all[i].ppid = -1;
+                        continue;
+                    }
                     queue[tail++] = all[i].pid;
                     all[i].ppid = -1; /* visit once */
-                    if (kill(all[i].pid, sig) == 0)
+                    if (!all[i].zombie && kill(all[i].pid, sig) == 0)
                         killed++;
                 }
             }
@@ -277,6 +488,16 @@ size_t proc_kill_descendants(pid_t root, int sig)
     }
     free(all);
     return killed;
+}
+
+size_t proc_kill_descendants(pid_t root, int sig)
+{
+    return kill_tree(root, NULL, 0, sig);
+}
+
+size_t proc_kill_strays(pid_t root, const pid_t *keep, size_t n_keep, int sig)
+{
+    return kill_tree(root, keep, n_keep, sig);
 }
 
 size_t proc_reap_all(void)

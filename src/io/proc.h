@@ -14,11 +14,27 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "corral/error.h"
 
 #define PROC_MAX_KEEP_FDS 4
+#define PROC_MAX_LIMITS   4
+
+/* An identity for the child: supplementary groups, then gid, then uid (needs root). */
+struct proc_creds {
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups; /* borrowed; n_groups entries (0: no supplementary group) */
+    size_t n_groups;
+};
+
+/* A resource limit for the child: soft and hard become min(current hard, value). */
+struct proc_limit {
+    int resource;   /* RLIMIT_* */
+    uint64_t value; /* bytes or count; UINT64_MAX: leave as is */
+};
 
 struct proc_spawn_opts {
     const char *file;        /* program to exec; NULL = argv[0] */
@@ -31,13 +47,23 @@ struct proc_spawn_opts {
     int keep_fds[PROC_MAX_KEEP_FDS]; /* become fds 3, 4, ... in the child */
     size_t n_keep;
     bool new_session; /* setsid(): own session and process group (pgid == pid) */
+    /* Only from a single-threaded process (the supervisor): when any of the three is set, the
+     * child is made with fork() and set up by hand, since posix_spawn can do none of them. */
+    const struct proc_creds *creds; /* NULL: keep ours; else switch (and verify) before exec */
+    struct proc_limit limits[PROC_MAX_LIMITS];
+    size_t n_limits;
+    const char *cwd; /* chdir after the switch; "/" when it cannot be entered; NULL: ours */
 };
 
 /*
  * Start a child. On success *pid is the child's pid and the program is executing. Errors:
- * CORRAL_EINTERNAL when the process cannot be made (no memory, process limit), CORRAL_ENOTFOUND
- * when exec failed (err->msg is "exec: <strerror>", e.g. "exec: No such file or directory").
+ * CORRAL_EINTERNAL when the process cannot be made (no memory, process limit) or its setup
+ * failed (err->msg names the step: "setgroups: ...", "setgid: ...", "setuid: ...",
+ * "run-as check: ...", "setrlimit: ..."; the child is reaped), CORRAL_ENOTFOUND when exec failed
+ * (err->msg is "exec: <strerror>", e.g. "exec: No such file or directory").
  * Signal dispositions are reset to default and the signal mask emptied in the child.
+ * With creds, the child calls setgroups, setgid and setuid in that order, checks each, then
+ * checks that its real, effective and saved ids are the new ones and that setuid(0) fails.
  */
 CORRAL_NODISCARD int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid,
                                 struct corral_error *err);
@@ -46,10 +72,15 @@ CORRAL_NODISCARD int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid,
 void proc_kill_group(pid_t pgid, int sig);
 
 /*
- * Send sig to every descendant of root (found through /proc), children first found are
- * signalled before their own children are looked up. Returns how many were signalled.
+ * Send sig to every live descendant of root (found through /proc; zombies are walked through
+ * but not signalled), children first found are signalled before their own children are looked
+ * up. Returns how many were signalled.
  */
 size_t proc_kill_descendants(pid_t root, int sig);
+
+/* The same, but the children of root listed in keep (n_keep pids) and their descendants are
+ * spared: a subreaper's processes that are not its own (orphans given to it). */
+size_t proc_kill_strays(pid_t root, const pid_t *keep, size_t n_keep, int sig);
 
 /* Reap every exited child without blocking; returns how many were reaped. */
 size_t proc_reap_all(void);

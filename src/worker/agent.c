@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +25,9 @@
 #include "corral/xalloc.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/proc.h"
 #include "worker/agent_internal.h"
+#include "worker/run_as.h"
 
 #define CORRAL_LOG_MODULE "worker"
 
@@ -222,18 +225,55 @@ static void on_run_done(struct agent *a, struct local *l, int64_t now)
     l->next_try_ms = now;
 }
 
+/* Reap supervisors, and catch one that was stopped: a task running as our uid can SIGSTOP its
+ * supervisor (its parent) to escape its timeout, cancel and lease. */
+static void watch_strays(struct agent *a, int64_t now)
+{
+    a->strays_until_ms = now + STRAYS_WATCH_MS;
+    a->next_strays_ms = now;
+}
+
 static void reap_children(struct agent *a)
 {
     for (;;) {
-        pid_t p = waitpid(-1, NULL, WNOHANG);
+        int st = 0;
+        pid_t p = waitpid(-1, &st, WNOHANG | WUNTRACED);
         if (p < 0 && errno == EINTR)
             continue;
         if (p <= 0)
             return;
-        for (size_t i = 0; i < a->n_locals; i++)
-            if (runner_reaped(&a->locals[i]->run, p))
+        bool stopped = WIFSTOPPED(st);
+        for (size_t i = 0; i < a->n_locals; i++) {
+            struct run *run = &a->locals[i]->run;
+            if (stopped ? runner_stopped(run, p) : runner_reaped(run, p))
                 break;
+        }
+        if (stopped)
+            watch_strays(a, clock_mono_ms());
     }
+}
+
+/*
+ * A supervisor that dies without its sweep (SIGKILL by a task of our uid, the OOM killer, or us
+ * after a stop) leaves the task's processes that escaped its process group (setsid, double
+ * fork) without anyone to end them. We are their subreaper, so they come to us: every child of
+ * ours that is not a supervisor is such an orphan, and is killed with everything below it.
+ */
+static void kill_strays(struct agent *a, int64_t now)
+{
+    if (now >= a->strays_until_ms || now < a->next_strays_ms)
+        return;
+    a->next_strays_ms = now + STRAYS_EVERY_MS;
+    pid_t *keep = corral_xcalloc(a->n_locals + 1, sizeof *keep);
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_locals; i++)
+        if (a->locals[i]->run.pid > 0)
+            keep[n++] = a->locals[i]->run.pid;
+    size_t killed = proc_kill_strays(getpid(), keep, n, SIGKILL);
+    free(keep);
+    if (killed > 0)
+        CORRAL_LOG(CORRAL_LOG_WARN, "killed %zu process(es) left behind by a dead supervisor",
+                   killed);
 }
 
 static void handle_signals(struct agent *a, int fd, int64_t now)
@@ -329,7 +369,10 @@ int agent_run(const struct agent_config *cfg)
         CORRAL_LOG(CORRAL_LOG_ERROR, "signal pipe: %s", strerror(errno));
         return 1;
     }
-    a.runner = runner_new(cfg->work_dir, cfg->log_level, &err);
+    /* Orphans of a supervisor that died come to us, not to init (kill_strays). */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot become a child subreaper: %s", strerror(errno));
+    a.runner = runner_new(cfg->work_dir, cfg->log_level, cfg->run_as, &err);
     if (!a.runner) {
         CORRAL_LOG(CORRAL_LOG_ERROR, "%s", err.msg);
         return 1;
@@ -354,9 +397,9 @@ int agent_run(const struct agent_config *cfg)
     }
     CORRAL_LOG(CORRAL_LOG_INFO,
                "starting worker=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
-               " work_dir=%s",
+               " work_dir=%s run_as=%s",
                cfg->id, cfg->zk_hosts, cfg->ns, cfg->slots, cfg->cpu_milli, cfg->mem_mb,
-               cfg->work_dir);
+               cfg->work_dir, cfg->run_as ? cfg->run_as->name : "(worker's user)");
 
     struct pollfd *pfds = NULL;
     size_t cap = 0;
@@ -383,6 +426,8 @@ int agent_run(const struct agent_config *cfg)
         for (size_t i = 0; i < a.n_locals;) {
             struct local *l = a.locals[i];
             if (l->run.fd >= 0 && runner_read(&l->run)) {
+                if (l->run.result.outcome == CORRAL_RUN_LOST)
+                    watch_strays(&a, now);
                 size_t before = a.n_locals;
                 on_run_done(&a, l, now);
                 if (a.n_locals != before)
@@ -398,6 +443,7 @@ int agent_run(const struct agent_config *cfg)
             else
                 i++;
         }
+        kill_strays(&a, now);
         if (!a.stop)
             tick(&a, now);
     }

@@ -14,6 +14,8 @@
 #include "corral/log.h"
 #include "corral/spec.h"
 
+struct run_as;
+
 struct agent_config {
     const char *zk_hosts;   /* borrowed */
     const char *ns;         /* borrowed; validated namespace */
@@ -29,6 +31,7 @@ struct agent_config {
     const char *work_dir; /* borrowed; exists */
     uint32_t drain_timeout_s;
     enum corral_log_level log_level;
+    const struct run_as *run_as; /* borrowed; NULL: tasks run as the worker's user */
 };
 
 /*

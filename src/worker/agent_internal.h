@@ -30,6 +30,8 @@
 #define CONFLICT_RETRIES   5
 #define DRAIN_EXTRA_MIN_MS 10000 /* after the drain kill: time to write the returns */
 #define DRAIN_SETTLE_MS    500   /* after "draining" is stored: last assignments may land */
+#define STRAYS_WATCH_MS    2000  /* after a supervisor died without a result: look for orphans */
+#define STRAYS_EVERY_MS    100
 
 /* One attempt this worker runs (or ran and still has to report). */
 struct local {
@@ -76,6 +78,10 @@ struct agent {
     struct local **locals;
     size_t n_locals, cap_locals;
     struct corral_strlist ignored; /* assignments we leave to the leader (other reg, bad data) */
+
+    /* Until then (monotonic), look every STRAYS_EVERY_MS for processes given to us as their
+     * subreaper: a task's processes whose supervisor died without its sweep. */
+    int64_t strays_until_ms, next_strays_ms;
 
     bool stop;
     int exit_code;

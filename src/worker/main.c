@@ -2,22 +2,27 @@
 /*
  * corral-worker: flags (CONTRACT "corral-worker"), validation, then the agent. The hidden first
  * argument --supervise turns the process into a task supervisor (supervisor.h); the worker
- * starts those itself and users never do.
+ * starts those itself and users never do. Least privilege (docs/security-worker.md): the
+ * process is not dumpable, the ZooKeeper secret is wiped from its argv and environment once
+ * read, and a worker that would run tasks as root refuses to start unless told so.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "corral/limits.h"
 #include "corral/opts.h"
 #include "corral/paths.h"
+#include "corral/privilege.h"
 #include "corral/xalloc.h"
 #include "io/log.h"
 #include "worker/agent.h"
+#include "worker/run_as.h"
 #include "worker/supervisor.h"
 
 #define CORRAL_LOG_MODULE "main"
@@ -40,6 +45,8 @@ struct worker_opts {
     int64_t weight;
     const char *work_dir;
     int64_t drain_timeout_s;
+    const char *run_as;
+    bool allow_root;
 };
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -81,6 +88,11 @@ static const struct corral_opt opts_table[] = {
     OPT("drain-timeout", "CORRAL_DRAIN_TIMEOUT", CORRAL_OPT_INT, "S", "30",
         "on SIGTERM, how long running tasks may finish before they are returned", drain_timeout_s,
         0, 86400, NULL),
+    OPT("run-as", "CORRAL_RUN_AS", CORRAL_OPT_STRING, "USER", NULL,
+        "run tasks as this user (name or uid); needs root", run_as, 0, 0, NULL),
+    OPT("allow-root", "CORRAL_ALLOW_ROOT", CORRAL_OPT_BOOL, NULL, NULL,
+        "let tasks run as root (a root worker without --run-as refuses otherwise)", allow_root, 0,
+        0, NULL),
 };
 #define N_OPTS (sizeof opts_table / sizeof opts_table[0])
 
@@ -199,8 +211,60 @@ static int prepare_work_dir(const char *given, char *out, size_t n)
     return 0;
 }
 
+/* Overwrite a secret in place: /proc/<pid>/cmdline and /proc/<pid>/environ show the memory the
+ * kernel set up at exec, whatever we do to argv[] or environ afterwards. */
+static void wipe(char *p)
+{
+    for (; *p; p++)
+        *p = '*';
+}
+
+/*
+ * Copy the ZooKeeper secret out of argv and the environment, then wipe both: no other process
+ * of our uid, no child, no ps listing and no core dump of ours shows it. Returns the copy
+ * (owned) or NULL.
+ */
+static char *take_zk_auth(const char *value, int argc, char **argv)
+{
+    char *copy = value ? corral_xstrdup(value) : NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--zk-auth") == 0 && i + 1 < argc)
+            wipe(argv[++i]);
+        else if (strncmp(argv[i], "--zk-auth=", 10) == 0)
+            wipe(argv[i] + 10);
+    }
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "CORRAL_ZK_AUTH=", 15) == 0)
+            wipe(*e + 15);
+    (void)unsetenv("CORRAL_ZK_AUTH");
+    return copy;
+}
+
+/* With --run-as, the task user must not be able to write where the output files are: it could
+ * replace a file it is not meant to control. */
+static int check_work_dir_owner(const char *dir, const struct run_as *ra)
+{
+    struct stat st;
+    if (!ra->do_switch || stat(dir, &st) < 0)
+        return 0;
+    if (run_as_may_write(ra, st.st_uid, st.st_gid, st.st_mode)) {
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "%.150s is writable by the --run-as user %.40s; make it owned by the worker's "
+                 "user and not writable by group or others (e.g. chmod 0750)",
+                 dir, ra->name);
+        return usage_error("--work-dir", msg);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    /* First thing: no core dump, no ptrace by processes of our uid (tasks, when they share
+     * it), and /proc/<pid>/{environ,mem,fd} owned by root. */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* Hidden mode, only ever started by the worker itself (runner.c). */
     if (argc == 2 && strcmp(argv[1], "--supervise") == 0)
         return supervisor_main();
@@ -227,6 +291,8 @@ int main(int argc, char **argv)
         return 0;
     }
     int rc = 0;
+    char *zk_auth = NULL;
+    struct run_as run_as = {0};
     struct corral_kv *labels = NULL;
     size_t n_labels = 0;
     char default_id[CORRAL_WORKER_ID_MAX + 1];
@@ -244,7 +310,8 @@ int main(int argc, char **argv)
                                         "([A-Za-z0-9._-] components, not under /zookeeper)");
         goto out;
     }
-    if (o.zk_auth && (!strchr(o.zk_auth, ':') || o.zk_auth[0] == ':')) {
+    zk_auth = take_zk_auth(o.zk_auth, argc, argv);
+    if (zk_auth && (!strchr(zk_auth, ':') || zk_auth[0] == ':')) {
         rc = usage_error("--zk-auth", "must be USER:PASS");
         goto out;
     }
@@ -266,16 +333,30 @@ int main(int argc, char **argv)
     }
     if ((rc = parse_labels(&o.labels, &labels, &n_labels)))
         goto out;
+    if (o.run_as) {
+        char msg[256];
+        if (run_as_resolve(o.run_as, &run_as, msg, sizeof msg) < 0) {
+            rc = usage_error("--run-as", msg);
+            goto out;
+        }
+    }
+    if (corral_worker_identity_check((uint32_t)geteuid(), run_as.set, (uint32_t)run_as.uid,
+                                     o.allow_root, &err) != CORRAL_OK) {
+        rc = usage_error(err.field, err.msg);
+        goto out;
+    }
     int level = corral_log_level_parse(o.log_level);
     log_init("corral-worker", level < 0 ? CORRAL_LOG_INFO : (enum corral_log_level)level);
     if ((rc = prepare_work_dir(o.work_dir, work_dir, sizeof work_dir)))
+        goto out;
+    if ((rc = check_work_dir_owner(work_dir, &run_as)))
         goto out;
 
     struct agent_config cfg = {
         .zk_hosts = o.zk,
         .ns = o.ns,
         .session_timeout_ms = (int)o.session_timeout_ms,
-        .zk_auth = o.zk_auth,
+        .zk_auth = zk_auth,
         .id = o.id,
         .slots = (uint32_t)o.slots,
         .cpu_milli = (uint32_t)o.cpu_milli,
@@ -286,6 +367,7 @@ int main(int argc, char **argv)
         .work_dir = work_dir,
         .drain_timeout_s = (uint32_t)o.drain_timeout_s,
         .log_level = level < 0 ? CORRAL_LOG_INFO : (enum corral_log_level)level,
+        .run_as = run_as.set ? &run_as : NULL,
     };
     rc = agent_run(&cfg);
 out:
@@ -294,6 +376,11 @@ out:
         free(labels[i].value);
     }
     free(labels);
+    if (zk_auth) {
+        wipe(zk_auth);
+        free(zk_auth);
+    }
+    run_as_cleanup(&run_as);
     corral_opts_cleanup(opts_table, N_OPTS, &o);
     return rc;
 }

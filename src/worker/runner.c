@@ -15,15 +15,20 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 
 #include "corral/text.h"
 #include "io/log.h"
 #include "io/proc.h"
+#include "worker/run_as.h"
 #include "worker/runner.h"
 
 #define CORRAL_LOG_MODULE "runner"
+
+/* A stopped supervisor's tree: at most this many kill passes (1 ms apart). */
+#define STOPPED_KILL_PASSES 200
 
 /* Variables the supervisor (and so the task) may inherit from the worker; nothing else, so
  * secrets in the worker's environment (CORRAL_ZK_AUTH) never reach a task. */
@@ -32,6 +37,7 @@ static const char *const passed_env[] = {"PATH", "HOME", "LANG", "USER", "TMPDIR
 
 struct runner {
     char *work_dir;
+    json_t *run_as; /* the "run_as" object of every supervisor config, or NULL */
     const char *level_name;
     int lease_fd;
     struct sup_lease *lease;
@@ -57,8 +63,19 @@ static void find_programs(struct runner *r)
         r->sup_exe = strdup(sup);
 }
 
+/* What a supervisor needs of --run-as, as numbers (it is static and cannot use NSS). */
+static json_t *run_as_json(const struct run_as *ra)
+{
+    json_t *groups = json_array();
+    for (size_t i = 0; i < ra->n_groups; i++)
+        json_array_append_new(groups, json_integer((json_int_t)ra->groups[i]));
+    return json_pack("{s:b, s:I, s:I, s:o, s:s, s:s}", "switch", ra->do_switch, "uid",
+                     (json_int_t)ra->uid, "gid", (json_int_t)ra->gid, "groups", groups, "user",
+                     ra->name, "home", ra->home);
+}
+
 struct runner *runner_new(const char *work_dir, enum corral_log_level level,
-                          struct corral_error *err)
+                          const struct run_as *run_as, struct corral_error *err)
 {
     struct runner *r = calloc(1, sizeof *r);
     if (!r) {
@@ -67,6 +84,11 @@ struct runner *runner_new(const char *work_dir, enum corral_log_level level,
     }
     r->lease_fd = -1;
     r->level_name = corral_log_level_name(level);
+    if (run_as && !(r->run_as = run_as_json(run_as))) {
+        corral_error_set(err, CORRAL_EINTERNAL, NULL, "cannot render --run-as");
+        runner_free(r);
+        return NULL;
+    }
     r->work_dir = strdup(work_dir);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     r->lease_fd = memfd_create("corral-lease", MFD_CLOEXEC);
@@ -108,6 +130,7 @@ void runner_free(struct runner *r)
         close(r->lease_fd);
     for (size_t i = 0; i < N_PASSED; i++)
         free(r->env_store[i]);
+    json_decref(r->run_as);
     free(r->work_dir);
     free(r->worker_exe);
     free(r->sup_exe);
@@ -130,6 +153,8 @@ static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, ui
                             r->level_name);
     if (cfg && r->worker_exe)
         json_object_set_new(cfg, "worker_exe", json_string(r->worker_exe));
+    if (cfg && r->run_as)
+        json_object_set(cfg, "run_as", r->run_as);
     char *text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
     json_decref(cfg);
     if (!text) {
@@ -176,11 +201,21 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
         goto out;
     }
     /* Created here, not by the supervisor: the supervisor never opens it by name, so once
-     * runner_close() unlinked it nothing can create it again. */
-    ofd = open(run->output_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (ofd < 0) {
+     * runner_close() unlinked it nothing can create it again. Always a new regular file: a
+     * task running as our uid may have put a link or a FIFO at this name beforehand (O_EXCL
+     * with O_NOFOLLOW follows nothing, O_NONBLOCK never waits on a FIFO's other end). */
+    if (unlink(run->output_path) < 0 && errno != ENOENT)
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot remove stale %s: %s", run->output_path,
+                   strerror(errno));
+    ofd = open(run->output_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+               0600);
+    struct stat st;
+    if (ofd < 0 || fstat(ofd, &st) < 0 || !S_ISREG(st.st_mode)) {
         rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "open %s: %s", run->output_path,
-                              strerror(errno));
+                              ofd < 0 ? strerror(errno) : "not a regular file");
+        if (ofd >= 0)
+            close(ofd);
+        ofd = -1; /* not ours to unlink */
         goto out;
     }
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -239,6 +274,33 @@ void runner_kill(struct run *run)
     /* Do not wait for the supervisor to relay it: the task's attempt is void already. */
     if (run->task_pgid > 0 && !run->done)
         proc_kill_group(run->task_pgid, SIGKILL);
+}
+
+bool runner_stopped(struct run *run, pid_t pid)
+{
+    if (run->pid <= 0 || run->pid != pid)
+        return false;
+    if (run->stopped)
+        return true;
+    run->stopped = true;
+    CORRAL_LOG(CORRAL_LOG_WARN,
+               "supervisor pid=%ld was stopped by a signal: killing its task's processes and it",
+               (long)pid);
+    /* Stopped, it cannot reap: as a subreaper it keeps every process of the task below it
+     * (setsid and double forks included), dead ones as zombies. Kill until a pass finds no
+     * live one: a process killed cannot fork any more, so only those forked during a pass
+     * remain for the next. Bounded, in case of a fork race we cannot win. */
+    if (run->task_pgid > 0)
+        proc_kill_group(run->task_pgid, SIGKILL);
+    for (int pass = 0; pass < STOPPED_KILL_PASSES; pass++) {
+        if (proc_kill_descendants(pid, SIGKILL) == 0)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    /* SIGKILL ends a stopped process too; its result pipe then closes (runner_read). */
+    (void)kill(pid, SIGKILL);
+    return true;
 }
 
 bool runner_reaped(struct run *run, pid_t pid)
@@ -329,8 +391,10 @@ bool runner_read(struct run *run)
                 proc_kill_group(run->task_pgid, SIGKILL);
             memset(&run->result, 0, sizeof run->result);
             run->result.outcome = CORRAL_RUN_LOST;
-            snprintf(run->result.error, sizeof run->result.error,
-                     "supervisor exited without a result");
+            snprintf(run->result.error, sizeof run->result.error, "%s",
+                     run->stopped ? "the task's supervisor was stopped by a signal; attempt "
+                                    "killed"
+                                  : "supervisor exited without a result");
         }
     }
     return true;
@@ -338,11 +402,18 @@ bool runner_read(struct run *run)
 
 char *runner_output_tail(const char *path, size_t max_bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* The task may have replaced its file (same uid, no --run-as): never follow a link, never
+     * wait for a FIFO's writer, read nothing but a regular file. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            CORRAL_LOG(CORRAL_LOG_WARN, "output file %s: %s; no output kept", path,
+                       strerror(errno));
         return NULL;
+    }
     struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "output file %s is not a regular file; no output kept", path);
         close(fd);
         return NULL;
     }

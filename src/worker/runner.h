@@ -28,16 +28,19 @@ struct run {
     char buf[1024];  /* partial line */
     size_t len;
     bool has_result;
-    bool done;                       /* pipe closed: result (or CORRAL_RUN_LOST) final */
+    bool done;    /* pipe closed: result (or CORRAL_RUN_LOST) final */
+    bool stopped; /* the supervisor was seen stopped (SIGSTOP): its tree and it were killed */
     struct corral_run_result result; /* the supervisor's report (corral/result.h) */
     char output_path[PATH_MAX];      /* the task's output file; "" once runner_close() removed it */
 };
 
 struct runner;
+struct run_as;
 
-/* Create the lease page and remember the work dir (must exist). NULL with err on failure. */
+/* Create the lease page and remember the work dir (must exist) and the user tasks run as
+ * (run_as may be NULL: the worker's). NULL with err on failure. */
 struct runner *runner_new(const char *work_dir, enum corral_log_level level,
-                          struct corral_error *err);
+                          const struct run_as *run_as, struct corral_error *err);
 void runner_free(struct runner *r);
 
 /* Publish the lease: last_rx_ms is CLOCK_MONOTONIC ms of the last ZooKeeper reply. */
@@ -61,6 +64,14 @@ void runner_kill(struct run *run);
 
 /* Read what is available on run->fd. Returns true once run->done (result final). */
 bool runner_read(struct run *run);
+
+/*
+ * Note that pid was seen stopped (waitpid WUNTRACED); returns true when it was this run's
+ * supervisor. A stopped supervisor enforces nothing (timeout, cancel, lease): the attempt is
+ * killed at once, the task's processes first, then the supervisor; runner_read() then reports
+ * CORRAL_RUN_LOST with an error saying why.
+ */
+bool runner_stopped(struct run *run, pid_t pid);
 
 /* Note that pid was reaped (SIGCHLD); returns true when it was this run's supervisor. */
 bool runner_reaped(struct run *run, pid_t pid);

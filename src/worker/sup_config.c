@@ -37,6 +37,39 @@ static char *read_all(int fd, size_t max, size_t *len)
     return buf;
 }
 
+#define GROUPS_MAX 65536
+
+/* The "run_as" object: absent is fine (no --run-as), malformed is an error. */
+static int read_run_as(const json_t *o, struct sup_run_as *r)
+{
+    if (!o)
+        return 0;
+    const json_t *uid = json_object_get(o, "uid"), *gid = json_object_get(o, "gid");
+    const json_t *groups = json_object_get(o, "groups");
+    const char *user = json_string_value(json_object_get(o, "user"));
+    const char *home = json_string_value(json_object_get(o, "home"));
+    if (!json_is_integer(uid) || !json_is_integer(gid) || json_integer_value(uid) < 0 ||
+        json_integer_value(uid) > 4294967294 || json_integer_value(gid) < 0 ||
+        json_integer_value(gid) > 4294967294 || !json_is_array(groups) ||
+        json_array_size(groups) > GROUPS_MAX || !user || !home || home[0] != '/')
+        return -1;
+    r->set = true;
+    r->do_switch = json_is_true(json_object_get(o, "switch"));
+    r->uid = (uid_t)json_integer_value(uid);
+    r->gid = (gid_t)json_integer_value(gid);
+    r->n_groups = json_array_size(groups);
+    r->groups = corral_xcalloc(r->n_groups ? r->n_groups : 1, sizeof *r->groups);
+    for (size_t i = 0; i < r->n_groups; i++) {
+        const json_t *g = json_array_get(groups, i);
+        if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > 4294967294)
+            return -1;
+        r->groups[i] = (gid_t)json_integer_value(g);
+    }
+    r->user = corral_xstrdup(user);
+    r->home = corral_xstrdup(home);
+    return 0;
+}
+
 int sup_config_read(int fd, struct sup_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -62,6 +95,8 @@ int sup_config_read(int fd, struct sup_config *c)
         c->worker_exe = corral_xstrdup(exe);
     if (corral_spec_from_json(json_object_get(o, "spec"), NULL, &c->spec, &err) != CORRAL_OK)
         goto out;
+    if (read_run_as(json_object_get(o, "run_as"), &c->run_as) < 0)
+        goto out;
     rc = 0;
 out:
     json_decref(o);
@@ -72,6 +107,9 @@ void sup_config_cleanup(struct sup_config *c)
 {
     corral_spec_cleanup(&c->spec);
     free(c->worker_exe);
+    free(c->run_as.groups);
+    free(c->run_as.user);
+    free(c->run_as.home);
     free(c->text);
     memset(c, 0, sizeof *c);
 }

@@ -6,6 +6,7 @@
 #ifndef CORRAL_WORKER_SUP_CONFIG_H
 #define CORRAL_WORKER_SUP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,6 +14,18 @@
 #include "corral/limits.h"
 #include "corral/spec.h"
 #include "io/log.h"
+
+/* --run-as as the worker resolved it (run_as.h); set is false without --run-as. */
+struct sup_run_as {
+    bool set;
+    bool do_switch; /* change uid in the task process */
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; /* owned; n_groups */
+    size_t n_groups;
+    char *user; /* owned */
+    char *home; /* owned */
+};
 
 struct sup_config {
     char task_id[CORRAL_ID_LEN + 1];
@@ -22,7 +35,8 @@ struct sup_config {
     pid_t parent;
     enum corral_log_level level;
     char *worker_exe; /* owned; NULL when not given */
-    char *text;       /* owned: the object as read, to hand on */
+    struct sup_run_as run_as;
+    char *text; /* owned: the object as read, to hand on */
     size_t len;
 };
 

@@ -22,13 +22,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 
 #include "corral/limits.h"
+#include "corral/privilege.h"
 #include "corral/spec.h"
 #include "corral/xalloc.h"
 #include "io/clock.h"
@@ -136,14 +139,27 @@ static void env_free(struct envbuf *e)
 }
 
 /* The task's environment, built explicitly: a few variables of the worker's, then the spec's,
- * then corral's own (the spec cannot override them: CORRAL_ names are rejected at submit). */
+ * then corral's own (the spec cannot override them: CORRAL_ names are rejected at submit).
+ * Nothing else of the worker's reaches a task (its CORRAL_* settings and secrets included).
+ * With --run-as, HOME, USER and LOGNAME are that user's, and the worker's TMPDIR (often a
+ * directory of the worker's user) is not passed. */
 static void build_env(const struct sup *s, struct envbuf *e)
 {
     static const char *const passed[] = {"PATH", "HOME", "LANG", "USER", "TMPDIR"};
-    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++) {
-        const char *v = getenv(passed[i]);
+    static const char *const passed_run_as[] = {"PATH", "LANG"};
+    const struct sup_run_as *ra = &s->cfg.run_as;
+    const char *const *names = ra->set ? passed_run_as : passed;
+    size_t n =
+        ra->set ? sizeof passed_run_as / sizeof passed_run_as[0] : sizeof passed / sizeof passed[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(names[i]);
         if (v)
-            env_set(e, passed[i], v);
+            env_set(e, names[i], v);
+    }
+    if (ra->set) {
+        env_set(e, "HOME", ra->home);
+        env_set(e, "USER", ra->user);
+        env_set(e, "LOGNAME", ra->user);
     }
     for (size_t i = 0; i < s->spec.n_env; i++)
         env_set(e, s->spec.env[i].key, s->spec.env[i].value);
@@ -164,6 +180,32 @@ static const char *env_get(const struct envbuf *e, const char *name)
         if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=')
             return e->v[i] + nl + 1;
     return NULL;
+}
+
+/* ---- privileges ---- */
+
+/*
+ * What every task process gets besides its command: the --run-as identity (when the uid
+ * changes), a working directory (that user's home, "/" when it cannot enter it; without
+ * --run-as the supervisor's own) and the resource limits of corral/privilege.h.
+ */
+static void task_privileges(const struct sup *s, struct proc_creds *creds,
+                            struct proc_spawn_opts *o)
+{
+    const struct sup_run_as *ra = &s->cfg.run_as;
+    if (ra->do_switch) {
+        *creds = (struct proc_creds){
+            .uid = ra->uid, .gid = ra->gid, .groups = ra->groups, .n_groups = ra->n_groups};
+        o->creds = creds;
+    }
+    if (ra->set)
+        o->cwd = ra->home;
+    struct corral_task_limits l;
+    corral_task_limits_compute(s->spec.mem_mb, ra->do_switch, &l);
+    o->limits[0] = (struct proc_limit){RLIMIT_AS, l.as_bytes};
+    o->limits[1] = (struct proc_limit){RLIMIT_FSIZE, l.fsize_bytes};
+    o->limits[2] = (struct proc_limit){RLIMIT_NPROC, l.nproc};
+    o->n_limits = 3;
 }
 
 /* ---- output ---- */
@@ -305,8 +347,13 @@ static int output_open(struct sup *s, char *err, size_t errn)
 {
     struct output *o = &s->out;
     int fl = fcntl(SUP_OUTPUT_FD, F_GETFL);
+    struct stat st;
     if (fl < 0 || (fl & O_ACCMODE) != O_RDWR) {
         snprintf(err, errn, "output file: not passed by the worker");
+        return -1;
+    }
+    if (fstat(SUP_OUTPUT_FD, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errn, "output file: not a regular file");
         return -1;
     }
     /* Only we write it: no task inherits it (the HTTP child, a fork without exec, closes it). */
@@ -377,6 +424,8 @@ static int start_http(struct sup *s, int outfd, char *err, size_t errn)
         .n_keep = 1,
         .new_session = true,
     };
+    struct proc_creds creds;
+    task_privileges(s, &creds, &o);
     struct corral_error perr = {0};
     pid_t pid;
     int rc = proc_spawn(&o, &pid, &perr);
@@ -417,6 +466,8 @@ static int start_command(struct sup *s, int outfd, char *err, size_t errn)
         .stderr_fd = outfd,
         .new_session = true,
     };
+    struct proc_creds creds;
+    task_privileges(s, &creds, &o);
     struct corral_error perr = {0};
     pid_t pid;
     int rc = proc_spawn(&o, &pid, &perr);
@@ -523,6 +574,13 @@ int supervisor_main(void)
         sigaddset(&mask, sigs[i]);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Harder to stop or inspect: the stop signals that can be ignored are, and a process of
+     * our uid (the task, without --run-as) cannot ptrace us or read our memory and environ.
+     * SIGSTOP cannot be ignored: the worker kills the attempt when it sees us stopped. */
+    signal(SIGTSTP, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
     log_init("corral-worker", CORRAL_LOG_INFO);

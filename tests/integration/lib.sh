@@ -17,6 +17,7 @@
 #   zk_start                      ZooKeeper; sets ZK=127.0.0.1:PORT
 #   corrald_start NAME [args]     a replica named NAME (its --id); URL_OF[NAME]; waits for /readyz
 #   worker_start NAME [args]      a worker named NAME; waits until the replicas list it
+#                                 (adds --allow-root as root unless --run-as/--allow-root given)
 #   stop_pid NAME|PID [secs]      SIGTERM, wait with deadline, then SIGKILL
 #   kill9 NAME|PID                SIGKILL and reap
 #   stop_all [secs]               stop every process started so far (the EXIT trap does it)
@@ -648,13 +649,24 @@ worker_listed()
         >/dev/null 2>&1 <<<"$API_BODY"
 }
 
+# worker_root_flags [args...]: prints --allow-root when this shell runs as root and the args
+# give neither --run-as nor --allow-root (a root worker refuses to run tasks as root otherwise).
+worker_root_flags()
+{
+    [[ "$(id -u)" == 0 ]] || return 0
+    has_flag --run-as "$@" || has_flag --allow-root "$@" || echo --allow-root
+}
+
 # worker_start NAME [args...]: worker --id NAME; defaults --slots 2 --drain-timeout 2 and a work
-# dir in $T_DIR unless given. Waits until a live replica lists it (when a replica runs).
+# dir in $T_DIR unless given, and --allow-root when running as root without --run-as. Waits
+# until a live replica lists it (when a replica runs).
 worker_start()
 {
     local name=$1
     shift
-    local extra=()
+    local extra=() rf
+    rf=$(worker_root_flags "$@")
+    [[ -z "$rf" ]] || extra+=("$rf")
     has_flag --slots "$@" || extra+=(--slots 2)
     has_flag --drain-timeout "$@" || extra+=(--drain-timeout 2)
     has_flag --work-dir "$@" || {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,9 +175,8 @@ static void path_search_finds_the_program(void **state)
     assert_string_equal(out, "found\n");
 }
 
-static void signals_are_default_and_unblocked_and_session_new(void **state)
+static void check_signals_and_session(bool forked)
 {
-    (void)state;
     /* The caller ignores SIGTERM and blocks SIGUSR1: the child must not. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGTERM, &ign, &old);
@@ -186,6 +186,8 @@ static void signals_are_default_and_unblocked_and_session_new(void **state)
     sigprocmask(SIG_BLOCK, &usr1, &oldmask);
     struct proc_spawn_opts o = {
         .file = "/bin/sh", .stdin_fd = -1, .stderr_fd = -1, .new_session = true};
+    if (forked)
+        o.cwd = "/"; /* takes the fork path */
     struct corral_error err = {0};
     char out[512];
     int rc = run_sh("grep -E '^Sig(Ign|Blk)' /proc/self/status | tr '\\n\\t' '  '; "
@@ -213,6 +215,145 @@ static void signals_are_default_and_unblocked_and_session_new(void **state)
     assert_int_not_equal(c, (long)getsid(0));
 }
 
+static void signals_are_default_and_unblocked_and_session_new(void **state)
+{
+    (void)state;
+    check_signals_and_session(false);
+}
+
+static void forked_child_gets_the_same_signals_and_session(void **state)
+{
+    (void)state;
+    check_signals_and_session(true);
+}
+
+static void forked_child_gets_limits_and_cwd(void **state)
+{
+    (void)state;
+    struct proc_spawn_opts o = {.file = "/bin/sh",
+                                .stdin_fd = -1,
+                                .stderr_fd = -1,
+                                .cwd = "/tmp",
+                                .limits = {{RLIMIT_FSIZE, 1u << 20}, {RLIMIT_AS, UINT64_MAX}},
+                                .n_limits = 2};
+    struct corral_error err = {0};
+    char out[512];
+    assert_int_equal(run_sh("pwd; grep -E '^Max (file size|address space)' /proc/self/limits "
+                            "| tr -s ' '",
+                            &o, out, sizeof out, &err),
+                     0);
+    /* Soft and hard both at 1 MiB; the address space untouched (UINT64_MAX). */
+    assert_non_null(strstr(out, "/tmp\n"));
+    assert_non_null(strstr(out, "Max file size 1048576 1048576 bytes"));
+    assert_non_null(strstr(out, "Max address space unlimited unlimited bytes"));
+    /* A directory that cannot be entered: the root instead. */
+    o.cwd = "/nonexistent-corral-dir";
+    o.n_limits = 0;
+    assert_int_equal(run_sh("pwd", &o, out, sizeof out, &err), 0);
+    assert_string_equal(out, "/\n");
+}
+
+static void forked_child_never_raises_a_limit(void **state)
+{
+    (void)state;
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    struct rlimit low = {1u << 20, 1u << 20};
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < low.rlim_max)
+        low = old;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+    struct proc_spawn_opts o = {.file = "/bin/sh",
+                                .stdin_fd = -1,
+                                .stderr_fd = -1,
+                                .limits = {{RLIMIT_FSIZE, 1u << 30}},
+                                .n_limits = 1};
+    struct corral_error err = {0};
+    char out[256], want[64];
+    int rc =
+        run_sh("grep -E '^Max file size' /proc/self/limits | tr -s ' '", &o, out, sizeof out, &err);
+    /* Only the soft limit can be put back; the hard one stays lowered for this process. */
+    struct rlimit back = {low.rlim_max, low.rlim_max};
+    (void)setrlimit(RLIMIT_FSIZE, &back);
+    assert_int_equal(rc, 0);
+    snprintf(want, sizeof want, "Max file size %llu %llu bytes", (unsigned long long)low.rlim_max,
+             (unsigned long long)low.rlim_max);
+    assert_non_null(strstr(out, want));
+}
+
+static void forked_exec_failure_is_reported_and_reaped(void **state)
+{
+    (void)state;
+    char prog[] = "corral-no-such-program";
+    char *argv[] = {prog, NULL};
+    char *envp[] = {NULL};
+    struct proc_spawn_opts o = {.argv = argv,
+                                .envp = envp,
+                                .search_path = "/nonexistent:/usr/bin",
+                                .stdin_fd = -1,
+                                .stdout_fd = -1,
+                                .stderr_fd = -1,
+                                .cwd = "/"};
+    pid_t pid = 0;
+    struct corral_error err = {0};
+    assert_int_equal(proc_spawn(&o, &pid, &err), CORRAL_ENOTFOUND);
+    assert_string_equal(err.msg, "exec: No such file or directory");
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+/* As root: the child runs as nobody (65534) with no supplementary group. As anyone else: the
+ * switch fails at its first step and says so. */
+static void creds_switch_the_identity_or_fail_loudly(void **state)
+{
+    (void)state;
+    gid_t none[1] = {0};
+    struct proc_creds c = {.uid = 65534, .gid = 65534, .groups = none, .n_groups = 0};
+    struct proc_spawn_opts o = {
+        .file = "/bin/sh", .stdin_fd = -1, .stderr_fd = -1, .creds = &c, .cwd = "/"};
+    struct corral_error err = {0};
+    char out[256];
+    int rc = run_sh("echo $(id -u) $(id -g) $(id -G); grep -E '^(Uid|Gid)' /proc/self/status "
+                    "| tr -s '\t\n' '  '",
+                    &o, out, sizeof out, &err);
+    if (geteuid() != 0) {
+        assert_int_equal(rc, -1);
+        assert_int_equal(err.code, CORRAL_EINTERNAL);
+        assert_non_null(strstr(err.msg, "setgroups: "));
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "65534 65534 65534\n"));
+    assert_non_null(strstr(out, "Uid: 65534 65534 65534 65534 Gid: 65534 65534 65534 65534"));
+}
+
+/* Two children: the one in keep survives (with its own child), the other dies with its child. */
+static void kill_strays_spares_the_kept_children_and_their_trees(void **state)
+{
+    (void)state;
+    char sh[] = "/bin/sh", dash_c[] = "-c", script[] = "sleep 30 & wait";
+    char *argv[] = {sh, dash_c, script, NULL};
+    char *envp[] = {NULL};
+    struct proc_spawn_opts o = {
+        .argv = argv, .envp = envp, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    pid_t kept = 0, stray = 0;
+    struct corral_error err = {0};
+    assert_int_equal(proc_spawn(&o, &kept, &err), 0);
+    assert_int_equal(proc_spawn(&o, &stray, &err), 0);
+    /* Let both shells start their sleep. */
+    for (int i = 0; i < 100 && proc_kill_descendants(stray, 0) + proc_kill_descendants(kept, 0) < 2;
+         i++)
+        usleep(10000);
+    assert_int_equal(proc_kill_strays(getpid(), &kept, 1, SIGKILL), 2); /* stray and its sleep */
+    int st = 0;
+    assert_int_equal(waitpid(stray, &st, 0), stray);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    assert_int_equal(waitpid(kept, &st, WNOHANG), 0);    /* still running */
+    assert_int_equal(proc_kill_descendants(kept, 0), 1); /* and its sleep too */
+    proc_kill_descendants(kept, SIGKILL);
+    kill(kept, SIGKILL);
+    assert_int_equal(waitpid(kept, &st, 0), kept);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +363,12 @@ int main(void)
         cmocka_unit_test(exec_failure_is_reported),
         cmocka_unit_test(path_search_finds_the_program),
         cmocka_unit_test(signals_are_default_and_unblocked_and_session_new),
+        cmocka_unit_test(forked_child_gets_the_same_signals_and_session),
+        cmocka_unit_test(forked_child_gets_limits_and_cwd),
+        cmocka_unit_test(forked_child_never_raises_a_limit),
+        cmocka_unit_test(forked_exec_failure_is_reported_and_reaped),
+        cmocka_unit_test(creds_switch_the_identity_or_fail_loudly),
+        cmocka_unit_test(kill_strays_spares_the_kept_children_and_their_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
