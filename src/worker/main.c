@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "corral/access.h"
 #include "corral/limits.h"
 #include "corral/opts.h"
 #include "corral/paths.h"
 #include "corral/privilege.h"
 #include "corral/xalloc.h"
+#include "io/file.h"
 #include "io/log.h"
 #include "worker/agent.h"
 #include "worker/run_as.h"
@@ -36,6 +38,8 @@ struct worker_opts {
     const char *ns;
     int64_t session_timeout_ms;
     const char *zk_auth;
+    const char *zk_auth_file;
+    bool insecure;
     const char *log_level;
     const char *id;
     int64_t slots;
@@ -67,8 +71,14 @@ static const struct corral_opt opts_table[] = {
         "root znode of this cluster", ns, 0, 0, NULL),
     OPT("session-timeout", "CORRAL_SESSION_TIMEOUT", CORRAL_OPT_INT, "MS", "6000",
         "ZooKeeper session timeout requested", session_timeout_ms, 1000, 600000, NULL),
-    OPT("zk-auth", "CORRAL_ZK_AUTH", CORRAL_OPT_STRING, "USER:PASS", NULL, "ZooKeeper digest auth",
-        zk_auth, 0, 0, NULL),
+    OPT("zk-auth", "CORRAL_ZK_AUTH", CORRAL_OPT_STRING, "USER:PASS", NULL,
+        "ZooKeeper digest auth (visible to local users: prefer --zk-auth-file)", zk_auth, 0, 0,
+        NULL),
+    OPT("zk-auth-file", "CORRAL_ZK_AUTH_FILE", CORRAL_OPT_STRING, "FILE", NULL,
+        "ZooKeeper digest auth user:pass read from FILE (mode 0600 or stricter)", zk_auth_file, 0,
+        0, NULL),
+    OPT("insecure", "CORRAL_INSECURE", CORRAL_OPT_BOOL, NULL, NULL,
+        "allow a non-loopback ZooKeeper without ZooKeeper auth", insecure, 0, 0, NULL),
     OPT("log-level", "CORRAL_LOG_LEVEL", CORRAL_OPT_CHOICE, "L", "info", "minimum log level",
         log_level, 0, 0, log_levels),
     OPT("id", "CORRAL_WORKER_ID", CORRAL_OPT_STRING, "NAME", NULL,
@@ -313,6 +323,26 @@ int main(int argc, char **argv)
     zk_auth = take_zk_auth(o.zk_auth, argc, argv);
     if (zk_auth && (!strchr(zk_auth, ':') || zk_auth[0] == ':')) {
         rc = usage_error("--zk-auth", "must be USER:PASS");
+        goto out;
+    }
+    if (o.zk_auth_file) {
+        if (zk_auth) {
+            rc = usage_error("--zk-auth-file", "give --zk-auth-file or --zk-auth, not both");
+            goto out;
+        }
+        if (corral_zk_auth_file_read(o.zk_auth_file, "--zk-auth-file", &zk_auth, &err) !=
+            CORRAL_OK) {
+            rc = usage_error(err.field, err.msg);
+            goto out;
+        }
+    } else if (zk_auth) {
+        fprintf(stderr, "corral-worker: warning: --zk-auth / CORRAL_ZK_AUTH puts the password "
+                        "where other local users can read it (ps, /proc); use --zk-auth-file\n");
+    }
+    if (!zk_auth && !o.insecure && !corral_zk_hosts_loopback(o.zk)) {
+        rc = usage_error("--zk", "refusing a non-loopback ZooKeeper without ZooKeeper auth: "
+                                 "anyone on the network could assign this worker commands "
+                                 "(give --zk-auth-file, or --insecure)");
         goto out;
     }
     if (!o.id) {

@@ -11,7 +11,7 @@ zk_start
 printf 'corral:s3cret\n' >"$T_DIR/zk-auth"
 chmod 600 "$T_DIR/zk-auth"
 corrald_start r1 --zk-auth-file "$T_DIR/zk-auth"
-worker_start w1 --zk-auth corral:s3cret
+worker_start w1 --zk-auth-file "$T_DIR/zk-auth"
 
 # ID is read again by the cases below: they depend on this one.
 case_begin "a task runs through a cluster with --zk-auth"
@@ -87,6 +87,15 @@ zk_auth_flags()
         --id far-zk >"$T_DIR/far-zk.log" 2>&1 || rc=$?
     assert_eq "a non-loopback ZooKeeper without auth is refused" 2 "$rc"
     assert_contains "the refusal names the remedies" "--insecure" "$(cat "$T_DIR/far-zk.log")"
+    rc=0
+    "$WORKER" --zk 10.255.255.1:2181 --namespace "$T_NS" --id far-worker --allow-root \
+        >"$T_DIR/far-worker.log" 2>&1 || rc=$?
+    assert_eq "a worker refuses a non-loopback ZooKeeper without auth too" 2 "$rc"
+    assert_contains "the worker names the remedies" "--zk-auth-file" "$(cat "$T_DIR/far-worker.log")"
+    rc=0
+    "$WORKER" --zk "$ZK" --namespace "$T_NS" --id open-file-worker --allow-root \
+        --zk-auth-file "$T_DIR/zk-auth-open" >"$T_DIR/open-file-worker.log" 2>&1 || rc=$?
+    assert_eq "a worker refuses a credentials file others may read" 2 "$rc"
     rc=0
     "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 0.0.0.0:0 --id warned \
         --zk-auth corral:s3cret >"$T_DIR/warned.log" 2>&1 || rc=$?
