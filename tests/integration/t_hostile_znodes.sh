@@ -41,6 +41,16 @@ count_in()
     grep -cF -- "$2" "$T_DIR/$1.log" || true
 }
 
+# hold_node NAME DATA PATH: an ephemeral PATH with DATA, kept by a background corral-zk-touch
+# --hold (a rogue client; stopped by PID with the rest).
+hold_node()
+{
+    local name=$1 data=$2 path=$3
+    "$ZK_TOUCH" --data "$data" --hold 600 "$ZK" "$path" >"$T_DIR/$name.out" 2>&1 &
+    proc_record "$name" $! other
+    wait_for "$name to hold $path" 10 grep -qx created "$T_DIR/$name.out"
+}
+
 logged()
 {
     local name=$1 text=$2
@@ -75,6 +85,12 @@ case_begin "(a) a 480-character worker id and a garbage registration are skipped
 touch_node --data "{\"id\":\"$LONG_ID\",\"slots\":4,\"cpu\":1,\"mem_mb\":64,\"reg\":\"ab\"}" \
     "$ZK" "$T_NS/workers/$LONG_ID"
 touch_node --data '{"slots": [garbage' "$ZK" "$T_NS/workers/w-garbage"
+# The same from a live session (ephemeral, as a registration is): a rogue client.
+EPH_LONG=$(printf 'c%.0s' $(seq 1 480))
+hold_node rogue-long "{\"id\":\"$EPH_LONG\",\"slots\":4,\"cpu\":1,\"mem_mb\":64,\"reg\":\"ab\"}" \
+    "$T_NS/workers/$EPH_LONG"
+hold_node rogue-garbage '{"slots": [garbage' "$T_NS/workers/w-rogue"
+hold_node rogue-noreg '{"id":"w-noreg","slots":4,"cpu":1,"mem_mb":64}' "$T_NS/workers/w-noreg"
 # An assignment folder of a ~460-character worker name with an assignment in it, sized so that
 # the assignment's path still fits corral's 512-byte paths.
 long_dir=$T_NS/assign/
@@ -91,7 +107,8 @@ long_assign()
 wait_for "the long assignment folder written" 10 long_assign
 api GET /v1/workers
 assert_status "workers listing" 200
-assert_jq "no hostile worker listed" '[.workers[].id] | all(. != "w-garbage" and (length < 129))' \
+assert_jq "no hostile worker listed" \
+    '[.workers[].id] | all(. != "w-garbage" and . != "w-rogue" and . != "w-noreg" and (length < 129))' \
     "$API_BODY"
 case_end
 
@@ -165,6 +182,12 @@ leader_logs()
     l=$(leader_id)
     logged "$l" "ignoring worker znode with an invalid name" || fail "480-char id not logged"
     logged "$l" "ignoring persistent worker znode" || fail "persistent registration not logged"
+    logged "$l" "ignoring worker znode with an invalid name name=cccccccc" ||
+        fail "ephemeral 480-char id not logged"
+    logged "$l" "ignoring malformed worker znode worker=w-rogue" ||
+        fail "ephemeral garbage registration not logged"
+    logged "$l" "ignoring malformed worker znode worker=w-noreg: reg" ||
+        fail "registration without reg not logged"
     logged "$l" "ignoring persistent worker znode (not a live registration; delete it to free the id) worker=w-squat" ||
         fail "w-squat squat not logged"
     logged "$l" "malformed assignment path=$T_NS/assign/w1/019a1b2c3d4e-00000001" ||
@@ -182,8 +205,11 @@ once_each()
     sleep 3 # a few more rounds of the leader
     for r in r1 r2; do
         for text in "corrupt task znode path=$T_NS/tasks/$b/$GARBAGE_ID" \
-            "ignoring persistent election child" "ignoring worker znode with an invalid name" \
-            "ignoring odd queue entry name=zz..not.an.entry"; do
+            "ignoring persistent election child" \
+            "ignoring worker znode with an invalid name name=aaaaaaaa" \
+            "ignoring worker znode with an invalid name name=cccccccc" \
+            "ignoring odd queue entry name=zz..not.an.entry" \
+            "ignoring malformed worker znode worker=w-rogue"; do
             n=$(count_in "$r" "$text")
             ((n <= 1)) || fail "$r logged '$text' $n times"
         done
