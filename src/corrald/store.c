@@ -1013,8 +1013,10 @@ int store_leader(struct replica *r, json_t **out, struct corral_error *err)
     struct corral_error derr = {0};
     bool current = len > 0 && corral_replica_info_decode(data, len, &rec, &derr) == CORRAL_OK &&
                    corral_leader_is_current(&rec, epoch, clock_wall_ms());
+    /* Every GET /v1/leader reads it: once per content (a leader rewrites it every 500 ms). */
     if (len > 0 && derr.code != CORRAL_OK)
-        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed leader record: %s", derr.msg);
+        CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "leader-record", data,
+                        "ignoring malformed leader record: %s", derr.msg);
     free(data);
     if (!current)
         return corral_error_set(err, CORRAL_ENOLEADER, NULL,
