@@ -49,10 +49,16 @@ void corral_queue_key_name(const struct corral_queue_key *k, char out[CORRAL_QUE
         corral_queue_key_format(k, out);
 }
 
-/* One lowercase hex field of at most max_digits digits ending at '.' or the end; advances *s. */
+/* One lowercase hex field of at most max_digits digits ending at '.' or the end; advances *s.
+ * No leading zero (but "0" itself): each key has exactly one name, so that the name the leader
+ * rebuilds from the keys (to delete or replace the entry) is the name it listed. A second
+ * spelling (found by fuzzing: "0400" for "400") made the assign multi delete an entry that did
+ * not exist, and its task was never assigned. */
 static bool hex_field(const char **s, unsigned max_digits, uint64_t *out)
 {
     const char *p = *s;
+    if (p[0] == '0' && p[1] != '\0' && p[1] != '.')
+        return false;
     uint64_t v = 0;
     unsigned n = 0;
     for (; *p && *p != '.'; p++, n++) {

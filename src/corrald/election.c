@@ -18,6 +18,7 @@
 #include "corrald/store.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/log_once.h"
 
 #define CORRAL_LOG_MODULE "election"
 
@@ -113,10 +114,83 @@ int election_join(struct replica *r, struct corral_error *err)
                            : corral_error_set(err, CORRAL_EUNAVAIL, NULL, "cannot join election");
 }
 
+/* Log, once each, the children of election/ that corral did not make (they are no candidates:
+ * corral_election_judge and corral_election_lowest pass over names that do not parse). */
+static void note_odd_names(const struct corral_strlist *kids)
+{
+    for (size_t i = 0; i < kids->n; i++) {
+        uint64_t seq;
+        if (!corral_election_parse_name(kids->items[i], &seq))
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "election-name", kids->items[i],
+                            "ignoring election child with an odd name name=%.64s", kids->items[i]);
+    }
+}
+
+/*
+ * Is the child name of dir a live candidate (an ephemeral node)? CORRAL_OK with *live, or a
+ * read failure. A persistent child (ephemeralOwner 0: made by hand or by a bug) would stay the
+ * lowest node for ever and block the election: it is no candidate, and is logged once. A child
+ * gone meanwhile is not live either.
+ */
+static int child_is_live(struct zk *zk, const char *dir, const char *name, bool *live,
+                         struct corral_error *err)
+{
+    char path[CORRAL_PATH_MAX];
+    *live = false;
+    if (corral_path_child(path, sizeof path, dir, name) != CORRAL_OK)
+        return CORRAL_OK;
+    int64_t owner = 0;
+    char *data = NULL;
+    int rc = zk_get_meta(zk, path, &data, NULL, NULL, NULL, &owner, err);
+    free(data);
+    if (rc == CORRAL_ENOTFOUND) {
+        corral_error_clear(err);
+        return CORRAL_OK;
+    }
+    if (rc != CORRAL_OK)
+        return rc;
+    if (owner == 0)
+        CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "election-persistent", name,
+                        "ignoring persistent election child (not a replica; delete it) name=%s",
+                        name);
+    *live = owner != 0;
+    return CORRAL_OK;
+}
+
+int election_live_lowest(struct zk *zk, const char *dir, struct corral_strlist *kids,
+                         uint64_t *epoch, struct corral_error *err)
+{
+    *epoch = 0;
+    /* Each pass drops one name: at most kids->n reads, one in the usual case. */
+    for (;;) {
+        long i = corral_election_lowest(kids->items, kids->n, epoch);
+        if (i < 0)
+            return CORRAL_OK;
+        bool live = false;
+        int rc = child_is_live(zk, dir, kids->items[i], &live, err);
+        if (rc != CORRAL_OK || live)
+            return rc;
+        corral_strlist_remove(kids, kids->items[i]);
+    }
+}
+
+static int election_check_once(struct replica *r, const char *dir, struct corral_strlist *squat,
+                               struct corral_error *err);
+
 int election_check(struct replica *r, struct corral_error *err)
 {
     char dir[CORRAL_PATH_MAX];
     store_dir_path(r, CORRAL_DIR_ELECTION, dir);
+    /* Persistent children found below us in this call: no candidates (child_is_live). */
+    struct corral_strlist squat = {0};
+    int result = election_check_once(r, dir, &squat, err);
+    corral_strlist_cleanup(&squat);
+    return result;
+}
+
+static int election_check_once(struct replica *r, const char *dir, struct corral_strlist *squat,
+                               struct corral_error *err)
+{
     for (int round = 0; round < 10; round++) {
         if (!r->el.node[0]) {
             election_set_leading(r, false, 0, "not in the election");
@@ -133,8 +207,14 @@ int election_check(struct replica *r, struct corral_error *err)
             election_set_leading(r, false, 0, "cannot read the election");
             return rc;
         }
+        note_odd_names(&kids);
+        for (size_t i = 0; i < squat->n; i++)
+            (void)corral_strlist_remove(&kids, squat->items[i]);
         struct corral_election_judgement j;
         corral_election_judge(kids.items, kids.n, strrchr(r->el.node, '/') + 1, &j);
+        char pred_name[CORRAL_PATH_MAX] = "";
+        if (j.predecessor >= 0)
+            snprintf(pred_name, sizeof pred_name, "%s", kids.items[j.predecessor]);
         char pred_path[CORRAL_PATH_MAX] = "";
         if (j.predecessor >= 0 && corral_path_child(pred_path, sizeof pred_path, dir,
                                                     kids.items[j.predecessor]) != CORRAL_OK)
@@ -165,6 +245,19 @@ int election_check(struct replica *r, struct corral_error *err)
             }
             election_set_leading(r, true, j.epoch, "");
             return CORRAL_OK;
+        }
+        /* A predecessor that is no replica (a persistent squatter) never goes away: pass over
+         * it. This does not count as a round: each squatter is found once per call. */
+        bool live = false;
+        rc = child_is_live(r->zk, dir, pred_name, &live, err);
+        if (rc != CORRAL_OK) {
+            election_set_leading(r, false, 0, "cannot read our predecessor");
+            return rc;
+        }
+        if (!live) {
+            corral_strlist_add(squat, pred_name);
+            round--;
+            continue;
         }
         election_set_leading(r, false, 0, "a lower election node exists");
         /* Watch only our predecessor; if it vanished meanwhile, look again. */

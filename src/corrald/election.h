@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corral/strlist.h"
 #include "corrald/replica.h"
 
 /* Make sure we have an election znode in the current session (create or adopt). */
@@ -26,6 +27,15 @@ void election_reset(struct replica *r);
 /* The one place where leadership changes: is_leader, epoch, the atomic mirrors (/metrics,
  * the API) and the beat follow together; the change is logged once. why is for the log. */
 void election_set_leading(struct replica *r, bool leading, uint64_t epoch, const char *why);
+/*
+ * The epoch of the lowest live election node among kids (the child names of dir): names that
+ * do not parse are passed over, and so is a persistent child (made by hand: it would otherwise
+ * name a leader that never beats) or one gone meanwhile, which is also removed from kids.
+ * *epoch is 0 when there is none. Reads ZooKeeper, keeps no state: any thread.
+ */
+CORRAL_NODISCARD int election_live_lowest(struct zk *zk, const char *dir,
+                                          struct corral_strlist *kids, uint64_t *epoch,
+                                          struct corral_error *err);
 /* True when ev's path is in the election folder (its watch fired). */
 bool election_owns_path(const struct replica *r, const char *path);
 

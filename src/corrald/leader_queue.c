@@ -30,6 +30,7 @@
 #include "corrald/store.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/log_once.h"
 
 #define CORRAL_LOG_MODULE "leader"
 
@@ -180,7 +181,8 @@ static void take_listing(struct leader *l, unsigned b, struct corral_strlist *na
         if (corral_queue_key_decode(names->items[i], &qk->k[qk->n]))
             qk->n++;
         else
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring odd queue entry name=%.64s", names->items[i]);
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "queue-name", names->items[i],
+                            "ignoring odd queue entry name=%.64s", names->items[i]);
     }
     corral_strlist_cleanup(names);
 }
@@ -440,8 +442,8 @@ static int read_head(struct replica *r, const struct corral_queue_key *const *ks
         if (trc == CORRAL_OK) {
             trc = corral_task_parse(got[i].data, got[i].len, &t, &got[i].err);
             if (trc != CORRAL_OK)
-                CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", paths[i],
-                           got[i].err.msg);
+                CORRAL_LOG_ONCE(CORRAL_LOG_ERROR, "task-corrupt", paths[i],
+                                "corrupt task znode path=%s: %s", paths[i], got[i].err.msg);
         }
         bool queued = trc == CORRAL_OK && t.state == CORRAL_STATE_QUEUED;
         bool canonical = false;

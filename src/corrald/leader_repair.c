@@ -21,6 +21,7 @@
 #include "corrald/store.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/log_once.h"
 
 #define CORRAL_LOG_MODULE "leader"
 
@@ -130,8 +131,9 @@ static int cost_load(struct replica *r, const char *apath, const char *id, struc
     struct corral_assignment a;
     struct corral_error derr = {0};
     if (corral_assignment_decode(data, len, &a, &derr) != CORRAL_OK) {
-        CORRAL_LOG(CORRAL_LOG_WARN, "malformed assignment path=%s: %s%s%s", apath, derr.field,
-                   derr.field[0] ? ": " : "", derr.msg);
+        CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "assignment-malformed", apath,
+                        "malformed assignment path=%s: %s%s%s", apath, derr.field,
+                        derr.field[0] ? ": " : "", derr.msg);
         a.reg[0] = '\0';
     }
     free(data);

@@ -23,6 +23,7 @@
 #include "corrald/store.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/log_once.h"
 #include "io/zk_txn.h"
 
 #define CORRAL_LOG_MODULE "leader"
@@ -432,8 +433,8 @@ static void read_keys(struct replica *r, const struct corral_done_entry *due, si
                 o->final = corral_state_is_final(t.state);
                 o->key = t.spec.idempotency_key ? corral_xstrdup(t.spec.idempotency_key) : NULL;
             } else {
-                CORRAL_LOG(CORRAL_LOG_WARN, "retention: corrupt task path=%s: %s", paths[k],
-                           perr.msg);
+                CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "task-corrupt", paths[k],
+                                "retention: corrupt task path=%s: %s", paths[k], perr.msg);
                 o->rc = CORRAL_EINVAL;
             }
             corral_task_cleanup(&t);

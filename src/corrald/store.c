@@ -20,11 +20,13 @@
 #include "corral/strlist.h"
 #include "corral/txn.h"
 #include "corral/xalloc.h"
+#include "corrald/election.h"
 #include "corrald/persist.h"
 #include "corrald/store.h"
 #include "corrald/workers.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/log_once.h"
 #include "io/zk_txn.h"
 
 #define CORRAL_LOG_MODULE "store"
@@ -156,7 +158,8 @@ int store_read_task(struct replica *r, const char *path, struct corral_task *out
         return rc;
     rc = corral_task_parse(data, len, out, err);
     if (rc != CORRAL_OK)
-        CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", path, err ? err->msg : "");
+        CORRAL_LOG_ONCE(CORRAL_LOG_ERROR, "task-corrupt", path, "corrupt task znode path=%s: %s",
+                        path, err ? err->msg : "");
     free(data);
     return rc;
 }
@@ -1019,8 +1022,10 @@ int store_leader(struct replica *r, json_t **out, struct corral_error *err)
     if (rc != CORRAL_OK)
         return rc;
     uint64_t epoch = 0;
-    (void)corral_election_lowest(kids.items, kids.n, &epoch);
+    rc = election_live_lowest(r->zk, dir, &kids, &epoch, err);
     corral_strlist_cleanup(&kids);
+    if (rc != CORRAL_OK)
+        return rc;
     char *data = NULL;
     size_t len = 0;
     rc = zk_get(r->zk, path, false, &data, &len, NULL, err);
@@ -1034,8 +1039,10 @@ int store_leader(struct replica *r, json_t **out, struct corral_error *err)
     struct corral_error derr = {0};
     bool current = len > 0 && corral_replica_info_decode(data, len, &rec, &derr) == CORRAL_OK &&
                    corral_leader_is_current(&rec, epoch, clock_wall_ms());
+    /* Every GET /v1/leader reads it: once per content (a leader rewrites it every 500 ms). */
     if (len > 0 && derr.code != CORRAL_OK)
-        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed leader record: %s", derr.msg);
+        CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "leader-record", data,
+                        "ignoring malformed leader record: %s", derr.msg);
     free(data);
     if (!current)
         return corral_error_set(err, CORRAL_ENOLEADER, NULL,

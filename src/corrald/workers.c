@@ -12,6 +12,7 @@
 #include "corrald/store.h"
 #include "corrald/workers.h"
 #include "io/log.h"
+#include "io/log_once.h"
 
 #define CORRAL_LOG_MODULE "workers"
 
@@ -55,7 +56,8 @@ static int assignment_of(struct replica *r, const char *path, const char *reg, b
     if (corral_assignment_decode(data, len, &a, &derr) == CORRAL_OK)
         *mine = strcmp(a.reg, reg) == 0;
     else
-        CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed assignment path=%s: %s", path, derr.msg);
+        CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "assignment-malformed", path,
+                        "ignoring malformed assignment path=%s: %s", path, derr.msg);
     free(data);
     return CORRAL_OK;
 }
@@ -126,8 +128,14 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
     const char **names = corral_xcalloc(kids.n ? kids.n : 1, sizeof *names);
     size_t m = 0;
     for (size_t i = 0; i < kids.n; i++) {
-        if (corral_path_child(paths[m], CORRAL_PATH_MAX, dir, kids.items[i]) != CORRAL_OK) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring worker znode with an over-long name");
+        /* A name the worker's own --id check would refuse is no worker of ours (an over-long
+         * one would not even fit the paths built from it): skipped before it is read. */
+        if (!corral_path_valid_name(kids.items[i]) ||
+            corral_path_child(paths[m], CORRAL_PATH_MAX, dir, kids.items[i]) != CORRAL_OK) {
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "worker-name", kids.items[i],
+                            "ignoring worker znode with an invalid name name=%.64s%s len=%zu",
+                            kids.items[i], strlen(kids.items[i]) > 64 ? "..." : "",
+                            strlen(kids.items[i]));
             continue;
         }
         ptrs[m] = paths[m];
@@ -141,14 +149,26 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
         } else if (got[i].rc != CORRAL_OK) {
             rc = got[i].rc;
             *err = got[i].err;
+        } else if (got[i].ephemeral_owner == 0) {
+            /* A worker registers with an ephemeral node that goes with its session; a persistent
+             * one was made by hand (or by a bug) and proves no live worker: it gets no work. */
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "worker-persistent", names[i],
+                            "ignoring persistent worker znode (not a live registration; delete "
+                            "it to free the id) worker=%s",
+                            names[i]);
         } else {
             struct corral_error derr = {0};
             if (corral_worker_reg_decode(names[i], got[i].data, got[i].len, &out->items[out->n].reg,
-                                         &derr) == CORRAL_OK)
+                                         &derr) == CORRAL_OK) {
                 out->n++;
-            else
-                CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed worker znode worker=%.128s: %s%s%s",
-                           names[i], derr.field, derr.field[0] ? ": " : "", derr.msg);
+            } else {
+                /* Keyed by name and content: a registration that changes is logged again. */
+                char key[CORRAL_WORKER_ID_MAX + 32];
+                snprintf(key, sizeof key, "%s %d", names[i], got[i].version);
+                CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "worker-malformed", key,
+                                "ignoring malformed worker znode worker=%s: %s%s%s", names[i],
+                                derr.field, derr.field[0] ? ": " : "", derr.msg);
+            }
         }
         zk_got_cleanup(&got[i]);
     }

@@ -165,13 +165,15 @@ CORRAL_NODISCARD int zk_children_watch_many(struct zk *zk, const char *const *pa
                                             struct corral_strlist *outs, int32_t *cversions,
                                             struct corral_error *err);
 
-/* One answer of zk_get_many: rc 0 with data (NUL-terminated, owned), len and version, or the
- * failure (CORRAL_ENOTFOUND, CORRAL_EUNAVAIL, ...) in rc and err. */
+/* One answer of zk_get_many: rc 0 with data (NUL-terminated, owned), len, version and the
+ * ephemeral owner (a session id; 0 for a persistent node), or the failure (CORRAL_ENOTFOUND,
+ * CORRAL_EUNAVAIL, ...) in rc and err. */
 struct zk_got {
     int rc;
     char *data;
     size_t len;
     int32_t version;
+    int64_t ephemeral_owner;
     struct corral_error err;
 };
 /* Get n nodes pipelined (with a data watch on each when watch): outs[i] answers paths[i]. */

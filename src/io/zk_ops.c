@@ -329,6 +329,7 @@ static void get_done(int rc, const char *value, int value_len, const struct Stat
         g->data[n] = '\0';
         g->len = n;
         g->version = st ? st->version : -1;
+        g->ephemeral_owner = st ? st->ephemeralOwner : 0;
     }
     zk_pipe_answered(req->pipe, req->i, rc);
 }

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test tool: create one empty persistent znode, as an operator (or a bug) might, so that tests
- * can check that the leader repairs it (a queue entry without a queued task behind it); with
- * --delete, delete one (to leave what an older version wrote, e.g. a bare-id queue entry).
- * Usage: corral-zk-touch [--delete] HOSTS PATH
+ * Test tool: create one persistent znode, as an operator (or a bug, or an attacker with write
+ * access) might, so that tests can check that corral repairs or ignores it: a queue entry
+ * without a queued task behind it, a persistent child squatting election/ or workers/<id>, a
+ * registration or assignment with garbage data. With --delete, delete one (to leave what an
+ * older version wrote, e.g. a bare-id queue entry).
+ * Usage: corral-zk-touch [--data STRING] [--set] [--hold SECONDS] HOSTS /PATH
+ *        corral-zk-touch --delete HOSTS /PATH
+ *   --data STRING   the new znode's data (default: empty)
+ *   --set           when the znode exists already, overwrite its data with STRING
+ *   --hold SECONDS  create it ephemeral instead, print "created" once it exists, and keep the
+ *                   session (so the node) for SECONDS or until killed (a rogue client)
  *   (exit 0 created or already there / deleted or already gone, 1 otherwise, 2 usage)
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,30 +30,60 @@ static void noop(zhandle_t *zh, int type, int state, const char *path, void *ctx
     (void)ctx;
 }
 
+static int usage(void)
+{
+    fprintf(stderr, "usage: corral-zk-touch [--data STRING] [--set] [--hold SECONDS] HOSTS /PATH\n"
+                    "       corral-zk-touch --delete HOSTS /PATH\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    bool del = argc == 4 && strcmp(argv[1], "--delete") == 0;
-    if (del) {
-        argv++;
-        argc--;
+    bool del = false, set = false;
+    const char *data = NULL;
+    long hold_s = -1;
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (strcmp(argv[i], "--delete") == 0)
+            del = true;
+        else if (strcmp(argv[i], "--set") == 0)
+            set = true;
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
+        else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
+            hold_s = strtol(argv[++i], NULL, 10);
+        else
+            return usage();
     }
-    if (argc != 3 || argv[2][0] != '/') {
-        fprintf(stderr, "usage: corral-zk-touch [--delete] HOSTS /PATH\n");
-        return 2;
-    }
+    if (argc - i != 2 || argv[i + 1][0] != '/' || (del && (data || set || hold_s >= 0)) ||
+        (hold_s >= 0 && set))
+        return usage();
+    const char *hosts = argv[i], *path = argv[i + 1];
+    int len = data ? (int)strlen(data) : -1;
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    zhandle_t *zh = zookeeper_init(argv[1], noop, 10000, NULL, NULL, 0);
+    zhandle_t *zh = zookeeper_init(hosts, noop, 10000, NULL, NULL, 0);
     if (!zh)
         return 1;
-    for (int i = 0; i < 100 && zoo_state(zh) != ZOO_CONNECTED_STATE; i++) {
+    for (int k = 0; k < 100 && zoo_state(zh) != ZOO_CONNECTED_STATE; k++) {
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    int rc = del ? zoo_delete(zh, argv[2], -1)
-                 : zoo_create(zh, argv[2], NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+    int rc = del ? zoo_delete(zh, path, -1)
+                 : zoo_create(zh, path, data, len, &ZOO_OPEN_ACL_UNSAFE,
+                              hold_s >= 0 ? ZOO_EPHEMERAL : 0, NULL, 0);
+    if (!del && rc == ZNODEEXISTS && set)
+        rc = zoo_set(zh, path, data, len, -1);
+    if (hold_s >= 0 && rc == ZOK) {
+        printf("created\n");
+        fflush(stdout);
+        for (long k = 0; k < hold_s * 10; k++) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
     zookeeper_close(zh);
     if (rc != ZOK && rc != (del ? ZNONODE : ZNODEEXISTS)) {
-        fprintf(stderr, "corral-zk-touch: %s %s: %s\n", del ? "delete" : "create", argv[2],
+        fprintf(stderr, "corral-zk-touch: %s %s: %s\n", del ? "delete" : "create", path,
                 zerror(rc));
         return 1;
     }

@@ -119,12 +119,25 @@ static void test_refused(void **state)
         ID "x.3e8.1.-.3e8.0.0",                /* id then junk */
         ID ".3e8.1.-.3e8.0.0 ",                /* space */
         "../" ID,                              /* path */
+        /* Leading zeros: a second name of the same keys (fuzz_queue_entry found it). */
+        ID ".03e8.1.-.3e8.0.0",
+        ID ".3e8.01.-.3e8.0.0",
+        ID ".3e8.1.00.3e8.0.0",
+        ID ".3e8.1.-.03e8.0.0",
+        ID ".3e8.1.-.3e8.00.0",
+        ID ".7d0.19a1b2c3d4e.64.0.019a1b400.19a1b2c3e00",
+        ID ".3e8.1.-.3e8.0.01",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct corral_queue_key k;
         if (corral_queue_key_decode(bad[i], &k))
             fail_msg("accepted \"%s\"", bad[i]);
     }
+    struct corral_queue_key zero;
+    assert_true(corral_queue_key_decode(ID ".0.0.0.0.0.0", &zero)); /* "0" itself is canonical */
+    char canon[CORRAL_QUEUE_NAME_MAX + 1];
+    corral_queue_key_name(&zero, canon);
+    assert_string_equal(canon, ID ".0.0.0.0.0.0");
     char longname[300];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
