@@ -253,7 +253,7 @@ static int run(struct replica *r)
 int main(int argc, char **argv)
 {
     /* No core dump and no ptrace by other processes of our uid: we hold the token file's
-     * tokens and the ZooKeeper secret (docs/security-worker.md). */
+     * tokens and the ZooKeeper secret (docs/security.md). */
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     struct replica r = {0};
     struct corral_error err = {0};

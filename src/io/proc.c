@@ -157,7 +157,8 @@ enum child_step {
     STEP_SETGROUPS,
     STEP_SETGID,
     STEP_SETUID,
-    STEP_VERIFY
+    STEP_VERIFY,
+    STEP_CHDIR
 };
 
 struct child_fail {
@@ -180,6 +181,8 @@ static const char *step_name(int step)
             return "setuid";
         case STEP_VERIFY:
             return "run-as check";
+        case STEP_CHDIR:
+            return "chdir";
         default:
             return "exec";
     }
@@ -279,8 +282,8 @@ static _Noreturn void child_setup(const struct proc_spawn_opts *o, int devnull, 
         if (!creds_verified(c))
             child_fail(efd, STEP_VERIFY, EPERM);
     }
-    if (o->cwd && chdir(o->cwd) != 0)
-        (void)chdir("/");
+    if (o->cwd && chdir(o->cwd) != 0 && chdir("/") != 0)
+        child_fail(efd, STEP_CHDIR, errno);
 
     /* execvp's rule, as in proc_spawn. */
     int saved = ENOENT;

@@ -2,7 +2,7 @@
 /*
  * corral-worker: flags (CONTRACT "corral-worker"), validation, then the agent. The hidden first
  * argument --supervise turns the process into a task supervisor (supervisor.h); the worker
- * starts those itself and users never do. Least privilege (docs/security-worker.md): the
+ * starts those itself and users never do. Least privilege (docs/security.md): the
  * process is not dumpable, the ZooKeeper secret is wiped from its argv and environment once
  * read, and a worker that would run tasks as root refuses to start unless told so.
  */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # case bodies are called through run_case
 # SPDX-License-Identifier: MIT
-# Tasks with least privilege (docs/security-worker.md): a root worker refuses to run tasks as
+# Tasks with least privilege (docs/security.md "Workers and tasks"): a root worker refuses to run tasks as
 # root unless told; --run-as runs them as another user who cannot read the worker's secrets nor
 # stop its supervisor; a task that stops its supervisor or puts itself in a new session does
 # not escape its timeout; a task that replaces its output file with a FIFO or a link does not
