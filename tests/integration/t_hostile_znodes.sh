@@ -116,8 +116,10 @@ case_begin "(c) a persistent workers/<id> squat: not a live worker; the worker u
 touch_node --data '{"id":"w-squat","slots":4,"cpu":4,"mem_mb":4096,"reg":"00ff"}' \
     "$ZK" "$T_NS/workers/w-squat"
 mkdir -p "$T_DIR/work-w-squat"
+read -r -a ROOT_FLAGS <<<"$(worker_root_flags)"
 "$WORKER" --zk "$ZK" --namespace "$T_NS" --id w-squat --session-timeout "$SESSION_MS" \
-    --log-level "$LOG_LEVEL" --slots 2 --work-dir "$T_DIR/work-w-squat" >>"$T_DIR/w-squat.log" 2>&1 &
+    --log-level "$LOG_LEVEL" --slots 2 --work-dir "$T_DIR/work-w-squat" "${ROOT_FLAGS[@]}" \
+    >>"$T_DIR/w-squat.log" 2>&1 &
 proc_record w-squat $! worker
 worker_start w1 --slots 2
 api GET /v1/workers
