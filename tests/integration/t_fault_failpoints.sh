@@ -257,6 +257,18 @@ task_gone()
     [[ "$API_STATUS" == 404 ]]
 }
 
+# ret_done_or_dead ID...: every ID succeeded per rr, or rr is gone.
+ret_done_or_dead()
+{
+    local id
+    for id in "$@"; do
+        api_at "$RET_URL" GET "/v1/tasks/$id"
+        [[ "$API_STATUS" == 000 ]] && return 0
+        [[ "$API_STATUS" == 200 ]] && jq -e '.state == "succeeded"' >/dev/null <<<"$API_BODY" ||
+            return 1
+    done
+}
+
 ret_started=$(now_ms)
 main_ns=$T_NS
 main_api=$API_URL
@@ -275,8 +287,10 @@ for action in $RET_ACTIONS; do
     FROM=$(log_lines rr)
     id1=$(submit '{"command":["true"],"idempotency_key":"ret-'"$action"'"}' "$RET_URL")
     id2=$(submit '{"command":["true"]}' "$RET_URL")
-    wait_state "$id1" succeeded 30
-    wait_state "$id2" succeeded 30
+    # A crash armed in retention may come as soon as the first task is a second old: ask rr
+    # itself (000 once it crashed), never "the first live replica", which may be none then.
+    # Retention deletes only finished tasks, so their deletion below proves they finished.
+    wait_for "$id1 and $id2 to succeed (or rr to crash in retention)" 30 ret_done_or_dead "$id1" "$id2"
     wait_fired rr leader.retention "$action"
     if [[ "$action" == crash-* ]]; then
         FL_DEAD_OK[rr]=1
