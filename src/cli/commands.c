@@ -16,9 +16,11 @@
 
 #include "corral/limits.h"
 #include "corral/opts.h"
+#include "corral/strlist.h"
 #include "corral/text.h"
 #include "corral/xalloc.h"
 #include "io/clock.h"
+#include "io/file.h"
 #include "cli/commands.h"
 #include "cli/spec_build.h"
 #include "cli/table.h"
@@ -430,6 +432,16 @@ fail:
          0,                                                                                        \
          0,                                                                                        \
          NULL},                                                                                    \
+        {"secret-env-file",                                                                        \
+         NULL,                                                                                     \
+         CORRAL_OPT_STRING,                                                                        \
+         "FILE",                                                                                   \
+         NULL,                                                                                     \
+         "secret_env from K=V lines of a private file (mode 0600)",                                \
+         offsetof(T, secret_env_file),                                                             \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL},                                                                                    \
         {"name", NULL, CORRAL_OPT_STRING, "NAME", NULL, "label for humans", offsetof(T, name), 0,  \
          0,      NULL},                                                                            \
     {                                                                                              \
@@ -462,7 +474,23 @@ static int submit_task(struct cli_ctx *ctx, const char *name, const char *what, 
 
     struct corral_error err = {0};
     char *body = NULL;
-    json_t *spec = cli_spec_build(&f, argc - first, argv + first, &err);
+    json_t *spec = NULL;
+    if (f.secret_env_file) {
+        /* A secret on the command line would be visible in ps: only from a private file. */
+        char *text = NULL;
+        size_t len = 0;
+        rc = corral_config_file_read(f.secret_env_file, "--secret-env-file", true, &text, &len,
+                                     &err);
+        if (rc == CORRAL_OK)
+            rc = cli_env_lines(text, "--secret-env-file", &f.secret_env, &err);
+        corral_config_file_free(text, len);
+        if (rc != CORRAL_OK) {
+            usage_error(&err);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
+    spec = cli_spec_build(&f, argc - first, argv + first, &err);
     if (!spec) {
         if (err.field[0])
             usage_error(&err);
@@ -493,6 +521,7 @@ out:
         http_response_cleanup(resp);
     free(body);
     json_decref(spec);
+    corral_strlist_cleanup(&f.secret_env);
     corral_opts_cleanup(task_opts, N_TASK_OPTS, &f);
     return rc;
 }

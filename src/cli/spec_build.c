@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli/spec_build.h"
+#include "corral/strlist.h"
+#include "corral/xalloc.h"
 
 void cli_task_flags_init(struct cli_task_flags *f)
 {
@@ -18,6 +20,36 @@ void cli_task_flags_init(struct cli_task_flags *f)
     f->cpu_milli = CLI_UNSET_MILLI;
     f->mem_mb = CLI_UNSET_INT;
     f->estimated_ms = CLI_UNSET_INT;
+}
+
+int cli_env_lines(const char *text, const char *flag, struct corral_strlist *out,
+                  struct corral_error *err)
+{
+    unsigned line = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        const char *next = nl ? nl + 1 : p + n;
+        line++;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        size_t lead = 0;
+        while (lead < n && (p[lead] == ' ' || p[lead] == '\t'))
+            lead++;
+        if (lead == n || p[lead] == '#') {
+            p = next;
+            continue;
+        }
+        const char *eq = memchr(p + lead, '=', n - lead);
+        if (!eq || eq == p + lead)
+            return corral_error_set(err, CORRAL_EUSAGE, flag,
+                                    "line %u: expected KEY=VALUE with a non-empty key", line);
+        char *entry = corral_xstrndup(p + lead, n - lead);
+        corral_strlist_add(out, entry);
+        free(entry);
+        p = next;
+    }
+    return CORRAL_OK;
 }
 
 json_t *cli_kv_object(const struct corral_strlist *l, const char *flag, struct corral_error *err)
@@ -175,6 +207,9 @@ json_t *cli_spec_build(const struct cli_task_flags *f, int argc, char *const *ar
         put(spec, "estimated_ms", json_integer(f->estimated_ms), err) != 0)
         goto fail;
     if (f->env.n > 0 && put(spec, "env", cli_kv_object(&f->env, "--env", err), err) != 0)
+        goto fail;
+    if (f->secret_env.n > 0 &&
+        put(spec, "secret_env", cli_kv_object(&f->secret_env, "--secret-env-file", err), err) != 0)
         goto fail;
     if (f->idempotency_key &&
         put(spec, "idempotency_key", json_string(f->idempotency_key), err) != 0)

@@ -28,10 +28,12 @@ struct cli_task_flags {
     uint64_t cpu_milli; /* --cpu 1.5 -> 1500 */
     int64_t mem_mb;
     int64_t estimated_ms;
-    struct corral_strlist labels; /* "K=V", -> "constraints" */
-    struct corral_strlist env;    /* "K=V", -> "env" */
-    const char *idempotency_key;  /* borrowed from argv, NULL when not given */
-    const char *name;             /* borrowed from argv, NULL when not given */
+    struct corral_strlist labels;     /* "K=V", -> "constraints" */
+    struct corral_strlist env;        /* "K=V", -> "env" */
+    struct corral_strlist secret_env; /* "K=V", -> "secret_env" (from --secret-env-file) */
+    const char *secret_env_file;      /* borrowed from argv, NULL when not given */
+    const char *idempotency_key;      /* borrowed from argv, NULL when not given */
+    const char *name;                 /* borrowed from argv, NULL when not given */
     bool shell;
     bool json; /* --json after the command name; not part of the spec */
 };
@@ -48,6 +50,15 @@ void cli_task_flags_init(struct cli_task_flags *f);
  */
 json_t *cli_spec_build(const struct cli_task_flags *f, int argc, char *const *argv,
                        struct corral_error *err);
+
+/*
+ * Parse the text of an env file (--secret-env-file): one K=V per line; blank lines and lines
+ * whose first non-blank character is '#' are skipped; a final newline and a CR before each
+ * newline are dropped; nothing is unquoted. Appends each entry to out. CORRAL_EUSAGE naming
+ * flag and the line number on a line without '=' or with an empty key.
+ */
+CORRAL_NODISCARD int cli_env_lines(const char *text, const char *flag, struct corral_strlist *out,
+                                   struct corral_error *err);
 
 /*
  * Parse the "K=V" strings of l into a new JSON object of strings (later duplicates win).

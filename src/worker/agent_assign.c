@@ -17,6 +17,7 @@
 #include "corral/xalloc.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/log_once.h"
 #include "worker/agent_internal.h"
 
 #define CORRAL_LOG_MODULE "worker"
@@ -130,8 +131,9 @@ static void read_fresh(struct agent *a, struct fresh *fs, size_t n, bool *ok)
         struct corral_error err = {0};
         bool dec = corral_assignment_decode(ga->data, ga->len, &f->as, &err) == CORRAL_OK;
         if (!dec || strcmp(f->as.task, f->name) != 0) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring malformed assignment task=%s: %s", f->name,
-                       dec ? "names another task" : err.msg);
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "assignment", f->name,
+                            "ignoring malformed assignment task=%s: %s", f->name,
+                            dec ? "names another task" : err.msg);
             corral_strlist_add(&a->ignored, f->name);
         } else if (strcmp(f->as.reg, a->reg) != 0) {
             /* Made for an earlier registration of this id: the leader requeues those. */
@@ -143,7 +145,8 @@ static void read_fresh(struct agent *a, struct fresh *fs, size_t n, bool *ok)
                 corral_strlist_add(&a->ignored, f->name);
             CORRAL_LOG(CORRAL_LOG_WARN, "task=%s cannot read: %s", f->name, gt->err.msg);
         } else if (corral_task_parse(gt->data, gt->len, &f->task, &err) != CORRAL_OK) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "task=%s unreadable: %s", f->name, err.msg);
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "task", f->name, "task=%s unreadable: %s", f->name,
+                            err.msg);
             corral_strlist_add(&a->ignored, f->name);
         } else {
             f->version = gt->version;
@@ -171,7 +174,8 @@ static void start_new(struct agent *a, char **names, size_t n)
         if (!corral_id_is_valid(names[i]) ||
             !agent_assign_path(a, names[i], f->p_assign, sizeof f->p_assign) ||
             corral_path_task(f->p_task, sizeof f->p_task, a->cfg->ns, names[i]) != CORRAL_OK) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "ignoring odd assignment name=%s", names[i]);
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "assignment", names[i],
+                            "ignoring odd assignment name=%s", names[i]);
             corral_strlist_add(&a->ignored, names[i]);
             continue;
         }
@@ -236,7 +240,8 @@ void agent_reread_assignment(struct agent *a, struct local *l)
     bool ok = corral_assignment_decode(data, len, &as, &err) == CORRAL_OK;
     free(data);
     if (!ok)
-        CORRAL_LOG(CORRAL_LOG_WARN, "task=%s malformed assignment: %s", l->id, err.msg);
+        CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "assignment", l->id, "task=%s malformed assignment: %s",
+                        l->id, err.msg);
     if (ok && as.cancel && !l->cancel_requested && !l->run.done) {
         l->cancel_requested = true;
         CORRAL_LOG(CORRAL_LOG_INFO, "task=%s cancel requested; stopping it", l->id);

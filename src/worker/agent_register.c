@@ -68,6 +68,15 @@ void agent_register(struct agent *a, int64_t now)
         free(data);
         if (rc == CORRAL_OK && owner == zk_session_id(a->zk)) {
             rc = CORRAL_OK;
+        } else if (rc == CORRAL_OK && owner == 0) {
+            /* A persistent znode is no registration and never expires: waiting is useless. */
+            CORRAL_LOG(CORRAL_LOG_ERROR,
+                       "worker id %s is held by a persistent znode %s (not a live worker; "
+                       "delete it to free the id); giving up",
+                       a->cfg->id, a->p_worker);
+            a->stop = true;
+            a->exit_code = 1;
+            return;
         } else {
             int limit_ms =
                 3 * (a->timeout_ms > a->cfg->session_timeout_ms ? a->timeout_ms

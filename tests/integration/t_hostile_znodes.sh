@@ -131,7 +131,7 @@ squat_gone()
 wait_for "the worker whose id is squatted to give up" 40 squat_gone
 stop_pid w-squat 1
 assert_eq "its exit status" 1 "$STOP_STATUS"
-assert_contains "its log" "is in use by another live session" "$(cat "$T_DIR/w-squat.log")"
+assert_contains "its log" "is held by a persistent znode $T_NS/workers/w-squat (not a live worker; delete it to free the id)" "$(cat "$T_DIR/w-squat.log")"
 case_end
 
 case_begin "(d) garbage assignments under a real worker's folder are dropped"

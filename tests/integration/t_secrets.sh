@@ -28,5 +28,44 @@ for f in "$T_DIR"/r1.log "$T_DIR"/w1.log; do
 done
 case_end
 
+case_begin "corral submit --secret-env-file: from a private file, refused from a readable one"
+ENVF=$T_DIR/secrets.env
+SECRET2=file-s3cr3t-$RANDOM
+umask 077
+printf '# for the task\nTOKEN=%s\n' "$SECRET2" >"$ENVF"
+umask 022
+rc=0
+# shellcheck disable=SC2016 # ${#TOKEN} is for the task's shell, not this one
+out=$(CORRAL_SERVER=${URL_OF[r1]} timeout 60 "$CLI" submit --secret-env-file "$ENVF" -- \
+    sh -c 'printf "len=%s" ${#TOKEN}' 2>"$T_DIR/cli.err" </dev/null) || rc=$?
+assert_eq "submit exit status" 0 "$rc"
+ID2=${out##* }
+wait_state "$ID2" succeeded 30
+T=$(task_json "$ID2")
+assert_jq "the task got the value from the file (its length)" ".output == \"len=${#SECRET2}\"" "$T"
+assert_jq "GET shows the key with a null value" '.spec.secret_env == {"TOKEN": null}' "$T"
+api GET "/v1/tasks?limit=100"
+N_BEFORE=$(jq '.tasks | length' <<<"$API_BODY")
+chmod 0644 "$ENVF"
+rc=0
+CORRAL_SERVER=${URL_OF[r1]} timeout 60 "$CLI" submit --secret-env-file "$ENVF" -- true \
+    >/dev/null 2>"$T_DIR/cli.err" </dev/null || rc=$?
+assert_eq "a group/other-readable file: exit status" 2 "$rc"
+assert_eq "one stderr line" 1 "$(wc -l <"$T_DIR/cli.err")"
+assert_contains "it names the flag" "--secret-env-file" "$(cat "$T_DIR/cli.err")"
+chmod 0600 "$ENVF"
+printf 'no-equals-here\n' >"$ENVF"
+rc=0
+CORRAL_SERVER=${URL_OF[r1]} timeout 60 "$CLI" submit --secret-env-file "$ENVF" -- true \
+    >/dev/null 2>"$T_DIR/cli.err" </dev/null || rc=$?
+assert_eq "a malformed line: exit status" 2 "$rc"
+assert_contains "it names the line" "line 1:" "$(cat "$T_DIR/cli.err")"
+api GET "/v1/tasks?limit=100"
+assert_eq "nothing was submitted by the refused calls" "$N_BEFORE" "$(jq '.tasks | length' <<<"$API_BODY")"
+for f in "$T_DIR"/r1.log "$T_DIR"/w1.log; do
+    assert_not_contains "no log holds the file's value ($(basename "$f"))" "$SECRET2" "$(cat "$f")"
+done
+case_end
+
 log "secret values reach the task and nothing else"
 pass

@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "cli/spec_build.h"
 #include "corral/spec.h"
+#include "corral/strlist.h"
 
 static json_t *build(struct cli_task_flags *f, int argc, char *const *argv)
 {
@@ -132,6 +134,51 @@ static void cli_spec_rejects_empty_command(void **state)
     assert_int_equal(err.code, CORRAL_EUSAGE);
 }
 
+static void cli_env_file_lines_become_secret_env(void **state)
+{
+    (void)state;
+    struct cli_task_flags f;
+    cli_task_flags_init(&f);
+    struct corral_error err = {0};
+    const char *text = "# deploy secrets\r\n\nAPI_KEY=s3cr=t\r\n  # indented comment\n"
+                       "EMPTY=\nSPACED= keep spaces \nAPI_KEY=later-wins";
+    assert_int_equal(cli_env_lines(text, "--secret-env-file", &f.secret_env, &err), CORRAL_OK);
+    assert_int_equal(f.secret_env.n, 4);
+    assert_string_equal(f.secret_env.items[0], "API_KEY=s3cr=t");
+    assert_string_equal(f.secret_env.items[1], "EMPTY=");
+    assert_string_equal(f.secret_env.items[2], "SPACED= keep spaces ");
+    char s1[] = "env";
+    char *argv[] = {s1};
+    json_t *obj = build(&f, 1, argv);
+    struct corral_spec spec = {0};
+    server_accepts(obj, &spec);
+    assert_int_equal(spec.n_secret_env, 3);
+    assert_int_equal(spec.n_env, 0);
+    json_t *se = json_object_get(obj, "secret_env");
+    assert_string_equal(json_string_value(json_object_get(se, "API_KEY")), "later-wins");
+    assert_string_equal(json_string_value(json_object_get(se, "SPACED")), " keep spaces ");
+    corral_spec_cleanup(&spec);
+    json_decref(obj);
+    corral_strlist_cleanup(&f.secret_env);
+}
+
+static void cli_env_file_rejects_a_line_without_key(void **state)
+{
+    (void)state;
+    const char *bad[] = {"A=1\nno equals sign\n", "=value\n", "A=1\n\n  =x"};
+    const unsigned line[] = {2, 1, 3};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct corral_strlist l = {0};
+        struct corral_error err = {0};
+        assert_int_equal(cli_env_lines(bad[i], "--secret-env-file", &l, &err), CORRAL_EUSAGE);
+        assert_string_equal(err.field, "--secret-env-file");
+        char want[32];
+        snprintf(want, sizeof want, "line %u:", line[i]);
+        assert_non_null(strstr(err.msg, want));
+        corral_strlist_cleanup(&l);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +187,8 @@ int main(void)
         cmocka_unit_test(cli_spec_without_flags_gets_server_defaults),
         cmocka_unit_test(cli_spec_rejects_label_without_equals),
         cmocka_unit_test(cli_spec_rejects_empty_command),
+        cmocka_unit_test(cli_env_file_lines_become_secret_env),
+        cmocka_unit_test(cli_env_file_rejects_a_line_without_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
