@@ -146,6 +146,8 @@ static int element(const char *s, size_t start, size_t end, const struct field_s
             if ((rc = value(s, &i, end, f, &hi, err)) != CORRAL_OK)
                 return rc;
             single = false;
+            if (f->max == 7 && hi == 0 && lo > 0)
+                hi = 7; /* FRI-SUN: Sunday as 7 at the end of a weekday range */
             if (hi < lo)
                 return corral_error_set(err, CORRAL_EINVAL, f->name, "%s: range %.*s is backwards",
                                         f->name, (int)(i - start), s + start);

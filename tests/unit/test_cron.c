@@ -121,6 +121,8 @@ static void cron_parses_every_field_form(void **state)
     assert_int_equal(c.dow, BITS(0));
     c = parse_ok("0 0 * * 5-7");
     assert_int_equal(c.dow, BITS(0, 5, 6));
+    c = parse_ok("0 0 * * FRI-SUN");
+    assert_int_equal(c.dow, BITS(0, 5, 6));
     c = parse_ok("\t*/20  1,2 3 * * *  ");
     assert_true(c.has_seconds);
     assert_int_equal(c.sec, BITS(0, 20, 40));
