@@ -37,8 +37,8 @@ struct corral_op_index {
     int done;  /* create of the done-index entry (a change that makes the task final) */
 };
 
-/* Submit (any replica): create the task (queued) and its queue entry, the idempotency record
- * when the spec has a key, and bump the queue signal. */
+/* Submit (any replica): create the task (queued or scheduled) and its queue entry, the
+ * idempotency record when the spec has a key, and bump the queue signal. */
 CORRAL_NODISCARD int corral_ops_submit(struct corral_txn *txn, const char *ns,
                                        const struct corral_task *t, struct corral_op_index *idx);
 
@@ -67,9 +67,9 @@ CORRAL_NODISCARD int corral_ops_release(struct corral_txn *txn, const char *ns, 
 
 /*
  * Cancel (any replica): t after CORRAL_EV_CANCEL, read at version; before is its state before.
- * A queued task loses its queue entry and gets its done entry (it is final at once); an assigned
- * or running one gets "cancel" in its assignment (a, read at a_version), which its worker
- * watches.
+ * A queued or scheduled task loses its queue entry and gets its done entry (it is final at once);
+ * an assigned or running one gets "cancel" in its assignment (a, read at a_version), which its
+ * worker watches.
  */
 CORRAL_NODISCARD int corral_ops_cancel(struct corral_txn *txn, const char *ns,
                                        const struct corral_task *t, int32_t version,

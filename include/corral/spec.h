@@ -60,6 +60,12 @@ struct corral_spec {
     struct corral_kv *secret_env; /* given like env; never shown by the API nor logged */
     size_t n_secret_env;
     char *idempotency_key; /* NULL when absent; 1..128 bytes */
+    /* Delayed start (at most one of the two): "run_at" as wall-clock ms, or "delay_s" as ms
+     * counted from the submission (corral_task_init_new turns either into the due time). */
+    bool has_run_at;
+    int64_t run_at_ms;
+    bool has_delay;
+    uint64_t delay_ms; /* 0..CORRAL_DELAY_MAX_S * 1000 */
 };
 
 /*

@@ -22,7 +22,8 @@
     X(CORRAL_STATE_SUCCEEDED, "succeeded")                                                         \
     X(CORRAL_STATE_FAILED, "failed")                                                               \
     X(CORRAL_STATE_CANCELLING, "cancelling")                                                       \
-    X(CORRAL_STATE_CANCELLED, "cancelled")
+    X(CORRAL_STATE_CANCELLED, "cancelled")                                                         \
+    X(CORRAL_STATE_SCHEDULED, "scheduled")
 
 enum corral_state {
 #define CORRAL_X_ENUM(e, s) e,
@@ -58,7 +59,8 @@ enum corral_outcome {
     X(CORRAL_EV_WORKER_LOST, "worker_lost") /* assigned|running -> queued|failed */                \
     X(CORRAL_EV_CANCEL, "cancel")       /* queued -> cancelled; assigned|running -> cancelling */  \
     X(CORRAL_EV_CANCELLED, "cancelled") /* cancelling -> cancelled (worker stopped it) */          \
-    X(CORRAL_EV_RETURN, "return")       /* assigned|running -> queued, attempt not counted */
+    X(CORRAL_EV_RETURN, "return")       /* assigned|running -> queued, attempt not counted */      \
+    X(CORRAL_EV_RELEASE, "release")     /* scheduled -> queued (leader, at its due time) */
 
 enum corral_event {
 #define CORRAL_X_ENUM(e, s) e,
@@ -89,7 +91,8 @@ struct corral_task {
     int64_t submitted_at_ms; /* wall clock; always set */
     int64_t started_at_ms;   /* -1 = null */
     int64_t finished_at_ms;  /* -1 = null */
-    int64_t not_before_ms;   /* earliest next assignment (retry backoff); 0 = none */
+    int64_t not_before_ms;   /* earliest next assignment (retry backoff, or the due time of a
+                                scheduled task); 0 = none */
     bool has_exit_code;
     int exit_code;
     char *error;  /* NULL = null */
@@ -120,11 +123,15 @@ const char *corral_outcome_name(enum corral_outcome o);
 const char *corral_event_name(enum corral_event e);
 
 /*
- * Initialise a new queued task (attempt 1). Takes ownership of *spec on every path (spec is
- * zeroed afterwards). id must be a valid task id.
+ * Initialise a new task (attempt 1): queued, or scheduled with not_before = its due time when the
+ * spec has run_at or delay_s (counted from now_ms) and that time is after now_ms. Takes ownership
+ * of *spec on every path (spec is zeroed afterwards). id must be a valid task id.
  */
 void corral_task_init_new(struct corral_task *t, const char *id, struct corral_spec *spec,
                           int64_t now_ms);
+/* When a task of this spec submitted at submitted_at_ms is due: run_at, or submission + delay_s;
+ * 0 when the spec asks for neither. */
+int64_t corral_task_due_ms(const struct corral_spec *spec, int64_t submitted_at_ms);
 
 /*
  * Apply event ev. On an illegal (state, event) pair returns CORRAL_ESTATE and changes nothing.
@@ -139,7 +146,9 @@ void corral_task_init_new(struct corral_task *t, const char *id, struct corral_s
  *    retry_backoff_s * 2^(failed attempts - 1) capped at CORRAL_RETRY_DELAY_CAP_MS, with
  *    "equal jitter": half of it fixed, half scaled by jitter / 2^32. A lost worker is not
  *    the task's fault: WORKER_LOST requeues at once. ASSIGN clears not_before.
- *  - CANCEL: queued -> cancelled (finished_at = now); assigned|running -> cancelling.
+ *  - CANCEL: queued|scheduled -> cancelled (finished_at = now); assigned|running -> cancelling.
+ *  - RELEASE: scheduled -> queued; not_before (the due time, now past) stays, so the queue
+ *    entry's name does not change.
  *  - CANCELLED: cancelling -> cancelled, finished_at = now.
  *  - RETURN: the attempt is pushed to history as "returned" but the attempt number is not
  *    incremented (it does not count against max_attempts); worker cleared, state queued.

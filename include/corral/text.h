@@ -27,6 +27,9 @@ size_t corral_text_strip_controls(char *s, size_t len, bool keep_newlines);
 void corral_time_format(int64_t wall_ms, char out[25]);
 /* Parse that format back; returns 0 and sets *wall_ms, or CORRAL_EINVAL. */
 CORRAL_NODISCARD int corral_time_parse(const char *s, int64_t *wall_ms);
+/* Parse any RFC 3339 date-time: "2026-12-06T21:30:00+01:00", "…T20:30:00.5Z", "…t20:30:00z"
+ * (fractions past milliseconds are truncated; a leap second is refused); 0 or CORRAL_EINVAL. */
+CORRAL_NODISCARD int corral_time_parse_rfc3339(const char *s, int64_t *wall_ms);
 
 /* Parse a base-10 integer with no trailing garbage into [min, max]; 0 or CORRAL_EINVAL. */
 CORRAL_NODISCARD int corral_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -26,9 +26,10 @@
 #include "cli/table.h"
 
 /* Integer flags accept this range; the server checks the real one and names the field. */
-#define FLAG_INT_MIN (-1000000000000LL)
-#define FLAG_INT_MAX 1000000000000LL
-#define FLAG_CPU_MAX 1000000000LL /* thousandths: 1000000 CPUs */
+#define FLAG_INT_MIN   (-1000000000000LL)
+#define FLAG_INT_MAX   1000000000000LL
+#define FLAG_CPU_MAX   1000000000LL    /* thousandths: 1000000 CPUs */
+#define FLAG_DELAY_MAX 1000000000000LL /* thousandths; the server bounds delay_s */
 
 #define REQUEST_TIMEOUT_S 30L /* a plain request; long polls get their wait on top */
 #define POLL_RETRIES      5   /* consecutive "no replica answered" rounds run/wait sit out */
@@ -402,6 +403,26 @@ fail:
          FLAG_INT_MIN,                                                                             \
          FLAG_INT_MAX,                                                                             \
          NULL},                                                                                    \
+        {"run-at",                                                                                 \
+         NULL,                                                                                     \
+         CORRAL_OPT_STRING,                                                                        \
+         "TIME",                                                                                   \
+         NULL,                                                                                     \
+         "start at this RFC 3339 time (2026-12-24T18:00:00+01:00)",                                \
+         offsetof(T, run_at),                                                                      \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL},                                                                                    \
+        {"delay",                                                                                  \
+         NULL,                                                                                     \
+         CORRAL_OPT_MILLI,                                                                         \
+         "S",                                                                                      \
+         NULL,                                                                                     \
+         "start this many seconds from now (fractions allowed)",                                   \
+         offsetof(T, delay_milli),                                                                 \
+         0,                                                                                        \
+         FLAG_DELAY_MAX,                                                                           \
+         NULL},                                                                                    \
         {"idempotency-key",                                                                        \
          NULL,                                                                                     \
          CORRAL_OPT_STRING,                                                                        \
@@ -764,7 +785,8 @@ struct list_flags {
 
 static const struct corral_opt list_opts[] = {
     {"state", NULL, CORRAL_OPT_STRING, "S", NULL,
-     "only tasks in this state (queued, assigned, running, succeeded, failed, cancelled)",
+     "only tasks in this state (scheduled, queued, assigned, running, succeeded, failed, "
+     "cancelled)",
      offsetof(struct list_flags, state), 0, 0, NULL},
     {"limit", NULL, CORRAL_OPT_INT, "N", NULL, "at most N tasks (server default 100, max 1000)",
      offsetof(struct list_flags, limit), FLAG_INT_MIN, FLAG_INT_MAX, NULL},

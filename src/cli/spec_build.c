@@ -20,6 +20,7 @@ void cli_task_flags_init(struct cli_task_flags *f)
     f->cpu_milli = CLI_UNSET_MILLI;
     f->mem_mb = CLI_UNSET_INT;
     f->estimated_ms = CLI_UNSET_INT;
+    f->delay_milli = CLI_UNSET_MILLI;
 }
 
 int cli_env_lines(const char *text, const char *flag, struct corral_strlist *out,
@@ -157,7 +158,7 @@ static int put(json_t *obj, const char *key, json_t *value, struct corral_error 
     return 0;
 }
 
-/* resources.cpu: an integer when whole, else a real with up to 3 decimals. */
+/* resources.cpu or delay_s: an integer when whole, else a real with up to 3 decimals. */
 static json_t *cpu_json(uint64_t milli)
 {
     if (milli % 1000 == 0)
@@ -213,6 +214,12 @@ json_t *cli_spec_build(const struct cli_task_flags *f, int argc, char *const *ar
         goto fail;
     if (f->idempotency_key &&
         put(spec, "idempotency_key", json_string(f->idempotency_key), err) != 0)
+        goto fail;
+    /* Both may be given: the server answers 400 naming delay_s, like for any other conflict. */
+    if (f->run_at && put(spec, "run_at", json_string(f->run_at), err) != 0)
+        goto fail;
+    if (f->delay_milli != CLI_UNSET_MILLI &&
+        put(spec, "delay_s", cpu_json(f->delay_milli), err) != 0)
         goto fail;
     return spec;
 fail:

@@ -28,6 +28,8 @@ struct cli_task_flags {
     uint64_t cpu_milli; /* --cpu 1.5 -> 1500 */
     int64_t mem_mb;
     int64_t estimated_ms;
+    uint64_t delay_milli;             /* --delay 1.5 -> 1500 */
+    const char *run_at;               /* borrowed from argv, NULL when not given */
     struct corral_strlist labels;     /* "K=V", -> "constraints" */
     struct corral_strlist env;        /* "K=V", -> "env" */
     struct corral_strlist secret_env; /* "K=V", -> "secret_env" (from --secret-env-file) */

@@ -76,7 +76,9 @@ int corral_ops_submit(struct corral_txn *txn, const char *ns, const struct corra
     if (rc != CORRAL_OK)
         return rc;
     add_task(txn, path, t, true, -1, idx);
-    if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
+    /* A scheduled task's entry carries its due time as not_before: the queue is its time index. */
+    if ((t->state == CORRAL_STATE_QUEUED || t->state == CORRAL_STATE_SCHEDULED) &&
+        (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
         return rc;
     if ((rc = add_done_entry(txn, ns, t, idx)) != CORRAL_OK)
         return rc;
@@ -175,7 +177,7 @@ int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corra
     if (rc != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, NULL);
-    if (before == CORRAL_STATE_QUEUED) {
+    if (before == CORRAL_STATE_QUEUED || before == CORRAL_STATE_SCHEDULED) {
         if ((rc = corral_queue_entry_path(path, sizeof path, ns, t)) != CORRAL_OK)
             return rc;
         corral_txn_delete(txn, path, -1);

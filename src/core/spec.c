@@ -28,6 +28,9 @@
  * replaced by a value of a few digits; cpu renders in at most as many digits as it may be given
  * (3 decimals) plus one. Specs this close to the cap get their stored size measured exactly. */
 #define DEFAULTS_GROWTH_MAX 1024u
+/* run_at: from the epoch to the last instant corral_time_format can print. */
+#define CORRAL_RUN_AT_MIN_MS INT64_C(0)
+#define CORRAL_RUN_AT_MAX_MS INT64_C(253402300799999)
 
 /* ---- error reporting ---- */
 
@@ -529,9 +532,11 @@ static int parse_resources(const struct ctx *c, const json_t *v, struct corral_s
 /* ---- the spec ---- */
 
 static const char *const spec_keys[] = {
-    "command",      "shell",           "http",      "name",        "priority",     "timeout_s",
-    "max_attempts", "retry_backoff_s", "resources", "constraints", "estimated_ms", "env",
-    "secret_env",   "idempotency_key", NULL};
+    "command",    "shell",           "http",         "name",
+    "priority",   "timeout_s",       "max_attempts", "retry_backoff_s",
+    "resources",  "constraints",     "estimated_ms", "env",
+    "secret_env", "idempotency_key", "run_at",       "delay_s",
+    NULL};
 
 /* Integer field with a default when absent or null. */
 static int opt_int(const struct ctx *c, const json_t *obj, const char *key, json_int_t min,
@@ -540,6 +545,38 @@ static int opt_int(const struct ctx *c, const json_t *obj, const char *key, json
     const json_t *v = json_object_get(obj, key);
     *out = def;
     return absent(v) ? CORRAL_OK : get_int(c, v, key, min, max, out);
+}
+
+/* "run_at" (RFC 3339 with an offset) or "delay_s" (seconds, fractions to the millisecond), not
+ * both. A run_at in the past is accepted: the task is queued at once. */
+static int parse_start(const struct ctx *c, const json_t *obj, struct corral_spec *s)
+{
+    const json_t *at = json_object_get(obj, "run_at"), *delay = json_object_get(obj, "delay_s");
+    if (!absent(at) && !absent(delay))
+        return bad(c, "delay_s", "run_at and delay_s are mutually exclusive");
+    if (!absent(at)) {
+        if (!json_is_string(at))
+            return bad(c, "run_at", "must be an RFC 3339 time string, got %s", type_name(at));
+        int64_t ms;
+        if (corral_time_parse_rfc3339(json_string_value(at), &ms) != CORRAL_OK ||
+            ms < CORRAL_RUN_AT_MIN_MS || ms > CORRAL_RUN_AT_MAX_MS)
+            return bad(c, "run_at",
+                       "must be an RFC 3339 time with an offset between 1970 and 9999, like "
+                       "2026-12-06T21:30:00+01:00 or 2026-12-06T20:30:00Z, got \"%.40s\"",
+                       json_string_value(at));
+        s->has_run_at = true;
+        s->run_at_ms = ms;
+    }
+    if (!absent(delay)) {
+        if (!json_is_number(delay))
+            return bad(c, "delay_s", "must be a number of seconds, got %s", type_name(delay));
+        double x = json_number_value(delay);
+        if (!(x >= 0.0 && x <= (double)CORRAL_DELAY_MAX_S))
+            return bad(c, "delay_s", "must be 0..%u seconds, got %.10g", CORRAL_DELAY_MAX_S, x);
+        s->has_delay = true;
+        s->delay_ms = (uint64_t)(x * 1000.0 + 0.5);
+    }
+    return CORRAL_OK;
 }
 
 static int parse_body(const struct ctx *c, const json_t *obj, struct corral_spec *s)
@@ -602,8 +639,10 @@ static int parse_body(const struct ctx *c, const json_t *obj, struct corral_spec
                       CORRAL_SPEC_MAX_BYTES, false, &s->secret_env, &s->n_secret_env)) ||
         (rc = no_overlap(c, s->env, s->n_env, s->secret_env, s->n_secret_env, "secret_env", false)))
         return rc;
-    return opt_str(c, json_object_get(obj, "idempotency_key"), "idempotency_key", 1,
-                   CORRAL_IDEM_KEY_MAX, &s->idempotency_key);
+    if ((rc = opt_str(c, json_object_get(obj, "idempotency_key"), "idempotency_key", 1,
+                      CORRAL_IDEM_KEY_MAX, &s->idempotency_key)))
+        return rc;
+    return parse_start(c, obj, s);
 }
 
 int corral_spec_from_json(const json_t *obj, const char *prefix, struct corral_spec *out,
@@ -726,6 +765,16 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
     if (s->n_secret_env > 0) /* only when given: plain specs stay as they were */
         json_object_set_new(obj, "secret_env", map_to_json(s->secret_env, s->n_secret_env));
     json_object_set_new(obj, "idempotency_key", corral_json_str(s->idempotency_key));
+    /* Only when given: plain specs stay as they were. */
+    if (s->has_run_at) {
+        char at[25];
+        corral_time_format(s->run_at_ms, at);
+        json_object_set_new(obj, "run_at", json_string(at));
+    }
+    if (s->has_delay)
+        json_object_set_new(obj, "delay_s",
+                            s->delay_ms % 1000 == 0 ? json_integer((json_int_t)(s->delay_ms / 1000))
+                                                    : json_real((double)s->delay_ms / 1000.0));
     return obj;
 }
 

@@ -82,6 +82,7 @@ const char *corral_event_name(enum corral_event e)
 #define A CORRAL_STATE_ASSIGNED
 #define R CORRAL_STATE_RUNNING
 #define C CORRAL_STATE_CANCELLING
+#define S CORRAL_STATE_SCHEDULED
 
 /* legal[state][event]; everything not listed is illegal. Final states accept nothing. */
 static const bool legal[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
@@ -100,12 +101,15 @@ static const bool legal[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
            [CORRAL_EV_RETURN] = true},
     /* A cancelling task's worker either confirms the stop or dies; either way it is over. */
     [C] = {[CORRAL_EV_CANCELLED] = true, [CORRAL_EV_WORKER_LOST] = true},
+    /* A delayed task waits for its time; only the leader releases it, anyone may cancel it. */
+    [S] = {[CORRAL_EV_RELEASE] = true, [CORRAL_EV_CANCEL] = true},
 };
 
 #undef Q
 #undef A
 #undef R
 #undef C
+#undef S
 
 bool corral_task_can(enum corral_state s, enum corral_event ev)
 {
@@ -294,7 +298,7 @@ static void apply(struct corral_task *t, enum corral_event ev,
             }
             break;
         case CORRAL_EV_CANCEL:
-            if (t->state == CORRAL_STATE_QUEUED) {
+            if (t->state == CORRAL_STATE_QUEUED || t->state == CORRAL_STATE_SCHEDULED) {
                 t->state = CORRAL_STATE_CANCELLED;
                 t->finished_at_ms = ctx->now_ms;
             } else {
@@ -309,6 +313,9 @@ static void apply(struct corral_task *t, enum corral_event ev,
         case CORRAL_EV_RETURN:
             /* The worker gave the task back (drain): not the task's fault, no attempt used. */
             requeue(t, CORRAL_OUTCOME_RETURNED, false, ctx->now_ms);
+            break;
+        case CORRAL_EV_RELEASE:
+            t->state = CORRAL_STATE_QUEUED;
             break;
         case CORRAL_EV_COUNT:
             break;
@@ -343,6 +350,20 @@ void corral_task_init_new(struct corral_task *t, const char *id, struct corral_s
     t->submitted_at_ms = now_ms;
     t->started_at_ms = -1;
     t->finished_at_ms = -1;
+    int64_t due = corral_task_due_ms(&t->spec, now_ms);
+    if (due > now_ms) {
+        t->state = CORRAL_STATE_SCHEDULED;
+        t->not_before_ms = due;
+    }
+}
+
+int64_t corral_task_due_ms(const struct corral_spec *spec, int64_t submitted_at_ms)
+{
+    if (spec->has_run_at)
+        return spec->run_at_ms;
+    if (spec->has_delay)
+        return submitted_at_ms + (int64_t)spec->delay_ms;
+    return 0;
 }
 
 void corral_task_cleanup(struct corral_task *t)

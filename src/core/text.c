@@ -180,6 +180,52 @@ int corral_time_parse(const char *s, int64_t *wall_ms)
     return CORRAL_OK;
 }
 
+int corral_time_parse_rfc3339(const char *s, int64_t *wall_ms)
+{
+    /* date-time = full-date "T" partial-time time-offset (RFC 3339 section 5.6); "t" and "z"
+     * are allowed as the RFC says, a space is not. */
+    size_t n = s ? strlen(s) : 0;
+    if (n < 20 || n > 64)
+        return CORRAL_EINVAL;
+    if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
+        return CORRAL_EINVAL;
+    int64_t y, mo, d, h, mi, sec, ms = 0;
+    if (get_digits(s, 4, &y) || get_digits(s + 5, 2, &mo) || get_digits(s + 8, 2, &d) ||
+        get_digits(s + 11, 2, &h) || get_digits(s + 14, 2, &mi) || get_digits(s + 17, 2, &sec))
+        return CORRAL_EINVAL;
+    /* A leap second (:60) is refused: corral's clocks never show one. */
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+        return CORRAL_EINVAL;
+    size_t i = 19;
+    if (s[i] == '.') {
+        /* Any number of fraction digits; the first three are kept (truncated to ms). */
+        size_t digits = 0;
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (digits < 3)
+                ms = ms * 10 + (s[i] - '0');
+        }
+        if (digits == 0)
+            return CORRAL_EINVAL;
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    int64_t offset_min = 0;
+    if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0') {
+        offset_min = 0;
+    } else if ((s[i] == '+' || s[i] == '-') && n - i == 6 && s[i + 3] == ':') {
+        int64_t oh, om;
+        if (get_digits(s + i + 1, 2, &oh) || get_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+            return CORRAL_EINVAL;
+        offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+    } else {
+        return CORRAL_EINVAL;
+    }
+    *wall_ms = days_from_civil(y, mo, d) * MS_PER_DAY + h * 3600000 + mi * 60000 + sec * 1000 + ms -
+               offset_min * 60000;
+    return CORRAL_OK;
+}
+
 /* ---- numbers ------------------------------------------------------------------------------ */
 
 int corral_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)

@@ -33,6 +33,9 @@ void api_metrics(struct api *a, struct api_reply *rp)
         "# TYPE corral_tasks_assigned_total counter\ncorral_tasks_assigned_total %llu\n"
         "# HELP corral_tasks_requeued_total Tasks of lost workers requeued by this replica.\n"
         "# TYPE corral_tasks_requeued_total counter\ncorral_tasks_requeued_total %llu\n"
+        "# HELP corral_tasks_released_total Scheduled tasks released to the queue at their time "
+        "by this replica as leader.\n"
+        "# TYPE corral_tasks_released_total counter\ncorral_tasks_released_total %llu\n"
         "# HELP corral_http_requests_total HTTP requests served.\n"
         "# TYPE corral_http_requests_total counter\ncorral_http_requests_total %llu\n"
         "# HELP corral_api_jobs_queued Requests waiting for a job thread.\n"
@@ -61,6 +64,7 @@ void api_metrics(struct api *a, struct api_reply *rp)
         (unsigned long long)atomic_load(&r->n_submitted),
         (unsigned long long)atomic_load(&r->n_assigned),
         (unsigned long long)atomic_load(&r->n_requeued),
+        (unsigned long long)atomic_load(&r->n_released),
         (unsigned long long)atomic_load(&r->n_http), js.queued, js.running,
         (unsigned long long)js.rejected, api_wait_count(a->wait), zk_watch_boxes(r->zk),
         (unsigned long long)groups, (unsigned long long)grouped, (unsigned long long)largest,

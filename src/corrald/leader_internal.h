@@ -82,7 +82,11 @@ struct leader {
     int64_t queue_check_ms;             /* monotonic: last stat of every bucket */
     char queue_prefix[CORRAL_PATH_MAX]; /* the queue folder and a slash, once known */
     size_t queued;                      /* entries in the last round */
-    int64_t next_eligible_ms;           /* wall: earliest retry backoff end, 0 = none */
+    int64_t next_eligible_ms;           /* wall: earliest retry backoff end or due time, 0 = none */
+    /* The release pass (leader_queue.c) has looked at every entry due up to this (not_before,
+     * id), in that order; reset with the term. */
+    int64_t release_mark_ms;
+    char release_mark_id[CORRAL_ID_LEN + 1];
     /* Tasks that fit no worker of the current set (sorted ids): left out of the head until the
      * set of workers changes. */
     char (*unsched)[CORRAL_ID_LEN + 1];

@@ -16,7 +16,15 @@
  * An entry whose name is not the canonical name of its queued task (the bare-id form of older
  * versions, or anything else) is rewritten in one fenced multi; one with no queued task behind
  * it is removed.
+ *
+ * A scheduled (delayed) task has its entry from the start, with its due time as not_before: the
+ * keys are the time index. Each round, the entries that became due since the last round, in
+ * (due, id) order, have their tasks read, and the scheduled ones are released (scheduled ->
+ * queued, fenced, RELEASE_PER_ROUND at most); a scheduled task met in the head is released the
+ * same way. Nothing scans the scheduled tasks that are not due.
  */
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +32,7 @@
 #include "corral/ops.h"
 #include "corral/paths.h"
 #include "corral/queue_entry.h"
+#include "corral/text.h"
 #include "corral/xalloc.h"
 #include "corrald/leader_internal.h"
 #include "corrald/persist.h"
@@ -39,6 +48,8 @@
 #define RELIST_CHUNK 32u
 /* At most this many odd entries are rewritten per round. */
 #define REWRITE_PER_ROUND 256u
+/* At most this many due entries are looked at per round by the release pass. */
+#define RELEASE_PER_ROUND 2048u
 
 void leader_queue_reset(struct leader *l)
 {
@@ -50,6 +61,8 @@ void leader_queue_reset(struct leader *l)
     }
     leader_unsched_clear(l);
     l->queue_all_dirty = true;
+    l->release_mark_ms = 0;
+    l->release_mark_id[0] = '\0';
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -420,13 +433,183 @@ static int drop_key(struct replica *r, const struct corral_queue_key *k, struct 
     return leader_drop_entry(r, listed, err);
 }
 
+/* ------------------------------------------------------------------ releasing */
+
+/* Release the due scheduled tasks ts[0..n) (read at vs): scheduled -> queued, one fenced
+ * multi each, packed and sent together. One cancelled or changed meanwhile is skipped (the next
+ * round sees it); a failure that concerns every member ends the round. */
+static int release_tasks(struct replica *r, struct corral_task *ts, const int32_t *vs, size_t n,
+                         int64_t now_wall, struct corral_error *err)
+{
+    if (n == 0)
+        return CORRAL_OK;
+    struct corral_txn *ms = corral_xcalloc(n, sizeof *ms);
+    int *rcs = corral_xcalloc(n, sizeof *rcs);
+    struct corral_error *errs = corral_xcalloc(n, sizeof *errs);
+    bool *live = corral_xcalloc(n, sizeof *live);
+    for (size_t i = 0; i < n; i++) {
+        corral_txn_init(&ms[i], "leader.release");
+        struct corral_error terr = {0};
+        if (corral_task_transition(&ts[i], CORRAL_EV_RELEASE,
+                                   &(struct corral_transition_ctx){.now_ms = now_wall},
+                                   &terr) == CORRAL_OK &&
+            corral_ops_update(&ms[i], r->opts.ns, r->el.node, &ts[i], vs[i]) == CORRAL_OK)
+            live[i] = true;
+    }
+    persist_commit_members(r, "leader.release", ms, n, rcs, errs);
+    int rc = CORRAL_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!live[i]) {
+            /* not a legal release: nothing was written */
+        } else if (rcs[i] == CORRAL_OK) {
+            char due[25], detail[64];
+            corral_time_format(ts[i].not_before_ms, due);
+            snprintf(detail, sizeof detail, "due=%s late_ms=%" PRId64, due,
+                     now_wall - ts[i].not_before_ms);
+            persist_applied(&(struct persist_change){.task = ts[i].id,
+                                                     .from = CORRAL_STATE_SCHEDULED,
+                                                     .to = CORRAL_STATE_QUEUED,
+                                                     .detail = detail});
+            atomic_fetch_add(&r->n_released, 1);
+        } else if (rcs[i] == CORRAL_EFENCED || rcs[i] == CORRAL_EUNKNOWN ||
+                   rcs[i] == CORRAL_EUNAVAIL || rcs[i] == CORRAL_ETOOBIG) {
+            if (rc == CORRAL_OK) {
+                rc = rcs[i];
+                *err = errs[i];
+            }
+        } else {
+            CORRAL_LOG(CORRAL_LOG_DEBUG, "release task=%s skipped: %s", ts[i].id, errs[i].msg);
+        }
+        corral_txn_cleanup(&ms[i]);
+    }
+    /* The released tasks are queued now: the next round reads them as such. */
+    r->leader->dirty = true;
+    free(live);
+    free(errs);
+    free(rcs);
+    free(ms);
+    return rc;
+}
+
+/* True when the task behind key k is scheduled, due and still has k as its entry. */
+static bool releasable(const struct corral_task *t, const struct corral_queue_key *k,
+                       int64_t now_wall)
+{
+    if (t->state != CORRAL_STATE_SCHEDULED || t->not_before_ms > now_wall || k->legacy)
+        return false;
+    struct corral_queue_key want;
+    corral_queue_key_of(t, &want);
+    char a[CORRAL_QUEUE_NAME_MAX + 1], b[CORRAL_QUEUE_NAME_MAX + 1];
+    corral_queue_key_format(&want, a);
+    corral_queue_key_format(k, b);
+    return strcmp(a, b) == 0;
+}
+
+static int cmp_due(const void *a, const void *b)
+{
+    const struct corral_queue_key *x = *(const struct corral_queue_key *const *)a;
+    const struct corral_queue_key *y = *(const struct corral_queue_key *const *)b;
+    if (x->not_before_ms != y->not_before_ms)
+        return x->not_before_ms < y->not_before_ms ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static bool after_mark(const struct leader *l, const struct corral_queue_key *k)
+{
+    if (k->not_before_ms != l->release_mark_ms)
+        return k->not_before_ms > l->release_mark_ms;
+    return strcmp(k->id, l->release_mark_id) > 0;
+}
+
+/*
+ * The release pass: the entries that became due since the last pass (after the mark, at most
+ * RELEASE_PER_ROUND, oldest due first) have their tasks read; the scheduled ones are released.
+ * Retry backoffs that end are entries of queued tasks: read once and left alone. An entry that
+ * arrives already behind the mark (a replica's clock behind the leader's) is released when it
+ * reaches the head instead.
+ */
+static int release_due(struct replica *r, int64_t now_wall, struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    const struct corral_queue_key **due = NULL;
+    size_t n = 0, cap = 0;
+    for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
+        const struct corral_queue_keys *qk = &l->queue_keys[b];
+        for (size_t i = 0; i < qk->n; i++) {
+            const struct corral_queue_key *k = &qk->k[i];
+            if (qk->gone[i] || k->legacy || k->not_before_ms <= 0 || k->not_before_ms > now_wall ||
+                !after_mark(l, k))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                due = corral_xrealloc(due, cap * sizeof *due);
+            }
+            due[n++] = k;
+        }
+    }
+    if (n == 0)
+        return CORRAL_OK;
+    qsort(due, n, sizeof *due, cmp_due);
+    if (n > RELEASE_PER_ROUND)
+        n = RELEASE_PER_ROUND;
+    int rc = CORRAL_OK;
+    for (size_t at = 0; rc == CORRAL_OK && at < n; at += LEADER_READ_BATCH) {
+        size_t m = n - at < LEADER_READ_BATCH ? n - at : LEADER_READ_BATCH;
+        char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(m, CORRAL_PATH_MAX);
+        const char **ptrs = corral_xcalloc(m, sizeof *ptrs);
+        struct zk_got *got = corral_xcalloc(m, sizeof *got);
+        struct corral_task *ts = corral_xcalloc(m, sizeof *ts);
+        int32_t *vs = corral_xcalloc(m, sizeof *vs);
+        for (size_t i = 0; i < m; i++) {
+            store_task_path(r, due[at + i]->id, paths[i]);
+            ptrs[i] = paths[i];
+        }
+        zk_get_many(r->zk, ptrs, m, false, got);
+        size_t n_rel = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (got[i].rc == CORRAL_OK &&
+                corral_task_parse(got[i].data, got[i].len, &ts[n_rel], &got[i].err) == CORRAL_OK) {
+                if (releasable(&ts[n_rel], due[at + i], now_wall))
+                    vs[n_rel++] = got[i].version;
+                else
+                    corral_task_cleanup(&ts[n_rel]);
+            } else if (got[i].rc != CORRAL_OK && got[i].rc != CORRAL_ENOTFOUND && rc == CORRAL_OK) {
+                rc = got[i].rc; /* not an answer: look again next round */
+                *err = got[i].err;
+            }
+            /* gone or corrupt: the head deals with the entry */
+            zk_got_cleanup(&got[i]);
+        }
+        if (rc == CORRAL_OK)
+            rc = release_tasks(r, ts, vs, n_rel, now_wall, err);
+        if (rc == CORRAL_OK) {
+            const struct corral_queue_key *last = due[at + m - 1];
+            l->release_mark_ms = last->not_before_ms;
+            snprintf(l->release_mark_id, sizeof l->release_mark_id, "%s", last->id);
+        }
+        for (size_t i = 0; i < n_rel; i++)
+            corral_task_cleanup(&ts[i]);
+        free(vs);
+        free(ts);
+        free(got);
+        free(ptrs);
+        free(paths);
+    }
+    free(due);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ loading */
 
 /* Read the tasks of keys ks[0..n) pipelined. A queued task whose entry is canonical joins next;
  * an entry with no queued task is dropped, an odd one rewritten. */
 static int read_head(struct replica *r, const struct corral_queue_key *const *ks, size_t n,
-                     struct qtask *next, size_t *n_next, size_t *rewrites, struct corral_error *err)
+                     struct qtask *next, size_t *n_next, size_t *rewrites, int64_t now_wall,
+                     struct corral_error *err)
 {
+    struct corral_task *rel = corral_xcalloc(n ? n : 1, sizeof *rel);
+    int32_t *rel_v = corral_xcalloc(n ? n : 1, sizeof *rel_v);
+    size_t n_rel = 0;
     char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
     const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
     struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
@@ -457,6 +640,15 @@ static int read_head(struct replica *r, const struct corral_queue_key *const *ks
         }
         if (queued && canonical) {
             next[(*n_next)++] = (struct qtask){.task = t, .version = got[i].version};
+        } else if (trc == CORRAL_OK && t.state == CORRAL_STATE_SCHEDULED) {
+            /* Due (the head has only eligible keys) but not yet released: release it now,
+             * assign it in a later round. Not due or not its entry: left alone, never dropped. */
+            if (releasable(&t, ks[i], now_wall)) {
+                rel[n_rel] = t;
+                rel_v[n_rel++] = got[i].version;
+            } else {
+                corral_task_cleanup(&t);
+            }
         } else {
             if (rc != CORRAL_OK) {
                 /* a failure before: the rest waits for the next round */
@@ -474,6 +666,12 @@ static int read_head(struct replica *r, const struct corral_queue_key *const *ks
         }
         zk_got_cleanup(&got[i]);
     }
+    if (rc == CORRAL_OK)
+        rc = release_tasks(r, rel, rel_v, n_rel, now_wall, err);
+    for (size_t i = 0; i < n_rel; i++)
+        corral_task_cleanup(&rel[i]);
+    free(rel_v);
+    free(rel);
     free(got);
     free(ptrs);
     free(paths);
@@ -485,6 +683,8 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
 {
     struct leader *l = r->leader;
     int rc = refresh_keys(r, err);
+    if (rc == CORRAL_OK)
+        rc = release_due(r, now_wall, err);
     if (rc != CORRAL_OK) {
         leader_cache_clear(l);
         return rc;
@@ -550,7 +750,7 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
         unread[n_unread++] = legacy[i];
     for (size_t i = 0; rc == CORRAL_OK && i < n_unread; i += LEADER_READ_BATCH) {
         size_t m = n_unread - i < LEADER_READ_BATCH ? n_unread - i : LEADER_READ_BATCH;
-        rc = read_head(r, &unread[i], m, next, &n_next, &rewrites, err);
+        rc = read_head(r, &unread[i], m, next, &n_next, &rewrites, now_wall, err);
     }
     free(unread);
     free(order);

@@ -59,7 +59,7 @@ struct replica {
     struct zk_group *submits;    /* group commit of single submits (io/zk_txn.h); any thread */
     volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
     /* counters for /metrics */
-    atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_http;
+    atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_released, n_http;
 };
 
 #endif

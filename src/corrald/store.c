@@ -527,7 +527,8 @@ int store_cancel(struct replica *r, const char *id, struct corral_task *out,
         enum corral_state before = out->state;
         struct corral_assignment a;
         int32_t a_version = -1;
-        bool flag = before != CORRAL_STATE_QUEUED && out->worker;
+        bool flag =
+            before != CORRAL_STATE_QUEUED && before != CORRAL_STATE_SCHEDULED && out->worker;
         if (flag) {
             rc = read_assignment(r, out->worker, id, &a, &a_version, err);
             if (rc == CORRAL_EINVAL) {
@@ -968,12 +969,13 @@ int store_list(struct replica *r, int state, size_t limit, const char *after, js
     if (state >= 0 && corral_state_is_final((enum corral_state)state)) {
         rc = list_done(r, (enum corral_state)state, limit, after, arr, next, err);
     } else {
-        /* Candidates in id (= submission) order: queued ones from the queue entries, assigned
+        /* Candidates in id (= submission) order: queued and scheduled ones from the queue
+         * entries, assigned
          * running and cancelling ones from the assignments, any state from the task buckets.
          * Only the page's tasks are read. */
         struct idvec ids = {0};
         bool more = false;
-        if (state == CORRAL_STATE_QUEUED)
+        if (state == CORRAL_STATE_QUEUED || state == CORRAL_STATE_SCHEDULED)
             rc = smallest_ids(r, CORRAL_DIR_QUEUE, after, limit + LIST_SLACK, &ids, &more, err);
         else if (state >= 0)
             rc = assigned_ids(r, after, &ids, err);

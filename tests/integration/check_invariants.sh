@@ -353,7 +353,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # I7: no leftover znodes: election and worker nodes only of live processes, no assignment of a
-# finished (or another worker's) task, no queue entry of a task that is not queued (an entry
+# finished (or another worker's) task, no queue entry of a task that is not queued or scheduled (an entry
 # name starts with its task id), no done-index entry of an unfinished task. Waits up to
 # 15 s for the leader's reconcile and session expiries to clean up.
 
@@ -374,7 +374,7 @@ for ((i = 0; i < 60; i++)); do
                 s = st[c[3]]
                 if (s == "" || s == "succeeded" || s == "failed" || s == "cancelled" || wk[c[3]] != c[2])
                     printf "%s (task %s, worker %s); ", $1, (s == "" ? "unknown" : s), wk[c[3]] }
-            c[1] == "queue" && n == 3 && st[q = substr(c[3], 1, 21)] != "queued" {
+            c[1] == "queue" && n == 3 && (s = st[q = substr(c[3], 1, 21)]) != "queued" && s != "scheduled" {
                 printf "%s (task %s); ", $1, (st[q] == "" ? "unknown" : st[q]) }
             c[1] == "done" && n == 5 {
                 s = st[d = substr(c[5], 15, 21)]

@@ -68,6 +68,33 @@ static void cli_spec_with_every_flag_is_valid_for_the_server(void **state)
     json_decref(obj);
 }
 
+static void cli_spec_start_flags_reach_the_server_as_run_at_and_delay_s(void **state)
+{
+    (void)state;
+    char s1[] = "true";
+    char *argv[] = {s1};
+    struct cli_task_flags f;
+    cli_task_flags_init(&f);
+    f.delay_milli = 2500; /* --delay 2.5 */
+    json_t *obj = build(&f, 1, argv);
+    struct corral_spec s = {0};
+    server_accepts(obj, &s);
+    assert_true(s.has_delay);
+    assert_int_equal(s.delay_ms, 2500);
+    assert_false(s.has_run_at);
+    corral_spec_cleanup(&s);
+    json_decref(obj);
+
+    cli_task_flags_init(&f);
+    f.run_at = "2026-12-24T18:00:00+01:00";
+    obj = build(&f, 1, argv);
+    server_accepts(obj, &s);
+    assert_true(s.has_run_at);
+    assert_int_equal(s.run_at_ms, INT64_C(1798131600000));
+    corral_spec_cleanup(&s);
+    json_decref(obj);
+}
+
 static void cli_spec_shell_joins_arguments_into_one_line(void **state)
 {
     (void)state;
@@ -184,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cli_spec_with_every_flag_is_valid_for_the_server),
         cmocka_unit_test(cli_spec_shell_joins_arguments_into_one_line),
+        cmocka_unit_test(cli_spec_start_flags_reach_the_server_as_run_at_and_delay_s),
         cmocka_unit_test(cli_spec_without_flags_gets_server_defaults),
         cmocka_unit_test(cli_spec_rejects_label_without_equals),
         cmocka_unit_test(cli_spec_rejects_empty_command),

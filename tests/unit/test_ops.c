@@ -210,6 +210,31 @@ static void cancel_of_queued_drops_entry_of_running_flags_assignment(void **stat
     corral_txn_cleanup(&txn);
 }
 
+static void scheduled_task_gets_its_entry_at_submit_and_loses_it_on_cancel(void **state)
+{
+    (void)state;
+    struct corral_task t = task(CORRAL_STATE_SCHEDULED, NULL);
+    t.not_before_ms = FIN_MS + 60000; /* its due time, carried by the entry's name */
+    struct corral_txn txn;
+    corral_txn_init(&txn, "submit");
+    assert_int_equal(corral_ops_submit(&txn, NS, &t, NULL), 0);
+    expect_op(&txn, 0, CORRAL_OP_CREATE, bp("tasks"), -1);
+    expect_op(&txn, 1, CORRAL_OP_CREATE, qp(&t), -1);
+    const char *p = txn.ops[1].path, *tail = ".1935d60997b"; /* hex of not_before, last key */
+    assert_string_equal(p + strlen(p) - strlen(tail), tail);
+    corral_txn_cleanup(&txn);
+
+    t.state = CORRAL_STATE_CANCELLED;
+    t.finished_at_ms = FIN_MS;
+    corral_txn_init(&txn, "cancel");
+    assert_int_equal(corral_ops_cancel(&txn, NS, &t, 0, CORRAL_STATE_SCHEDULED, NULL, -1), 0);
+    assert_int_equal(txn.n, 3);
+    expect_op(&txn, 0, CORRAL_OP_SET, bp("tasks"), 0);
+    expect_op(&txn, 1, CORRAL_OP_DELETE, qp(&t), -1);
+    expect_op(&txn, 2, CORRAL_OP_CREATE, DONE("cn"), -1);
+    corral_txn_cleanup(&txn);
+}
+
 static void retire_deletes_task_at_version_its_key_and_its_entry(void **state)
 {
     (void)state;
@@ -369,6 +394,7 @@ int main(void)
         cmocka_unit_test(release_by_worker_is_fenced_by_its_assignment),
         cmocka_unit_test(requeue_by_leader_is_fenced_by_its_election_node),
         cmocka_unit_test(cancel_of_queued_drops_entry_of_running_flags_assignment),
+        cmocka_unit_test(scheduled_task_gets_its_entry_at_submit_and_loses_it_on_cancel),
         cmocka_unit_test(lost_worker_with_attempts_exhausted_indexes_the_failed_task),
         cmocka_unit_test(retire_deletes_task_at_version_its_key_and_its_entry),
         cmocka_unit_test(retire_through_the_index_needs_no_task_read),

@@ -67,6 +67,17 @@ static void task_in_state(struct corral_task *t, enum corral_state s, uint32_t m
         case CORRAL_STATE_CANCELLED:
             step(t, CORRAL_EV_CANCEL, T0 + 1);
             break;
+        case CORRAL_STATE_SCHEDULED: {
+            corral_task_cleanup(t);
+            char text[128];
+            snprintf(text, sizeof(text),
+                     "{\"command\": [\"true\"], \"max_attempts\": %u, \"delay_s\": 30}",
+                     max_attempts);
+            struct corral_spec spec = {0};
+            assert_int_equal(corral_spec_parse(text, strlen(text), &spec, NULL), CORRAL_OK);
+            corral_task_init_new(t, TASK_ID, &spec, T0);
+            break;
+        }
         case CORRAL_STATE_COUNT:
             fail();
     }
@@ -81,18 +92,23 @@ static void task_in_state(struct corral_task *t, enum corral_state s, uint32_t m
 #define F       CORRAL_STATE_FAILED
 #define CG      CORRAL_STATE_CANCELLING
 #define CD      CORRAL_STATE_CANCELLED
+#define SC      CORRAL_STATE_SCHEDULED
 
 /* Expected next state when attempts are left (attempt 1 of 3), written out independently of the
  * implementation's table. Columns: ASSIGN START SUCCEED FAIL TIMEOUT WORKER_LOST CANCEL
- * CANCELLED RETURN. */
+ * CANCELLED RETURN RELEASE. */
 static const int expect_with_retries[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
-    [Q] = {A, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL},
-    [A] = {ILLEGAL, R, ILLEGAL, Q, ILLEGAL, Q, CG, ILLEGAL, Q},
-    [R] = {ILLEGAL, ILLEGAL, S, Q, Q, Q, CG, ILLEGAL, Q},
-    [S] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL},
-    [F] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL},
-    [CG] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, CD, ILLEGAL},
-    [CD] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL},
+    [Q] = {A, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, ILLEGAL},
+    [A] = {ILLEGAL, R, ILLEGAL, Q, ILLEGAL, Q, CG, ILLEGAL, Q, ILLEGAL},
+    [R] = {ILLEGAL, ILLEGAL, S, Q, Q, Q, CG, ILLEGAL, Q, ILLEGAL},
+    [S] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+           ILLEGAL},
+    [F] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+           ILLEGAL},
+    [CG] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, CD, ILLEGAL, ILLEGAL},
+    [CD] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+            ILLEGAL},
+    [SC] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, Q},
 };
 
 /* On the last attempt, failures are final; RETURN still requeues (it does not count). */
@@ -926,6 +942,77 @@ static void task_retry_backoff_is_capped(void **state)
     corral_task_cleanup(&t);
 }
 
+static void init_from(struct corral_task *t, const char *spec_text, int64_t now)
+{
+    struct corral_spec spec = {0};
+    assert_int_equal(corral_spec_parse(spec_text, strlen(spec_text), &spec, NULL), CORRAL_OK);
+    corral_task_init_new(t, TASK_ID, &spec, now);
+}
+
+static void task_delayed_is_scheduled_until_its_due_time(void **state)
+{
+    (void)state;
+    struct corral_task t;
+    init_from(&t, "{\"command\": [\"true\"], \"delay_s\": 2.5}", T0);
+    assert_int_equal(t.state, CORRAL_STATE_SCHEDULED);
+    assert_int_equal(t.not_before_ms, T0 + 2500);
+    assert_int_equal(corral_task_due_ms(&t.spec, t.submitted_at_ms), T0 + 2500);
+    /* Stored and read back as it is. */
+    char *text = corral_task_render(&t);
+    assert_non_null(strstr(text, "\"state\":\"scheduled\""));
+    assert_non_null(strstr(text, "\"not_before\":\"2026-11-24T08:52:54.623Z\""));
+    struct corral_task back = {0};
+    assert_int_equal(corral_task_parse(text, strlen(text), &back, NULL), CORRAL_OK);
+    assert_int_equal(back.state, CORRAL_STATE_SCHEDULED);
+    assert_int_equal(back.not_before_ms, T0 + 2500);
+    assert_true(back.spec.has_delay);
+    free(text);
+    corral_task_cleanup(&back);
+    /* Nobody assigns or starts it early; the leader releases it, keeping the due time so that
+     * its queue entry's name does not change. */
+    assert_false(corral_task_can(CORRAL_STATE_SCHEDULED, CORRAL_EV_ASSIGN));
+    step(&t, CORRAL_EV_RELEASE, T0 + 2600);
+    assert_int_equal(t.state, CORRAL_STATE_QUEUED);
+    assert_int_equal(t.not_before_ms, T0 + 2500);
+    assert_int_equal(t.attempt, 1);
+    assert_int_equal(t.n_history, 0);
+    step(&t, CORRAL_EV_ASSIGN, T0 + 2700);
+    assert_int_equal(t.not_before_ms, 0);
+    corral_task_cleanup(&t);
+}
+
+static void task_run_at_future_past_and_zero_delay(void **state)
+{
+    (void)state;
+    struct corral_task t;
+    /* One hour after T0 (08:52:52.123Z), given in New York's winter offset. */
+    init_from(&t, "{\"command\": [\"true\"], \"run_at\": \"2026-11-24T04:52:52.123-05:00\"}", T0);
+    assert_int_equal(t.state, CORRAL_STATE_SCHEDULED);
+    assert_int_equal(t.not_before_ms, T0 + 3600000);
+    corral_task_cleanup(&t);
+    /* A time in the past, or a delay of 0: queued at once, no due time. */
+    init_from(&t, "{\"command\": [\"true\"], \"run_at\": \"2026-11-24T08:52:52Z\"}", T0);
+    assert_int_equal(t.state, CORRAL_STATE_QUEUED);
+    assert_int_equal(t.not_before_ms, 0);
+    corral_task_cleanup(&t);
+    init_from(&t, "{\"command\": [\"true\"], \"delay_s\": 0}", T0);
+    assert_int_equal(t.state, CORRAL_STATE_QUEUED);
+    assert_int_equal(t.not_before_ms, 0);
+    corral_task_cleanup(&t);
+}
+
+static void task_scheduled_cancel_is_final_at_once(void **state)
+{
+    (void)state;
+    struct corral_task t;
+    init_from(&t, "{\"command\": [\"true\"], \"delay_s\": 60}", T0);
+    step(&t, CORRAL_EV_CANCEL, T0 + 10);
+    assert_int_equal(t.state, CORRAL_STATE_CANCELLED);
+    assert_int_equal(t.finished_at_ms, T0 + 10);
+    assert_true(corral_state_is_final(t.state));
+    corral_task_cleanup(&t);
+}
+
 static void task_worker_lost_requeues_without_backoff(void **state)
 {
     (void)state;
@@ -975,6 +1062,9 @@ int main(void)
         cmocka_unit_test(task_retry_backoff_doubles_with_equal_jitter),
         cmocka_unit_test(task_retry_backoff_is_capped),
         cmocka_unit_test(task_worker_lost_requeues_without_backoff),
+        cmocka_unit_test(task_delayed_is_scheduled_until_its_due_time),
+        cmocka_unit_test(task_run_at_future_past_and_zero_delay),
+        cmocka_unit_test(task_scheduled_cancel_is_final_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,6 +105,57 @@ static void time_parse_is_inverse_of_format(void **state)
     assert_int_equal(v, INT64_C(1795510372000));
 }
 
+static void rfc3339_takes_offsets_fractions_and_lowercase(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int64_t ms;
+    } ok[] = {
+        {"2026-11-24T08:52:52Z", INT64_C(1795510372000)},
+        {"2026-11-24T08:52:52.123Z", INT64_C(1795510372123)},
+        {"2026-11-24t08:52:52z", INT64_C(1795510372000)},
+        {"2026-11-24T09:52:52+01:00", INT64_C(1795510372000)},
+        {"2026-11-24T03:22:52-05:30", INT64_C(1795510372000)},
+        {"2026-11-24T08:52:52.5+00:00", INT64_C(1795510372500)},
+        {"2026-11-24T08:52:52.123999999Z", INT64_C(1795510372123)}, /* truncated, not rounded */
+        {"2026-11-24T08:52:52-00:00", INT64_C(1795510372000)},
+        {"1970-01-01T00:00:00Z", 0},
+        {"1970-01-01T00:00:00+00:01", -60000}, /* before the epoch: the caller bounds it */
+        {"2024-02-29T23:59:59.999Z", INT64_C(1709251199999)},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        int64_t v = 42;
+        if (corral_time_parse_rfc3339(ok[i].in, &v) != 0 || v != ok[i].ms)
+            fail_msg("%s: got %lld, want %lld", ok[i].in, (long long)v, (long long)ok[i].ms);
+    }
+    static const char *const bad[] = {
+        "",
+        "2026-11-24",
+        "2026-11-24T08:52:52",
+        "2026-11-24T08:52:52.123",
+        "2026-11-24 08:52:52Z",
+        "2026-11-24T08:52:52.Z",
+        "2026-11-24T08:52:52+0100",
+        "2026-11-24T08:52:52+01",
+        "2026-11-24T08:52:52+24:00",
+        "2026-11-24T08:52:52+01:60",
+        "2026-11-24T08:52:60Z",
+        "2026-02-29T08:52:52Z",
+        "2026-11-24T08:52:52ZZ",
+        "2026-11-24T08:52:52Z ",
+        "2026-11-24T08:52:52.12a3Z",
+        "2026-11-24T08:52:52.000000000000000000000000000000000000000000000001Z",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int64_t v = 42;
+        if (corral_time_parse_rfc3339(bad[i], &v) != CORRAL_EINVAL || v != 42)
+            fail_msg("%s was accepted", bad[i]);
+    }
+    int64_t v;
+    assert_int_equal(corral_time_parse_rfc3339(NULL, &v), CORRAL_EINVAL);
+}
+
 static void time_parse_rejects_garbage(void **state)
 {
     (void)state;
@@ -231,6 +282,7 @@ int main(void)
         cmocka_unit_test(time_format_clamps_to_four_digit_years),
         cmocka_unit_test(time_parse_is_inverse_of_format),
         cmocka_unit_test(time_parse_rejects_garbage),
+        cmocka_unit_test(rfc3339_takes_offsets_fractions_and_lowercase),
         cmocka_unit_test(parse_i64_accepts_range_and_bounds),
         cmocka_unit_test(parse_i64_rejects_garbage_overflow_and_range),
         cmocka_unit_test(parse_milli_reads_up_to_three_decimals),
