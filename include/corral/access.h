@@ -67,17 +67,33 @@ enum corral_endpoint {
     CORRAL_EP_TASK_CANCEL, /* POST /v1/tasks/{id}/cancel */
     CORRAL_EP_WORKERS,
     CORRAL_EP_LEADER,
+    CORRAL_EP_SCHEDULES,        /* GET list, POST create */
+    CORRAL_EP_SCHEDULE,         /* GET, DELETE /v1/schedules/{name} */
+    CORRAL_EP_SCHEDULE_PAUSE,   /* POST /v1/schedules/{name}/pause */
+    CORRAL_EP_SCHEDULE_RESUME,  /* POST .../resume */
+    CORRAL_EP_SCHEDULE_TRIGGER, /* POST .../trigger */
+    CORRAL_EP_SCHEDULE_FIRES,   /* GET .../fires */
 };
+
+/* Longest schedule name; a {name} path segment up to a few bytes longer still routes. */
+#define CORRAL_SCHEDULE_NAME_MAX 64u
 
 struct corral_route {
     enum corral_endpoint ep;
-    bool post;             /* the method is POST (else GET or HEAD) */
+    bool post;             /* the method is POST (else GET or HEAD, or DELETE) */
+    bool del;              /* the method is DELETE */
     bool open;             /* needs no token (health checks) */
     enum corral_role need; /* the least role that may call it */
     bool id_valid;         /* for TASK and TASK_CANCEL: the {id} is a well-formed task id */
     char id[CORRAL_ID_LEN + 1];
+    bool name_valid; /* for the SCHEDULE endpoints: the {name} is a valid schedule name */
+    char name[CORRAL_SCHEDULE_NAME_MAX + 1];
     const char *allow; /* on a wrong method: the Allow list ("GET, POST") */
 };
+
+/* A schedule name: 1..CORRAL_SCHEDULE_NAME_MAX bytes of [A-Za-z0-9._-], not starting with '.'
+ * (so it is one safe path segment in URLs and znode paths). */
+bool corral_schedule_name_is_valid(const char *s);
 
 /*
  * Find the endpoint of a method and a path (the path without its query). Returns CORRAL_OK and

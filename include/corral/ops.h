@@ -117,6 +117,16 @@ CORRAL_NODISCARD int corral_ops_drop_dir(struct corral_txn *txn, const char *fen
 bool corral_ops_missing_dir(const struct corral_txn *txn, const char *ns, int failed_op, char *buf,
                             size_t n);
 
+/*
+ * A cron schedule's znode (corral/schedule.h): create it (version < 0, no fence: any replica
+ * stores a new schedule like a submit), or set it at version (fence = the leader's election node
+ * for a fire, NULL for a replica's pause, resume or trigger). A fire's tasks are added to the
+ * same txn with corral_ops_submit, so the fire is recorded exactly when its tasks exist.
+ */
+CORRAL_NODISCARD int corral_ops_schedule_write(struct corral_txn *txn, const char *ns,
+                                               const char *fence, const char *name,
+                                               const char *data, int32_t version);
+
 /* Repairs (leader): a stale assignment, an empty assign/<worker> folder, an orphan queue
  * entry (by its name as listed). */
 CORRAL_NODISCARD int corral_ops_drop_assignment(struct corral_txn *txn, const char *ns,

@@ -36,7 +36,8 @@
     X(CORRAL_DIR_QUEUE, "queue", true)                                                             \
     X(CORRAL_DIR_ASSIGN, "assign", false)                                                          \
     X(CORRAL_DIR_IDEM, "idem", true)                                                               \
-    X(CORRAL_DIR_DONE, "done", false)
+    X(CORRAL_DIR_DONE, "done", false)                                                              \
+    X(CORRAL_DIR_SCHEDULES, "schedules", false)
 
 enum corral_dir {
 #define CORRAL_X_ENUM(e, name, bucketed) e,
@@ -81,6 +82,8 @@ CORRAL_NODISCARD int corral_path_assign(char *buf, size_t n, const char *ns, con
  * a level that is empty or holds '/' is CORRAL_EINVAL. */
 CORRAL_NODISCARD int corral_path_done(char *buf, size_t n, const char *ns, const char *hour,
                                       const char *minute, const char *slot, const char *entry);
+/* A cron schedule: <ns>/schedules/<name> (name: corral_schedule_name_is_valid). */
+CORRAL_NODISCARD int corral_path_schedule(char *buf, size_t n, const char *ns, const char *name);
 /* Idempotency record of key (any bytes, 1..128): <ns>/idem/<bb>/<lowercase hex of key>. */
 CORRAL_NODISCARD int corral_path_idem(char *buf, size_t n, const char *ns, const char *key);
 

@@ -163,9 +163,10 @@ enum corral_role corral_tokens_role(const struct corral_tokens *t, const char *a
 
 /* ------------------------------------------------------------------ endpoints */
 
-/* One endpoint and method. A path segment "{id}" takes one task id. */
+/* One endpoint and method. A path segment "{id}" takes one task id, "{name}" one schedule
+ * name. */
 struct route_row {
-    const char *method; /* "GET" (also HEAD) or "POST" */
+    const char *method; /* "GET" (also HEAD), "POST" or "DELETE" */
     const char *path;
     enum corral_endpoint ep;
     bool open;
@@ -183,16 +184,57 @@ static const struct route_row ROUTES[] = {
     {"POST", "/v1/tasks/{id}/cancel", CORRAL_EP_TASK_CANCEL, false, CORRAL_ROLE_SUBMIT},
     {"GET", "/v1/workers", CORRAL_EP_WORKERS, false, CORRAL_ROLE_READ},
     {"GET", "/v1/leader", CORRAL_EP_LEADER, false, CORRAL_ROLE_READ},
+    {"GET", "/v1/schedules", CORRAL_EP_SCHEDULES, false, CORRAL_ROLE_READ},
+    {"POST", "/v1/schedules", CORRAL_EP_SCHEDULES, false, CORRAL_ROLE_ADMIN},
+    {"GET", "/v1/schedules/{name}", CORRAL_EP_SCHEDULE, false, CORRAL_ROLE_READ},
+    {"DELETE", "/v1/schedules/{name}", CORRAL_EP_SCHEDULE, false, CORRAL_ROLE_ADMIN},
+    {"POST", "/v1/schedules/{name}/pause", CORRAL_EP_SCHEDULE_PAUSE, false, CORRAL_ROLE_ADMIN},
+    {"POST", "/v1/schedules/{name}/resume", CORRAL_EP_SCHEDULE_RESUME, false, CORRAL_ROLE_ADMIN},
+    {"POST", "/v1/schedules/{name}/trigger", CORRAL_EP_SCHEDULE_TRIGGER, false, CORRAL_ROLE_SUBMIT},
+    {"GET", "/v1/schedules/{name}/fires", CORRAL_EP_SCHEDULE_FIRES, false, CORRAL_ROLE_READ},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
+bool corral_schedule_name_is_valid(const char *s)
+{
+    if (!s || s[0] == '\0' || s[0] == '.')
+        return false;
+    size_t n = strlen(s);
+    if (n > CORRAL_SCHEDULE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 /* Does path match pattern? A "{id}" segment takes any one non-empty segment up to
- * CORRAL_ID_LEN + 8 bytes into id (so that a long one is still "no task", not "no endpoint"). */
+ * CORRAL_ID_LEN + 8 bytes into id (so that a long one is still "no task", not "no endpoint");
+ * "{name}" likewise a schedule name up to CORRAL_SCHEDULE_NAME_MAX + 8 bytes. */
 static bool path_match(const char *pattern, const char *path, char id[CORRAL_ID_LEN + 1],
-                       bool *id_valid)
+                       bool *id_valid, char name[CORRAL_SCHEDULE_NAME_MAX + 1], bool *name_valid)
 {
     const char *p = pattern, *s = path;
     while (*p) {
+        if (strncmp(p, "{name}", 6) == 0) {
+            size_t n = strcspn(s, "/");
+            if (n == 0 || n > CORRAL_SCHEDULE_NAME_MAX + 8)
+                return false;
+            *name_valid = false;
+            if (n <= CORRAL_SCHEDULE_NAME_MAX) {
+                memcpy(name, s, n);
+                name[n] = '\0';
+                *name_valid = corral_schedule_name_is_valid(name);
+            }
+            if (!*name_valid)
+                name[0] = '\0';
+            p += 6;
+            s += n;
+            continue;
+        }
         if (strncmp(p, "{id}", 4) == 0) {
             size_t n = strcspn(s, "/");
             if (n == 0 || n > CORRAL_ID_LEN + 8)
@@ -221,9 +263,10 @@ int corral_route_find(const char *method, const char *path, struct corral_route 
 {
     memset(out, 0, sizeof *out);
     bool post = strcmp(method, "POST") == 0;
+    bool del = strcmp(method, "DELETE") == 0;
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool path_known = false;
-    bool allow_get = false, allow_post = false;
+    bool allow_get = false, allow_post = false, allow_del = false;
     /* A literal path wins over a pattern: "/v1/tasks/batch" is never a task id. */
     bool literal = false;
     for (size_t i = 0; i < N_ROUTES && !literal; i++)
@@ -231,31 +274,42 @@ int corral_route_find(const char *method, const char *path, struct corral_route 
     for (size_t i = 0; i < N_ROUTES; i++) {
         const struct route_row *r = &ROUTES[i];
         char id[CORRAL_ID_LEN + 1] = "";
-        bool id_valid = false;
-        if ((literal && strchr(r->path, '{')) || !path_match(r->path, path, id, &id_valid))
+        char name[CORRAL_SCHEDULE_NAME_MAX + 1] = "";
+        bool id_valid = false, name_valid = false;
+        if ((literal && strchr(r->path, '{')) ||
+            !path_match(r->path, path, id, &id_valid, name, &name_valid))
             continue;
         path_known = true;
         bool is_post_row = strcmp(r->method, "POST") == 0;
+        bool is_del_row = strcmp(r->method, "DELETE") == 0;
         if (is_post_row)
             allow_post = true;
+        else if (is_del_row)
+            allow_del = true;
         else
             allow_get = true;
         if (out->ep == CORRAL_EP_NONE)
             out->ep = r->ep;
-        if ((is_post_row && post) || (!is_post_row && get)) {
+        if ((is_post_row && post) || (is_del_row && del) || (!is_post_row && !is_del_row && get)) {
             out->ep = r->ep;
             out->post = post;
+            out->del = del;
             out->open = r->open;
             out->need = r->need;
             out->id_valid = id_valid;
             memcpy(out->id, id, sizeof out->id);
+            out->name_valid = name_valid;
+            memcpy(out->name, name, sizeof out->name);
             out->allow = NULL;
             return CORRAL_OK;
         }
     }
     if (!path_known)
         return CORRAL_ENOTFOUND;
-    out->allow = allow_get && allow_post ? "GET, POST" : allow_post ? "POST" : "GET";
+    static const char *const allows[8] = {
+        "GET",    "GET",         "POST",         "GET, POST",
+        "DELETE", "GET, DELETE", "POST, DELETE", "GET, POST, DELETE"};
+    out->allow = allows[(allow_get ? 1 : 0) | (allow_post ? 2 : 0) | (allow_del ? 4 : 0)];
     return CORRAL_EMETHOD;
 }
 

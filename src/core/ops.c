@@ -371,3 +371,19 @@ int corral_ops_leader_record(struct corral_txn *txn, const char *ns, const char 
     free(data);
     return CORRAL_OK;
 }
+
+int corral_ops_schedule_write(struct corral_txn *txn, const char *ns, const char *fence,
+                              const char *name, const char *data, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_schedule(path, sizeof path, ns, name);
+    if (rc != CORRAL_OK)
+        return rc;
+    if (fence)
+        corral_txn_fence(txn, fence, -1);
+    if (version < 0)
+        corral_txn_create(txn, path, data, strlen(data));
+    else
+        corral_txn_set(txn, path, data, strlen(data), version);
+    return CORRAL_OK;
+}

@@ -163,6 +163,13 @@ int corral_path_worker(char *buf, size_t n, const char *ns, const char *worker)
     return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_WORKERS), worker);
 }
 
+int corral_path_schedule(char *buf, size_t n, const char *ns, const char *name)
+{
+    if (!ns || empty(name) || strchr(name, '/'))
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_SCHEDULES), name);
+}
+
 int corral_path_assign_dir(char *buf, size_t n, const char *ns, const char *worker)
 {
     if (!ns || empty(worker))

@@ -179,6 +179,14 @@ static void route(struct api *a, struct api_request *req, const char *url, const
             else
                 api_cancel(a, req, rt.id, rp);
             return;
+        case CORRAL_EP_SCHEDULES:
+        case CORRAL_EP_SCHEDULE:
+        case CORRAL_EP_SCHEDULE_PAUSE:
+        case CORRAL_EP_SCHEDULE_RESUME:
+        case CORRAL_EP_SCHEDULE_TRIGGER:
+        case CORRAL_EP_SCHEDULE_FIRES:
+            api_schedules(a, req, &rt, rp);
+            return;
         case CORRAL_EP_NONE:
         case CORRAL_EP_HEALTHZ:
         case CORRAL_EP_READYZ:

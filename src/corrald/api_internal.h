@@ -19,6 +19,7 @@
 
 #include "corrald/api.h"
 #include "corrald/api_jobs.h"
+#include "corral/access.h"
 #include "corrald/api_reply.h"
 
 struct api_wait;
@@ -159,5 +160,8 @@ void api_workers(struct api *a, struct api_request *req, struct api_reply *rp);
 void api_leader(struct api *a, struct api_request *req, struct api_reply *rp);
 /* api_metrics.c: inline, never touches ZooKeeper */
 void api_metrics(struct api *a, struct api_reply *rp);
+/* ---- api_schedules.c ---- */
+void api_schedules(struct api *a, struct api_request *req, const struct corral_route *rt,
+                   struct api_reply *rp);
 
 #endif

@@ -9,6 +9,37 @@
 #include "corrald/api_wait.h"
 #include "io/zk_txn.h"
 
+/* The histogram of cron fire lateness (fired minus scheduled time), appended at text + n.
+ * Returns the new length, or -1 when it does not fit. */
+static int fire_lateness(struct replica *r, char *text, size_t cap, size_t n)
+{
+    static const char *const le[CORRAL_FIRE_LATE_BUCKETS] = {"0.01", "0.05", "0.1", "0.25", "0.5",
+                                                             "1",    "2",    "5",   "10",   "60"};
+    int k = snprintf(text + n, cap - n,
+                     "# HELP corral_schedule_fire_lateness_seconds Cron fires made by this "
+                     "replica as leader: fired minus scheduled time.\n"
+                     "# TYPE corral_schedule_fire_lateness_seconds histogram\n");
+    for (size_t i = 0; k >= 0 && (size_t)k < cap - n && i < CORRAL_FIRE_LATE_BUCKETS; i++) {
+        n += (size_t)k;
+        k = snprintf(text + n, cap - n,
+                     "corral_schedule_fire_lateness_seconds_bucket{le=\"%s\"} %llu\n", le[i],
+                     (unsigned long long)atomic_load(&r->fire_late_le[i]));
+    }
+    if (k < 0 || (size_t)k >= cap - n)
+        return -1;
+    n += (size_t)k;
+    unsigned long long count = (unsigned long long)atomic_load(&r->fire_late_count);
+    uint64_t sum = atomic_load(&r->fire_late_sum_ms);
+    k = snprintf(text + n, cap - n,
+                 "corral_schedule_fire_lateness_seconds_bucket{le=\"+Inf\"} %llu\n"
+                 "corral_schedule_fire_lateness_seconds_sum %llu.%03llu\n"
+                 "corral_schedule_fire_lateness_seconds_count %llu\n",
+                 count, (unsigned long long)(sum / 1000), (unsigned long long)(sum % 1000), count);
+    if (k < 0 || (size_t)k >= cap - n)
+        return -1;
+    return (int)(n + (size_t)k);
+}
+
 void api_metrics(struct api *a, struct api_reply *rp)
 {
     struct replica *r = a->r;
@@ -17,7 +48,7 @@ void api_metrics(struct api *a, struct api_reply *rp)
     bool leading = atomic_load(&r->leading);
     uint64_t groups = 0, grouped = 0, largest = 0;
     zk_group_stats(r->submits, &groups, &grouped, &largest);
-    char text[4096];
+    char text[8192];
     int n = snprintf(
         text, sizeof text,
         "# HELP corral_up 1 while the replica runs.\n# TYPE corral_up gauge\ncorral_up 1\n"
@@ -69,6 +100,8 @@ void api_metrics(struct api *a, struct api_reply *rp)
         (unsigned long long)js.rejected, api_wait_count(a->wait), zk_watch_boxes(r->zk),
         (unsigned long long)groups, (unsigned long long)grouped, (unsigned long long)largest,
         (unsigned long long)api_guard_cut_count(a->guard));
+    if (n >= 0 && (size_t)n < sizeof text)
+        n = fire_lateness(r, text, sizeof text, (size_t)n);
     if (n < 0 || (size_t)n >= sizeof text) {
         api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "metrics do not fit");
         return;

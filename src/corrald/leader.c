@@ -41,6 +41,7 @@ struct leader *leader_new(void)
     struct leader *l = corral_xcalloc(1, sizeof *l);
     l->dirty = true;
     l->queue_all_dirty = true;
+    l->crons_dirty = true;
     l->last_retention_ms = -1;
     l->retention_period_ms = LEADER_RETENTION_PERIOD_MS;
 #ifdef CORRAL_TEST_HOOKS
@@ -57,6 +58,7 @@ void leader_free(struct leader *l)
     if (!l)
         return;
     leader_queue_reset(l);
+    leader_crons_reset(l);
     free(l->costs);
     free(l->cost_slots);
     corral_strlist_cleanup(&l->known_workers);
@@ -75,6 +77,7 @@ static bool at_or_below(const char *path, const char *dir)
 void leader_on_event(struct leader *l, const struct zk_event *ev)
 {
     leader_queue_on_event(l, ev);
+    leader_crons_on_event(l, ev);
     if (ev->type == ZK_EV_SESSION) {
         /* Watches may be gone with the connection. */
         l->workers_valid = false;
@@ -94,6 +97,7 @@ void leader_reset(struct leader *l)
     l->last_retention_ms = -1;
     l->wake_at_ms = 0;
     leader_queue_reset(l);
+    leader_crons_reset(l);
     leader_costs_reset(l);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
@@ -424,12 +428,19 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
         rc = leader_load_assignments(r, &rd, err);
     }
     int64_t now_wall = clock_wall_ms();
+    /* Cron fires first: their tasks join this round's queue (their buckets are marked). */
+    if (rc == CORRAL_OK && !leader_stopping(r))
+        rc = leader_crons_tick(r, now_wall, err);
     int64_t t_loaded = clock_mono_ms();
     if (rc == CORRAL_OK)
         rc = leader_load_queue(r, &rd, head_size(&rd.ws), now_wall, err);
     int64_t t_queue = clock_mono_ms();
-    /* Wake up when the earliest retry backoff among the queued tasks ends. */
+    /* Wake up when the earliest retry backoff or due time among the queued tasks ends, or
+     * when a schedule is due. */
     int64_t earliest = rc == CORRAL_OK ? l->next_eligible_ms : 0;
+    if (rc == CORRAL_OK && l->crons_wake_wall > 0 &&
+        (earliest == 0 || l->crons_wake_wall < earliest))
+        earliest = l->crons_wake_wall > now_wall ? l->crons_wake_wall : now_wall + 1;
     l->wake_at_ms = earliest > now_wall ? clock_mono_ms() + (earliest - now_wall) : 0;
     uint64_t assigned_before = atomic_load(&r->n_assigned);
     if (rc == CORRAL_OK)

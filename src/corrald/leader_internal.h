@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corral/schedule.h"
 #include "corral/paths.h"
 #include "corral/queue_entry.h"
 #include "corral/sched.h"
@@ -49,8 +50,23 @@ struct acost {
     bool seen; /* listed in this round */
 };
 
+/* One cron schedule as the leader last read it (leader_schedules.c). */
+struct cron_entry {
+    struct corral_schedule s;
+    int32_t version;
+    int64_t due_wall; /* when to decide again (wall ms); INT64_MAX: nothing to do */
+};
+
 struct leader {
     struct corral_sched_state sched;
+    /* Cron schedules (leader_schedules.c): read again when a watch under schedules/ fired, on
+     * a new term, and every LEADER_CRON_REREAD_MS (watches are hints). */
+    struct cron_entry *crons;
+    size_t n_crons;
+    bool crons_dirty;
+    int64_t crons_read_ms; /* monotonic */
+    char crons_dir[CORRAL_PATH_MAX];
+    int64_t crons_wake_wall; /* the earliest due_wall; 0 = none */
     bool dirty;
     int64_t last_round_ms;
     int64_t last_retention_ms;   /* -1: not leading yet */
@@ -141,6 +157,19 @@ CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
 /* Note which queue bucket changed (a child event) or that all may have (session event). */
 void leader_queue_on_event(struct leader *l, const struct zk_event *ev);
 /* Forget the listing and the cache (a new term). */
+/* leader_schedules.c: cron schedules. */
+void leader_crons_reset(struct leader *l);
+void leader_crons_on_event(struct leader *l, const struct zk_event *ev);
+/* Fire what is due at now_wall; sets crons_wake_wall. */
+CORRAL_NODISCARD int leader_crons_tick(struct replica *r, int64_t now_wall,
+                                       struct corral_error *err);
+#define LEADER_CRON_REREAD_MS 5000
+/* A held fire (overlap queue) looks at the task ahead of it this often. */
+#define LEADER_CRON_POLL_MS 500
+/* Fires (tasks) created by one multi at most; the rest follow in the next round. */
+#define LEADER_CRON_FIRES_PER_MULTI 64u
+#define LEADER_CRON_MULTI_BYTES     (512u * 1024u)
+
 void leader_queue_reset(struct leader *l);
 /* The entry of task id may have changed (a write of ours failed or replaced it): check its
  * bucket next round. */

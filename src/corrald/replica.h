@@ -60,6 +60,10 @@ struct replica {
     volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
     /* counters for /metrics */
     atomic_uint_fast64_t n_submitted, n_assigned, n_requeued, n_released, n_http;
+    /* Lateness of cron fires (fired minus scheduled), a histogram for /metrics. */
+#define CORRAL_FIRE_LATE_BUCKETS 10
+    atomic_uint_fast64_t fire_late_le[CORRAL_FIRE_LATE_BUCKETS];
+    atomic_uint_fast64_t fire_late_count, fire_late_sum_ms;
 };
 
 #endif

@@ -119,6 +119,16 @@ static void route_every_endpoint_and_its_right(void **state)
          CORRAL_ROLE_SUBMIT, false},
         {"GET", "/v1/workers", CORRAL_EP_WORKERS, CORRAL_ROLE_READ, false},
         {"GET", "/v1/leader", CORRAL_EP_LEADER, CORRAL_ROLE_READ, false},
+        {"GET", "/v1/schedules", CORRAL_EP_SCHEDULES, CORRAL_ROLE_READ, false},
+        {"POST", "/v1/schedules", CORRAL_EP_SCHEDULES, CORRAL_ROLE_ADMIN, false},
+        {"GET", "/v1/schedules/nightly", CORRAL_EP_SCHEDULE, CORRAL_ROLE_READ, false},
+        {"DELETE", "/v1/schedules/nightly", CORRAL_EP_SCHEDULE, CORRAL_ROLE_ADMIN, false},
+        {"POST", "/v1/schedules/nightly/pause", CORRAL_EP_SCHEDULE_PAUSE, CORRAL_ROLE_ADMIN, false},
+        {"POST", "/v1/schedules/nightly/resume", CORRAL_EP_SCHEDULE_RESUME, CORRAL_ROLE_ADMIN,
+         false},
+        {"POST", "/v1/schedules/nightly/trigger", CORRAL_EP_SCHEDULE_TRIGGER, CORRAL_ROLE_SUBMIT,
+         false},
+        {"GET", "/v1/schedules/nightly/fires", CORRAL_EP_SCHEDULE_FIRES, CORRAL_ROLE_READ, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct corral_route rt;
@@ -127,11 +137,42 @@ static void route_every_endpoint_and_its_right(void **state)
         assert_int_equal(rt.need, cases[i].need);
         assert_int_equal(rt.open, cases[i].open);
         assert_int_equal(rt.post, strcmp(cases[i].method, "POST") == 0);
+        assert_int_equal(rt.del, strcmp(cases[i].method, "DELETE") == 0);
     }
     struct corral_route rt;
     assert_int_equal(corral_route_find("GET", "/v1/tasks/019a1b2c3d4e-9f8e7d6c", &rt), CORRAL_OK);
     assert_true(rt.id_valid);
     assert_string_equal(rt.id, "019a1b2c3d4e-9f8e7d6c");
+}
+
+static void route_schedule_names(void **state)
+{
+    (void)state;
+    struct corral_route rt;
+    assert_int_equal(corral_route_find("GET", "/v1/schedules/db-backup.v2_x", &rt), CORRAL_OK);
+    assert_true(rt.name_valid);
+    assert_string_equal(rt.name, "db-backup.v2_x");
+    /* A bad name still routes (404 "no schedule" after the access checks). */
+    static const char *const bad[] = {
+        "/v1/schedules/.hidden", "/v1/schedules/a%20b",
+        "/v1/schedules/" /* 65 */
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(corral_route_find("GET", bad[i], &rt), CORRAL_OK);
+        assert_int_equal(rt.ep, CORRAL_EP_SCHEDULE);
+        assert_false(rt.name_valid);
+        assert_string_equal(rt.name, "");
+    }
+    assert_int_equal(corral_route_find("PUT", "/v1/schedules/x", &rt), CORRAL_EMETHOD);
+    assert_string_equal(rt.allow, "GET, DELETE");
+    assert_int_equal(corral_route_find("DELETE", "/v1/schedules", &rt), CORRAL_EMETHOD);
+    assert_string_equal(rt.allow, "GET, POST");
+    assert_int_equal(corral_route_find("GET", "/v1/schedules/x/pause", &rt), CORRAL_EMETHOD);
+    assert_string_equal(rt.allow, "POST");
+    assert_true(corral_schedule_name_is_valid("a"));
+    assert_false(corral_schedule_name_is_valid(""));
+    assert_false(corral_schedule_name_is_valid(NULL));
+    assert_false(corral_schedule_name_is_valid("a/b"));
 }
 
 static void route_wrong_method_unknown_path_and_bad_ids(void **state)
@@ -279,6 +320,7 @@ int main(void)
         cmocka_unit_test(tokens_at_most_the_limit),
         cmocka_unit_test(route_every_endpoint_and_its_right),
         cmocka_unit_test(route_wrong_method_unknown_path_and_bad_ids),
+        cmocka_unit_test(route_schedule_names),
         cmocka_unit_test(check_a_body_must_be_json),
         cmocka_unit_test(check_origin_must_be_the_servers_own),
         cmocka_unit_test(check_host_guard_refuses_rebinding),

@@ -86,7 +86,7 @@ static void folders_come_from_the_dir_table(void **state)
     char buf[CORRAL_PATH_MAX];
     static const char *const want[CORRAL_DIR_COUNT] = {
         "/corral/election", "/corral/workers", "/corral/tasks", "/corral/queue",
-        "/corral/assign",   "/corral/idem",    "/corral/done",
+        "/corral/assign",   "/corral/idem",    "/corral/done",  "/corral/schedules",
     };
     for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
         assert_int_equal(corral_path_dir(buf, sizeof buf, "/corral", (enum corral_dir)d), 0);
@@ -98,6 +98,10 @@ static void folders_come_from_the_dir_table(void **state)
     assert_string_equal(buf, "/corral/queue");
     assert_int_equal(corral_path_leader(buf, sizeof buf, "/corral"), 0);
     assert_string_equal(buf, "/corral/leader");
+    assert_int_equal(corral_path_schedule(buf, sizeof buf, "/corral", "nightly-1"), 0);
+    assert_string_equal(buf, "/corral/schedules/nightly-1");
+    assert_int_equal(corral_path_schedule(buf, sizeof buf, "/corral", "a/b"), CORRAL_EINVAL);
+    assert_int_equal(corral_path_schedule(buf, sizeof buf, "/corral", ""), CORRAL_EINVAL);
     assert_int_equal(corral_path_election_prefix(buf, sizeof buf, "/corral", "ab12"), 0);
     assert_string_equal(buf, "/corral/election/n_ab12-");
 }
