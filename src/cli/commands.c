@@ -917,13 +917,13 @@ static const struct corral_opt fires_opts[] = {
      offsetof(struct fires_flags, json), 0, 0, NULL},
 };
 
-/* "/v1/schedules[/<name>]<suffix>" (name already checked, escaped anyway); malloc'd. */
+/* "/v1/schedules/<name><suffix>" (name already checked, escaped anyway); malloc'd. */
 static char *schedule_path(const char *name, const char *suffix)
 {
-    char *esc = http_escape(name ? name : "");
+    char *esc = http_escape(name);
     size_t n = strlen("/v1/schedules/") + strlen(esc) + strlen(suffix) + 1;
     char *p = corral_xmalloc(n);
-    snprintf(p, n, "/v1/schedules%s%s%s", name ? "/" : "", esc, suffix);
+    snprintf(p, n, "/v1/schedules/%s%s", esc, suffix);
     free(esc);
     return p;
 }
