@@ -22,6 +22,7 @@
 #include "io/clock.h"
 #include "io/file.h"
 #include "cli/commands.h"
+#include "cli/schedule_build.h"
 #include "cli/spec_build.h"
 #include "cli/table.h"
 
@@ -47,7 +48,8 @@ static void usage_error(const struct corral_error *err)
 static void print_help(const char *name, const char *args, const char *what,
                        const struct corral_opt *table, size_t n)
 {
-    printf("usage: corral [global flags] %s %s\n\n%s\n\nflags:\n", name, args, what);
+    printf("usage: corral [global flags] %s%s%s\n\n%s\n\nflags:\n", name, args[0] ? " " : "", args,
+           what);
     char *help = corral_opts_help(table, n);
     if (help)
         fputs(help, stdout);
@@ -58,14 +60,15 @@ static void print_help(const char *name, const char *args, const char *what,
 /*
  * Parse the flags of a command. Flags may come before or after the positionals ("get ID" and
  * "wait ID --timeout 5"): argv is reordered so the flags come first, since the table parser
- * stops at the first positional. When stop_at_positional, the first positional and everything
- * after it stay in place (the command of submit/run). Returns 0 with *first set to the index of
- * the first positional, -1 after printing help (exit 0), or CLI_EXIT_USAGE after printing the
- * error.
+ * stops at the first positional. keep is how many positionals are taken (flags around them are
+ * parsed) before the next positional and everything after it stay in place: 0 for submit/run
+ * (the command), 1 for schedule add (NAME, then the command), -1 for all of them. "--" always
+ * ends the flags. Returns 0 with *first set to the index of the first positional, -1 after
+ * printing help (exit 0), or CLI_EXIT_USAGE after printing the error.
  */
 static int parse_cmd_flags(const char *name, const char *args, const char *what,
                            const struct corral_opt *table, size_t n, int argc, char **argv,
-                           void *out, bool stop_at_positional, int *first)
+                           void *out, int keep, int *first)
 {
     char **order = calloc((size_t)argc + 1, sizeof(char *));
     if (!order) {
@@ -98,7 +101,7 @@ static int parse_cmd_flags(const char *name, const char *args, const char *what,
             }
             continue;
         }
-        if (stop_at_positional)
+        if (keep >= 0 && np >= keep)
             break;
         pos[np++] = argv[i];
     }
@@ -332,146 +335,93 @@ fail:
 
 /* ================================================================ submit / run */
 
-#define TASK_FLAGS(T)                                                                              \
-    {"priority",                                                                                   \
-     NULL,                                                                                         \
-     CORRAL_OPT_INT,                                                                               \
-     "N",                                                                                          \
-     NULL,                                                                                         \
+/*
+ * The task flags of submit, run and schedule add, in their help order. OFF(field) is the offset
+ * of a struct cli_task_flags field in the flag struct of the command.
+ */
+/* clang-format off */
+#define TASK_FLAGS(OFF)                                                                            \
+    {"priority", NULL, CORRAL_OPT_INT, "N", NULL,                                                  \
      "priority, higher runs first (-1000..1000)",                                                  \
-     offsetof(T, priority),                                                                        \
-     FLAG_INT_MIN,                                                                                 \
-     FLAG_INT_MAX,                                                                                 \
-     NULL},                                                                                        \
-        {"timeout",                                                                                \
-         NULL,                                                                                     \
-         CORRAL_OPT_INT,                                                                           \
-         "S",                                                                                      \
-         NULL,                                                                                     \
-         "seconds one attempt may run",                                                            \
-         offsetof(T, timeout_s),                                                                   \
-         FLAG_INT_MIN,                                                                             \
-         FLAG_INT_MAX,                                                                             \
-         NULL},                                                                                    \
-        {"max-attempts",                                                                           \
-         NULL,                                                                                     \
-         CORRAL_OPT_INT,                                                                           \
-         "N",                                                                                      \
-         NULL,                                                                                     \
-         "attempts before the task fails",                                                         \
-         offsetof(T, max_attempts),                                                                \
-         FLAG_INT_MIN,                                                                             \
-         FLAG_INT_MAX,                                                                             \
-         NULL},                                                                                    \
-        {"cpu",                                                                                    \
-         NULL,                                                                                     \
-         CORRAL_OPT_MILLI,                                                                         \
-         "N",                                                                                      \
-         NULL,                                                                                     \
-         "CPUs the task needs (fractions allowed)",                                                \
-         offsetof(T, cpu_milli),                                                                   \
-         0,                                                                                        \
-         FLAG_CPU_MAX,                                                                             \
-         NULL},                                                                                    \
-        {"mem-mb",                                                                                 \
-         NULL,                                                                                     \
-         CORRAL_OPT_INT,                                                                           \
-         "N",                                                                                      \
-         NULL,                                                                                     \
-         "memory the task needs, MiB",                                                             \
-         offsetof(T, mem_mb),                                                                      \
-         FLAG_INT_MIN,                                                                             \
-         FLAG_INT_MAX,                                                                             \
-         NULL},                                                                                    \
-        {"label",                                                                                  \
-         NULL,                                                                                     \
-         CORRAL_OPT_LIST,                                                                          \
-         "K=V",                                                                                    \
-         NULL,                                                                                     \
-         "worker label the task requires",                                                         \
-         offsetof(T, labels),                                                                      \
-         0,                                                                                        \
-         0,                                                                                        \
-         NULL},                                                                                    \
-        {"estimated-ms",                                                                           \
-         NULL,                                                                                     \
-         CORRAL_OPT_INT,                                                                           \
-         "N",                                                                                      \
-         NULL,                                                                                     \
-         "expected run time (for --order sjf)",                                                    \
-         offsetof(T, estimated_ms),                                                                \
-         FLAG_INT_MIN,                                                                             \
-         FLAG_INT_MAX,                                                                             \
-         NULL},                                                                                    \
-        {"run-at",                                                                                 \
-         NULL,                                                                                     \
-         CORRAL_OPT_STRING,                                                                        \
-         "TIME",                                                                                   \
-         NULL,                                                                                     \
-         "start at this RFC 3339 time (2026-12-24T18:00:00+01:00)",                                \
-         offsetof(T, run_at),                                                                      \
-         0,                                                                                        \
-         0,                                                                                        \
-         NULL},                                                                                    \
-        {"delay",                                                                                  \
-         NULL,                                                                                     \
-         CORRAL_OPT_MILLI,                                                                         \
-         "S",                                                                                      \
-         NULL,                                                                                     \
-         "start this many seconds from now (fractions allowed)",                                   \
-         offsetof(T, delay_milli),                                                                 \
-         0,                                                                                        \
-         FLAG_DELAY_MAX,                                                                           \
-         NULL},                                                                                    \
-        {"idempotency-key",                                                                        \
-         NULL,                                                                                     \
-         CORRAL_OPT_STRING,                                                                        \
-         "K",                                                                                      \
-         NULL,                                                                                     \
-         "submitting again with this key returns the same task",                                   \
-         offsetof(T, idempotency_key),                                                             \
-         0,                                                                                        \
-         0,                                                                                        \
-         NULL},                                                                                    \
-        {"shell",                                                                                  \
-         NULL,                                                                                     \
-         CORRAL_OPT_BOOL,                                                                          \
-         NULL,                                                                                     \
-         NULL,                                                                                     \
-         "run the command as one line with /bin/sh -c",                                            \
-         offsetof(T, shell),                                                                       \
-         0,                                                                                        \
-         0,                                                                                        \
-         NULL},                                                                                    \
-        {"env",                                                                                    \
-         NULL,                                                                                     \
-         CORRAL_OPT_LIST,                                                                          \
-         "K=V",                                                                                    \
-         NULL,                                                                                     \
-         "environment variable for the task",                                                      \
-         offsetof(T, env),                                                                         \
-         0,                                                                                        \
-         0,                                                                                        \
-         NULL},                                                                                    \
-        {"secret-env-file",                                                                        \
-         NULL,                                                                                     \
-         CORRAL_OPT_STRING,                                                                        \
-         "FILE",                                                                                   \
-         NULL,                                                                                     \
-         "secret_env from K=V lines of a private file (mode 0600)",                                \
-         offsetof(T, secret_env_file),                                                             \
-         0,                                                                                        \
-         0,                                                                                        \
-         NULL},                                                                                    \
-        {"name", NULL, CORRAL_OPT_STRING, "NAME", NULL, "label for humans", offsetof(T, name), 0,  \
-         0,      NULL},                                                                            \
-    {                                                                                              \
-        "json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON", offsetof(T, json), 0,   \
-            0, NULL                                                                                \
-    }
+     OFF(priority), FLAG_INT_MIN, FLAG_INT_MAX, NULL},                                             \
+    {"timeout", NULL, CORRAL_OPT_INT, "S", NULL,                                                   \
+     "seconds one attempt may run",                                                                \
+     OFF(timeout_s), FLAG_INT_MIN, FLAG_INT_MAX, NULL},                                            \
+    {"max-attempts", NULL, CORRAL_OPT_INT, "N", NULL,                                              \
+     "attempts before the task fails",                                                             \
+     OFF(max_attempts), FLAG_INT_MIN, FLAG_INT_MAX, NULL},                                         \
+    {"cpu", NULL, CORRAL_OPT_MILLI, "N", NULL,                                                     \
+     "CPUs the task needs (fractions allowed)",                                                    \
+     OFF(cpu_milli), 0, FLAG_CPU_MAX, NULL},                                                       \
+    {"mem-mb", NULL, CORRAL_OPT_INT, "N", NULL,                                                    \
+     "memory the task needs, MiB",                                                                 \
+     OFF(mem_mb), FLAG_INT_MIN, FLAG_INT_MAX, NULL},                                               \
+    {"label", NULL, CORRAL_OPT_LIST, "K=V", NULL,                                                  \
+     "worker label the task requires",                                                             \
+     OFF(labels), 0, 0, NULL},                                                                     \
+    {"estimated-ms", NULL, CORRAL_OPT_INT, "N", NULL,                                              \
+     "expected run time (for --order sjf)",                                                        \
+     OFF(estimated_ms), FLAG_INT_MIN, FLAG_INT_MAX, NULL},                                         \
+    {"run-at", NULL, CORRAL_OPT_STRING, "TIME", NULL,                                              \
+     "start at this RFC 3339 time (2026-12-24T18:00:00+01:00)",                                    \
+     OFF(run_at), 0, 0, NULL},                                                                     \
+    {"delay", NULL, CORRAL_OPT_MILLI, "S", NULL,                                                   \
+     "start this many seconds from now (fractions allowed)",                                       \
+     OFF(delay_milli), 0, FLAG_DELAY_MAX, NULL},                                                   \
+    {"idempotency-key", NULL, CORRAL_OPT_STRING, "K", NULL,                                        \
+     "submitting again with this key returns the same task",                                       \
+     OFF(idempotency_key), 0, 0, NULL},                                                            \
+    {"shell", NULL, CORRAL_OPT_BOOL, NULL, NULL,                                                   \
+     "run the command as one line with /bin/sh -c",                                                \
+     OFF(shell), 0, 0, NULL},                                                                      \
+    {"env", NULL, CORRAL_OPT_LIST, "K=V", NULL,                                                    \
+     "environment variable for the task",                                                          \
+     OFF(env), 0, 0, NULL},                                                                        \
+    {"secret-env-file", NULL, CORRAL_OPT_STRING, "FILE", NULL,                                     \
+     "secret_env from K=V lines of a private file (mode 0600)",                                    \
+     OFF(secret_env_file), 0, 0, NULL},                                                            \
+    {"name", NULL, CORRAL_OPT_STRING, "NAME", NULL,                                                \
+     "label for humans",                                                                           \
+     OFF(name), 0, 0, NULL},                                                                       \
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL,                                                    \
+     "print the API's JSON",                                                                       \
+     OFF(json), 0, 0, NULL}
+/* clang-format on */
 
-static const struct corral_opt task_opts[] = {TASK_FLAGS(struct cli_task_flags)};
+#define TASK_OFF(f) offsetof(struct cli_task_flags, f)
+static const struct corral_opt task_opts[] = {TASK_FLAGS(TASK_OFF)};
 #define N_TASK_OPTS (sizeof(task_opts) / sizeof(task_opts[0]))
+
+/* --secret-env-file: read the file into f->secret_env. Returns 0 or an exit status (printed). */
+static int load_secret_env(struct cli_task_flags *f)
+{
+    if (!f->secret_env_file)
+        return 0;
+    /* A secret on the command line would be visible in ps: only from a private file. */
+    struct corral_error err = {0};
+    char *text = NULL;
+    size_t len = 0;
+    int rc =
+        corral_config_file_read(f->secret_env_file, "--secret-env-file", true, &text, &len, &err);
+    if (rc == CORRAL_OK)
+        rc = cli_env_lines(text, "--secret-env-file", &f->secret_env, &err);
+    corral_config_file_free(text, len);
+    if (rc != CORRAL_OK) {
+        usage_error(&err);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* A failed cli_spec_build / cli_schedule_body: print it, return the exit status. */
+static int build_error(const char *name, const struct corral_error *err)
+{
+    if (err->field[0])
+        usage_error(err);
+    else
+        fprintf(stderr, "corral: %s: %s\n", name, err->msg);
+    return err->code == CORRAL_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
 
 /*
  * Parse task flags and the command, then POST the spec. Returns 0 with *resp holding the 200/201
@@ -485,7 +435,7 @@ static int submit_task(struct cli_ctx *ctx, const char *name, const char *what, 
     cli_task_flags_init(&f);
     int first = 0;
     int rc = parse_cmd_flags(name, "[task flags] -- CMD [ARG...]", what, task_opts, N_TASK_OPTS,
-                             argc, argv, &f, true, &first);
+                             argc, argv, &f, 0, &first);
     if (rc != 0)
         return rc;
     if (f.json)
@@ -496,28 +446,12 @@ static int submit_task(struct cli_ctx *ctx, const char *name, const char *what, 
     struct corral_error err = {0};
     char *body = NULL;
     json_t *spec = NULL;
-    if (f.secret_env_file) {
-        /* A secret on the command line would be visible in ps: only from a private file. */
-        char *text = NULL;
-        size_t len = 0;
-        rc = corral_config_file_read(f.secret_env_file, "--secret-env-file", true, &text, &len,
-                                     &err);
-        if (rc == CORRAL_OK)
-            rc = cli_env_lines(text, "--secret-env-file", &f.secret_env, &err);
-        corral_config_file_free(text, len);
-        if (rc != CORRAL_OK) {
-            usage_error(&err);
-            rc = CLI_EXIT_USAGE;
-            goto out;
-        }
-    }
+    rc = load_secret_env(&f);
+    if (rc != 0)
+        goto out;
     spec = cli_spec_build(&f, argc - first, argv + first, &err);
     if (!spec) {
-        if (err.field[0])
-            usage_error(&err);
-        else
-            fprintf(stderr, "corral: %s: %s\n", name, err.msg);
-        rc = err.code == CORRAL_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+        rc = build_error(name, &err);
         goto out;
     }
     body = json_dumps(spec, JSON_COMPACT);
@@ -547,25 +481,33 @@ out:
     return rc;
 }
 
+/* A task answer (submit, schedule trigger): its id, or with --json the body. Exit status. */
+static int print_task_id(struct cli_ctx *ctx, const struct cli_response *r)
+{
+    if (ctx->json) {
+        print_raw(r);
+        return CLI_EXIT_OK;
+    }
+    json_t *task = body_json(r);
+    const char *id = json_string_value(json_object_get(task, "id"));
+    int rc = CLI_EXIT_OK;
+    if (id)
+        printf("%s\n", id);
+    else
+        rc = CLI_EXIT_FAIL;
+    if (task && !id)
+        fprintf(stderr, "corral: %s: answer has no task id\n", r->url);
+    json_decref(task);
+    return rc;
+}
+
 static int cmd_submit(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct cli_response r;
     int rc = submit_task(ctx, "submit", "Submit a task and print its id.", argc, argv, &r);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    if (ctx->json) {
-        print_raw(&r);
-    } else {
-        json_t *task = body_json(&r);
-        const char *id = json_string_value(json_object_get(task, "id"));
-        if (id)
-            printf("%s\n", id);
-        else
-            rc = CLI_EXIT_FAIL;
-        if (task && !id)
-            fprintf(stderr, "corral: %s: answer has no task id\n", r.url);
-        json_decref(task);
-    }
+    rc = print_task_id(ctx, &r);
     http_response_cleanup(&r);
     return rc;
 }
@@ -660,7 +602,7 @@ static int parse_id_cmd(struct cli_ctx *ctx, const char *name, const char *what,
 {
     int first = 0;
     int rc = parse_cmd_flags(name, n > 1 ? "ID [--timeout S]" : "ID", what, table, n, argc, argv, f,
-                             false, &first);
+                             -1, &first);
     if (rc != 0)
         return rc;
     if (f->json)
@@ -828,9 +770,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct list_flags f = {.limit = CLI_UNSET_INT};
     int first = 0;
-    int rc =
-        parse_cmd_flags("list", "[--state S] [--limit N]", "List tasks.", list_opts,
-                        sizeof(list_opts) / sizeof(list_opts[0]), argc, argv, &f, false, &first);
+    int rc = parse_cmd_flags("list", "[--state S] [--limit N]", "List tasks.", list_opts,
+                             sizeof(list_opts) / sizeof(list_opts[0]), argc, argv, &f, -1, &first);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (f.json)
@@ -878,7 +819,7 @@ static int cmd_workers(struct cli_ctx *ctx, int argc, char **argv)
     int first = 0;
     int rc = parse_cmd_flags("workers", "",
                              "List the registered workers (CPU and MEM_MB are used/capacity).",
-                             json_only_opts, 1, argc, argv, &json, false, &first);
+                             json_only_opts, 1, argc, argv, &json, -1, &first);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     ctx->json = ctx->json || json;
@@ -903,7 +844,7 @@ static int cmd_leader(struct cli_ctx *ctx, int argc, char **argv)
     bool json = false;
     int first = 0;
     int rc = parse_cmd_flags("leader", "", "Print the current leader as: id url epoch.",
-                             json_only_opts, 1, argc, argv, &json, false, &first);
+                             json_only_opts, 1, argc, argv, &json, -1, &first);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     ctx->json = ctx->json || json;
@@ -933,6 +874,343 @@ static int cmd_leader(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* ================================================================ schedule */
+
+/* The task flags of `schedule add` live in the task member of struct cli_schedule_flags. */
+#define SCHED_OFF(f) offsetof(struct cli_schedule_flags, task.f)
+
+static const char *const misfire_choices[] = {"skip", "fire_once", "fire_all", NULL};
+static const char *const overlap_choices[] = {"allow", "skip", "queue", "cancel_previous", NULL};
+
+static const struct corral_opt schedule_add_opts[] = {
+    {"cron", NULL, CORRAL_OPT_STRING, "EXPR", NULL,
+     "when it fires: minute hour day-of-month month day-of-week, a leading seconds field, or "
+     "@hourly @daily @weekly @monthly @yearly (required)",
+     offsetof(struct cli_schedule_flags, cron), 0, 0, NULL},
+    {"timezone", NULL, CORRAL_OPT_STRING, "TZ", NULL,
+     "IANA time zone of the cron times (server default UTC)",
+     offsetof(struct cli_schedule_flags, timezone), 0, 0, NULL},
+    {"misfire", NULL, CORRAL_OPT_CHOICE, "P", NULL,
+     "fires missed while no leader ran, server default fire_once",
+     offsetof(struct cli_schedule_flags, misfire), 0, 0, misfire_choices},
+    {"overlap", NULL, CORRAL_OPT_CHOICE, "P", NULL,
+     "a fire while the last task is unfinished, server default skip",
+     offsetof(struct cli_schedule_flags, overlap), 0, 0, overlap_choices},
+    {"catchup-window", NULL, CORRAL_OPT_INT, "S", NULL,
+     "missed fires older than S seconds are not caught up (server default 3600)",
+     offsetof(struct cli_schedule_flags, catchup_window_s), 0, FLAG_INT_MAX, NULL},
+    {"paused", NULL, CORRAL_OPT_BOOL, NULL, NULL, "create it paused (no fires until resume)",
+     offsetof(struct cli_schedule_flags, paused), 0, 0, NULL},
+    TASK_FLAGS(SCHED_OFF),
+};
+#define N_SCHEDULE_ADD_OPTS (sizeof(schedule_add_opts) / sizeof(schedule_add_opts[0]))
+
+struct fires_flags {
+    int64_t limit;
+    bool json;
+};
+
+static const struct corral_opt fires_opts[] = {
+    {"limit", NULL, CORRAL_OPT_INT, "N", NULL, "at most N fires (server default 20, max 1000)",
+     offsetof(struct fires_flags, limit), FLAG_INT_MIN, FLAG_INT_MAX, NULL},
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON",
+     offsetof(struct fires_flags, json), 0, 0, NULL},
+};
+
+/* "/v1/schedules/<name><suffix>" (name already checked, escaped anyway); malloc'd. */
+static char *schedule_path(const char *name, const char *suffix)
+{
+    char *esc = http_escape(name);
+    size_t n = strlen("/v1/schedules/") + strlen(esc) + strlen(suffix) + 1;
+    char *p = corral_xmalloc(n);
+    snprintf(p, n, "/v1/schedules/%s%s", esc, suffix);
+    free(esc);
+    return p;
+}
+
+/* How a schedule answer is shown to humans. */
+enum schedule_show { SHOW_SCHEDULE, SHOW_SCHEDULES, SHOW_FIRES, SHOW_TASK_ID, SHOW_DELETED };
+
+/*
+ * Send method path and print the answer: with --json the body as is, else as `show` says.
+ * ok is the success status (a 201 also accepts 200, as submit does). Returns the exit status.
+ */
+static int schedule_call(struct cli_ctx *ctx, const char *method, const char *path, bool idempotent,
+                         long ok, enum schedule_show show, const char *name)
+{
+    struct cli_response r;
+    struct corral_error err = {0};
+    int rc = CLI_EXIT_OK;
+    if (http_request(ctx->http, method, path, NULL, idempotent, REQUEST_TIMEOUT_S, &r, &err) != 0) {
+        rc = transport_error(&err);
+    } else if (r.status != ok && !(ok == 201 && r.status == 200)) {
+        rc = api_error(&r);
+    } else if (show == SHOW_TASK_ID) {
+        rc = print_task_id(ctx, &r);
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *root = body_json(&r);
+        if (!root)
+            rc = CLI_EXIT_FAIL;
+        else if (show == SHOW_SCHEDULE)
+            table_print_schedule(stdout, root);
+        else if (show == SHOW_SCHEDULES)
+            table_print_schedules(stdout, json_object_get(root, "schedules"));
+        else if (show == SHOW_FIRES)
+            table_print_fires(stdout, json_object_get(root, "fires"));
+        else
+            printf("%s deleted\n", name);
+        json_decref(root);
+    }
+    http_response_cleanup(&r);
+    return rc;
+}
+
+/* Refuse a NAME that cannot go into a URL path as is: a usage error. */
+static int check_name(const char *name)
+{
+    struct corral_error err = {0};
+    if (cli_schedule_name_check(name, &err) == CORRAL_OK)
+        return 0;
+    usage_error(&err);
+    return CLI_EXIT_USAGE;
+}
+
+static int cmd_schedule_add(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const char *name = "schedule add";
+    struct cli_schedule_flags f;
+    cli_schedule_flags_init(&f);
+    int first = 0;
+    int rc = parse_cmd_flags(name, "NAME --cron EXPR [flags] [task flags] -- CMD [ARG...]",
+                             "Create a cron schedule: at each fire time it submits a task built "
+                             "from the task flags and CMD, as 'corral submit' would.",
+                             schedule_add_opts, N_SCHEDULE_ADD_OPTS, argc, argv, &f, 1, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (f.task.json)
+        ctx->json = true;
+    json_t *body = NULL;
+    char *text = NULL;
+    if (first >= argc || strcmp(argv[first], "--") == 0) {
+        fprintf(stderr, "corral: %s: missing schedule NAME\n", name);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    const char *sname = argv[first++];
+    if (first < argc && strcmp(argv[first], "--") == 0)
+        first++;
+    rc = check_name(sname);
+    if (rc == 0)
+        rc = load_secret_env(&f.task);
+    if (rc != 0)
+        goto out;
+    struct corral_error err = {0};
+    body = cli_schedule_body(sname, &f, argc - first, argv + first, &err);
+    if (!body) {
+        rc = build_error(name, &err);
+        goto out;
+    }
+    text = json_dumps(body, JSON_COMPACT);
+    if (!text) {
+        fputs("corral: out of memory\n", stderr);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    /* Not idempotent: a retry elsewhere of a create that was stored would answer 409. */
+    struct cli_response r;
+    if (http_request(ctx->http, "POST", "/v1/schedules", text, false, REQUEST_TIMEOUT_S, &r,
+                     &err) != 0) {
+        rc = transport_error(&err);
+    } else if (r.status != 201 && r.status != 200) {
+        rc = api_error(&r);
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *s = body_json(&r);
+        if (s)
+            table_print_schedule(stdout, s);
+        else
+            rc = CLI_EXIT_FAIL;
+        json_decref(s);
+    }
+    http_response_cleanup(&r);
+out:
+    free(text);
+    json_decref(body);
+    corral_strlist_cleanup(&f.task.secret_env);
+    corral_opts_cleanup(schedule_add_opts, N_SCHEDULE_ADD_OPTS, &f);
+    return rc;
+}
+
+static int cmd_schedule_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = false;
+    int first = 0;
+    int rc = parse_cmd_flags("schedule list", "",
+                             "List the schedules (LAST_FIRE and NEXT_FIRE are RFC 3339 times).",
+                             json_only_opts, 1, argc, argv, &json, -1, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    ctx->json = ctx->json || json;
+    rc = want_positionals("schedule list", argc, argv, first, 0, "");
+    if (rc != 0)
+        return rc;
+    return schedule_call(ctx, "GET", "/v1/schedules", true, 200, SHOW_SCHEDULES, NULL);
+}
+
+/* Parse "<name> [flags] NAME" and check NAME; returns 0, -1 after help, or an exit status. */
+static int parse_name_cmd(struct cli_ctx *ctx, const char *name, const char *args, const char *what,
+                          const struct corral_opt *table, size_t n, int argc, char **argv,
+                          void *flags, bool *json, const char **sname)
+{
+    int first = 0;
+    int rc = parse_cmd_flags(name, args, what, table, n, argc, argv, flags, -1, &first);
+    if (rc != 0)
+        return rc;
+    if (*json)
+        ctx->json = true;
+    rc = want_positionals(name, argc, argv, first, 1, "schedule NAME");
+    if (rc != 0)
+        return rc;
+    *sname = argv[argc - 1];
+    return check_name(*sname);
+}
+
+/* get, rm, pause, resume, trigger: NAME and --json, one request. */
+static int schedule_name_cmd(struct cli_ctx *ctx, int argc, char **argv, const char *name,
+                             const char *what, const char *method, const char *suffix,
+                             bool idempotent, long ok, enum schedule_show show)
+{
+    bool json = false;
+    const char *sname;
+    int rc = parse_name_cmd(ctx, name, "NAME", what, json_only_opts, 1, argc, argv, &json, &json,
+                            &sname);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    char *path = schedule_path(sname, suffix);
+    rc = schedule_call(ctx, method, path, idempotent, ok, show, sname);
+    free(path);
+    return rc;
+}
+
+static int cmd_schedule_get(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return schedule_name_cmd(ctx, argc, argv, "schedule get",
+                             "Print a schedule; exit 1 if it is unknown.", "GET", "", true, 200,
+                             SHOW_SCHEDULE);
+}
+
+static int cmd_schedule_rm(struct cli_ctx *ctx, int argc, char **argv)
+{
+    /* Not idempotent for our exit status: a retried delete that had worked would say 404. */
+    return schedule_name_cmd(ctx, argc, argv, "schedule rm",
+                             "Delete a schedule (its tasks stay); exit 1 if it is unknown.",
+                             "DELETE", "", false, 200, SHOW_DELETED);
+}
+
+static int cmd_schedule_pause(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return schedule_name_cmd(ctx, argc, argv, "schedule pause",
+                             "Pause a schedule: no fires until it is resumed.", "POST", "/pause",
+                             true, 200, SHOW_SCHEDULE);
+}
+
+static int cmd_schedule_resume(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return schedule_name_cmd(ctx, argc, argv, "schedule resume",
+                             "Resume a paused schedule; it fires next at its next cron time.",
+                             "POST", "/resume", true, 200, SHOW_SCHEDULE);
+}
+
+static int cmd_schedule_trigger(struct cli_ctx *ctx, int argc, char **argv)
+{
+    /* Not idempotent: every trigger creates a task. */
+    return schedule_name_cmd(ctx, argc, argv, "schedule trigger",
+                             "Fire a schedule now, outside its cron times; print the task id.",
+                             "POST", "/trigger", false, 201, SHOW_TASK_ID);
+}
+
+static int cmd_schedule_fires(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct fires_flags f = {.limit = CLI_UNSET_INT};
+    const char *sname;
+    int rc = parse_name_cmd(ctx, "schedule fires", "NAME [--limit N]",
+                            "List a schedule's fires, newest first (TASK is the task a fire "
+                            "created; STATE is its state, or skipped).",
+                            fires_opts, sizeof(fires_opts) / sizeof(fires_opts[0]), argc, argv, &f,
+                            &f.json, &sname);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    char suffix[48] = "/fires";
+    if (f.limit != CLI_UNSET_INT) {
+        char num[32];
+        snprintf(num, sizeof(num), "%lld", (long long)f.limit);
+        add_query(suffix, sizeof(suffix), "limit", num);
+    }
+    char *path = schedule_path(sname, suffix);
+    rc = schedule_call(ctx, "GET", path, true, 200, SHOW_FIRES, sname);
+    free(path);
+    return rc;
+}
+
+static const struct cli_command schedule_commands[] = {
+    {"add", "NAME --cron EXPR [flags] -- CMD [ARG...]", "create a schedule", cmd_schedule_add},
+    {"list", "", "list schedules", cmd_schedule_list},
+    {"get", "NAME", "print a schedule", cmd_schedule_get},
+    {"rm", "NAME", "delete a schedule", cmd_schedule_rm},
+    {"pause", "NAME", "stop firing until resumed", cmd_schedule_pause},
+    {"resume", "NAME", "fire again at the cron times", cmd_schedule_resume},
+    {"trigger", "NAME", "fire now, print the task id", cmd_schedule_trigger},
+    {"fires", "NAME [--limit N]", "list the latest fires and their tasks", cmd_schedule_fires},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void print_schedule_help(void)
+{
+    printf("usage: corral [global flags] schedule SUBCOMMAND [flags] [ARGS]\n\n"
+           "Manage cron schedules: a schedule submits a task at each time its cron expression "
+           "matches.\n\nsubcommands:\n");
+    for (const struct cli_command *c = schedule_commands; c->name; c++) {
+        char left[64];
+        snprintf(left, sizeof(left), "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+        printf("  %-46s %s\n", left, c->summary);
+    }
+    printf("\nNAME: 1 to %d characters of A-Z a-z 0-9 . _ - not starting with '.'.\n"
+           "Run 'corral schedule SUBCOMMAND --help' for the flags of a subcommand.\n"
+           "Global flags (--server, --token, --json) are described by 'corral --help'.\n",
+           CLI_SCHEDULE_NAME_MAX);
+}
+
+static int cmd_schedule(struct cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "corral: schedule: missing subcommand (see corral schedule --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+        print_schedule_help();
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(sub, "--version") == 0) {
+        printf("corral %s\n", CORRAL_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (const struct cli_command *c = schedule_commands; c->name; c++) {
+        if (strcmp(c->name, sub) == 0)
+            return c->run(ctx, argc - 1, argv + 1);
+    }
+    char shown[80];
+    snprintf(shown, sizeof(shown), "%s", sub);
+    size_t n = corral_text_strip_controls(shown, strlen(shown), false);
+    shown[n] = '\0';
+    fprintf(stderr, "corral: schedule: unknown subcommand '%s' (see corral schedule --help)\n",
+            shown);
+    return CLI_EXIT_USAGE;
+}
+
 /* ================================================================ table */
 
 const struct cli_command cli_commands[] = {
@@ -945,6 +1223,8 @@ const struct cli_command cli_commands[] = {
     {"cancel", "ID", "cancel a task", cmd_cancel},
     {"workers", "", "list workers", cmd_workers},
     {"leader", "", "print the current leader: id url epoch", cmd_leader},
+    {"schedule", "SUBCOMMAND [ARGS]", "manage cron schedules (corral schedule --help)",
+     cmd_schedule},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The commands of the `corral` client (CONTRACT "corral (client)" table): submit, run, get,
- * wait, list, cancel, workers, leader. Each parses its own flags, talks to the API through
- * cli/http.h and returns the process exit status: 0 success, 1 an API or task error, 2 a usage
- * error (a one-line "corral: ..." has been printed to stderr).
+ * wait, list, cancel, workers, leader, schedule (add, list, get, rm, pause, resume, trigger,
+ * fires). Each parses its own flags, talks to the API through cli/http.h and returns the process
+ * exit status: 0 success, 1 an API or task error, 2 a usage error (a one-line "corral: ..." has
+ * been printed to stderr).
  */
 #ifndef CORRAL_CLI_COMMANDS_H
 #define CORRAL_CLI_COMMANDS_H

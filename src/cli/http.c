@@ -204,6 +204,10 @@ int http_request(struct cli_http *h, const char *method, const char *path, const
             curl_easy_setopt(curl, CURLOPT_CAINFO, h->cacert);
         if (strcmp(method, "GET") == 0) {
             curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        } else if (!body && strcmp(method, "DELETE") == 0) {
+            /* No body, no Content-Length: a plain DELETE (schedule rm). */
+            curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
         } else {
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
             curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));

@@ -42,16 +42,16 @@ CORRAL_NODISCARD int http_init(struct cli_http *h, const char *servers, const ch
 void http_cleanup(struct cli_http *h);
 
 /*
- * Send method path (path starts with '/', query included) with an optional JSON body, starting
- * at the replica that answered last and moving to the next one on a connection failure or a
- * 503. A request that is not idempotent (a submit without idempotency key, a cancel) moves on
- * only when nothing can have been stored: the connection failed before the request was sent, or
- * the 503 says "zookeeper_unavailable"/"no_leader"; otherwise its error is reported. timeout_s
- * bounds each attempt (connect timeout is 2 s).
- * Returns 0 with resp filled (any HTTP status, including 503 when every replica said so), or
- * CORRAL_EUNAVAIL with err naming the last replica and libcurl's reason when none answered,
- * CORRAL_ETOOBIG for a response over CLI_RESPONSE_MAX. resp is zeroed first; clean it with
- * http_response_cleanup() in every case.
+ * Send method ("GET", "POST", "DELETE"; another name is sent like POST) path (path starts with
+ * '/', query included) with an optional JSON body (GET sends none; DELETE sends one only when
+ * given), starting at the replica that answered last and moving to the next one on a connection
+ * failure or a 503. A request that is not idempotent (a submit without idempotency key, a cancel)
+ * moves on only when nothing can have been stored: the connection failed before the request was
+ * sent, or the 503 says "zookeeper_unavailable"/"no_leader"; otherwise its error is reported.
+ * timeout_s bounds each attempt (connect timeout is 2 s). Returns 0 with resp filled (any HTTP
+ * status, including 503 when every replica said so), or CORRAL_EUNAVAIL with err naming the last
+ * replica and libcurl's reason when none answered, CORRAL_ETOOBIG for a response over
+ * CLI_RESPONSE_MAX. resp is zeroed first; clean it with http_response_cleanup() in every case.
  */
 CORRAL_NODISCARD int http_request(struct cli_http *h, const char *method, const char *path,
                                   const char *body, bool idempotent, long timeout_s,

@@ -425,3 +425,84 @@ void table_print_task(FILE *out, json_t *task)
     if (text[len - 1] != '\n')
         fputc('\n', out);
 }
+
+/* ---------------------------------------------------------------- schedules */
+
+/* A schedule's "paused" for humans: yes, no, or "-" when absent. */
+static const char *yes_no(json_t *v)
+{
+    return json_is_boolean(v) ? (json_is_true(v) ? "yes" : "no") : NULL;
+}
+
+void table_print_schedules(FILE *out, json_t *schedules)
+{
+    struct cli_table t;
+    table_init(&t, 6);
+    const char *header[] = {"NAME", "CRON", "TZ", "PAUSED", "LAST_FIRE", "NEXT_FIRE"};
+    table_add_row(&t, header);
+    size_t i;
+    json_t *s;
+    json_array_foreach(schedules, i, s)
+    {
+        char *name = field_text(s, "name");
+        char *cron = field_text(s, "cron");
+        char *tz = field_text(s, "timezone");
+        char *last = field_text(s, "last_fire");
+        char *next = field_text(s, "next_fire");
+        const char *row[] = {name, cron, tz, yes_no(json_object_get(s, "paused")), last, next};
+        table_add_row(&t, row);
+        free(name);
+        free(cron);
+        free(tz);
+        free(last);
+        free(next);
+    }
+    table_print(&t, out);
+    table_cleanup(&t);
+}
+
+void table_print_schedule(FILE *out, json_t *schedule)
+{
+    print_field(out, "name:", schedule, "name");
+    print_field(out, "cron:", schedule, "cron");
+    print_field(out, "timezone:", schedule, "timezone");
+    const char *paused = yes_no(json_object_get(schedule, "paused"));
+    print_kv(out, "paused:", paused ? paused : "-");
+    print_field(out, "misfire:", schedule, "misfire");
+    print_field(out, "overlap:", schedule, "overlap");
+    print_field(out, "catchup:", schedule, "catchup_window_s");
+    print_field(out, "last_fire:", schedule, "last_fire");
+    print_field(out, "next_fire:", schedule, "next_fire");
+    /* table_task_command reads "spec": the schedule's "task" is a spec, so wrap it. */
+    json_t *task = json_object_get(schedule, "task");
+    json_t *wrap = json_pack("{sO}", "spec", json_is_object(task) ? task : json_null());
+    char *cmd = table_task_command(wrap);
+    print_kv(out, "command:", cmd);
+    free(cmd);
+    json_decref(wrap);
+}
+
+void table_print_fires(FILE *out, json_t *fires)
+{
+    struct cli_table t;
+    table_init(&t, 4);
+    const char *header[] = {"SCHEDULED_AT", "FIRED_AT", "TASK", "STATE"};
+    table_add_row(&t, header);
+    size_t i;
+    json_t *f;
+    json_array_foreach(fires, i, f)
+    {
+        char *sched = field_text(f, "scheduled_at");
+        char *fired = field_text(f, "fired_at");
+        char *task = field_text(f, "task");
+        char *state = field_text(f, "state");
+        const char *row[] = {sched, fired, task, state};
+        table_add_row(&t, row);
+        free(sched);
+        free(fired);
+        free(task);
+        free(state);
+    }
+    table_print(&t, out);
+    table_cleanup(&t);
+}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Human output of the `corral` client: aligned tables (list, workers) and the key: value block
- * of `corral get`. Pure: JSON and "now" come in, text goes to a FILE (open_memstream in tests).
- * `--json` output does not come through here; it is the API's body as received.
+ * Human output of the `corral` client: aligned tables (list, workers, schedules, fires) and the
+ * key: value blocks of `corral get` and `corral schedule get`. Pure: JSON and "now" come in,
+ * text goes to a FILE (open_memstream in tests). `--json` output does not come through here; it
+ * is the API's body as received.
  */
 #ifndef CORRAL_CLI_TABLE_H
 #define CORRAL_CLI_TABLE_H
@@ -47,6 +48,19 @@ void table_print_workers(FILE *out, json_t *workers);
  * attempt, then "output:" and the output as is.
  */
 void table_print_task(FILE *out, json_t *task);
+
+/* `corral schedule list`: NAME CRON TZ PAUSED LAST_FIRE NEXT_FIRE (PAUSED yes/no). schedules is
+ * the "schedules" array of GET /v1/schedules. */
+void table_print_schedules(FILE *out, json_t *schedules);
+
+/*
+ * `corral schedule get` (and add, pause, resume): one "key: value" line per field of the
+ * schedule object (null as "-"), then the task's command as `corral get` shows it.
+ */
+void table_print_schedule(FILE *out, json_t *schedule);
+
+/* `corral schedule fires`: SCHEDULED_AT FIRED_AT TASK STATE, in the order the API gave. */
+void table_print_fires(FILE *out, json_t *fires);
 
 /*
  * "4s", "12m", "3h", "2d" for a duration in ms (negative counts as 0). out holds at least 24
