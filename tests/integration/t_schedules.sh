@@ -255,6 +255,38 @@ trigger_once()
 }
 run_case "trigger fires once now, recorded in the ledger" trigger_once
 
+cli_schedules()
+{
+    local c=(timeout 30 "$CLI" --server "$(first_live_url)") out rc id
+    out=$("${c[@]}" schedule add cli-sched --cron '*/2 * * * * *' --timezone America/New_York \
+        --misfire skip --overlap allow --name from-cli -- echo cli-fire) || fail "schedule add: $out"
+    assert_contains "add prints the schedule" cli-sched "$out"
+    out=$("${c[@]}" --json schedule get cli-sched) || fail "schedule get: $out"
+    assert_jq "get --json" '.name == "cli-sched" and .timezone == "America/New_York" and .misfire == "skip" and .task.name == "from-cli"' "$out"
+    out=$("${c[@]}" schedule list) || fail "schedule list: $out"
+    assert_contains "list shows it" cli-sched "$out"
+    wait_for "cli-sched fires" 20 bash -c "'$CLI' --server '$(first_live_url)' --json schedule fires cli-sched | jq -e '.fires | length >= 1' >/dev/null"
+    out=$("${c[@]}" schedule fires cli-sched --limit 1) || fail "schedule fires: $out"
+    assert_contains "fires table" "SCHEDULED_AT" "$out"
+    out=$("${c[@]}" schedule pause cli-sched) || fail "schedule pause: $out"
+    out=$("${c[@]}" schedule trigger cli-sched) || fail "schedule trigger: $out"
+    id=$(awk 'NF {l=$NF} END {print l}' <<<"$out")
+    wait_final "$id" 30
+    assert_contains "triggered by the CLI" cli-fire "$(jb .output "$TASK")"
+    out=$("${c[@]}" schedule rm cli-sched) || fail "schedule rm: $out"
+    rc=0
+    "${c[@]}" schedule get cli-sched >/dev/null 2>&1 || rc=$?
+    assert_eq "get after rm exits 1" 1 "$rc"
+    rc=0
+    "${c[@]}" schedule add 'bad name' --cron '@daily' -- true >/dev/null 2>&1 || rc=$?
+    assert_eq "a bad name is a usage error" 2 "$rc"
+    rc=0
+    "${c[@]}" schedule add cli-bad --cron '99 * * * *' -- true >/dev/null 2>"$T_DIR/.err" || rc=$?
+    assert_eq "a bad cron is refused by the server: exit 1" 1 "$rc"
+    assert_contains "the error names cron" cron "$(cat "$T_DIR/.err")"
+}
+run_case "corral schedule add/get/list/fires/pause/trigger/rm" cli_schedules
+
 lateness_metric()
 {
     api_at "${URL_OF[$(leader_id)]}" GET /metrics
