@@ -19,6 +19,10 @@
  * (U+FFFD) instead, so it never returns NULL. */
 json_t *corral_json_str(const char *s);
 
+/* A wall-clock time as corral_time_format writes it ("2026-11-24T08:52:52.123Z"); null for a
+ * negative ms (the "not set" value). Never NULL. */
+json_t *corral_json_time(int64_t ms);
+
 /* Parse buf (len bytes, at most max_len) as one JSON object, duplicates rejected. NULL with
  * CORRAL_EINVAL in err (what names the format: "assignment") when it is not one. */
 json_t *corral_json_load_object(const char *buf, size_t len, size_t max_len, const char *what,

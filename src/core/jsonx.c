@@ -116,3 +116,12 @@ int corral_json_get_cpu_milli(const json_t *o, const char *key, bool required, u
     *out = (uint32_t)milli;
     return CORRAL_OK;
 }
+
+json_t *corral_json_time(int64_t ms)
+{
+    if (ms < 0)
+        return json_null();
+    char buf[25];
+    corral_time_format(ms, buf);
+    return json_string(buf);
+}

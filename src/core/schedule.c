@@ -194,15 +194,6 @@ int corral_schedule_from_request(const json_t *body, int64_t now_ms, struct corr
 
 /* ---- the znode ---- */
 
-static json_t *jtime(int64_t ms)
-{
-    if (ms < 0)
-        return json_null();
-    char buf[25];
-    corral_time_format(ms, buf);
-    return json_string(buf);
-}
-
 /* The fields the API and the znode share. */
 static json_t *common_json(const struct corral_schedule *s)
 {
@@ -215,7 +206,7 @@ static json_t *common_json(const struct corral_schedule *s)
     json_object_set_new(o, "overlap", json_string(corral_overlap_name(s->overlap)));
     json_object_set_new(o, "catchup_window_s", json_integer(s->catchup_window_s));
     json_object_set_new(o, "paused", json_boolean(s->paused));
-    json_object_set_new(o, "last_fire", jtime(s->last_fire_ms));
+    json_object_set_new(o, "last_fire", corral_json_time(s->last_fire_ms));
     return o;
 }
 
@@ -325,8 +316,8 @@ json_t *corral_schedule_to_json(const struct corral_schedule *s, int64_t next_fi
 {
     json_t *o = common_json(s);
     corral_spec_redact_json(json_object_get(o, "task"));
-    json_object_set_new(o, "next_fire", jtime(next_fire_ms));
-    json_object_set_new(o, "created_at", jtime(s->created_at_ms));
+    json_object_set_new(o, "next_fire", corral_json_time(next_fire_ms));
+    json_object_set_new(o, "created_at", corral_json_time(s->created_at_ms));
     return o;
 }
 

@@ -382,16 +382,6 @@ void corral_task_cleanup(struct corral_task *t)
 
 /* ---- JSON ---- */
 
-/* -1 (or any negative) is null. */
-static json_t *jtime(int64_t ms)
-{
-    if (ms < 0)
-        return json_null();
-    char buf[25];
-    corral_time_format(ms, buf);
-    return json_string(buf);
-}
-
 static json_t *jexit(bool has, int code)
 {
     return has ? json_integer(code) : json_null();
@@ -403,8 +393,8 @@ static json_t *attempt_to_json(const struct corral_attempt *a)
     json_object_set_new(o, "attempt", json_integer(a->attempt));
     json_object_set_new(o, "worker", corral_json_str(a->worker));
     json_object_set_new(o, "epoch", json_integer((json_int_t)a->epoch));
-    json_object_set_new(o, "started_at", jtime(a->started_at_ms));
-    json_object_set_new(o, "finished_at", jtime(a->finished_at_ms));
+    json_object_set_new(o, "started_at", corral_json_time(a->started_at_ms));
+    json_object_set_new(o, "finished_at", corral_json_time(a->finished_at_ms));
     json_object_set_new(o, "outcome", json_string(corral_outcome_name(a->outcome)));
     json_object_set_new(o, "exit_code", jexit(a->has_exit_code, a->exit_code));
     return o;
@@ -419,9 +409,9 @@ json_t *corral_task_to_json(const struct corral_task *t)
     json_object_set_new(o, "spec", corral_spec_to_json(&t->spec));
     json_object_set_new(o, "attempt", json_integer(t->attempt));
     json_object_set_new(o, "worker", corral_json_str(t->worker));
-    json_object_set_new(o, "submitted_at", jtime(t->submitted_at_ms));
-    json_object_set_new(o, "started_at", jtime(t->started_at_ms));
-    json_object_set_new(o, "finished_at", jtime(t->finished_at_ms));
+    json_object_set_new(o, "submitted_at", corral_json_time(t->submitted_at_ms));
+    json_object_set_new(o, "started_at", corral_json_time(t->started_at_ms));
+    json_object_set_new(o, "finished_at", corral_json_time(t->finished_at_ms));
     json_object_set_new(o, "exit_code", jexit(t->has_exit_code, t->exit_code));
     json_object_set_new(o, "error", corral_json_str(t->error));
     json_object_set_new(o, "output", corral_json_str(t->output ? t->output : ""));
@@ -433,7 +423,7 @@ json_t *corral_task_to_json(const struct corral_task *t)
     if (t->history_omitted > 0)
         json_object_set_new(o, "history_omitted", json_integer((json_int_t)t->history_omitted));
     json_object_set_new(o, "not_before",
-                        t->not_before_ms > 0 ? jtime(t->not_before_ms) : json_null());
+                        t->not_before_ms > 0 ? corral_json_time(t->not_before_ms) : json_null());
     return o;
 }
 

@@ -41,6 +41,21 @@ ms_of()
 # JQ_MS: a jq definition: ms turns "2026-12-06T20:04:21.092Z" into epoch milliseconds.
 JQ_MS='def ms: (.[0:19] + "Z" | fromdate) * 1000 + (.[20:23] | tonumber);'
 
+# assert_one_per_slot DESC: the fires in FIRES are 2 s apart from the first to the last, each
+# slot once (no gap, no duplicate); sets SLOTS to their number.
+SLOTS=0
+assert_one_per_slot()
+{
+    local times uniq gaps
+    times=$(jq -r '.fires[].scheduled_at' <<<"$FIRES" | sort)
+    SLOTS=$(wc -l <<<"$times")
+    uniq=$(sort -u <<<"$times" | wc -l)
+    assert_eq "$1: no duplicate scheduled_at" "$SLOTS" "$uniq"
+    gaps=$(while read -r t; do ms_of "$t"; done <<<"$times" |
+        awk 'NR > 1 && $1 - p != 2000 {printf "%d after %d; ", $1 - p, p} {p = $1}')
+    [[ -z "$gaps" ]] || fail "$1: the ledger has gaps: $gaps"
+}
+
 bad_input()
 {
     local body
@@ -133,15 +148,8 @@ case_end
 ledger_exact()
 {
     fires tick
-    local times n uniq gaps
-    times=$(jq -r '.fires[].scheduled_at' <<<"$FIRES" | sort)
-    n=$(wc -l <<<"$times")
-    uniq=$(sort -u <<<"$times" | wc -l)
-    assert_eq "no duplicate scheduled_at" "$n" "$uniq"
-    # Every 2 s slot from the first fire to the last is there once.
-    gaps=$(while read -r t; do ms_of "$t"; done <<<"$times" |
-        awk 'NR > 1 && $1 - p != 2000 {printf "%d after %d; ", $1 - p, p} {p = $1}')
-    [[ -z "$gaps" ]] || fail "the ledger has gaps: $gaps"
+    assert_one_per_slot tick
+    local n=$SLOTS
     assert_jq "every fire made a task" 'all(.fires[]; .task != null)' "$FIRES"
     assert_eq "one task per fire, no two fires with one task" "$n" "$(jq -r '.fires[].task' <<<"$FIRES" | sort -u | wc -l)"
     api GET '/v1/tasks?limit=1000'
@@ -205,14 +213,7 @@ misfire_counts()
     log "fire_all: $v"
     assert_jq "fire_all: every missed 2 s slot at once (7 s outage: 3 or more)" '.first | length >= 3' "$v"
     fires m-fire_all
-    local times n uniq gaps
-    times=$(jq -r '.fires[].scheduled_at' <<<"$FIRES" | sort)
-    n=$(wc -l <<<"$times")
-    uniq=$(sort -u <<<"$times" | wc -l)
-    assert_eq "fire_all: no duplicate" "$n" "$uniq"
-    gaps=$(while read -r t; do ms_of "$t"; done <<<"$times" |
-        awk 'NR > 1 && $1 - p != 2000 {printf "%d after %d; ", $1 - p, p} {p = $1}')
-    [[ -z "$gaps" ]] || fail "fire_all has gaps: $gaps"
+    assert_one_per_slot m-fire_all
     for p in skip fire_once fire_all; do
         api POST "/v1/schedules/m-$p/pause"
     done
@@ -239,6 +240,31 @@ overlap_skip_and_cancel()
     wait_for "o-cancel: at most one unfinished" 20 bash -c "curl -s '$(first_live_url)/v1/schedules/o-cancel/fires?limit=1000' | jq -e '[.fires[] | select(.state != \"cancelled\" and .state != \"succeeded\" and .state != \"failed\")] | length <= 1' >/dev/null"
 }
 run_case "overlap skip records skipped fires; cancel_previous cancels the previous task" overlap_skip_and_cancel
+
+# Under overlap "queue" a fire waits (at most one) for the task ahead: the tasks never overlap
+# and each starts after the one before it finished.
+overlap_queue()
+{
+    api POST /v1/schedules '{"name":"o-queue","cron":"*/2 * * * * *","overlap":"queue","task":{"command":["sleep","3"],"name":"o-queue"}}'
+    assert_status "create o-queue" 201
+    local ids
+    wait_for "o-queue made 3 tasks" 40 bash -c "curl -s '$(first_live_url)/v1/schedules/o-queue/fires?limit=1000' | jq -e '[.fires[] | select(.task != null)] | length >= 3' >/dev/null"
+    api POST /v1/schedules/o-queue/pause
+    assert_status "pause o-queue" 200
+    fires o-queue
+    ids=$(jq -r '[.fires[] | select(.task != null) | .task] | reverse | .[0:3][]' <<<"$FIRES")
+    local prev_end=0 id st en
+    for id in $ids; do
+        wait_final "$id" 30
+        assert_eq "o-queue task $id" succeeded "$(jb .state "$TASK")"
+        st=$(ms_of "$(jb .started_at "$TASK")")
+        en=$(ms_of "$(jb .finished_at "$TASK")")
+        ((st >= prev_end)) || fail "task $id started $((prev_end - st)) ms before the one ahead of it finished"
+        prev_end=$en
+    done
+    assert_jq "some fires were dropped while one waited" '[.fires[] | select(.state == "skipped")] | length >= 1' "$FIRES"
+}
+run_case "overlap queue: one fire waits for the task ahead; tasks never overlap" overlap_queue
 
 trigger_once()
 {
