@@ -368,6 +368,12 @@ fail:
     {"delay", NULL, CORRAL_OPT_MILLI, "S", NULL,                                                   \
      "start this many seconds from now (fractions allowed)",                                       \
      OFF(delay_milli), 0, FLAG_DELAY_MAX, NULL},                                                   \
+    {"depends-on", NULL, CORRAL_OPT_LIST, "ID", NULL,                                              \
+     "run only after this task succeeded",                                                         \
+     OFF(depends_on), 0, 0, NULL},                                                                 \
+    {"on-dependency-failure", NULL, CORRAL_OPT_STRING, "P", NULL,                                  \
+     "cancel (default) or run when a dependency fails",                                            \
+     OFF(on_dependency_failure), 0, 0, NULL},                                                      \
     {"idempotency-key", NULL, CORRAL_OPT_STRING, "K", NULL,                                        \
      "submitting again with this key returns the same task",                                       \
      OFF(idempotency_key), 0, 0, NULL},                                                            \
