@@ -733,8 +733,8 @@ struct list_flags {
 
 static const struct corral_opt list_opts[] = {
     {"state", NULL, CORRAL_OPT_STRING, "S", NULL,
-     "only tasks in this state (scheduled, queued, assigned, running, succeeded, failed, "
-     "cancelled)",
+     "only tasks in this state (scheduled, waiting, queued, assigned, running, succeeded, "
+     "failed, cancelled)",
      offsetof(struct list_flags, state), 0, 0, NULL},
     {"limit", NULL, CORRAL_OPT_INT, "N", NULL, "at most N tasks (server default 100, max 1000)",
      offsetof(struct list_flags, limit), FLAG_INT_MIN, FLAG_INT_MAX, NULL},

@@ -288,14 +288,23 @@ static int resolve(struct replica *r, const struct edge *es, size_t n, const str
     return rc;
 }
 
+static void append_slash(char p[CORRAL_PATH_MAX])
+{
+    size_t n = strlen(p);
+    if (n + 1 < CORRAL_PATH_MAX) {
+        p[n] = '/';
+        p[n + 1] = '\0';
+    }
+}
+
 int leader_deps_tick(struct replica *r, struct corral_error *err)
 {
     struct leader *l = r->leader;
     if (!l->deps_prefix[0]) {
         store_dir_path(r, CORRAL_DIR_DEPS, l->deps_prefix);
         store_dir_path(r, CORRAL_DIR_TASKS, l->deps_tasks_prefix);
-        strcat(l->deps_prefix, "/");
-        strcat(l->deps_tasks_prefix, "/");
+        append_slash(l->deps_prefix);
+        append_slash(l->deps_tasks_prefix);
     }
     if (!l->deps_dirty && clock_mono_ms() - l->deps_read_ms < LEADER_DEPS_REREAD_MS)
         return CORRAL_OK;

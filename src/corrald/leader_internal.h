@@ -82,8 +82,9 @@ struct leader {
     uint64_t rounds;
     /* Queued tasks as last read, sorted by id: this round's head and, up to LEADER_CACHE_MAX,
      * tasks of earlier heads still queued (a head that shrinks and grows again reads nothing
-     * twice). Safe to keep between rounds: a queued task changes only together with its queue
-     * entry (cancel, assign), and every write we base on it checks the version we read. */
+     * twice). Safe to keep between rounds: a queued task changes together with its queue entry
+     * (cancel, assign) or gains a dependent (a version change: the assign fails and the task is
+     * read again); every write we base on it checks the version we read. */
     struct qtask *cache;
     size_t n_cache;
     /* What each live assignment costs its worker, by assignment path. An assignment znode's
