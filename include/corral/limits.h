@@ -14,10 +14,12 @@
 #define CORRAL_PRIORITY_MAX        1000
 #define CORRAL_TIMEOUT_MAX_S       (7u * 24u * 3600u)
 #define CORRAL_MAX_ATTEMPTS_MAX    100u
-#define CORRAL_RETRY_BACKOFF_MAX_S 3600u                   /* spec.retry_backoff_s */
-#define CORRAL_DELAY_MAX_S         (365u * 24u * 3600u)    /* spec.delay_s */
-#define CORRAL_RETRY_DELAY_CAP_MS  (300u * 1000u)          /* longest wait between attempts */
-#define CORRAL_CPU_MAX_MILLI       (1024u * 1000u)         /* resources.cpu at most 1024 */
+#define CORRAL_RETRY_BACKOFF_MAX_S 3600u                /* spec.retry_backoff_s */
+#define CORRAL_DELAY_MAX_S         (365u * 24u * 3600u) /* spec.delay_s */
+#define CORRAL_DEPENDS_MAX         64u                  /* spec.depends_on entries */
+#define CORRAL_DEPENDENTS_MAX      4096u                /* ids a task keeps in its "dependents" */
+#define CORRAL_RETRY_DELAY_CAP_MS  (300u * 1000u)       /* longest wait between attempts */
+#define CORRAL_CPU_MAX_MILLI       (1024u * 1000u)      /* resources.cpu at most 1024 */
 #define CORRAL_MEM_MAX_MB          (1024u * 1024u * 1024u) /* 1 PiB in MiB */
 #define CORRAL_MAP_MAX_ENTRIES     256u /* env, constraints, labels, http headers */
 #define CORRAL_KEY_MAX             128u /* env/label/header key length */

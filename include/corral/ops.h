@@ -118,6 +118,26 @@ bool corral_ops_missing_dir(const struct corral_txn *txn, const char *ns, int fa
                             size_t n);
 
 /*
+ * Dependencies (docs/workflows.md "Task dependencies"). At submit, for each dependency of a new
+ * dependent: set the dependency (dep, after corral_task_add_dependent, read at dep_version; NULL
+ * when it is created in the same multi) and, while it has not succeeded, create the edge
+ * deps/<bb>/<dep>.<dependent> that the leader resolves.
+ */
+CORRAL_NODISCARD int corral_ops_link_dependency(struct corral_txn *txn, const char *ns,
+                                                const struct corral_task *dep, int32_t dep_version,
+                                                const char *dep_id, const char *dependent_id,
+                                                bool edge);
+/*
+ * Resolve an edge (leader): fence; when the dependent changes (dependent non-NULL, after
+ * DEPS_MET or CANCEL, read at version) set it, with its queue entry when it is queued now or
+ * its done entry when final; delete the edge.
+ */
+CORRAL_NODISCARD int corral_ops_resolve_edge(struct corral_txn *txn, const char *ns,
+                                             const char *fence, const struct corral_task *dependent,
+                                             int32_t version, const char *dep_id,
+                                             const char *dependent_id);
+
+/*
  * A cron schedule's znode (corral/schedule.h): create it (version < 0, no fence: any replica
  * stores a new schedule like a submit), or set it at version (fence = the leader's election node
  * for a fire, NULL for a replica's pause, resume or trigger). A fire's tasks are added to the

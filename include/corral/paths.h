@@ -37,7 +37,8 @@
     X(CORRAL_DIR_ASSIGN, "assign", false)                                                          \
     X(CORRAL_DIR_IDEM, "idem", true)                                                               \
     X(CORRAL_DIR_DONE, "done", false)                                                              \
-    X(CORRAL_DIR_SCHEDULES, "schedules", false)
+    X(CORRAL_DIR_SCHEDULES, "schedules", false)                                                    \
+    X(CORRAL_DIR_DEPS, "deps", true)
 
 enum corral_dir {
 #define CORRAL_X_ENUM(e, name, bucketed) e,
@@ -84,6 +85,12 @@ CORRAL_NODISCARD int corral_path_done(char *buf, size_t n, const char *ns, const
                                       const char *minute, const char *slot, const char *entry);
 /* A cron schedule: <ns>/schedules/<name> (name: corral_schedule_name_is_valid). */
 CORRAL_NODISCARD int corral_path_schedule(char *buf, size_t n, const char *ns, const char *name);
+/* A dependency edge: <ns>/deps/<bb of dep>/<dep>.<dependent> (both task ids): dependent waits
+ * for dep. */
+CORRAL_NODISCARD int corral_path_dep_edge(char *buf, size_t n, const char *ns, const char *dep,
+                                          const char *dependent);
+/* Split an edge's name "<dep>.<dependent>" into its two task ids; false when it is not one. */
+bool corral_dep_edge_parse(const char *name, char dep[22], char dependent[22]);
 /* Idempotency record of key (any bytes, 1..128): <ns>/idem/<bb>/<lowercase hex of key>. */
 CORRAL_NODISCARD int corral_path_idem(char *buf, size_t n, const char *ns, const char *key);
 

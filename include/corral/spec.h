@@ -66,7 +66,16 @@ struct corral_spec {
     int64_t run_at_ms;
     bool has_delay;
     uint64_t delay_ms; /* 0..CORRAL_DELAY_MAX_S * 1000 */
+    /* Dependencies: task ids, or "#N" (entry N of the same batch, resolved by the store before
+     * the task is stored); at most CORRAL_DEPENDS_MAX, no repeats. */
+    char **depends_on;
+    size_t n_depends_on;
+    bool dependency_failure_run; /* on_dependency_failure "run" (else "cancel") */
 };
+
+/* True when s is "#N" with N a batch index (0..CORRAL_BATCH_MAX-1, no leading zeros); *index
+ * gets N. */
+bool corral_spec_batch_ref(const char *s, size_t *index);
 
 /*
  * Parse and validate one spec from JSON text. The 64 KiB cap (CORRAL_SPEC_MAX_BYTES, else

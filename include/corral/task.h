@@ -23,7 +23,8 @@
     X(CORRAL_STATE_FAILED, "failed")                                                               \
     X(CORRAL_STATE_CANCELLING, "cancelling")                                                       \
     X(CORRAL_STATE_CANCELLED, "cancelled")                                                         \
-    X(CORRAL_STATE_SCHEDULED, "scheduled")
+    X(CORRAL_STATE_SCHEDULED, "scheduled")                                                         \
+    X(CORRAL_STATE_WAITING, "waiting")
 
 enum corral_state {
 #define CORRAL_X_ENUM(e, s) e,
@@ -60,7 +61,8 @@ enum corral_outcome {
     X(CORRAL_EV_CANCEL, "cancel")       /* queued -> cancelled; assigned|running -> cancelling */  \
     X(CORRAL_EV_CANCELLED, "cancelled") /* cancelling -> cancelled (worker stopped it) */          \
     X(CORRAL_EV_RETURN, "return")       /* assigned|running -> queued, attempt not counted */      \
-    X(CORRAL_EV_RELEASE, "release")     /* scheduled -> queued (leader, at its due time) */
+    X(CORRAL_EV_RELEASE, "release")     /* scheduled -> queued (leader, at its due time) */        \
+    X(CORRAL_EV_DEPS_MET, "deps_met")   /* waiting -> queued (its dependencies allow it) */
 
 enum corral_event {
 #define CORRAL_X_ENUM(e, s) e,
@@ -100,6 +102,9 @@ struct corral_task {
     struct corral_attempt *history; /* bounded, see CORRAL_HISTORY_RETURNS_KEPT */
     size_t n_history;
     uint64_t history_omitted; /* "returned" entries dropped from history; 0 = none */
+    /* Tasks that named this one in depends_on (at most CORRAL_DEPENDENTS_MAX). */
+    char (*dependents)[CORRAL_ID_LEN + 1];
+    size_t n_dependents;
 };
 
 /* Context of one transition: facts from the caller (times, who, results). */
@@ -123,12 +128,16 @@ const char *corral_outcome_name(enum corral_outcome o);
 const char *corral_event_name(enum corral_event e);
 
 /*
- * Initialise a new task (attempt 1): queued, or scheduled with not_before = its due time when the
- * spec has run_at or delay_s (counted from now_ms) and that time is after now_ms. Takes ownership
- * of *spec on every path (spec is zeroed afterwards). id must be a valid task id.
+ * Initialise a new task (attempt 1): queued; scheduled with not_before = its due time when the
+ * spec has run_at or delay_s (counted from now_ms) and that time is after now_ms; waiting when
+ * the spec has depends_on (the store makes it queued when every dependency has succeeded). Takes
+ * ownership of *spec on every path (spec is zeroed afterwards). id must be a valid task id.
  */
 void corral_task_init_new(struct corral_task *t, const char *id, struct corral_spec *spec,
                           int64_t now_ms);
+/* Add id to t's dependents (no-op when there already). False when the list is full. */
+bool corral_task_add_dependent(struct corral_task *t, const char *id);
+
 /* When a task of this spec submitted at submitted_at_ms is due: run_at, or submission + delay_s;
  * 0 when the spec asks for neither. */
 int64_t corral_task_due_ms(const struct corral_spec *spec, int64_t submitted_at_ms);
@@ -146,7 +155,9 @@ int64_t corral_task_due_ms(const struct corral_spec *spec, int64_t submitted_at_
  *    retry_backoff_s * 2^(failed attempts - 1) capped at CORRAL_RETRY_DELAY_CAP_MS, with
  *    "equal jitter": half of it fixed, half scaled by jitter / 2^32. A lost worker is not
  *    the task's fault: WORKER_LOST requeues at once. ASSIGN clears not_before.
- *  - CANCEL: queued|scheduled -> cancelled (finished_at = now); assigned|running -> cancelling.
+ *  - CANCEL: queued|scheduled|waiting -> cancelled (finished_at = now; error = ctx->error when
+ *    given: a failed dependency names itself); assigned|running -> cancelling.
+ *  - DEPS_MET: waiting -> queued.
  *  - RELEASE: scheduled -> queued; not_before (the due time, now past) stays, so the queue
  *    entry's name does not change.
  *  - CANCELLED: cancelling -> cancelled, finished_at = now.

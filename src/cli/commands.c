@@ -368,6 +368,12 @@ fail:
     {"delay", NULL, CORRAL_OPT_MILLI, "S", NULL,                                                   \
      "start this many seconds from now (fractions allowed)",                                       \
      OFF(delay_milli), 0, FLAG_DELAY_MAX, NULL},                                                   \
+    {"depends-on", NULL, CORRAL_OPT_LIST, "ID", NULL,                                              \
+     "run only after this task succeeded",                                                         \
+     OFF(depends_on), 0, 0, NULL},                                                                 \
+    {"on-dependency-failure", NULL, CORRAL_OPT_STRING, "P", NULL,                                  \
+     "cancel (default) or run when a dependency fails",                                            \
+     OFF(on_dependency_failure), 0, 0, NULL},                                                      \
     {"idempotency-key", NULL, CORRAL_OPT_STRING, "K", NULL,                                        \
      "submitting again with this key returns the same task",                                       \
      OFF(idempotency_key), 0, 0, NULL},                                                            \
@@ -727,8 +733,8 @@ struct list_flags {
 
 static const struct corral_opt list_opts[] = {
     {"state", NULL, CORRAL_OPT_STRING, "S", NULL,
-     "only tasks in this state (scheduled, queued, assigned, running, succeeded, failed, "
-     "cancelled)",
+     "only tasks in this state (scheduled, waiting, queued, assigned, running, succeeded, "
+     "failed, cancelled)",
      offsetof(struct list_flags, state), 0, 0, NULL},
     {"limit", NULL, CORRAL_OPT_INT, "N", NULL, "at most N tasks (server default 100, max 1000)",
      offsetof(struct list_flags, limit), FLAG_INT_MIN, FLAG_INT_MAX, NULL},

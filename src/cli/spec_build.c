@@ -215,6 +215,19 @@ json_t *cli_spec_build(const struct cli_task_flags *f, int argc, char *const *ar
     if (f->idempotency_key &&
         put(spec, "idempotency_key", json_string(f->idempotency_key), err) != 0)
         goto fail;
+    if (f->depends_on.n > 0) {
+        json_t *deps = json_array();
+        if (put(spec, "depends_on", deps, err) != 0)
+            goto fail;
+        for (size_t i = 0; i < f->depends_on.n; i++)
+            if (json_array_append_new(deps, json_string(f->depends_on.items[i])) != 0) {
+                corral_error_set(err, CORRAL_EUSAGE, "--depends-on", "not valid UTF-8");
+                goto fail;
+            }
+    }
+    if (f->on_dependency_failure &&
+        put(spec, "on_dependency_failure", json_string(f->on_dependency_failure), err) != 0)
+        goto fail;
     /* Both may be given: the server answers 400 naming delay_s, like for any other conflict. */
     if (f->run_at && put(spec, "run_at", json_string(f->run_at), err) != 0)
         goto fail;

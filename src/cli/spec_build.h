@@ -28,14 +28,16 @@ struct cli_task_flags {
     uint64_t cpu_milli; /* --cpu 1.5 -> 1500 */
     int64_t mem_mb;
     int64_t estimated_ms;
-    uint64_t delay_milli;             /* --delay 1.5 -> 1500 */
-    const char *run_at;               /* borrowed from argv, NULL when not given */
-    struct corral_strlist labels;     /* "K=V", -> "constraints" */
-    struct corral_strlist env;        /* "K=V", -> "env" */
-    struct corral_strlist secret_env; /* "K=V", -> "secret_env" (from --secret-env-file) */
-    const char *secret_env_file;      /* borrowed from argv, NULL when not given */
-    const char *idempotency_key;      /* borrowed from argv, NULL when not given */
-    const char *name;                 /* borrowed from argv, NULL when not given */
+    uint64_t delay_milli;              /* --delay 1.5 -> 1500 */
+    const char *run_at;                /* borrowed from argv, NULL when not given */
+    struct corral_strlist labels;      /* "K=V", -> "constraints" */
+    struct corral_strlist depends_on;  /* task ids, -> "depends_on" */
+    const char *on_dependency_failure; /* borrowed from argv, NULL when not given */
+    struct corral_strlist env;         /* "K=V", -> "env" */
+    struct corral_strlist secret_env;  /* "K=V", -> "secret_env" (from --secret-env-file) */
+    const char *secret_env_file;       /* borrowed from argv, NULL when not given */
+    const char *idempotency_key;       /* borrowed from argv, NULL when not given */
+    const char *name;                  /* borrowed from argv, NULL when not given */
     bool shell;
     bool json; /* --json after the command name; not part of the spec */
 };

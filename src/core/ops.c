@@ -183,6 +183,10 @@ int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corra
         corral_txn_delete(txn, path, -1);
         if ((rc = add_done_entry(txn, ns, t, NULL)) != CORRAL_OK)
             return rc;
+    } else if (before == CORRAL_STATE_WAITING) {
+        /* No queue entry yet; its edges go when the leader resolves them. */
+        if ((rc = add_done_entry(txn, ns, t, NULL)) != CORRAL_OK)
+            return rc;
     } else if (a && t->worker) {
         if ((rc = corral_path_assign(path, sizeof path, ns, t->worker, t->id)) != CORRAL_OK)
             return rc;
@@ -386,4 +390,46 @@ int corral_ops_schedule_write(struct corral_txn *txn, const char *ns, const char
     else
         corral_txn_set(txn, path, data, strlen(data), version);
     return CORRAL_OK;
+}
+
+int corral_ops_link_dependency(struct corral_txn *txn, const char *ns,
+                               const struct corral_task *dep, int32_t dep_version,
+                               const char *dep_id, const char *dependent_id, bool edge)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc;
+    if (dep) {
+        if ((rc = corral_path_task(path, sizeof path, ns, dep->id)) != CORRAL_OK)
+            return rc;
+        add_task(txn, path, dep, false, dep_version, NULL);
+    }
+    if (edge) {
+        if ((rc = corral_path_dep_edge(path, sizeof path, ns, dep_id, dependent_id)) != CORRAL_OK)
+            return rc;
+        corral_txn_create(txn, path, NULL, 0);
+    }
+    return CORRAL_OK;
+}
+
+int corral_ops_resolve_edge(struct corral_txn *txn, const char *ns, const char *fence,
+                            const struct corral_task *dependent, int32_t version,
+                            const char *dep_id, const char *dependent_id)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_dep_edge(path, sizeof path, ns, dep_id, dependent_id);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, -1);
+    if (!dependent)
+        return CORRAL_OK;
+    if ((rc = corral_path_task(path, sizeof path, ns, dependent->id)) != CORRAL_OK)
+        return rc;
+    add_task(txn, path, dependent, false, version, NULL);
+    if (dependent->state == CORRAL_STATE_QUEUED &&
+        (rc = add_queue_entry(txn, ns, dependent, NULL)) != CORRAL_OK)
+        return rc;
+    if ((rc = add_done_entry(txn, ns, dependent, NULL)) != CORRAL_OK)
+        return rc;
+    return add_signal(txn, ns);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "corral/limits.h"
+#include "corral/id.h"
 #include "corral/paths.h"
 
 #define NAMESPACE_MAX 200u
@@ -161,6 +162,27 @@ int corral_path_worker(char *buf, size_t n, const char *ns, const char *worker)
     if (!ns || empty(worker))
         return fail(buf, n, CORRAL_EINVAL);
     return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_WORKERS), worker);
+}
+
+int corral_path_dep_edge(char *buf, size_t n, const char *ns, const char *dep,
+                         const char *dependent)
+{
+    if (!ns || !corral_id_is_valid(dep) || !corral_id_is_valid(dependent))
+        return fail(buf, n, CORRAL_EINVAL);
+    char bb[3];
+    corral_path_bucket_name(bb, corral_path_bucket(dep));
+    return build(buf, n, "%s/%s/%s/%s.%s", ns, dir_name(CORRAL_DIR_DEPS), bb, dep, dependent);
+}
+
+bool corral_dep_edge_parse(const char *name, char dep[22], char dependent[22])
+{
+    if (!name || strlen(name) != 2 * CORRAL_ID_LEN + 1 || name[CORRAL_ID_LEN] != '.')
+        return false;
+    memcpy(dep, name, CORRAL_ID_LEN);
+    dep[CORRAL_ID_LEN] = '\0';
+    memcpy(dependent, name + CORRAL_ID_LEN + 1, CORRAL_ID_LEN);
+    dependent[CORRAL_ID_LEN] = '\0';
+    return corral_id_is_valid(dep) && corral_id_is_valid(dependent);
 }
 
 int corral_path_schedule(char *buf, size_t n, const char *ns, const char *name)

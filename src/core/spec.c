@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "corral/id.h"
 #include "corral/jsonx.h"
 #include "corral/xalloc.h"
 #include "corral/limits.h"
@@ -531,12 +532,25 @@ static int parse_resources(const struct ctx *c, const json_t *v, struct corral_s
 
 /* ---- the spec ---- */
 
-static const char *const spec_keys[] = {
-    "command",    "shell",           "http",         "name",
-    "priority",   "timeout_s",       "max_attempts", "retry_backoff_s",
-    "resources",  "constraints",     "estimated_ms", "env",
-    "secret_env", "idempotency_key", "run_at",       "delay_s",
-    NULL};
+static const char *const spec_keys[] = {"command",
+                                        "shell",
+                                        "http",
+                                        "name",
+                                        "priority",
+                                        "timeout_s",
+                                        "max_attempts",
+                                        "retry_backoff_s",
+                                        "resources",
+                                        "constraints",
+                                        "estimated_ms",
+                                        "env",
+                                        "secret_env",
+                                        "idempotency_key",
+                                        "run_at",
+                                        "delay_s",
+                                        "depends_on",
+                                        "on_dependency_failure",
+                                        NULL};
 
 /* Integer field with a default when absent or null. */
 static int opt_int(const struct ctx *c, const json_t *obj, const char *key, json_int_t min,
@@ -575,6 +589,63 @@ static int parse_start(const struct ctx *c, const json_t *obj, struct corral_spe
             return bad(c, "delay_s", "must be 0..%u seconds, got %.10g", CORRAL_DELAY_MAX_S, x);
         s->has_delay = true;
         s->delay_ms = (uint64_t)(x * 1000.0 + 0.5);
+    }
+    return CORRAL_OK;
+}
+
+bool corral_spec_batch_ref(const char *s, size_t *index)
+{
+    if (!s || s[0] != '#' || s[1] < '0' || s[1] > '9' || (s[1] == '0' && s[2] != '\0'))
+        return false;
+    size_t v = 0;
+    for (const char *p = s + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || p - s > 4)
+            return false;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    if (v >= CORRAL_BATCH_MAX)
+        return false;
+    if (index)
+        *index = v;
+    return true;
+}
+
+/* "depends_on" (task ids or "#N") and "on_dependency_failure" ("cancel" | "run"). */
+static int parse_depends(const struct ctx *c, const json_t *obj, struct corral_spec *s)
+{
+    const json_t *f = json_object_get(obj, "on_dependency_failure");
+    if (!absent(f)) {
+        if (!json_is_string(f) || (strcmp(json_string_value(f), "cancel") != 0 &&
+                                   strcmp(json_string_value(f), "run") != 0))
+            return bad(c, "on_dependency_failure", "must be \"cancel\" or \"run\"");
+        s->dependency_failure_run = strcmp(json_string_value(f), "run") == 0;
+    }
+    const json_t *v = json_object_get(obj, "depends_on");
+    if (absent(v))
+        return CORRAL_OK;
+    if (!json_is_array(v))
+        return bad(c, "depends_on", "must be an array of task ids, got %s", type_name(v));
+    size_t n = json_array_size(v);
+    if (n > CORRAL_DEPENDS_MAX)
+        return bad(c, "depends_on", "must have at most %u entries, got %zu", CORRAL_DEPENDS_MAX, n);
+    if (n > 0 && (s->has_run_at || s->has_delay))
+        return bad(c, "depends_on", "cannot be combined with run_at or delay_s");
+    s->depends_on = corral_xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "depends_on[%zu]", i);
+        const json_t *e = json_array_get(v, i);
+        if (!e)
+            return bad(c, field, "is missing");
+        if (!json_is_string(e))
+            return bad(c, field, "must be a task id string, got %s", type_name(e));
+        const char *id = json_string_value(e);
+        if (!corral_id_is_valid(id) && !corral_spec_batch_ref(id, NULL))
+            return bad(c, field, "must be a task id or \"#N\" (an earlier entry of the batch)");
+        for (size_t j = 0; j < s->n_depends_on; j++)
+            if (strcmp(s->depends_on[j], id) == 0)
+                return bad(c, field, "repeats depends_on[%zu]", j);
+        s->depends_on[s->n_depends_on++] = corral_xstrdup(id);
     }
     return CORRAL_OK;
 }
@@ -642,7 +713,9 @@ static int parse_body(const struct ctx *c, const json_t *obj, struct corral_spec
     if ((rc = opt_str(c, json_object_get(obj, "idempotency_key"), "idempotency_key", 1,
                       CORRAL_IDEM_KEY_MAX, &s->idempotency_key)))
         return rc;
-    return parse_start(c, obj, s);
+    if ((rc = parse_start(c, obj, s)))
+        return rc;
+    return parse_depends(c, obj, s);
 }
 
 int corral_spec_from_json(const json_t *obj, const char *prefix, struct corral_spec *out,
@@ -771,6 +844,14 @@ json_t *corral_spec_to_json(const struct corral_spec *s)
         corral_time_format(s->run_at_ms, at);
         json_object_set_new(obj, "run_at", json_string(at));
     }
+    if (s->n_depends_on > 0) {
+        json_t *deps = json_array();
+        for (size_t i = 0; i < s->n_depends_on; i++)
+            json_array_append_new(deps, json_string(s->depends_on[i]));
+        json_object_set_new(obj, "depends_on", deps);
+        json_object_set_new(obj, "on_dependency_failure",
+                            json_string(s->dependency_failure_run ? "run" : "cancel"));
+    }
     if (s->has_delay)
         json_object_set_new(obj, "delay_s",
                             s->delay_ms % 1000 == 0 ? json_integer((json_int_t)(s->delay_ms / 1000))
@@ -845,6 +926,11 @@ void corral_spec_copy(struct corral_spec *dst, const struct corral_spec *src)
     dst->env = kv_copy(src->env, src->n_env);
     dst->secret_env = kv_copy(src->secret_env, src->n_secret_env);
     dst->idempotency_key = corral_xstrdup(src->idempotency_key);
+    if (src->depends_on) {
+        dst->depends_on = corral_xcalloc(src->n_depends_on ? src->n_depends_on : 1, sizeof(char *));
+        for (size_t i = 0; i < src->n_depends_on; i++)
+            dst->depends_on[i] = corral_xstrdup(src->depends_on[i]);
+    }
 }
 
 void corral_spec_cleanup(struct corral_spec *spec)
@@ -860,6 +946,9 @@ void corral_spec_cleanup(struct corral_spec *spec)
     kv_free(spec->env, spec->n_env);
     kv_free(spec->secret_env, spec->n_secret_env);
     free(spec->idempotency_key);
+    for (size_t i = 0; spec->depends_on && i < spec->n_depends_on; i++)
+        free(spec->depends_on[i]);
+    free(spec->depends_on);
     memset(spec, 0, sizeof(*spec));
 }
 

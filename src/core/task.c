@@ -83,6 +83,7 @@ const char *corral_event_name(enum corral_event e)
 #define R CORRAL_STATE_RUNNING
 #define C CORRAL_STATE_CANCELLING
 #define S CORRAL_STATE_SCHEDULED
+#define W CORRAL_STATE_WAITING
 
 /* legal[state][event]; everything not listed is illegal. Final states accept nothing. */
 static const bool legal[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
@@ -103,6 +104,8 @@ static const bool legal[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
     [C] = {[CORRAL_EV_CANCELLED] = true, [CORRAL_EV_WORKER_LOST] = true},
     /* A delayed task waits for its time; only the leader releases it, anyone may cancel it. */
     [S] = {[CORRAL_EV_RELEASE] = true, [CORRAL_EV_CANCEL] = true},
+    /* A dependent waits for its dependencies; the leader releases or cancels it. */
+    [W] = {[CORRAL_EV_DEPS_MET] = true, [CORRAL_EV_CANCEL] = true},
 };
 
 #undef Q
@@ -110,6 +113,7 @@ static const bool legal[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
 #undef R
 #undef C
 #undef S
+#undef W
 
 bool corral_task_can(enum corral_state s, enum corral_event ev)
 {
@@ -298,7 +302,10 @@ static void apply(struct corral_task *t, enum corral_event ev,
             }
             break;
         case CORRAL_EV_CANCEL:
-            if (t->state == CORRAL_STATE_QUEUED || t->state == CORRAL_STATE_SCHEDULED) {
+            if (t->state == CORRAL_STATE_QUEUED || t->state == CORRAL_STATE_SCHEDULED ||
+                t->state == CORRAL_STATE_WAITING) {
+                if (t->state == CORRAL_STATE_WAITING && ctx->error)
+                    set_str(&t->error, ctx->error);
                 t->state = CORRAL_STATE_CANCELLED;
                 t->finished_at_ms = ctx->now_ms;
             } else {
@@ -315,6 +322,7 @@ static void apply(struct corral_task *t, enum corral_event ev,
             requeue(t, CORRAL_OUTCOME_RETURNED, false, ctx->now_ms);
             break;
         case CORRAL_EV_RELEASE:
+        case CORRAL_EV_DEPS_MET:
             t->state = CORRAL_STATE_QUEUED;
             break;
         case CORRAL_EV_COUNT:
@@ -355,6 +363,20 @@ void corral_task_init_new(struct corral_task *t, const char *id, struct corral_s
         t->state = CORRAL_STATE_SCHEDULED;
         t->not_before_ms = due;
     }
+    if (t->spec.n_depends_on > 0)
+        t->state = CORRAL_STATE_WAITING; /* the spec refuses depends_on with a start time */
+}
+
+bool corral_task_add_dependent(struct corral_task *t, const char *id)
+{
+    for (size_t i = 0; i < t->n_dependents; i++)
+        if (strcmp(t->dependents[i], id) == 0)
+            return true;
+    if (t->n_dependents >= CORRAL_DEPENDENTS_MAX)
+        return false;
+    t->dependents = corral_xrealloc(t->dependents, (t->n_dependents + 1) * sizeof *t->dependents);
+    snprintf(t->dependents[t->n_dependents++], CORRAL_ID_LEN + 1, "%s", id);
+    return true;
 }
 
 int64_t corral_task_due_ms(const struct corral_spec *spec, int64_t submitted_at_ms)
@@ -377,6 +399,7 @@ void corral_task_cleanup(struct corral_task *t)
     for (size_t i = 0; t->history && i < t->n_history; i++)
         free(t->history[i].worker);
     free(t->history);
+    free(t->dependents);
     memset(t, 0, sizeof(*t));
 }
 
@@ -424,6 +447,12 @@ json_t *corral_task_to_json(const struct corral_task *t)
         json_object_set_new(o, "history_omitted", json_integer((json_int_t)t->history_omitted));
     json_object_set_new(o, "not_before",
                         t->not_before_ms > 0 ? corral_json_time(t->not_before_ms) : json_null());
+    if (t->n_dependents > 0) {
+        json_t *deps = json_array();
+        for (size_t i = 0; i < t->n_dependents; i++)
+            json_array_append_new(deps, json_string(t->dependents[i]));
+        json_object_set_new(o, "dependents", deps);
+    }
     return o;
 }
 
@@ -537,6 +566,8 @@ static int p_attempt(const json_t *o, struct corral_attempt *a, struct corral_er
     return p_exit(o, &a->has_exit_code, &a->exit_code, err);
 }
 
+static int p_dependents(const json_t *o, struct corral_task *t, struct corral_error *err);
+
 static int p_history(const json_t *o, struct corral_task *t, struct corral_error *err)
 {
     const json_t *h = json_object_get(o, "history");
@@ -609,7 +640,27 @@ static int p_task(const json_t *o, struct corral_task *t, struct corral_error *e
         free(t->output); /* "" and NULL mean the same; keep NULL so round trips are exact */
         t->output = NULL;
     }
+    if ((rc = p_dependents(o, t, err)))
+        return rc;
     return p_history(o, t, err);
+}
+
+/* "dependents": only there when some task depends on this one. */
+static int p_dependents(const json_t *o, struct corral_task *t, struct corral_error *err)
+{
+    const json_t *d = json_object_get(o, "dependents");
+    if (!d)
+        return CORRAL_OK;
+    if (!json_is_array(d) || json_array_size(d) > CORRAL_DEPENDENTS_MAX)
+        return bad(err, "dependents", "must be an array of at most 4096 task ids");
+    for (size_t i = 0; i < json_array_size(d); i++) {
+        const json_t *e = json_array_get(d, i);
+        if (!json_is_string(e) || !corral_id_is_valid(json_string_value(e)))
+            return bad(err, "dependents", "must hold task ids");
+        if (!corral_task_add_dependent(t, json_string_value(e)))
+            return bad(err, "dependents", "is too long");
+    }
+    return CORRAL_OK;
 }
 
 int corral_task_parse(const char *buf, size_t len, struct corral_task *out,

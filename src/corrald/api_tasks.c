@@ -112,8 +112,8 @@ void api_list_tasks(struct api *a, struct api_request *req, struct api_reply *rp
     const char *s = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "state");
     if (s && (state = corral_state_parse(s)) < 0) {
         api_reply_fail(rp, CORRAL_EINVAL, "state",
-                       "must be one of scheduled, queued, assigned, running, succeeded, failed, "
-                       "cancelling, cancelled");
+                       "must be one of scheduled, waiting, queued, assigned, running, succeeded, "
+                       "failed, cancelling, cancelled");
         return;
     }
     const char *after = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "after");

@@ -42,6 +42,7 @@ struct leader *leader_new(void)
     l->dirty = true;
     l->queue_all_dirty = true;
     l->crons_dirty = true;
+    l->deps_dirty = true;
     l->last_retention_ms = -1;
     l->retention_period_ms = LEADER_RETENTION_PERIOD_MS;
 #ifdef CORRAL_TEST_HOOKS
@@ -78,6 +79,7 @@ void leader_on_event(struct leader *l, const struct zk_event *ev)
 {
     leader_queue_on_event(l, ev);
     leader_crons_on_event(l, ev);
+    leader_deps_on_event(l, ev);
     if (ev->type == ZK_EV_SESSION) {
         /* Watches may be gone with the connection. */
         l->workers_valid = false;
@@ -98,6 +100,7 @@ void leader_reset(struct leader *l)
     l->wake_at_ms = 0;
     leader_queue_reset(l);
     leader_crons_reset(l);
+    leader_deps_reset(l);
     leader_costs_reset(l);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
@@ -262,6 +265,9 @@ static int write_picks(struct replica *r, struct round *rd, struct pick *picks, 
             /* Lost a race (cancelled, changed, worker gone; or the multi that was to create
              * its worker's folder failed): the next round sees the new state. */
             CORRAL_LOG(CORRAL_LOG_DEBUG, "assign task=%s skipped: %s", p->q->task.id, errs[i].msg);
+            /* Its version may have moved on with its entry unchanged (a new dependent was added
+             * to it): read it afresh, never retry the cached copy. */
+            p->q->gone = true;
             r->leader->dirty = true;
         }
         p->live = false;
@@ -431,6 +437,9 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     /* Cron fires first: their tasks join this round's queue (their buckets are marked). */
     if (rc == CORRAL_OK && !leader_stopping(r))
         rc = leader_crons_tick(r, now_wall, err);
+    /* Dependents whose dependencies finished: released ones join this round's queue. */
+    if (rc == CORRAL_OK && !leader_stopping(r))
+        rc = leader_deps_tick(r, err);
     int64_t t_loaded = clock_mono_ms();
     if (rc == CORRAL_OK)
         rc = leader_load_queue(r, &rd, head_size(&rd.ws), now_wall, err);

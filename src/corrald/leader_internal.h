@@ -67,6 +67,12 @@ struct leader {
     int64_t crons_read_ms; /* monotonic */
     char crons_dir[CORRAL_PATH_MAX];
     int64_t crons_wake_wall; /* the earliest due_wall; 0 = none */
+    /* Dependency edges (leader_deps.c): looked at again when a watch under deps/ or on a
+     * dependency fired, on a new term, and every LEADER_DEPS_REREAD_MS. */
+    bool deps_dirty;
+    int64_t deps_read_ms;                    /* monotonic */
+    char deps_prefix[CORRAL_PATH_MAX];       /* the deps folder and a slash */
+    char deps_tasks_prefix[CORRAL_PATH_MAX]; /* the tasks folder and '/': dependencies' watches */
     bool dirty;
     int64_t last_round_ms;
     int64_t last_retention_ms;   /* -1: not leading yet */
@@ -76,8 +82,9 @@ struct leader {
     uint64_t rounds;
     /* Queued tasks as last read, sorted by id: this round's head and, up to LEADER_CACHE_MAX,
      * tasks of earlier heads still queued (a head that shrinks and grows again reads nothing
-     * twice). Safe to keep between rounds: a queued task changes only together with its queue
-     * entry (cancel, assign), and every write we base on it checks the version we read. */
+     * twice). Safe to keep between rounds: a queued task changes together with its queue entry
+     * (cancel, assign) or gains a dependent (a version change: the assign fails and the task is
+     * read again); every write we base on it checks the version we read. */
     struct qtask *cache;
     size_t n_cache;
     /* What each live assignment costs its worker, by assignment path. An assignment znode's
@@ -157,6 +164,13 @@ CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
 /* Note which queue bucket changed (a child event) or that all may have (session event). */
 void leader_queue_on_event(struct leader *l, const struct zk_event *ev);
 /* Forget the listing and the cache (a new term). */
+/* leader_deps.c: task dependencies. */
+void leader_deps_reset(struct leader *l);
+void leader_deps_on_event(struct leader *l, const struct zk_event *ev);
+CORRAL_NODISCARD int leader_deps_tick(struct replica *r, struct corral_error *err);
+#define LEADER_DEPS_REREAD_MS 5000
+#define LEADER_DEPS_PER_TICK  512u
+
 /* leader_schedules.c: cron schedules. */
 void leader_crons_reset(struct leader *l);
 void leader_crons_on_event(struct leader *l, const struct zk_event *ev);

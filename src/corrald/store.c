@@ -266,6 +266,167 @@ static int resolve_unknown(struct replica *r, const char *id, struct corral_task
                             "idempotency_key");
 }
 
+/* ------------------------------------------------------------------ dependencies */
+
+/* Read the n tasks ids[] (after a sync: a task acknowledged by another replica a moment ago is
+ * found) with their versions. A missing or unreadable one is CORRAL_ESPEC naming fields[i]. */
+static int read_deps(struct replica *r, char *const *ids, const char *const *fields, size_t n,
+                     struct corral_task *out, int32_t *versions, struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_TASKS, dir);
+    int rc = zk_sync(r->zk, dir, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
+    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
+    for (size_t i = 0; i < n; i++) {
+        store_task_path(r, ids[i], paths[i]);
+        ptrs[i] = paths[i];
+    }
+    zk_get_many(r->zk, ptrs, n, false, got);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == CORRAL_OK) {
+            if (got[i].rc == CORRAL_ENOTFOUND) {
+                rc = corral_error_set(err, CORRAL_ESPEC, fields[i], "%s: no task %s", fields[i],
+                                      ids[i]);
+            } else if (got[i].rc != CORRAL_OK) {
+                rc = got[i].rc;
+                *err = got[i].err;
+            } else if (corral_task_parse(got[i].data, got[i].len, &out[i], NULL) != CORRAL_OK) {
+                rc = corral_error_set(err, CORRAL_ESPEC, fields[i], "%s: task %s cannot be read",
+                                      fields[i], ids[i]);
+            } else {
+                versions[i] = got[i].version;
+            }
+        }
+        zk_got_cleanup(&got[i]);
+    }
+    free(got);
+    free(ptrs);
+    free(paths);
+    return rc;
+}
+
+/* Add dependent to dep's dependents; CORRAL_ESPEC naming field when dep has too many. */
+static int add_dependent(struct corral_task *dep, const char *dependent, const char *field,
+                         struct corral_error *err)
+{
+    if (corral_task_add_dependent(dep, dependent))
+        return CORRAL_OK;
+    return corral_error_set(err, CORRAL_ESPEC, field, "%s: task %s has %u dependents already",
+                            field, dep->id, CORRAL_DEPENDENTS_MAX);
+}
+
+/*
+ * Submit one spec that has depends_on (taken): its dependencies must exist; each gets the new
+ * task in its "dependents" (set at the version read) and, unless it succeeded already, an edge
+ * the leader resolves; all in the submit's multi. The task is queued at once when every
+ * dependency has succeeded, else waiting.
+ */
+static int submit_with_deps(struct replica *r, struct corral_spec *mine, struct corral_task *out,
+                            bool *created, struct corral_error *err)
+{
+    size_t n = mine->n_depends_on;
+    char(*fieldbuf)[32] = corral_xcalloc(n, 32);
+    const char **fields = corral_xcalloc(n, sizeof *fields);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(fieldbuf[i], 32, "depends_on[%zu]", i);
+        fields[i] = fieldbuf[i];
+    }
+    struct corral_task *deps = corral_xcalloc(n, sizeof *deps);
+    int32_t *versions = corral_xcalloc(n, sizeof *versions);
+    int rc = CORRAL_OK;
+    for (size_t i = 0; i < n && rc == CORRAL_OK; i++)
+        if (corral_spec_batch_ref(mine->depends_on[i], NULL))
+            rc = corral_error_set(err, CORRAL_ESPEC, fields[i],
+                                  "%s: \"%s\" names a batch entry: only POST /v1/tasks/batch has "
+                                  "entries",
+                                  fields[i], mine->depends_on[i]);
+    for (int attempt = 0; rc == CORRAL_OK; attempt++) {
+        for (size_t i = 0; i < n; i++)
+            corral_task_cleanup(&deps[i]);
+        corral_task_cleanup(out);
+        if (attempt == STORE_RACE_RETRIES) {
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, "depends_on",
+                                  "the dependencies kept changing; nothing was stored, retry");
+            break;
+        }
+        if ((rc = read_deps(r, mine->depends_on, fields, n, deps, versions, err)) != CORRAL_OK)
+            break;
+        char id[CORRAL_ID_LEN + 1];
+        new_id(id);
+        struct corral_spec copy = {0};
+        corral_spec_copy(&copy, mine);
+        corral_task_init_new(out, id, &copy, clock_wall_ms());
+        bool all_met = true;
+        for (size_t i = 0; i < n && rc == CORRAL_OK; i++) {
+            rc = add_dependent(&deps[i], id, fields[i], err);
+            all_met = all_met && deps[i].state == CORRAL_STATE_SUCCEEDED;
+        }
+        if (rc != CORRAL_OK)
+            break;
+        if (all_met &&
+            corral_task_transition(out, CORRAL_EV_DEPS_MET,
+                                   &(struct corral_transition_ctx){.now_ms = clock_wall_ms()},
+                                   err) != CORRAL_OK) {
+            rc = CORRAL_EINTERNAL;
+            break;
+        }
+        struct corral_txn txn;
+        corral_txn_init(&txn, "corrald.submit");
+        struct corral_op_index idx;
+        rc = corral_ops_submit(&txn, r->opts.ns, out, &idx);
+        for (size_t i = 0; i < n && rc == CORRAL_OK; i++)
+            rc = corral_ops_link_dependency(&txn, r->opts.ns, &deps[i], versions[i], deps[i].id, id,
+                                            deps[i].state != CORRAL_STATE_SUCCEEDED);
+        int failed = -1;
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, &failed, err);
+        corral_txn_cleanup(&txn);
+        if (rc == CORRAL_OK) {
+            *created = true;
+            atomic_fetch_add(&r->n_submitted, 1);
+            CORRAL_LOG(CORRAL_LOG_INFO, "submitted task=%s state=%s dependencies=%zu", id,
+                       corral_state_name(out->state), n);
+            break;
+        }
+        if (rc == CORRAL_EEXIST && failed == idx.idem && mine->idempotency_key) {
+            corral_task_cleanup(out);
+            corral_error_clear(err);
+            rc = find_by_key(r, mine->idempotency_key, mine, false, out, err);
+            break;
+        }
+        if (rc == CORRAL_ECONFLICT || (rc == CORRAL_EEXIST && failed == idx.task)) {
+            corral_error_clear(err); /* a dependency changed, or the id collided: again */
+            rc = CORRAL_OK;
+            continue;
+        }
+        if (rc == CORRAL_ENOTFOUND) {
+            corral_error_clear(err);
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                                  "namespace %s is not initialised; retry", r->opts.ns);
+        } else if (rc == CORRAL_EUNKNOWN) {
+            corral_task_cleanup(out);
+            rc = resolve_unknown(r, id, out, err);
+            *created = rc == CORRAL_OK;
+            if (rc == CORRAL_OK)
+                corral_error_clear(err);
+        }
+        break;
+    }
+    if (rc != CORRAL_OK)
+        corral_task_cleanup(out);
+    for (size_t i = 0; i < n; i++)
+        corral_task_cleanup(&deps[i]);
+    free(versions);
+    free(deps);
+    free(fields);
+    free(fieldbuf);
+    return rc;
+}
+
 int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task *out,
                  bool *created, struct corral_error *err)
 {
@@ -273,6 +434,11 @@ int store_submit(struct replica *r, struct corral_spec *spec, struct corral_task
     memset(spec, 0, sizeof *spec);
     *created = false;
     int rc = CORRAL_OK;
+    if (mine.n_depends_on > 0) {
+        rc = submit_with_deps(r, &mine, out, created, err);
+        corral_spec_cleanup(&mine);
+        return rc;
+    }
     for (int attempt = 0; attempt < 4; attempt++) {
         char id[CORRAL_ID_LEN + 1];
         new_id(id);
@@ -349,7 +515,7 @@ static int batch_dups(const struct corral_task *t, size_t n, size_t *dup_of,
                 strcmp(t[i].spec.idempotency_key, key) != 0)
                 continue;
             if (!corral_spec_equal(&t[i].spec, &t[j].spec)) {
-                char field[48];
+                char field[64];
                 snprintf(field, sizeof field, "tasks[%zu].idempotency_key", j);
                 return corral_error_set(err, CORRAL_EIDEMPOTENCY, field,
                                         "same idempotency key as tasks[%zu] with a different spec",
@@ -405,9 +571,188 @@ static int copy_task(const struct corral_task *from, struct corral_task *to,
     return rc;
 }
 
+/* An external dependency of a batch: read once per attempt, set once in its multi. */
+struct ext_dep {
+    char id[CORRAL_ID_LEN + 1];
+    char field[64]; /* the first entry that names it, for errors */
+    struct corral_task task;
+    int32_t version;
+};
+
+/*
+ * A batch in which some entry has depends_on (specs taken): "#N" names entry N (N before the
+ * entry), any other id a stored task. The whole DAG is one multi: the new tasks (each waiting,
+ * or queued when its dependencies all succeeded already), the external dependencies' new
+ * dependents (set at their versions) and one edge per dependency not yet succeeded. Idempotency
+ * keys are not supported in such a batch (400): a replay could not tell which of its entries
+ * already exist without resolving the references again.
+ */
+static int batch_with_deps(struct replica *r, struct corral_spec *specs, size_t n,
+                           struct corral_task *out, size_t *n_created, struct corral_error *err)
+{
+    int rc = CORRAL_OK;
+    struct ext_dep *ext = NULL;
+    size_t n_ext = 0;
+    for (size_t i = 0; i < n && rc == CORRAL_OK; i++) {
+        if (specs[i].idempotency_key) {
+            rc = corral_error_set(err, CORRAL_ESPEC, "idempotency_key",
+                                  "tasks[%zu].idempotency_key: not supported in a batch with "
+                                  "depends_on",
+                                  i);
+            snprintf(err->field, sizeof err->field, "tasks[%zu].idempotency_key", i);
+        }
+        for (size_t k = 0; k < specs[i].n_depends_on && rc == CORRAL_OK; k++) {
+            const char *d = specs[i].depends_on[k];
+            size_t ref;
+            char field[64];
+            snprintf(field, sizeof field, "tasks[%zu].depends_on[%zu]", i, k);
+            if (corral_spec_batch_ref(d, &ref)) {
+                if (ref >= i) {
+                    rc = corral_error_set(err, CORRAL_ESPEC, NULL,
+                                          "%s: \"%s\" must name an earlier entry of the batch",
+                                          field, d);
+                    snprintf(err->field, sizeof err->field, "%s", field);
+                }
+                continue;
+            }
+            bool seen = false;
+            for (size_t j = 0; j < n_ext && !seen; j++)
+                seen = strcmp(ext[j].id, d) == 0;
+            if (!seen) {
+                ext = corral_xrealloc(ext, (n_ext + 1) * sizeof *ext);
+                memset(&ext[n_ext], 0, sizeof *ext);
+                snprintf(ext[n_ext].id, sizeof ext[n_ext].id, "%s", d);
+                snprintf(ext[n_ext].field, sizeof ext[n_ext].field, "%s", field);
+                n_ext++;
+            }
+        }
+    }
+    char **ext_ids = corral_xcalloc(n_ext ? n_ext : 1, sizeof *ext_ids);
+    const char **ext_fields = corral_xcalloc(n_ext ? n_ext : 1, sizeof *ext_fields);
+    struct corral_task *ext_tasks = corral_xcalloc(n_ext ? n_ext : 1, sizeof *ext_tasks);
+    int32_t *ext_versions = corral_xcalloc(n_ext ? n_ext : 1, sizeof *ext_versions);
+    for (size_t j = 0; j < n_ext; j++) {
+        ext_ids[j] = ext[j].id;
+        ext_fields[j] = ext[j].field;
+    }
+    for (int attempt = 0; rc == CORRAL_OK; attempt++) {
+        for (size_t j = 0; j < n_ext; j++)
+            corral_task_cleanup(&ext_tasks[j]);
+        for (size_t i = 0; i < n; i++)
+            corral_task_cleanup(&out[i]);
+        if (attempt == STORE_RACE_RETRIES) {
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, "tasks",
+                                  "the dependencies kept changing; nothing was stored, retry");
+            break;
+        }
+        if (n_ext > 0 && (rc = read_deps(r, ext_ids, ext_fields, n_ext, ext_tasks, ext_versions,
+                                         err)) != CORRAL_OK)
+            break;
+        int64_t now = clock_wall_ms();
+        for (size_t i = 0; i < n; i++) {
+            char id[CORRAL_ID_LEN + 1];
+            new_id(id);
+            struct corral_spec copy = {0};
+            corral_spec_copy(&copy, &specs[i]);
+            corral_task_init_new(&out[i], id, &copy, now);
+        }
+        /* References become ids; dependencies learn their dependents. */
+        bool *edge = NULL;
+        struct corral_txn txn;
+        corral_txn_init(&txn, "corrald.batch");
+        for (size_t i = 0; i < n && rc == CORRAL_OK; i++) {
+            struct corral_spec *sp = &out[i].spec;
+            bool all_met = true;
+            edge = corral_xrealloc(edge, (sp->n_depends_on ? sp->n_depends_on : 1) * sizeof *edge);
+            for (size_t k = 0; k < sp->n_depends_on && rc == CORRAL_OK; k++) {
+                char field[64];
+                snprintf(field, sizeof field, "tasks[%zu].depends_on[%zu]", i, k);
+                size_t ref;
+                struct corral_task *dep = NULL;
+                if (corral_spec_batch_ref(sp->depends_on[k], &ref)) {
+                    dep = &out[ref];
+                    free(sp->depends_on[k]);
+                    sp->depends_on[k] = corral_xstrdup(out[ref].id);
+                } else {
+                    for (size_t j = 0; j < n_ext && !dep; j++)
+                        if (strcmp(ext_tasks[j].id, sp->depends_on[k]) == 0)
+                            dep = &ext_tasks[j];
+                }
+                if (!dep) {
+                    rc = corral_error_set(err, CORRAL_EINTERNAL, "tasks", "lost a dependency");
+                    break;
+                }
+                rc = add_dependent(dep, out[i].id, field, err);
+                edge[k] = dep->state != CORRAL_STATE_SUCCEEDED;
+                all_met = all_met && !edge[k];
+            }
+            for (size_t k = 0; k < sp->n_depends_on && rc == CORRAL_OK; k++)
+                rc = corral_ops_link_dependency(&txn, r->opts.ns, NULL, -1, sp->depends_on[k],
+                                                out[i].id, edge[k]);
+            if (rc == CORRAL_OK && sp->n_depends_on > 0 && all_met)
+                rc = corral_task_transition(&out[i], CORRAL_EV_DEPS_MET,
+                                            &(struct corral_transition_ctx){.now_ms = now}, err);
+        }
+        free(edge);
+        /* The tasks last: their dependents are complete now. */
+        for (size_t i = 0; i < n && rc == CORRAL_OK; i++)
+            rc = corral_ops_submit(&txn, r->opts.ns, &out[i], NULL);
+        for (size_t j = 0; j < n_ext && rc == CORRAL_OK; j++)
+            rc = corral_ops_link_dependency(&txn, r->opts.ns, &ext_tasks[j], ext_versions[j],
+                                            ext_tasks[j].id, NULL, false);
+        size_t bytes = corral_txn_wire_bytes(&txn);
+        if (rc == CORRAL_OK && bytes > CORRAL_TXN_WIRE_MAX)
+            rc = corral_error_set(err, CORRAL_ETOOBIG, "tasks",
+                                  "batch too large to store atomically (%zu bytes); split it",
+                                  bytes);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, NULL, err);
+        corral_txn_cleanup(&txn);
+        if (rc == CORRAL_ECONFLICT || rc == CORRAL_EEXIST) {
+            corral_error_clear(err); /* a dependency changed, or an id collided: again */
+            rc = CORRAL_OK;
+            continue;
+        }
+        if (rc == CORRAL_EUNKNOWN && n > 0) {
+            struct corral_task probe = {0};
+            rc = resolve_unknown(r, out[0].id, &probe, err);
+            corral_task_cleanup(&probe);
+            if (rc == CORRAL_OK)
+                corral_error_clear(err);
+        } else if (rc == CORRAL_ENOTFOUND) {
+            corral_error_clear(err);
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                                  "namespace %s is not initialised; retry", r->opts.ns);
+        }
+        break;
+    }
+    if (rc == CORRAL_OK) {
+        *n_created = n;
+        atomic_fetch_add(&r->n_submitted, n);
+        CORRAL_LOG(CORRAL_LOG_INFO, "submitted batch tasks=%zu with dependencies first=%s", n,
+                   n ? out[0].id : "-");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            corral_task_cleanup(&out[i]);
+    }
+    for (size_t j = 0; j < n_ext; j++)
+        corral_task_cleanup(&ext_tasks[j]);
+    for (size_t i = 0; i < n; i++)
+        corral_spec_cleanup(&specs[i]);
+    free(ext_versions);
+    free(ext_tasks);
+    free(ext_fields);
+    free(ext_ids);
+    free(ext);
+    return rc;
+}
+
 int store_submit_batch(struct replica *r, struct corral_spec *specs, size_t n,
                        struct corral_task *out, size_t *n_created, struct corral_error *err)
 {
+    for (size_t i = 0; i < n; i++)
+        if (specs[i].n_depends_on > 0)
+            return batch_with_deps(r, specs, n, out, n_created, err);
     *n_created = 0;
     int64_t now = clock_wall_ms();
     for (size_t i = 0; i < n; i++) {
@@ -977,7 +1322,7 @@ int store_list(struct replica *r, int state, size_t limit, const char *after, js
         bool more = false;
         if (state == CORRAL_STATE_QUEUED || state == CORRAL_STATE_SCHEDULED)
             rc = smallest_ids(r, CORRAL_DIR_QUEUE, after, limit + LIST_SLACK, &ids, &more, err);
-        else if (state >= 0)
+        else if (state >= 0 && state != CORRAL_STATE_WAITING)
             rc = assigned_ids(r, after, &ids, err);
         else
             rc = smallest_ids(r, CORRAL_DIR_TASKS, after, limit + LIST_SLACK, &ids, &more, err);

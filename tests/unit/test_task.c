@@ -78,6 +78,18 @@ static void task_in_state(struct corral_task *t, enum corral_state s, uint32_t m
             corral_task_init_new(t, TASK_ID, &spec, T0);
             break;
         }
+        case CORRAL_STATE_WAITING: {
+            corral_task_cleanup(t);
+            char text[160];
+            snprintf(text, sizeof(text),
+                     "{\"command\": [\"true\"], \"max_attempts\": %u, \"depends_on\": "
+                     "[\"019a1b2c3d4e-00000001\"]}",
+                     max_attempts);
+            struct corral_spec spec = {0};
+            assert_int_equal(corral_spec_parse(text, strlen(text), &spec, NULL), CORRAL_OK);
+            corral_task_init_new(t, TASK_ID, &spec, T0);
+            break;
+        }
         case CORRAL_STATE_COUNT:
             fail();
     }
@@ -93,22 +105,25 @@ static void task_in_state(struct corral_task *t, enum corral_state s, uint32_t m
 #define CG      CORRAL_STATE_CANCELLING
 #define CD      CORRAL_STATE_CANCELLED
 #define SC      CORRAL_STATE_SCHEDULED
+#define WT      CORRAL_STATE_WAITING
 
 /* Expected next state when attempts are left (attempt 1 of 3), written out independently of the
  * implementation's table. Columns: ASSIGN START SUCCEED FAIL TIMEOUT WORKER_LOST CANCEL
- * CANCELLED RETURN RELEASE. */
+ * CANCELLED RETURN RELEASE DEPS_MET. */
 static const int expect_with_retries[CORRAL_STATE_COUNT][CORRAL_EV_COUNT] = {
-    [Q] = {A, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, ILLEGAL},
-    [A] = {ILLEGAL, R, ILLEGAL, Q, ILLEGAL, Q, CG, ILLEGAL, Q, ILLEGAL},
-    [R] = {ILLEGAL, ILLEGAL, S, Q, Q, Q, CG, ILLEGAL, Q, ILLEGAL},
-    [S] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+    [Q] = {A, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL},
+    [A] = {ILLEGAL, R, ILLEGAL, Q, ILLEGAL, Q, CG, ILLEGAL, Q, ILLEGAL, ILLEGAL},
+    [R] = {ILLEGAL, ILLEGAL, S, Q, Q, Q, CG, ILLEGAL, Q, ILLEGAL, ILLEGAL},
+    [S] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
            ILLEGAL},
-    [F] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+    [F] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
            ILLEGAL},
-    [CG] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, CD, ILLEGAL, ILLEGAL},
-    [CD] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+    [CG] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, CD, ILLEGAL, ILLEGAL,
             ILLEGAL},
-    [SC] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, Q},
+    [CD] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL,
+            ILLEGAL, ILLEGAL},
+    [SC] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, Q, ILLEGAL},
+    [WT] = {ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, CD, ILLEGAL, ILLEGAL, ILLEGAL, Q},
 };
 
 /* On the last attempt, failures are final; RETURN still requeues (it does not count). */
