@@ -329,10 +329,10 @@ static int submit_with_deps(struct replica *r, struct corral_spec *mine, struct 
                             bool *created, struct corral_error *err)
 {
     size_t n = mine->n_depends_on;
-    char(*fieldbuf)[32] = corral_xcalloc(n, 32);
+    char(*fieldbuf)[48] = corral_xcalloc(n, 48);
     const char **fields = corral_xcalloc(n, sizeof *fields);
     for (size_t i = 0; i < n; i++) {
-        snprintf(fieldbuf[i], 32, "depends_on[%zu]", i);
+        snprintf(fieldbuf[i], 48, "depends_on[%zu]", i);
         fields[i] = fieldbuf[i];
     }
     struct corral_task *deps = corral_xcalloc(n, sizeof *deps);
