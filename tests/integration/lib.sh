@@ -29,7 +29,8 @@
 #   api_at URL METHOD PATH [...]  same against URL
 #   submit JSON [URL]             POST /v1/tasks, expects 201, prints the id
 #   task_state ID, task_json ID, wait_state ID STATE SECS, wait_final ID SECS
-#   leader_json, leader_id, leader_url
+#   leader_json, leader_id, leader_url, leader_is_not ID (a leader other than ID is named)
+#   ms_of TIME                    epoch milliseconds of an RFC 3339 time
 #   assert_eq / assert_ne / assert_match / assert_contains / assert_jq / assert_status /
 #   assert_error_body / fail / pass
 #
@@ -800,6 +801,20 @@ leader_id()
     local j
     j=$(leader_json) || return 1
     jb '.id // empty' "$j"
+}
+
+# leader_is_not ID: some replica names a leader, and it is not ID (a new one after a kill).
+leader_is_not()
+{
+    local id
+    id=$(leader_id 2>/dev/null) || return 1
+    [[ -n "$id" && "$id" != "$1" ]]
+}
+
+# ms_of TIME: epoch milliseconds of an RFC 3339 time ("2026-12-06T20:30:00.123Z").
+ms_of()
+{
+    date -u -d "$1" +%s%3N
 }
 
 leader_url()

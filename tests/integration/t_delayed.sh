@@ -15,24 +15,11 @@ corrald_start r3
 wait_for "a leader" 20 has_leader
 worker_start w1 --slots 4
 
-# ms_of ISO: epoch milliseconds of an RFC 3339 time.
-ms_of()
-{
-    date -u -d "$1" +%s%3N
-}
-
 # rfc3339_in MS: the RFC 3339 time MS ms from now, with an explicit +HH:MM offset (not Z).
 rfc3339_in()
 {
     local at=$(($(now_ms) + $1))
     TZ=Asia/Kolkata date -d "@$((at / 1000)).$(printf '%03d' $((at % 1000)))" '+%Y-%m-%dT%H:%M:%S.%3N%:z'
-}
-
-leader_is_not()
-{
-    local id
-    id=$(leader_id 2>/dev/null) || return 1
-    [[ -n "$id" && "$id" != "$1" ]]
 }
 
 task_count()

@@ -15,18 +15,6 @@ corrald_start r2
 wait_for "a leader" 20 has_leader
 worker_start w1 --slots 4
 
-ms_of()
-{
-    date -u -d "$1" +%s%3N
-}
-
-leader_is_not()
-{
-    local id
-    id=$(leader_id 2>/dev/null) || return 1
-    [[ -n "$id" && "$id" != "$1" ]]
-}
-
 task_count()
 {
     api GET '/v1/tasks?limit=1000'
