@@ -73,6 +73,9 @@ enum corral_endpoint {
     CORRAL_EP_SCHEDULE_RESUME,  /* POST .../resume */
     CORRAL_EP_SCHEDULE_TRIGGER, /* POST .../trigger */
     CORRAL_EP_SCHEDULE_FIRES,   /* GET .../fires */
+    CORRAL_EP_WORKER_CORDON,    /* POST /v1/workers/{worker}/cordon */
+    CORRAL_EP_WORKER_UNCORDON,  /* POST .../uncordon */
+    CORRAL_EP_WORKER_DRAIN,     /* POST .../drain */
 };
 
 /* Longest schedule name; a {name} path segment up to a few bytes longer still routes. */
@@ -88,6 +91,8 @@ struct corral_route {
     char id[CORRAL_ID_LEN + 1];
     bool name_valid; /* for the SCHEDULE endpoints: the {name} is a valid schedule name */
     char name[CORRAL_SCHEDULE_NAME_MAX + 1];
+    bool worker_valid; /* for the WORKER endpoints: the {worker} is a valid worker id */
+    char worker[CORRAL_WORKER_ID_MAX + 1];
     const char *allow; /* on a wrong method: the Allow list ("GET, POST") */
 };
 

@@ -146,6 +146,14 @@ CORRAL_NODISCARD int corral_ops_resolve_edge(struct corral_txn *txn, const char 
 CORRAL_NODISCARD int corral_ops_schedule_write(struct corral_txn *txn, const char *ns,
                                                const char *fence, const char *name,
                                                const char *data, int32_t version);
+/*
+ * Write the fleet record of worker (corral/fleet.h): set it at version (-1: any) when it exists,
+ * else create it; with data NULL, delete it at version. fence: the leader's election node for
+ * the failure rule's cordon, NULL for an operator's request through any replica.
+ */
+CORRAL_NODISCARD int corral_ops_fleet_write(struct corral_txn *txn, const char *ns,
+                                            const char *fence, const char *worker, const char *data,
+                                            bool exists, int32_t version);
 
 /* Repairs (leader): a stale assignment, an empty assign/<worker> folder, an orphan queue
  * entry (by its name as listed). */

@@ -38,7 +38,8 @@
     X(CORRAL_DIR_IDEM, "idem", true)                                                               \
     X(CORRAL_DIR_DONE, "done", false)                                                              \
     X(CORRAL_DIR_SCHEDULES, "schedules", false)                                                    \
-    X(CORRAL_DIR_DEPS, "deps", true)
+    X(CORRAL_DIR_DEPS, "deps", true)                                                               \
+    X(CORRAL_DIR_FLEET, "fleet", false)
 
 enum corral_dir {
 #define CORRAL_X_ENUM(e, name, bucketed) e,
@@ -74,6 +75,8 @@ CORRAL_NODISCARD int corral_path_task_bucket(char *buf, size_t n, const char *ns
 CORRAL_NODISCARD int corral_path_queue_entry(char *buf, size_t n, const char *ns, const char *id);
 CORRAL_NODISCARD int corral_path_queue_bucket(char *buf, size_t n, const char *ns, unsigned b);
 CORRAL_NODISCARD int corral_path_worker(char *buf, size_t n, const char *ns, const char *worker);
+/* <ns>/fleet/<worker>: the persistent fleet-control record of a worker (corral/fleet.h). */
+CORRAL_NODISCARD int corral_path_fleet(char *buf, size_t n, const char *ns, const char *worker);
 CORRAL_NODISCARD int corral_path_assign_dir(char *buf, size_t n, const char *ns,
                                             const char *worker);
 CORRAL_NODISCARD int corral_path_assign(char *buf, size_t n, const char *ns, const char *worker,

@@ -30,6 +30,10 @@ struct corral_worker_reg {
     size_t n_labels;
     uint32_t weight; /* 1..CORRAL_WORKER_WEIGHT_MAX */
     bool draining;   /* takes no new work */
+    /* Attempts of this incarnation: successes, and failed attempts (failed or timed out) since
+     * the last success; the leader's failure rule reads them (corral/fleet.h). */
+    uint64_t ok_count;
+    uint32_t fail_streak;
 };
 
 /* Compact JSON text; caller frees. Never NULL. */

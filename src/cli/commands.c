@@ -16,6 +16,7 @@
 
 #include "corral/limits.h"
 #include "corral/opts.h"
+#include "corral/paths.h"
 #include "corral/strlist.h"
 #include "corral/text.h"
 #include "corral/xalloc.h"
@@ -845,6 +846,106 @@ static int cmd_workers(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* ================================================================ fleet control */
+
+struct fleet_flags {
+    const char *reason;
+    int64_t timeout_s;
+    bool json;
+};
+
+static const struct corral_opt fleet_opts[] = {
+    {"reason", NULL, CORRAL_OPT_STRING, "TEXT", NULL, "why (shown in corral workers --json)",
+     offsetof(struct fleet_flags, reason), 0, 0, NULL},
+    {"json", NULL, CORRAL_OPT_BOOL, NULL, NULL, "print the API's JSON",
+     offsetof(struct fleet_flags, json), 0, 0, NULL},
+    {"timeout", NULL, CORRAL_OPT_INT, "S", NULL,
+     "return running tasks after S seconds (default: the worker's --drain-timeout)",
+     offsetof(struct fleet_flags, timeout_s), 0, 86400, NULL},
+};
+
+/* corral cordon|uncordon|drain ID: POST /v1/workers/ID/<action>. */
+static int fleet_cmd(struct cli_ctx *ctx, const char *action, const char *what, int argc,
+                     char **argv)
+{
+    struct fleet_flags f = {.timeout_s = -1};
+    size_t n_opts = strcmp(action, "drain") == 0 ? 3 : strcmp(action, "cordon") == 0 ? 2 : 0;
+    const struct corral_opt *opts = n_opts ? fleet_opts : fleet_opts + 1;
+    int first = 0;
+    int rc =
+        parse_cmd_flags(action, "ID", what, opts, n_opts ? n_opts : 1, argc, argv, &f, -1, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    ctx->json = ctx->json || f.json;
+    rc = want_positionals(action, argc, argv, first, 1, "worker ID");
+    if (rc != 0)
+        return rc;
+    const char *id = argv[argc - 1];
+    if (!corral_path_valid_name(id)) {
+        fprintf(stderr, "corral: %s: '%.64s' is not a worker id (1..%u of A-Z a-z 0-9 . _ -)\n",
+                action, id, CORRAL_WORKER_ID_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    json_t *body = json_object();
+    if (f.reason)
+        json_object_set_new(body, "reason", json_string(f.reason));
+    if (f.timeout_s >= 0)
+        json_object_set_new(body, "drain_timeout_s", json_integer(f.timeout_s));
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text) {
+        fprintf(stderr, "corral: %s: the reason is not valid UTF-8\n", action);
+        return CLI_EXIT_USAGE;
+    }
+    size_t n = strlen("/v1/workers/") + strlen(id) + strlen(action) + 2;
+    char *path = corral_xmalloc(n);
+    snprintf(path, n, "/v1/workers/%s/%s", id, action);
+    struct cli_response r;
+    struct corral_error err = {0};
+    /* Idempotent: the same request twice leaves the same record. */
+    if (http_request(ctx->http, "POST", path, text, true, REQUEST_TIMEOUT_S, &r, &err) != 0) {
+        rc = transport_error(&err);
+    } else if (r.status != 200) {
+        rc = api_error(&r);
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *w = body_json(&r);
+        const char *state = json_string_value(json_object_get(w, "state"));
+        if (w)
+            printf("%s %s\n", id, state ? state : "?");
+        else
+            rc = CLI_EXIT_FAIL;
+        json_decref(w);
+    }
+    http_response_cleanup(&r);
+    free(path);
+    free(text);
+    return rc;
+}
+
+static int cmd_cordon(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return fleet_cmd(ctx, "cordon",
+                     "Give a worker no new work (its running tasks go on); exit 1 if it is not "
+                     "live.",
+                     argc, argv);
+}
+
+static int cmd_uncordon(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return fleet_cmd(ctx, "uncordon", "Put a cordoned or drained worker back in service.", argc,
+                     argv);
+}
+
+static int cmd_drain(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return fleet_cmd(ctx, "drain",
+                     "Cordon a worker and return its running tasks to the queue after the drain "
+                     "timeout; the worker keeps running. Exit 1 if it is not live.",
+                     argc, argv);
+}
+
 static int cmd_leader(struct cli_ctx *ctx, int argc, char **argv)
 {
     bool json = false;
@@ -1228,6 +1329,10 @@ const struct cli_command cli_commands[] = {
     {"list", "[--state S] [--limit N]", "list tasks", cmd_list},
     {"cancel", "ID", "cancel a task", cmd_cancel},
     {"workers", "", "list workers", cmd_workers},
+    {"cordon", "ID [--reason TEXT]", "give a worker no new work", cmd_cordon},
+    {"uncordon", "ID", "put a worker back in service", cmd_uncordon},
+    {"drain", "ID [--reason TEXT] [--timeout S]",
+     "cordon a worker and return its tasks after a timeout", cmd_drain},
     {"leader", "", "print the current leader: id url epoch", cmd_leader},
     {"schedule", "SUBCOMMAND [ARGS]", "manage cron schedules (corral schedule --help)",
      cmd_schedule},

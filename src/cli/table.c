@@ -319,23 +319,25 @@ static char *labels_text(json_t *labels)
 void table_print_workers(FILE *out, json_t *workers)
 {
     struct cli_table t;
-    table_init(&t, 7);
-    const char *header[] = {"ID", "SLOTS", "RUNNING", "CPU", "MEM_MB", "WEIGHT", "LABELS"};
+    table_init(&t, 8);
+    const char *header[] = {"ID", "STATE", "SLOTS", "RUNNING", "CPU", "MEM_MB", "WEIGHT", "LABELS"};
     table_add_row(&t, header);
     size_t i;
     json_t *w;
     json_array_foreach(workers, i, w)
     {
         char *id = field_text(w, "id");
+        char *state = field_text(w, "state");
         char *slots = field_text(w, "slots");
         char *running = field_text(w, "running");
         char *cpu = used_cap(w, "cpu");
         char *mem = used_cap(w, "mem_mb");
         char *weight = field_text(w, "weight");
         char *labels = labels_text(json_object_get(w, "labels"));
-        const char *row[] = {id, slots, running, cpu, mem, weight, labels};
+        const char *row[] = {id, state, slots, running, cpu, mem, weight, labels};
         table_add_row(&t, row);
         free(id);
+        free(state);
         free(slots);
         free(running);
         free(cpu);

@@ -8,6 +8,7 @@
 
 #include "corral/access.h"
 #include "corral/id.h"
+#include "corral/paths.h"
 
 const char *corral_role_name(enum corral_role role)
 {
@@ -183,6 +184,9 @@ static const struct route_row ROUTES[] = {
     {"GET", "/v1/tasks/{id}", CORRAL_EP_TASK, false, CORRAL_ROLE_READ},
     {"POST", "/v1/tasks/{id}/cancel", CORRAL_EP_TASK_CANCEL, false, CORRAL_ROLE_SUBMIT},
     {"GET", "/v1/workers", CORRAL_EP_WORKERS, false, CORRAL_ROLE_READ},
+    {"POST", "/v1/workers/{worker}/cordon", CORRAL_EP_WORKER_CORDON, false, CORRAL_ROLE_ADMIN},
+    {"POST", "/v1/workers/{worker}/uncordon", CORRAL_EP_WORKER_UNCORDON, false, CORRAL_ROLE_ADMIN},
+    {"POST", "/v1/workers/{worker}/drain", CORRAL_EP_WORKER_DRAIN, false, CORRAL_ROLE_ADMIN},
     {"GET", "/v1/leader", CORRAL_EP_LEADER, false, CORRAL_ROLE_READ},
     {"GET", "/v1/schedules", CORRAL_EP_SCHEDULES, false, CORRAL_ROLE_READ},
     {"POST", "/v1/schedules", CORRAL_EP_SCHEDULES, false, CORRAL_ROLE_ADMIN},
@@ -212,43 +216,54 @@ bool corral_schedule_name_is_valid(const char *s)
 }
 
 /* Does path match pattern? A "{id}" segment takes any one non-empty segment up to
- * CORRAL_ID_LEN + 8 bytes into id (so that a long one is still "no task", not "no endpoint");
- * "{name}" likewise a schedule name up to CORRAL_SCHEDULE_NAME_MAX + 8 bytes. */
-static bool path_match(const char *pattern, const char *path, char id[CORRAL_ID_LEN + 1],
-                       bool *id_valid, char name[CORRAL_SCHEDULE_NAME_MAX + 1], bool *name_valid)
+ * CORRAL_ID_LEN + 8 bytes into cap->id (so that a long one is still "no task", not "no
+ * endpoint"); "{name}" likewise a schedule name up to CORRAL_SCHEDULE_NAME_MAX + 8 bytes, and
+ * "{worker}" a worker id up to CORRAL_WORKER_ID_MAX + 8 bytes. Each sets its *_valid. */
+static bool capture(const char **s, size_t max, size_t slack, char *buf, bool *valid,
+                    bool (*is_valid)(const char *))
+{
+    size_t n = strcspn(*s, "/");
+    if (n == 0 || n > max + slack)
+        return false;
+    *valid = false;
+    if (n <= max) {
+        memcpy(buf, *s, n);
+        buf[n] = '\0';
+        *valid = is_valid(buf);
+    }
+    if (!*valid)
+        buf[0] = '\0';
+    *s += n;
+    return true;
+}
+
+static bool id_ok(const char *s)
+{
+    return strlen(s) == CORRAL_ID_LEN && corral_id_is_valid(s);
+}
+
+static bool path_match(const char *pattern, const char *path, struct corral_route *cap)
 {
     const char *p = pattern, *s = path;
     while (*p) {
         if (strncmp(p, "{name}", 6) == 0) {
-            size_t n = strcspn(s, "/");
-            if (n == 0 || n > CORRAL_SCHEDULE_NAME_MAX + 8)
+            if (!capture(&s, CORRAL_SCHEDULE_NAME_MAX, 8, cap->name, &cap->name_valid,
+                         corral_schedule_name_is_valid))
                 return false;
-            *name_valid = false;
-            if (n <= CORRAL_SCHEDULE_NAME_MAX) {
-                memcpy(name, s, n);
-                name[n] = '\0';
-                *name_valid = corral_schedule_name_is_valid(name);
-            }
-            if (!*name_valid)
-                name[0] = '\0';
             p += 6;
-            s += n;
+            continue;
+        }
+        if (strncmp(p, "{worker}", 8) == 0) {
+            if (!capture(&s, CORRAL_WORKER_ID_MAX, 8, cap->worker, &cap->worker_valid,
+                         corral_path_valid_name))
+                return false;
+            p += 8;
             continue;
         }
         if (strncmp(p, "{id}", 4) == 0) {
-            size_t n = strcspn(s, "/");
-            if (n == 0 || n > CORRAL_ID_LEN + 8)
+            if (!capture(&s, CORRAL_ID_LEN, 8, cap->id, &cap->id_valid, id_ok))
                 return false;
-            *id_valid = false;
-            if (n == CORRAL_ID_LEN) {
-                memcpy(id, s, n);
-                id[n] = '\0';
-                *id_valid = corral_id_is_valid(id);
-            }
-            if (!*id_valid)
-                id[0] = '\0';
             p += 4;
-            s += n;
             continue;
         }
         if (*p != *s)
@@ -273,11 +288,8 @@ int corral_route_find(const char *method, const char *path, struct corral_route 
         literal = !strchr(ROUTES[i].path, '{') && strcmp(ROUTES[i].path, path) == 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         const struct route_row *r = &ROUTES[i];
-        char id[CORRAL_ID_LEN + 1] = "";
-        char name[CORRAL_SCHEDULE_NAME_MAX + 1] = "";
-        bool id_valid = false, name_valid = false;
-        if ((literal && strchr(r->path, '{')) ||
-            !path_match(r->path, path, id, &id_valid, name, &name_valid))
+        struct corral_route cap = {0};
+        if ((literal && strchr(r->path, '{')) || !path_match(r->path, path, &cap))
             continue;
         path_known = true;
         bool is_post_row = strcmp(r->method, "POST") == 0;
@@ -296,10 +308,12 @@ int corral_route_find(const char *method, const char *path, struct corral_route 
             out->del = del;
             out->open = r->open;
             out->need = r->need;
-            out->id_valid = id_valid;
-            memcpy(out->id, id, sizeof out->id);
-            out->name_valid = name_valid;
-            memcpy(out->name, name, sizeof out->name);
+            out->id_valid = cap.id_valid;
+            memcpy(out->id, cap.id, sizeof out->id);
+            out->name_valid = cap.name_valid;
+            memcpy(out->name, cap.name, sizeof out->name);
+            out->worker_valid = cap.worker_valid;
+            memcpy(out->worker, cap.worker, sizeof out->worker);
             out->allow = NULL;
             return CORRAL_OK;
         }

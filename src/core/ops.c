@@ -392,6 +392,24 @@ int corral_ops_schedule_write(struct corral_txn *txn, const char *ns, const char
     return CORRAL_OK;
 }
 
+int corral_ops_fleet_write(struct corral_txn *txn, const char *ns, const char *fence,
+                           const char *worker, const char *data, bool exists, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_fleet(path, sizeof path, ns, worker);
+    if (rc != CORRAL_OK)
+        return rc;
+    if (fence)
+        corral_txn_fence(txn, fence, -1);
+    if (!data)
+        corral_txn_delete(txn, path, version);
+    else if (exists)
+        corral_txn_set(txn, path, data, strlen(data), version);
+    else
+        corral_txn_create(txn, path, data, strlen(data));
+    return CORRAL_OK;
+}
+
 int corral_ops_link_dependency(struct corral_txn *txn, const char *ns,
                                const struct corral_task *dep, int32_t dep_version,
                                const char *dep_id, const char *dependent_id, bool edge)

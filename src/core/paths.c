@@ -164,6 +164,13 @@ int corral_path_worker(char *buf, size_t n, const char *ns, const char *worker)
     return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_WORKERS), worker);
 }
 
+int corral_path_fleet(char *buf, size_t n, const char *ns, const char *worker)
+{
+    if (!ns || empty(worker) || strchr(worker, '/'))
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_FLEET), worker);
+}
+
 int corral_path_dep_edge(char *buf, size_t n, const char *ns, const char *dep,
                          const char *dependent)
 {

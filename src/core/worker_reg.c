@@ -25,6 +25,10 @@ char *corral_worker_reg_encode(const struct corral_worker_reg *w)
     json_object_set_new(o, "weight", json_integer(w->weight));
     json_object_set_new(o, "reg", json_string(w->reg));
     json_object_set_new(o, "draining", json_boolean(w->draining));
+    if (w->ok_count)
+        json_object_set_new(o, "ok_count", json_integer((json_int_t)w->ok_count));
+    if (w->fail_streak)
+        json_object_set_new(o, "fail_streak", json_integer(w->fail_streak));
     char *text = json_dumps(o, CORRAL_JSON_DUMP_FLAGS);
     json_decref(o);
     if (!text)
@@ -72,7 +76,7 @@ int corral_worker_reg_decode(const char *id, const char *buf, size_t len,
     json_t *o = corral_json_load_object(buf, len, CORRAL_ZNODE_JSON_MAX * 16u, "worker", err);
     if (!o)
         return CORRAL_EINVAL;
-    uint64_t slots = 0, mem = 0, weight = 1;
+    uint64_t slots = 0, mem = 0, weight = 1, oks = 0, streak = 0;
     const char *reg = NULL, *named = NULL;
     bool draining = false;
     int rc = corral_json_get_u64(o, "slots", true, CORRAL_WORKER_SLOTS_MAX, &slots, err);
@@ -97,6 +101,10 @@ int corral_worker_reg_decode(const char *id, const char *buf, size_t len,
     if (rc == CORRAL_OK)
         rc = corral_json_get_bool(o, "draining", false, &draining, err);
     if (rc == CORRAL_OK)
+        rc = corral_json_get_u64(o, "ok_count", false, (uint64_t)INT64_MAX, &oks, err);
+    if (rc == CORRAL_OK)
+        rc = corral_json_get_u64(o, "fail_streak", false, UINT32_MAX, &streak, err);
+    if (rc == CORRAL_OK)
         rc = decode_labels(o, out, err);
     if (rc == CORRAL_OK)
         memcpy(out->reg, reg, strlen(reg) + 1); /* reg is borrowed from o */
@@ -110,6 +118,8 @@ int corral_worker_reg_decode(const char *id, const char *buf, size_t len,
     out->mem_mb = mem;
     out->weight = (uint32_t)weight;
     out->draining = draining;
+    out->ok_count = oks;
+    out->fail_streak = (uint32_t)streak;
     return CORRAL_OK;
 }
 

@@ -187,6 +187,11 @@ static void route(struct api *a, struct api_request *req, const char *url, const
         case CORRAL_EP_SCHEDULE_FIRES:
             api_schedules(a, req, &rt, rp);
             return;
+        case CORRAL_EP_WORKER_CORDON:
+        case CORRAL_EP_WORKER_UNCORDON:
+        case CORRAL_EP_WORKER_DRAIN:
+            api_fleet(a, req, &rt, rp);
+            return;
         case CORRAL_EP_NONE:
         case CORRAL_EP_HEALTHZ:
         case CORRAL_EP_READYZ:

@@ -160,6 +160,9 @@ void api_workers(struct api *a, struct api_request *req, struct api_reply *rp);
 void api_leader(struct api *a, struct api_request *req, struct api_reply *rp);
 /* api_metrics.c: inline, never touches ZooKeeper */
 void api_metrics(struct api *a, struct api_reply *rp);
+/* ---- api_fleet.c: cordon, uncordon, drain ---- */
+void api_fleet(struct api *a, struct api_request *req, const struct corral_route *rt,
+               struct api_reply *rp);
 /* ---- api_schedules.c ---- */
 void api_schedules(struct api *a, struct api_request *req, const struct corral_route *rt,
                    struct api_reply *rp);

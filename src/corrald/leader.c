@@ -84,8 +84,9 @@ void leader_on_event(struct leader *l, const struct zk_event *ev)
         /* Watches may be gone with the connection. */
         l->workers_valid = false;
         l->signal_armed = false;
-    } else if (at_or_below(ev->path, l->workers_dir)) {
-        l->workers_valid = false; /* joined, left, or a registration changed (draining) */
+    } else if (at_or_below(ev->path, l->workers_dir) || at_or_below(ev->path, l->fleet_dir)) {
+        /* joined, left, a registration changed (draining, failures), or a fleet record */
+        l->workers_valid = false;
     } else if (l->signal_path[0] && strcmp(ev->path, l->signal_path) == 0) {
         l->signal_armed = false;
     }
@@ -170,6 +171,42 @@ static void note_workers(struct leader *l, const struct worker_set *ws)
     l->known_workers = now;
 }
 
+/* --cordon-after-failures: cordon each worker whose failed attempts in a row reached the
+ * threshold (fenced, like every leader write); this round already treats it as cordoned. */
+static int failure_rule(struct replica *r, struct worker_set *ws, struct corral_error *err)
+{
+    uint32_t n = (uint32_t)r->opts.cordon_after_failures;
+    for (size_t i = 0; n > 0 && i < ws->n; i++) {
+        struct worker_info *w = &ws->items[i];
+        if (!corral_fleet_should_cordon(workers_fleet(w), &w->reg, n))
+            continue;
+        struct corral_fleet_rec rec = {
+            .state = CORRAL_FLEET_CORDONED, .automatic = true, .at_ms = clock_wall_ms()};
+        snprintf(rec.reason, sizeof rec.reason, "%u failed attempts in a row (threshold %u)",
+                 w->reg.fail_streak, n);
+        char *data = corral_fleet_encode(&rec);
+        struct corral_txn txn;
+        corral_txn_init(&txn, "leader.cordon");
+        int rc = corral_ops_fleet_write(&txn, r->opts.ns, r->el.node, w->reg.id, data, w->has_fleet,
+                                        w->fleet_version);
+        free(data);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, NULL, err);
+        corral_txn_cleanup(&txn);
+        if (rc == CORRAL_EEXIST || rc == CORRAL_ECONFLICT || rc == CORRAL_ENOTFOUND) {
+            /* an operator wrote the record meanwhile: its watch brings the new one */
+            corral_error_clear(err);
+        } else if (rc != CORRAL_OK) {
+            return rc;
+        } else {
+            CORRAL_LOG(CORRAL_LOG_WARN, "worker=%s cordoned: %s", w->reg.id, rec.reason);
+        }
+        w->has_fleet = true;
+        w->fleet = rec;
+    }
+    return CORRAL_OK;
+}
+
 /* How many queued tasks the round looks at: enough to fill every free slot several times
  * over (placement and head-of-line reservations need choice), never the whole backlog. */
 static size_t head_size(const struct worker_set *ws)
@@ -177,7 +214,7 @@ static size_t head_size(const struct worker_set *ws)
     size_t free_slots = 0;
     for (size_t i = 0; i < ws->n; i++) {
         const struct worker_info *w = &ws->items[i];
-        if (!w->reg.draining && w->reg.slots > w->running)
+        if (workers_takes_work(w) && w->reg.slots > w->running)
             free_slots += w->reg.slots - w->running;
     }
     size_t k = 4 * free_slots;
@@ -313,8 +350,8 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
         wv[i] = (struct corral_worker_view){
             .id = g->id,
             .slots = g->slots,
-            /* A draining worker takes nothing new: present it as full. */
-            .running = g->draining ? g->slots : w->running,
+            /* A draining or cordoned worker takes nothing new: present it as full. */
+            .running = workers_takes_work(w) ? w->running : g->slots,
             .cpu_milli = g->cpu_milli,
             .used_cpu_milli = w->used_cpu_milli,
             .mem_mb = g->mem_mb,
@@ -410,6 +447,7 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
             CORRAL_OK)
             abort(); /* a validated namespace always fits */
         store_dir_path(r, CORRAL_DIR_WORKERS, l->workers_dir);
+        store_dir_path(r, CORRAL_DIR_FLEET, l->fleet_dir);
     }
     /* Arm the watches first so that no change between our reads and the next round is
      * missed: a change after this point fires them (and its event, handled after this round,
@@ -421,6 +459,8 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
         workers_cleanup(&l->workers);
         rc = workers_load(r, &l->workers, true, false, err);
         l->workers_valid = rc == CORRAL_OK;
+        if (rc == CORRAL_OK && !leader_stopping(r))
+            rc = failure_rule(r, &l->workers, err);
     }
     if (rc == CORRAL_OK) {
         rd.ws = l->workers;

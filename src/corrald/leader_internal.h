@@ -124,6 +124,7 @@ struct leader {
     struct corral_strlist assign_dirs; /* assign/ as last listed (leader_repair.c) */
     bool signal_armed;
     char workers_dir[CORRAL_PATH_MAX]; /* the workers folder, once known */
+    char fleet_dir[CORRAL_PATH_MAX];   /* the fleet folder, once known */
     char signal_path[CORRAL_PATH_MAX]; /* the queue signal node, once known */
 };
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "corral/access.h"
+#include "corral/fleet.h"
 #include "corral/opts.h"
 #include "corral/xalloc.h"
 #include "corral/paths.h"
@@ -85,6 +86,9 @@ static const struct corral_opt opt_table[] = {
     {"max-queued", "CORRAL_MAX_QUEUED", CORRAL_OPT_INT, "N", "1000000",
      "past N unfinished tasks, submissions get 429 backlog_full", OPT(max_queued), 1,
      INT64_C(1000000000), NULL},
+    {"cordon-after-failures", "CORRAL_CORDON_AFTER_FAILURES", CORRAL_OPT_INT, "N", "0",
+     "cordon a worker after N failed attempts in a row on it (0: never)",
+     OPT(cordon_after_failures), 0, CORRAL_FLEET_FAILURES_MAX, NULL},
 };
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
 

@@ -33,6 +33,7 @@ struct replica_opts {
     int64_t retention_s;
     const char *log_level;
     bool insecure;
+    int64_t cordon_after_failures; /* --cordon-after-failures: 0 off */
     int64_t max_queued; /* --max-queued: unfinished tasks past which submissions get 429 */
 };
 

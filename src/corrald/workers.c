@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "corral/assignment.h"
+#include "corral/jsonx.h"
 #include "corral/paths.h"
 #include "corral/strlist.h"
 #include "corral/task.h"
@@ -110,6 +111,76 @@ static int load_usage(struct replica *r, struct worker_info *w, struct corral_er
     return rc;
 }
 
+const struct corral_fleet_rec *workers_fleet(const struct worker_info *w)
+{
+    return w->has_fleet ? &w->fleet : NULL;
+}
+
+bool workers_takes_work(const struct worker_info *w)
+{
+    return corral_fleet_takes_work(workers_fleet(w), &w->reg);
+}
+
+/* The fleet records of the workers in out (fleet/<id> of a worker that is not live is kept for
+ * when it comes back, and skipped here). */
+static int load_fleet(struct replica *r, struct worker_set *out, bool watch,
+                      struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_FLEET, dir);
+    struct corral_strlist kids = {0};
+    int rc = zk_children(r->zk, dir, watch, &kids, err);
+    if (rc == CORRAL_ENOTFOUND) { /* a namespace made by an older corrald */
+        corral_error_clear(err);
+        return CORRAL_OK;
+    }
+    if (rc != CORRAL_OK)
+        return rc;
+    size_t cap = kids.n ? kids.n : 1;
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(cap, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(cap, sizeof *ptrs);
+    struct worker_info **whose = corral_xcalloc(cap, sizeof *whose);
+    struct zk_got *got = corral_xcalloc(cap, sizeof *got);
+    size_t m = 0;
+    for (size_t i = 0; i < kids.n; i++) {
+        struct worker_info *w = workers_find(out, kids.items[i]);
+        if (!w || corral_path_child(paths[m], CORRAL_PATH_MAX, dir, kids.items[i]) != CORRAL_OK)
+            continue;
+        ptrs[m] = paths[m];
+        whose[m++] = w;
+    }
+    zk_get_many(r->zk, ptrs, m, watch, got);
+    for (size_t i = 0; i < m; i++) {
+        if (rc != CORRAL_OK || got[i].rc == CORRAL_ENOTFOUND) {
+            /* a failure before, or uncordoned meanwhile */
+        } else if (got[i].rc != CORRAL_OK) {
+            rc = got[i].rc;
+            *err = got[i].err;
+        } else {
+            struct corral_error derr = {0};
+            struct worker_info *w = whose[i];
+            w->has_fleet = true;
+            w->fleet_version = got[i].version;
+            if (corral_fleet_decode(got[i].data, got[i].len, &w->fleet, &derr) != CORRAL_OK) {
+                char key[CORRAL_WORKER_ID_MAX + 32];
+                snprintf(key, sizeof key, "%s %d", w->reg.id, got[i].version);
+                CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "fleet-malformed", key,
+                                "malformed fleet record worker=%s (%s%s%s): treated as cordoned",
+                                w->reg.id, derr.field, derr.field[0] ? ": " : "", derr.msg);
+                w->fleet.state = CORRAL_FLEET_CORDONED;
+                snprintf(w->fleet.reason, sizeof w->fleet.reason, "malformed fleet record");
+            }
+        }
+        zk_got_cleanup(&got[i]);
+    }
+    free(got);
+    free(whose);
+    free(ptrs);
+    free(paths);
+    corral_strlist_cleanup(&kids);
+    return rc;
+}
+
 int workers_load(struct replica *r, struct worker_set *out, bool watch, bool with_usage,
                  struct corral_error *err)
 {
@@ -177,6 +248,8 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
     free(ptrs);
     free(paths);
     corral_strlist_cleanup(&kids);
+    if (rc == CORRAL_OK)
+        rc = load_fleet(r, out, watch, err);
     for (size_t i = 0; with_usage && rc == CORRAL_OK && i < out->n; i++)
         rc = load_usage(r, &out->items[i], err);
     if (rc != CORRAL_OK)
@@ -205,5 +278,19 @@ json_t *workers_to_json(const struct worker_info *w)
     json_object_set_new(o, "labels", labels);
     json_object_set_new(o, "weight", json_integer(g->weight));
     json_object_set_new(o, "draining", json_boolean(g->draining));
+    const struct corral_fleet_rec *f = workers_fleet(w);
+    json_object_set_new(o, "state",
+                        json_string(corral_fleet_state_name(corral_fleet_shown(f, g, w->running))));
+    if (f && f->state != CORRAL_FLEET_ACTIVE) {
+        json_t *c = json_object();
+        json_object_set_new(c, "requested", json_string(corral_fleet_state_name(f->state)));
+        json_object_set_new(c, "by", json_string(f->automatic ? "auto" : "operator"));
+        json_object_set_new(c, "reason", f->reason[0] ? corral_json_str(f->reason) : json_null());
+        json_object_set_new(c, "at", f->at_ms > 0 ? corral_json_time(f->at_ms) : json_null());
+        if (f->has_drain_timeout)
+            json_object_set_new(c, "drain_timeout_s", json_integer(f->drain_timeout_s));
+        json_object_set_new(o, "fleet", c);
+    }
+    json_object_set_new(o, "fail_streak", json_integer(g->fail_streak));
     return o;
 }

@@ -170,6 +170,7 @@ static void handle_zk_events(struct agent *a, int64_t now)
                     }
                     a->need_reconcile = true;
                     a->need_reread = true;
+                    a->need_fleet_read = true; /* the watch may be gone with the connection */
                     break;
                 case ZK_SESSION_CONNECTING:
                     if (a->connected)
@@ -188,6 +189,11 @@ static void handle_zk_events(struct agent *a, int64_t now)
                     break;
             }
         } else {
+            if (strcmp(ev.path, a->p_fleet) == 0) {
+                a->need_fleet_read = true; /* cordoned, drained or uncordoned */
+                zk_event_cleanup(&ev);
+                continue;
+            }
             /* A change below our assignment dir: a new task, a cancel, a deletion. */
             size_t n = strlen(a->p_assign_dir);
             CORRAL_LOG(CORRAL_LOG_DEBUG, "watch type=%d path=%s", (int)ev.type, ev.path);
@@ -314,6 +320,11 @@ static void tick(struct agent *a, int64_t now)
         }
         if (a->draining && !a->drain_written)
             agent_write_draining(a, now);
+        else if (a->reg_dirty)
+            agent_write_reg(a);
+        if (a->need_fleet_read)
+            agent_fleet_read(a, now);
+        agent_fleet_tick(a, now);
         if (now >= a->next_reread_ms) {
             a->need_reread = true;
             a->next_reread_ms = now + REREAD_MS;
@@ -353,7 +364,8 @@ static bool build_paths(struct agent *a)
                CORRAL_OK &&
            corral_path_assign_dir(a->p_assign_dir, sizeof a->p_assign_dir, c->ns, c->id) ==
                CORRAL_OK &&
-           corral_path_queue_signal(a->p_queue, sizeof a->p_queue, c->ns) == CORRAL_OK;
+           corral_path_queue_signal(a->p_queue, sizeof a->p_queue, c->ns) == CORRAL_OK &&
+           corral_path_fleet(a->p_fleet, sizeof a->p_fleet, c->ns, c->id) == CORRAL_OK;
 }
 
 int agent_run(const struct agent_config *cfg)

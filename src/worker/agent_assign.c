@@ -83,7 +83,8 @@ static void decide(struct agent *a, struct fresh *f, size_t *n_starting)
         return;
     }
     /* The leader guarantees a free slot; refusing beyond --slots is defence only. */
-    const char *refuse = a->draining ? "worker is draining"
+    const char *refuse = a->draining            ? "worker is draining"
+                         : !agent_takes_work(a) ? "worker is cordoned"
                          : agent_running_count(a) + *n_starting >= a->cfg->slots ? "no free slot"
                                                                                  : NULL;
     if (refuse) {

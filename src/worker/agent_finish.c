@@ -174,6 +174,7 @@ int agent_finish_write(struct agent *a, const struct finish_req *f)
         corral_txn_cleanup(&txn);
         corral_task_cleanup(&t);
         if (rc == CORRAL_OK) {
+            agent_note_outcome(a, ev);
             result = FINISH_DONE;
             break;
         }
@@ -266,6 +267,7 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
     struct corral_txn *ms = corral_xcalloc(n, sizeof *ms);
     struct corral_task *ts = corral_xcalloc(n, sizeof *ts);
     enum corral_state *from = corral_xcalloc(n, sizeof *from);
+    enum corral_event *evs = corral_xcalloc(n, sizeof *evs);
     struct corral_transition_ctx *ctxs = corral_xcalloc(n, sizeof *ctxs);
     char **outputs = corral_xcalloc(n, sizeof *outputs);
     /* Each member's error text: its context points at it until the commit is logged. */
@@ -307,6 +309,7 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
             outputs[k] = NULL;
             continue;
         }
+        evs[k] = ev;
         ls[k++] = l;
     }
     zk_txn_commit_members(a->zk, label, ms, k, rcs, NULL, errs);
@@ -315,6 +318,7 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
         const struct corral_task *t = &ts[i];
         if (rcs[i] == CORRAL_OK) {
             log_applied(t->id, l->attempt, from[i], t, &ctxs[i]);
+            agent_note_outcome(a, evs[i]);
             agent_remove_local(a, l);
         } else if (rcs[i] == CORRAL_EUNKNOWN || rcs[i] == CORRAL_EUNAVAIL) {
             l->unknown_write = l->unknown_write || rcs[i] == CORRAL_EUNKNOWN;
@@ -332,6 +336,7 @@ static void finish_batch(struct agent *a, int64_t now, bool returning)
     free(ms);
     free(ts);
     free(from);
+    free(evs);
     free(ctxs);
     free(outputs);
     free(errtexts);

@@ -3,8 +3,8 @@
  * Shared state of the worker agent's rooms: agent.c (the loop, signals, session events, the
  * periodic tick), agent_register.c (workers/<id>: registration and the draining mark),
  * agent_assign.c (assign/<id>/<task>: reconcile, start, cancel requests), agent_finish.c (the end
- * of an attempt: the one place that writes a task) and agent_drain.c (SIGTERM: drain and stop). One
- * thread owns all of it.
+ * of an attempt: the one place that writes a task), agent_drain.c (SIGTERM: drain and stop) and
+ * agent_fleet.c (fleet/<id>: cordon and drain without stopping). One thread owns all of it.
  */
 #ifndef CORRAL_WORKER_AGENT_INTERNAL_H
 #define CORRAL_WORKER_AGENT_INTERNAL_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "corral/assignment.h"
+#include "corral/fleet.h"
 #include "corral/limits.h"
 #include "corral/strlist.h"
 #include "corral/task.h"
@@ -75,6 +76,16 @@ struct agent {
     int64_t drain_written_ms; /* monotonic: when "draining" was stored */
     int64_t drain_deadline_ms, drain_give_up_ms;
 
+    /* fleet/<id> (agent_fleet.c) */
+    enum corral_fleet_state fleet_state;
+    bool need_fleet_read;
+    bool fleet_drain_killed;
+    int64_t fleet_drain_deadline_ms; /* monotonic */
+    /* attempts' outcomes of this registration, published in workers/<id> when reg_dirty */
+    uint64_t ok_count;
+    uint32_t fail_streak;
+    bool reg_dirty;
+
     struct local **locals;
     size_t n_locals, cap_locals;
     struct corral_strlist ignored; /* assignments we leave to the leader (other reg, bad data) */
@@ -87,7 +98,7 @@ struct agent {
     int exit_code;
 
     char p_workers[CORRAL_PATH_MAX], p_worker[CORRAL_PATH_MAX], p_assign_root[CORRAL_PATH_MAX],
-        p_assign_dir[CORRAL_PATH_MAX], p_queue[CORRAL_PATH_MAX];
+        p_assign_dir[CORRAL_PATH_MAX], p_queue[CORRAL_PATH_MAX], p_fleet[CORRAL_PATH_MAX];
 };
 
 /* agent.c */
@@ -102,6 +113,18 @@ bool agent_assign_path(const struct agent *a, const char *id, char *buf, size_t 
 void agent_new_reg(struct agent *a);
 void agent_register(struct agent *a, int64_t now);
 void agent_write_draining(struct agent *a, int64_t now);
+/* Store the registration again (its outcome counts changed); clears reg_dirty when written. */
+void agent_write_reg(struct agent *a);
+
+/* agent_fleet.c */
+/* Does the worker start new work (not draining on a signal, not cordoned, not draining)? */
+bool agent_takes_work(const struct agent *a);
+/* Read fleet/<id> (and watch it); on success clears need_fleet_read. */
+void agent_fleet_read(struct agent *a, int64_t now);
+/* A fleet drain whose timeout passed: stop the running tasks and return them. */
+void agent_fleet_tick(struct agent *a, int64_t now);
+/* Count an applied end of an attempt (SUCCEED, FAIL, TIMEOUT; others count nothing). */
+void agent_note_outcome(struct agent *a, enum corral_event ev);
 
 /* agent_assign.c */
 void agent_reconcile(struct agent *a, int64_t now);

@@ -20,6 +20,10 @@
 void agent_new_reg(struct agent *a)
 {
     snprintf(a->reg, sizeof a->reg, "%016" PRIx64, rand_u64());
+    /* a new incarnation's outcomes count from zero */
+    a->ok_count = 0;
+    a->fail_streak = 0;
+    a->reg_dirty = false;
 }
 
 static char *registration(const struct agent *a)
@@ -34,6 +38,8 @@ static char *registration(const struct agent *a)
         .n_labels = c->n_labels,
         .weight = c->weight,
         .draining = a->draining,
+        .ok_count = a->ok_count,
+        .fail_streak = a->fail_streak,
     };
     snprintf(w.reg, sizeof w.reg, "%s", a->reg);
     return corral_worker_reg_encode(&w);
@@ -111,6 +117,8 @@ void agent_register(struct agent *a, int64_t now)
         return;
     }
     a->registered = true;
+    a->reg_dirty = false; /* the registration carries the counts */
+    a->need_fleet_read = true;
     a->exists_since_ms = 0;
     a->drain_written = a->draining;
     a->drain_written_ms = now;
@@ -128,6 +136,7 @@ void agent_write_draining(struct agent *a, int64_t now)
     free(json);
     if (rc == CORRAL_OK) {
         a->drain_written = true;
+        a->reg_dirty = false;
         /* A leader that read us before this write may still assign to us: one more
          * reconcile a little later returns those too. */
         a->drain_written_ms = now;
@@ -135,4 +144,16 @@ void agent_write_draining(struct agent *a, int64_t now)
     } else {
         CORRAL_LOG(CORRAL_LOG_WARN, "cannot mark worker draining: %s", err.msg);
     }
+}
+
+void agent_write_reg(struct agent *a)
+{
+    char *json = registration(a);
+    struct corral_error err = {0};
+    int rc = zk_set(a->zk, a->p_worker, json, strlen(json), -1, &err);
+    free(json);
+    if (rc == CORRAL_OK)
+        a->reg_dirty = false;
+    else
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot update the registration: %s", err.msg);
 }

@@ -85,9 +85,9 @@ static void folders_come_from_the_dir_table(void **state)
     (void)state;
     char buf[CORRAL_PATH_MAX];
     static const char *const want[CORRAL_DIR_COUNT] = {
-        "/corral/election", "/corral/workers",   "/corral/tasks",
-        "/corral/queue",    "/corral/assign",    "/corral/idem",
-        "/corral/done",     "/corral/schedules", "/corral/deps",
+        "/corral/election", "/corral/workers", "/corral/tasks", "/corral/queue",
+        "/corral/assign",   "/corral/idem",    "/corral/done",  "/corral/schedules",
+        "/corral/deps",     "/corral/fleet",
     };
     for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
         assert_int_equal(corral_path_dir(buf, sizeof buf, "/corral", (enum corral_dir)d), 0);
