@@ -109,6 +109,23 @@ bool corral_schedule_name_is_valid(const char *s);
  */
 int corral_route_find(const char *method, const char *path, struct corral_route *out);
 
+/* One row of the endpoint table, for tools that list the API (tests/tools/routes.c, which the
+ * OpenAPI check docs/openapi.yaml runs): the method ("GET" also answers HEAD), the path pattern
+ * with "{id}" (a task id) and "{name}" (a schedule name) segments, whether it needs no token, and
+ * the least role that may call it (CORRAL_ROLE_NONE when open). */
+struct corral_route_def {
+    const char *method;
+    const char *path;
+    bool open;
+    enum corral_role need;
+};
+
+/* The number of rows of the endpoint table. */
+size_t corral_route_count(void);
+
+/* Row i (0..corral_route_count() - 1) into out; false past the end. Strings are static. */
+bool corral_route_at(size_t i, struct corral_route_def *out);
+
 /* ------------------------------------------------------------------ cross-site requests */
 
 /* What the server knows about one request, for corral_request_check. */

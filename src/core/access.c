@@ -327,6 +327,22 @@ int corral_route_find(const char *method, const char *path, struct corral_route 
     return CORRAL_EMETHOD;
 }
 
+size_t corral_route_count(void)
+{
+    return N_ROUTES;
+}
+
+bool corral_route_at(size_t i, struct corral_route_def *out)
+{
+    if (i >= N_ROUTES)
+        return false;
+    out->method = ROUTES[i].method;
+    out->path = ROUTES[i].path;
+    out->open = ROUTES[i].open;
+    out->need = ROUTES[i].need;
+    return true;
+}
+
 /* ------------------------------------------------------------------ cross-site requests */
 
 static char lower(char c)
