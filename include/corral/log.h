@@ -37,4 +37,20 @@ size_t corral_log_format(char *buf, size_t n, int64_t wall_ms, enum corral_log_l
                          const char *prog, long pid, const char *module, const char *fmt,
                          va_list ap) CORRAL_PRINTF(8, 0);
 
+/*
+ * The same entry as one JSON object per line (--log-format json):
+ *   {"ts":"2026-11-24T08:52:52.123Z","level":"info","prog":"corrald","pid":4242,
+ *    "module":"leader","msg":"assigned task=t7 worker=w1", <ctx_key>:<ctx_val>,
+ *    "task":"t7","worker":"w1"}
+ * msg is the formatted message; each key=value (or key="value") word of it becomes a field too
+ * (integers as numbers), the first of each key winning, so a task's lines carry task, attempt,
+ * worker and epoch as fields. ctx_key/ctx_val (may be NULL) name the process ("replica" or
+ * "worker"). Invalid UTF-8 becomes U+FFFD, control characters are escaped; the line is always
+ * one valid JSON object ending with '\n' when n >= 256 (fields that do not fit are left out, the
+ * message is cut). Returns the line length (without NUL).
+ */
+size_t corral_log_json(char *buf, size_t n, int64_t wall_ms, enum corral_log_level level,
+                       const char *prog, long pid, const char *module, const char *ctx_key,
+                       const char *ctx_val, const char *msg);
+
 #endif

@@ -41,6 +41,7 @@ static const char *const placements[] = {"least-loaded", "round-robin", "random"
                                          "weighted",     "bin-pack",    NULL};
 static const char *const orders[] = {"priority", "fifo", "sjf", NULL};
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 
 #define OPT(field) offsetof(struct replica_opts, field)
 static const struct corral_opt opt_table[] = {
@@ -79,6 +80,8 @@ static const struct corral_opt opt_table[] = {
      INT64_C(315360000), NULL},
     {"log-level", "CORRAL_LOG_LEVEL", CORRAL_OPT_CHOICE, "L", "info", "log level", OPT(log_level),
      0, 0, levels},
+    {"log-format", "CORRAL_LOG_FORMAT", CORRAL_OPT_CHOICE, "F", "text",
+     "log lines as text or json (one JSON object per line)", OPT(log_format), 0, 0, log_formats},
     {"insecure", "CORRAL_INSECURE", CORRAL_OPT_BOOL, NULL, NULL,
      "allow a non-loopback --listen without --token-file, and a non-loopback ZooKeeper "
      "without ZooKeeper auth",
@@ -331,6 +334,8 @@ int main(int argc, char **argv)
         return usage_error(&err);
     }
     log_init("corrald", (enum corral_log_level)corral_log_level_parse(r.opts.log_level));
+    log_set_format(r.opts.log_format && strcmp(r.opts.log_format, "json") == 0, "replica",
+                   r.opts.id);
 
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return 1;

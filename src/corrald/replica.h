@@ -32,6 +32,7 @@ struct replica_opts {
     const char *tls_cert, *tls_key;
     int64_t retention_s;
     const char *log_level;
+    const char *log_format; /* --log-format: text | json */
     bool insecure;
     int64_t cordon_after_failures; /* --cordon-after-failures: 0 off */
     int64_t max_queued; /* --max-queued: unfinished tasks past which submissions get 429 */

@@ -3,10 +3,18 @@
 #ifndef CORRAL_IO_LOG_H
 #define CORRAL_IO_LOG_H
 
+#include <stdbool.h>
+
 #include "corral/log.h"
 
 /* Set the program name and minimum level; call once at startup, before threads start. */
 void log_init(const char *prog, enum corral_log_level min);
+/* --log-format json: one JSON object per line (corral_log_json), each carrying key: val (the
+ * process's "replica" or "worker" id; NULL: none). Call at startup, before threads start. */
+void log_set_format(bool json, const char *key, const char *val);
+/* What log_set_format set: JSON lines?, and the context value ("" if none). */
+bool log_is_json(void);
+const char *log_context_value(void);
 enum corral_log_level log_min_level(void);
 void log_write(enum corral_log_level level, const char *module, const char *fmt, ...)
     CORRAL_PRINTF(3, 4);

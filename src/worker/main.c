@@ -41,6 +41,7 @@ struct worker_opts {
     const char *zk_auth_file;
     bool insecure;
     const char *log_level;
+    const char *log_format;
     const char *id;
     int64_t slots;
     uint64_t cpu_milli;
@@ -54,6 +55,7 @@ struct worker_opts {
 };
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 
 /* Machine-dependent defaults, rendered as text for the table (and so for --help). */
 static char def_cpus[24], def_mem[24];
@@ -81,6 +83,8 @@ static const struct corral_opt opts_table[] = {
         "allow a non-loopback ZooKeeper without ZooKeeper auth", insecure, 0, 0, NULL),
     OPT("log-level", "CORRAL_LOG_LEVEL", CORRAL_OPT_CHOICE, "L", "info", "minimum log level",
         log_level, 0, 0, log_levels),
+    OPT("log-format", "CORRAL_LOG_FORMAT", CORRAL_OPT_CHOICE, "F", "text",
+        "log lines as text or json (one JSON object per line)", log_format, 0, 0, log_formats),
     OPT("id", "CORRAL_WORKER_ID", CORRAL_OPT_STRING, "NAME", NULL,
         "worker name, unique in the cluster; default hostname-pid", id, 0, 0, NULL),
     OPT("slots", "CORRAL_SLOTS", CORRAL_OPT_INT, "N", def_cpus, "tasks it runs at once", slots, 1,
@@ -377,6 +381,7 @@ int main(int argc, char **argv)
     }
     int level = corral_log_level_parse(o.log_level);
     log_init("corral-worker", level < 0 ? CORRAL_LOG_INFO : (enum corral_log_level)level);
+    log_set_format(o.log_format && strcmp(o.log_format, "json") == 0, "worker", o.id);
     if ((rc = prepare_work_dir(o.work_dir, work_dir, sizeof work_dir)))
         goto out;
     if ((rc = check_work_dir_owner(work_dir, &run_as)))

@@ -153,6 +153,10 @@ static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, ui
                             r->level_name);
     if (cfg && r->worker_exe)
         json_object_set_new(cfg, "worker_exe", json_string(r->worker_exe));
+    if (cfg && log_is_json()) { /* the supervisor logs as its worker does */
+        json_object_set_new(cfg, "log_json", json_true());
+        json_object_set_new(cfg, "log_worker", json_string(log_context_value()));
+    }
     if (cfg && r->run_as)
         json_object_set(cfg, "run_as", r->run_as);
     char *text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;

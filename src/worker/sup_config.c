@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "corral/xalloc.h"
+#include "corral/paths.h"
 #include "worker/sup_config.h"
 
 #define CONFIG_MAX_BYTES (256u * 1024u)
@@ -93,6 +94,10 @@ int sup_config_read(int fd, struct sup_config *c)
     c->level = l < 0 ? CORRAL_LOG_INFO : (enum corral_log_level)l;
     if (exe && *exe)
         c->worker_exe = corral_xstrdup(exe);
+    c->log_json = json_is_true(json_object_get(o, "log_json"));
+    const char *lw = json_string_value(json_object_get(o, "log_worker"));
+    if (lw && corral_path_valid_name(lw))
+        snprintf(c->log_worker, sizeof c->log_worker, "%s", lw);
     if (corral_spec_from_json(json_object_get(o, "spec"), NULL, &c->spec, &err) != CORRAL_OK)
         goto out;
     if (read_run_as(json_object_get(o, "run_as"), &c->run_as) < 0)

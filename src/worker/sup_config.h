@@ -34,7 +34,9 @@ struct sup_config {
     struct corral_spec spec;
     pid_t parent;
     enum corral_log_level level;
-    char *worker_exe; /* owned; NULL when not given */
+    bool log_json;                             /* --log-format json */
+    char log_worker[CORRAL_WORKER_ID_MAX + 1]; /* the worker's id, for JSON lines */
+    char *worker_exe;                          /* owned; NULL when not given */
     struct sup_run_as run_as;
     char *text; /* owned: the object as read, to hand on */
     size_t len;

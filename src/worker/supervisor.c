@@ -590,6 +590,7 @@ int supervisor_main(void)
         return 1;
     }
     log_init("corral-worker", level);
+    log_set_format(s.cfg.log_json, "worker", s.cfg.log_worker[0] ? s.cfg.log_worker : NULL);
 
     /* The worker's death must end the task: PDEATHSIG covers the future, getppid() the past
      * (the worker may have died before this prctl). */

@@ -7,7 +7,91 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "corral/log.h"
+
+/* One JSON line: a single object, ending with '\n', nothing else on it. */
+static json_t *json_line(const char *buf, size_t len)
+{
+    assert_true(len > 2);
+    assert_int_equal(buf[len - 1], '\n');
+    assert_int_equal(strlen(buf), len);
+    assert_null(memchr(buf, '\n', len - 1));
+    json_error_t e;
+    json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+    if (!o)
+        fail_msg("not JSON (%s): %s", e.text, buf);
+    assert_true(json_is_object(o));
+    return o;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void json_lines_carry_the_fields_of_a_task(void **state)
+{
+    (void)state;
+    char buf[4096];
+    size_t len = corral_log_json(buf, sizeof buf, 1732438372123, CORRAL_LOG_INFO, "corral-worker",
+                                 4242, "worker", "worker", "w1",
+                                 "task=019a1b2c3d4e-9f8e7d6c state=running->succeeded attempt=2 "
+                                 "epoch=7 exit_code=0 error=\"no \\\"such\\\" file\" worker=w1");
+    json_t *o = json_line(buf, len);
+    assert_string_equal(jstr(o, "ts"), "2024-11-24T08:52:52.123Z");
+    assert_string_equal(jstr(o, "level"), "info");
+    assert_string_equal(jstr(o, "prog"), "corral-worker");
+    assert_int_equal(json_integer_value(json_object_get(o, "pid")), 4242);
+    assert_string_equal(jstr(o, "module"), "worker");
+    assert_string_equal(jstr(o, "worker"), "w1");
+    assert_string_equal(jstr(o, "task"), "019a1b2c3d4e-9f8e7d6c");
+    assert_string_equal(jstr(o, "state"), "running->succeeded");
+    assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "epoch")), 7);
+    assert_int_equal(json_integer_value(json_object_get(o, "exit_code")), 0);
+    assert_string_equal(jstr(o, "error"), "no \\\"such\\\" file");
+    assert_non_null(strstr(jstr(o, "msg"), "task=019a1b2c3d4e-9f8e7d6c state="));
+    json_decref(o);
+}
+
+static void json_lines_survive_hostile_messages(void **state)
+{
+    (void)state;
+    char buf[4096];
+    /* control characters, invalid UTF-8, a forged field and a forged line */
+    size_t len =
+        corral_log_json(buf, sizeof buf, 0, CORRAL_LOG_WARN, "corrald", 1, "api", "replica", "r\"1",
+                        "bad \x01\x7f\xff\xc3( msg=forged level=debug\n{\"x\":1} "
+                        "attempt=007 n=-12 big=1234567890123456789 =x a==b");
+    json_t *o = json_line(buf, len);
+    assert_string_equal(jstr(o, "level"), "warn");
+    assert_string_equal(jstr(o, "replica"), "r\"1");
+    assert_non_null(strstr(jstr(o, "msg"), "bad \x01\x7f\xef\xbf\xbd\xef\xbf\xbd("));
+    assert_string_equal(jstr(o, "attempt"), "007"); /* not a JSON number */
+    assert_int_equal(json_integer_value(json_object_get(o, "n")), -12);
+    assert_string_equal(jstr(o, "big"), "1234567890123456789");
+    json_decref(o);
+
+    /* a message far over the buffer: cut, still one valid object */
+    char huge[6000];
+    memset(huge, 'x', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    memcpy(huge, "task=t1 ", 8);
+    memcpy(huge + 2000, "\xe2\x82\xac", 3);
+    for (size_t n = 256; n <= sizeof buf; n += 97) {
+        len = corral_log_json(buf, n, 0, CORRAL_LOG_ERROR, "corrald", 1, "leader", "replica", "r1",
+                              huge);
+        assert_true(len < n);
+        o = json_line(buf, len);
+        assert_non_null(jstr(o, "msg"));
+        json_decref(o);
+    }
+    /* tiny buffers stay terminated */
+    assert_int_equal(corral_log_json(buf, 3, 0, CORRAL_LOG_INFO, "p", 1, "m", NULL, NULL, "x"), 0);
+    assert_int_equal(buf[0], '\0');
+}
 
 static size_t fmt_line(char *buf, size_t n, int64_t ms, enum corral_log_level l, const char *fmt,
                        ...) CORRAL_PRINTF(5, 6);
@@ -139,6 +223,8 @@ int main(void)
         cmocka_unit_test(long_message_is_truncated_and_ends_with_newline),
         cmocka_unit_test(truncation_does_not_split_utf8),
         cmocka_unit_test(tiny_buffers_stay_terminated),
+        cmocka_unit_test(json_lines_carry_the_fields_of_a_task),
+        cmocka_unit_test(json_lines_survive_hostile_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
