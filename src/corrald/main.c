@@ -112,9 +112,7 @@ static void usage(void)
 {
     char *help = corral_opts_help(opt_table, N_OPTS);
     printf("Usage: corrald [FLAGS]\n\nA corral scheduler replica: REST API, leader election "
-           "and (while leader) the\nscheduling loop.\n\nFlags:\n%s"
-           "  --help                  print this help and exit\n"
-           "  --version               print the version and exit\n",
+           "and (while leader) the\nscheduling loop.\n\nFlags:\n%s",
            help);
     free(help);
 }
