@@ -3,7 +3,12 @@
  * GET /metrics in the Prometheus text format. Inline on the polling thread: it reads counters
  * and gauges kept in memory (atomics, or counts behind short locks) and never calls ZooKeeper.
  */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "corral/fleet.h"
+#include "corral/metrics.h"
 
 #include "corrald/api_internal.h"
 #include "corrald/api_wait.h"
@@ -40,6 +45,88 @@ static int fire_lateness(struct replica *r, char *text, size_t cap, size_t n)
     return (int)(n + (size_t)k);
 }
 
+/* printf at text + *n; false once it does not fit (then *n is left as it was). */
+static bool add(char *text, size_t cap, size_t *n, const char *fmt, ...) CORRAL_PRINTF(4, 5);
+static bool add(char *text, size_t cap, size_t *n, const char *fmt, ...)
+{
+    if (*n >= cap)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(text + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= cap - *n)
+        return false;
+    *n += (size_t)k;
+    return true;
+}
+
+/* The leader's views (0 on a follower), elections, and the two newer histograms. */
+static int leader_views(struct replica *r, bool leading, char *text, size_t cap, size_t n)
+{
+#define LV(x) (leading ? (unsigned long long)atomic_load(&r->x) : 0ull)
+    bool ok = add(text, cap, &n,
+                  "# HELP corral_elections_total Times this replica became the leader.\n"
+                  "# TYPE corral_elections_total counter\ncorral_elections_total %llu\n"
+                  "# HELP corral_queue_depth Queued tasks that are due, by priority band (low < 0, "
+                  "normal 0, high 1..99, urgent >= 100); leader only, 0 on a follower.\n"
+                  "# TYPE corral_queue_depth gauge\n",
+                  (unsigned long long)atomic_load(&r->n_elections));
+    for (size_t b = 0; ok && b < CORRAL_BAND_COUNT; b++)
+        ok = add(text, cap, &n, "corral_queue_depth{band=\"%s\"} %llu\n",
+                 corral_band_name((enum corral_band)b), LV(g_queue_band[b]));
+    ok = ok && add(text, cap, &n,
+                   "# HELP corral_queue_not_due Queue entries not due yet (a delay or a retry "
+                   "backoff); leader only.\n"
+                   "# TYPE corral_queue_not_due gauge\ncorral_queue_not_due %llu\n"
+                   "# HELP corral_tasks_running Tasks assigned to live workers and not finished; "
+                   "leader only.\n"
+                   "# TYPE corral_tasks_running gauge\ncorral_tasks_running %llu\n"
+                   "# HELP corral_workers Live workers by state; leader only.\n"
+                   "# TYPE corral_workers gauge\n",
+                   LV(g_queue_later), LV(g_running));
+    for (size_t i = 0; ok && i < 3; i++)
+        ok = add(text, cap, &n, "corral_workers{state=\"%s\"} %llu\n",
+                 corral_fleet_state_name((enum corral_fleet_state)i), LV(g_workers[i]));
+    unsigned long long cpu = LV(g_unmet_cpu_milli);
+    ok = ok && add(text, cap, &n,
+                   "# HELP corral_unmet_demand_tasks Due tasks that no live worker can take (no "
+                   "worker has the capacity or labels): what an autoscaler should add; leader "
+                   "only.\n"
+                   "# TYPE corral_unmet_demand_tasks gauge\ncorral_unmet_demand_tasks %llu\n"
+                   "# HELP corral_unmet_demand_slots Slots those tasks need (one each).\n"
+                   "# TYPE corral_unmet_demand_slots gauge\ncorral_unmet_demand_slots %llu\n"
+                   "# HELP corral_unmet_demand_cpu CPUs those tasks need.\n"
+                   "# TYPE corral_unmet_demand_cpu gauge\ncorral_unmet_demand_cpu %llu.%03llu\n"
+                   "# HELP corral_unmet_demand_memory_bytes Memory those tasks need.\n"
+                   "# TYPE corral_unmet_demand_memory_bytes gauge\n"
+                   "corral_unmet_demand_memory_bytes %llu\n",
+                   LV(g_unmet_tasks), LV(g_unmet_tasks), cpu / 1000, cpu % 1000,
+                   LV(g_unmet_mem_mb) * 1048576ull);
+#undef LV
+    if (!ok)
+        return -1;
+    uint64_t counts[CORRAL_LATENCY_BUCKETS + 1 > CORRAL_WAIT_BUCKETS + 1
+                        ? CORRAL_LATENCY_BUCKETS + 1
+                        : CORRAL_WAIT_BUCKETS + 1];
+    for (size_t i = 0; i <= CORRAL_WAIT_BUCKETS; i++)
+        counts[i] = atomic_load(&r->queue_wait[i]);
+    int k = corral_metrics_histogram(
+        text, cap, n, "corral_task_queue_wait_seconds",
+        "Time from a task's submission (or due time) to its first assignment, for the tasks this "
+        "replica assigned as leader.",
+        corral_wait_le_s, CORRAL_WAIT_BUCKETS, counts,
+        (double)atomic_load(&r->queue_wait_sum_ms) / 1e3);
+    if (k < 0)
+        return -1;
+    double sum = 0;
+    zk_multi_latency(r->zk, counts, &sum);
+    return corral_metrics_histogram(text, cap, (size_t)k, "corral_zk_multi_seconds",
+                                    "Round trips of ZooKeeper multi requests (every write "
+                                    "corral makes) from this process.",
+                                    corral_latency_le_s, CORRAL_LATENCY_BUCKETS, counts, sum);
+}
+
 void api_metrics(struct api *a, struct api_reply *rp)
 {
     struct replica *r = a->r;
@@ -48,7 +135,7 @@ void api_metrics(struct api *a, struct api_reply *rp)
     bool leading = atomic_load(&r->leading);
     uint64_t groups = 0, grouped = 0, largest = 0;
     zk_group_stats(r->submits, &groups, &grouped, &largest);
-    char text[8192];
+    static _Thread_local char text[32768];
     int n = snprintf(
         text, sizeof text,
         "# HELP corral_up 1 while the replica runs.\n# TYPE corral_up gauge\ncorral_up 1\n"
@@ -102,6 +189,8 @@ void api_metrics(struct api *a, struct api_reply *rp)
         (unsigned long long)api_guard_cut_count(a->guard));
     if (n >= 0 && (size_t)n < sizeof text)
         n = fire_lateness(r, text, sizeof text, (size_t)n);
+    if (n >= 0 && (size_t)n < sizeof text)
+        n = leader_views(r, leading, text, sizeof text, (size_t)n);
     if (n < 0 || (size_t)n >= sizeof text) {
         api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "metrics do not fit");
         return;

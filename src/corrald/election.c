@@ -24,9 +24,10 @@
 
 void election_set_leading(struct replica *r, bool leading, uint64_t epoch, const char *why)
 {
-    if (leading && !r->el.is_leader)
+    if (leading && !r->el.is_leader) {
         CORRAL_LOG(CORRAL_LOG_INFO, "became leader id=%s epoch=%" PRIu64, r->opts.id, epoch);
-    else if (!leading && r->el.is_leader)
+        atomic_fetch_add(&r->n_elections, 1);
+    } else if (!leading && r->el.is_leader)
         CORRAL_LOG(CORRAL_LOG_WARN, "no longer leader id=%s: %s", r->opts.id, why);
     r->el.is_leader = leading;
     r->el.epoch = leading ? epoch : 0;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "corral/metrics.h"
 #include "corral/ops.h"
 #include "corral/paths.h"
 #include "corral/queue_entry.h"
@@ -254,6 +255,17 @@ static void assigned(struct replica *r, struct round *rd, const struct pick *p)
              t->attempt, t->epoch);
     persist_applied(&(struct persist_change){
         .task = t->id, .from = CORRAL_STATE_QUEUED, .to = t->state, .detail = detail});
+    if (t->attempt == 1) { /* queue wait: from submission (or the due time) to the assignment */
+        int64_t since = corral_task_due_ms(&t->spec, t->submitted_at_ms);
+        if (since < t->submitted_at_ms)
+            since = t->submitted_at_ms;
+        int64_t wait_ms = clock_wall_ms() - since;
+        if (wait_ms < 0)
+            wait_ms = 0;
+        size_t b = corral_histo_index(corral_wait_le_s, CORRAL_WAIT_BUCKETS, (double)wait_ms / 1e3);
+        atomic_fetch_add(&r->queue_wait[b], 1);
+        atomic_fetch_add(&r->queue_wait_sum_ms, (uint_fast64_t)wait_ms);
+    }
     rd->has_dir[p->widx] = true;
     char path[CORRAL_PATH_MAX];
     if (corral_path_assign(path, sizeof path, r->opts.ns, w->reg.id, t->id) == CORRAL_OK)
@@ -472,6 +484,17 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
         note_workers(l, &rd.ws);
         rd.has_dir = corral_xcalloc(rd.ws.n, sizeof *rd.has_dir);
         rc = leader_load_assignments(r, &rd, err);
+    }
+    if (rc == CORRAL_OK) { /* for /metrics: live assignments, workers by state */
+        uint64_t running = 0, by_state[3] = {0};
+        for (size_t i = 0; i < rd.ws.n; i++) {
+            const struct worker_info *w = &rd.ws.items[i];
+            running += w->running;
+            by_state[corral_fleet_shown(workers_fleet(w), &w->reg, w->running)]++;
+        }
+        atomic_store(&r->g_running, running);
+        for (size_t i = 0; i < 3; i++)
+            atomic_store(&r->g_workers[i], by_state[i]);
     }
     int64_t now_wall = clock_wall_ms();
     /* Cron fires first: their tasks join this round's queue (their buckets are marked). */

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/metrics.h"
 #include "corral/ops.h"
 #include "corral/paths.h"
 #include "corral/queue_entry.h"
@@ -698,6 +699,8 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
     const struct corral_queue_key **legacy = corral_xcalloc(REWRITE_PER_ROUND, sizeof *legacy);
     size_t n_legacy = 0, total = 0;
     int64_t earliest = 0;
+    /* For /metrics, from the same pass: depth by band, entries not due, unmet demand. */
+    uint64_t band[CORRAL_BAND_COUNT] = {0}, later = 0, unmet = 0, unmet_cpu = 0, unmet_mem = 0;
     for (unsigned b = 0; b < CORRAL_BUCKETS; b++) {
         const struct corral_queue_keys *qk = &l->queue_keys[b];
         total += qk->n - qk->n_gone;
@@ -711,15 +714,28 @@ int leader_load_queue(struct replica *r, struct round *rd, size_t head_max, int6
                 continue;
             }
             if (k->not_before_ms > now_wall) {
+                later++;
                 if (earliest == 0 || k->not_before_ms < earliest)
                     earliest = k->not_before_ms;
                 continue;
             }
-            if (unsched_has(l, k->id))
-                continue; /* fits no worker of this set: shown as waiting already */
+            band[corral_priority_band(k->priority)]++;
+            if (unsched_has(l, k->id)) {
+                /* fits no worker of this set: shown as waiting already */
+                unmet++;
+                unmet_cpu += k->cpu_milli;
+                unmet_mem += k->mem_mb;
+                continue;
+            }
             head_offer(&h, k);
         }
     }
+    for (size_t i = 0; i < CORRAL_BAND_COUNT; i++)
+        atomic_store(&r->g_queue_band[i], band[i]);
+    atomic_store(&r->g_queue_later, later);
+    atomic_store(&r->g_unmet_tasks, unmet);
+    atomic_store(&r->g_unmet_cpu_milli, unmet_cpu);
+    atomic_store(&r->g_unmet_mem_mb, unmet_mem);
     l->queued = total;
     l->next_eligible_ms = earliest;
     /* The head in order, best first (heap pops give worst first). */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corral/metrics.h"
 #include "corral/access.h"
 #include "corral/limits.h"
 #include "corral/sched.h"
@@ -66,6 +67,16 @@ struct replica {
 #define CORRAL_FIRE_LATE_BUCKETS 10
     atomic_uint_fast64_t fire_late_le[CORRAL_FIRE_LATE_BUCKETS];
     atomic_uint_fast64_t fire_late_count, fire_late_sum_ms;
+    /* Leader-only views, set by each round (0 while following), and the elections won. */
+    atomic_uint_fast64_t n_elections;
+    atomic_uint_fast64_t g_queue_band[CORRAL_BAND_COUNT]; /* eligible entries by band */
+    atomic_uint_fast64_t g_queue_later;                   /* entries not due yet (delay, backoff) */
+    atomic_uint_fast64_t g_running;                       /* live assignments */
+    atomic_uint_fast64_t g_workers[3];                    /* by corral_fleet_state */
+    atomic_uint_fast64_t g_unmet_tasks, g_unmet_cpu_milli, g_unmet_mem_mb;
+    /* Queue wait (submission to assignment) of tasks this replica assigned as leader. */
+    atomic_uint_fast64_t queue_wait[CORRAL_WAIT_BUCKETS + 1];
+    atomic_uint_fast64_t queue_wait_sum_ms;
 };
 
 #endif

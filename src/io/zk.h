@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "corral/error.h"
+#include "corral/metrics.h"
 #include "corral/strlist.h"
 
 struct zk;
@@ -214,6 +215,9 @@ struct zk_multi;
 /* New empty multi; never NULL. Each op copies its path and data. */
 struct zk_multi *zk_multi_new(void);
 void zk_multi_free(struct zk_multi *m);
+/* The round trips of multi requests so far: counts per bucket of corral_latency_le_s (the last
+ * is +Inf) and their sum in seconds (for /metrics). */
+void zk_multi_latency(struct zk *zk, uint64_t counts[CORRAL_LATENCY_BUCKETS + 1], double *sum_s);
 void zk_multi_create(struct zk_multi *m, const char *path, const void *data, size_t len, int flags);
 void zk_multi_delete(struct zk_multi *m, const char *path, int32_t version);
 void zk_multi_set(struct zk_multi *m, const char *path, const void *data, size_t len,

@@ -14,6 +14,7 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include "corral/metrics.h"
 #include "io/zk.h"
 
 struct zk_event_node {
@@ -36,6 +37,9 @@ struct zk {
     atomic_int_fast64_t last_rx_ms;
     struct zk_event_node *head, *tail;
     struct watch_box *boxes; /* one-shot callback watches not yet fired (guarded by mu) */
+    /* Round trips of multi requests (zk_multi_commit_many), a histogram for /metrics. */
+    atomic_uint_fast64_t multi_lat[CORRAL_LATENCY_BUCKETS + 1];
+    atomic_uint_fast64_t multi_lat_sum_us;
 };
 
 /* ---- zk_session.c */

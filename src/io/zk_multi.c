@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "corral/xalloc.h"
 #include "io/zk_internal.h"
@@ -190,6 +191,9 @@ void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, i
     struct zk_pipe pipe;
     zk_pipe_init(&pipe, n);
     zhandle_t *zh = zk_acquire(zk);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t sent = 0;
     for (size_t i = 0; i < n; i++) {
         const struct zk_multi *m = ms[i];
         failed_ops[i] = -1;
@@ -216,10 +220,21 @@ void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, i
         reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &ps[i]};
         zk_pipe_sent(&pipe, i,
                      zoo_amulti(zh, (int)m->n, ps[i].ops, ps[i].res, on_multi_done, &reqs[i]));
+        sent++;
     }
     /* The handle stays held until every answer is in: the results point into ps. */
     zk_pipe_wait(zk, &pipe, n);
     zk_release(zk);
+    if (sent > 0) { /* one round trip, however many multis went out together */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (us < 0)
+            us = 0;
+        size_t b =
+            corral_histo_index(corral_latency_le_s, CORRAL_LATENCY_BUCKETS, (double)us / 1e6);
+        atomic_fetch_add(&zk->multi_lat[b], 1);
+        atomic_fetch_add(&zk->multi_lat_sum_us, (uint_fast64_t)us);
+    }
     for (size_t i = 0; i < n; i++) {
         if (!ps[i].ops)
             continue; /* answered above without a request */
@@ -232,6 +247,13 @@ void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, i
     zk_pipe_cleanup(&pipe);
     free(ps);
     free(reqs);
+}
+
+void zk_multi_latency(struct zk *zk, uint64_t counts[CORRAL_LATENCY_BUCKETS + 1], double *sum_s)
+{
+    for (size_t i = 0; i <= CORRAL_LATENCY_BUCKETS; i++)
+        counts[i] = atomic_load(&zk->multi_lat[i]);
+    *sum_s = (double)atomic_load(&zk->multi_lat_sum_us) / 1e6;
 }
 
 int zk_multi_commit(struct zk *zk, struct zk_multi *m, int *failed_op, struct corral_error *err)
