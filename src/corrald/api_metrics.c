@@ -119,6 +119,27 @@ static int leader_views(struct replica *r, bool leading, char *text, size_t cap,
         (double)atomic_load(&r->queue_wait_sum_ms) / 1e3);
     if (k < 0)
         return -1;
+    static const char *const fin[3] = {"succeeded", "failed", "cancelled"};
+    size_t pos = (size_t)k;
+    if (!add(text, cap, &pos,
+             "# HELP corral_tasks_finished_total Tasks that became final, by state, as this "
+             "replica saw them as leader (from the done index).\n"
+             "# TYPE corral_tasks_finished_total counter\n"))
+        return -1;
+    for (size_t i = 0; i < 3; i++)
+        if (!add(text, cap, &pos, "corral_tasks_finished_total{state=\"%s\"} %llu\n", fin[i],
+                 (unsigned long long)atomic_load(&r->n_finished[i])))
+            return -1;
+    for (size_t i = 0; i <= CORRAL_WAIT_BUCKETS; i++)
+        counts[i] = atomic_load(&r->submit_to_finish[i]);
+    k = corral_metrics_histogram(
+        text, cap, pos, "corral_task_submit_to_finish_seconds",
+        "Time from a task's submission to its final state, for the finishes this replica saw as "
+        "leader.",
+        corral_wait_le_s, CORRAL_WAIT_BUCKETS, counts,
+        (double)atomic_load(&r->submit_to_finish_sum_ms) / 1e3);
+    if (k < 0)
+        return -1;
     double sum = 0;
     zk_multi_latency(r->zk, counts, &sum);
     return corral_metrics_histogram(text, cap, (size_t)k, "corral_zk_multi_seconds",

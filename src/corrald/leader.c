@@ -46,6 +46,7 @@ struct leader *leader_new(void)
     l->deps_dirty = true;
     l->last_retention_ms = -1;
     l->retention_period_ms = LEADER_RETENTION_PERIOD_MS;
+    leader_finishes_reset(l);
 #ifdef CORRAL_TEST_HOOKS
     /* Test builds: CORRAL_TEST_RETENTION_PERIOD_MS lets a test see a whole sweep in seconds. */
     const char *period = getenv("CORRAL_TEST_RETENTION_PERIOD_MS");
@@ -61,6 +62,7 @@ void leader_free(struct leader *l)
         return;
     leader_queue_reset(l);
     leader_crons_reset(l);
+    leader_finishes_reset(l);
     free(l->costs);
     free(l->cost_slots);
     corral_strlist_cleanup(&l->known_workers);
@@ -104,6 +106,7 @@ void leader_reset(struct leader *l)
     leader_crons_reset(l);
     leader_deps_reset(l);
     leader_costs_reset(l);
+    leader_finishes_reset(l);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
     corral_strlist_cleanup(&l->assign_dirs);
@@ -523,6 +526,8 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
                l->rounds, rd.ws.n, rd.n_q, atomic_load(&r->n_assigned) - assigned_before,
                t_loaded - now_ms, t_queue - t_loaded, clock_mono_ms() - t_queue);
     round_cleanup(&rd);
+    if (rc == CORRAL_OK && !leader_stopping(r))
+        rc = leader_finishes_tick(r, now_ms, clock_wall_ms(), err);
     /* Retention (and the done index's time slots, which finishes need) right after a new
      * leader's first round, then every period; each call does a bounded amount of work. */
     if (rc == CORRAL_OK && !leader_stopping(r) &&

@@ -126,6 +126,15 @@ struct leader {
     char workers_dir[CORRAL_PATH_MAX]; /* the workers folder, once known */
     char fleet_dir[CORRAL_PATH_MAX];   /* the fleet folder, once known */
     char signal_path[CORRAL_PATH_MAX]; /* the queue signal node, once known */
+    /* Finishes counted from the done index (leader_finishes.c): per slot of the window, its
+     * number, its cversion when listed and the names seen in it (sorted). */
+#define LEADER_FIN_WINDOW_SLOTS 50 /* 5 s of 100 ms slots */
+#define LEADER_FIN_PERIOD_MS    1000
+    int64_t fin_slot[LEADER_FIN_WINDOW_SLOTS];
+    int32_t fin_cversion[LEADER_FIN_WINDOW_SLOTS];
+    struct corral_strlist fin_seen[LEADER_FIN_WINDOW_SLOTS];
+    int64_t fin_start_slot; /* the first slot of this term; -1 before the first tick */
+    int64_t fin_last_ms;    /* monotonic */
 };
 
 /* One round's view of the cluster. */
@@ -199,6 +208,11 @@ void leader_unsched_clear(struct leader *l);
 CORRAL_NODISCARD int leader_load_queue(struct replica *r, struct round *rd, size_t head_max,
                                        int64_t now_wall, struct corral_error *err);
 void leader_cache_clear(struct leader *l);
+
+/* leader_finishes.c: count finished tasks for /metrics from the done index. */
+void leader_finishes_reset(struct leader *l);
+CORRAL_NODISCARD int leader_finishes_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
+                                          struct corral_error *err);
 
 /* leader_retention.c: delete one slice of finished tasks past --retention. */
 CORRAL_NODISCARD int leader_sweep_retention(struct replica *r, int64_t now_wall,

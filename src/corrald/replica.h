@@ -77,6 +77,11 @@ struct replica {
     /* Queue wait (submission to assignment) of tasks this replica assigned as leader. */
     atomic_uint_fast64_t queue_wait[CORRAL_WAIT_BUCKETS + 1];
     atomic_uint_fast64_t queue_wait_sum_ms;
+    /* Finishes the leader saw in the done index: succeeded, failed, cancelled; and their
+     * submission-to-finish times. */
+    atomic_uint_fast64_t n_finished[3];
+    atomic_uint_fast64_t submit_to_finish[CORRAL_WAIT_BUCKETS + 1];
+    atomic_uint_fast64_t submit_to_finish_sum_ms;
 };
 
 #endif

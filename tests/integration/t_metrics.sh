@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: MIT
 # /metrics on a live leader and a follower passes `promtool check metrics` (Debian's prometheus
 # package) and says what an operator and an autoscaler read: submitted and assigned counters,
-# queue depth by priority band, running tasks, workers by state, is-leader, epoch, elections,
+# finished tasks by state and submission-to-finish times, queue depth by priority band, running
+# tasks, workers by state, is-leader, epoch, elections,
 # the ZooKeeper connection and multi round trips, the queue-wait histogram, and the unmet
 # demand of due tasks no live worker can take.
 # shellcheck source=tests/integration/lib.sh
@@ -48,6 +49,13 @@ live_metrics()
     for i in "${ids[@]}"; do
         wait_final "$i" 30
     done
+    local failed
+    failed=$(submit '{"command":["sh","-c","exit 3"],"max_attempts":1}')
+    wait_final "$failed" 30
+    wait_for "the leader counted 3 succeeded" 20 metric_is 'corral_tasks_finished_total{state="succeeded"}' 3
+    wait_for "and 1 failed" 20 metric_is 'corral_tasks_finished_total{state="failed"}' 1
+    assert_eq "none cancelled yet" 0 "$(metric 'corral_tasks_finished_total{state="cancelled"}')"
+    assert_eq "submit-to-finish observed each" 4 "$(metric corral_task_submit_to_finish_seconds_count)"
     long=$(submit '{"command":["sleep","30"],"resources":{"cpu":1}}')
     wait_state "$long" running 20
     big=$(submit '{"command":["true"],"resources":{"cpu":16,"mem_mb":4096},"priority":-5}')
@@ -79,10 +87,12 @@ live_metrics()
     promtool_passes "$follower"
     assert_eq "a follower is not the leader" 0 "$(metric corral_is_leader "$follower")"
     assert_eq "nor shows the leader's queue" 0 "$(metric 'corral_queue_depth{band="low"}' "$follower")"
-    (($(metric corral_tasks_submitted_total "$follower") + $(metric corral_tasks_submitted_total) >= 6)) ||
-        fail "submitted counters do not add up to the 6 submits"
-    api POST "/v1/tasks/$long/cancel"
+    (($(metric corral_tasks_submitted_total "$follower") + $(metric corral_tasks_submitted_total) >= 7)) ||
+        fail "submitted counters do not add up to the 7 submits"
     api POST "/v1/tasks/$big/cancel"
+    assert_status "cancel the big task" 200
+    wait_for "the cancel is counted" 20 metric_is 'corral_tasks_finished_total{state="cancelled"}' 1
+    api POST "/v1/tasks/$long/cancel"
 }
 run_case "a live leader's and follower's /metrics pass promtool and say what runs" live_metrics
 
