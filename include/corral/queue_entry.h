@@ -8,8 +8,8 @@
  *   <id>.<priority+1000>.<submitted_at_ms>.<estimated_ms or ->.<cpu_milli>.<mem_mb>.<not_before_ms>
  * numbers in lowercase hex without leading zeros (e.g.
  * "019a1b2c3d4e-9f8e7d6c.3e8.19a1b2c3d4e.-.3e8.0.0"). The entry sits in the bucket of its task id
- * (bb = corral_path_bucket(id)). A bare id is the older form (corral before 0.9): still read, its
- * keys unknown until its task is read.
+ * (bb = corral_path_bucket(id)). A bare id is the older form (corral before the queue index): still
+ * read, its keys unknown until its task is read.
  */
 #ifndef CORRAL_QUEUE_ENTRY_H
 #define CORRAL_QUEUE_ENTRY_H
