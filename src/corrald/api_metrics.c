@@ -160,6 +160,8 @@ void api_metrics(struct api *a, struct api_reply *rp)
     int n = snprintf(
         text, sizeof text,
         "# HELP corral_up 1 while the replica runs.\n# TYPE corral_up gauge\ncorral_up 1\n"
+        "# HELP corral_build_info The running version (a rolling upgrade shows both).\n"
+        "# TYPE corral_build_info gauge\ncorral_build_info{version=\"" CORRAL_VERSION "\"} 1\n"
         "# HELP corral_zk_connected 1 while connected to ZooKeeper.\n"
         "# TYPE corral_zk_connected gauge\ncorral_zk_connected %d\n"
         "# HELP corral_is_leader 1 while this replica is the leader.\n"

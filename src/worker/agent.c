@@ -407,11 +407,12 @@ int agent_run(const struct agent_config *cfg)
             return 0;
         }
     }
-    CORRAL_LOG(CORRAL_LOG_INFO,
-               "starting worker=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
-               " work_dir=%s run_as=%s",
-               cfg->id, cfg->zk_hosts, cfg->ns, cfg->slots, cfg->cpu_milli, cfg->mem_mb,
-               cfg->work_dir, cfg->run_as ? cfg->run_as->name : "(worker's user)");
+    CORRAL_LOG(
+        CORRAL_LOG_INFO,
+        "starting version=%s worker=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
+        " work_dir=%s run_as=\"%s\"",
+        CORRAL_VERSION, cfg->id, cfg->zk_hosts, cfg->ns, cfg->slots, cfg->cpu_milli, cfg->mem_mb,
+        cfg->work_dir, cfg->run_as ? cfg->run_as->name : "(worker's user)");
 
     struct pollfd *pfds = NULL;
     size_t cap = 0;

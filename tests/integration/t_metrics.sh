@@ -80,6 +80,9 @@ live_metrics()
     (($(metric corral_task_queue_wait_seconds_count) >= 4)) || fail "queue wait histogram empty"
     (($(metric corral_zk_multi_seconds_count) >= 1)) || fail "no ZooKeeper multi round trips"
     assert_eq "connected" 1 "$(metric corral_zk_connected)"
+    local version
+    version=$("$CORRALD" --version | awk '{print $2}')
+    assert_eq "the version is labelled" 1 "$(metric "corral_build_info{version=\"$version\"}")"
     promtool_passes "$(leader_url)"
     # A follower: valid too; the leader-only gauges are 0 there, its own counters are its own.
     follower=$(live_urls | grep -vxF "$(leader_url)" | head -1)
