@@ -76,6 +76,7 @@ enum corral_endpoint {
     CORRAL_EP_WORKER_CORDON,    /* POST /v1/workers/{worker}/cordon */
     CORRAL_EP_WORKER_UNCORDON,  /* POST .../uncordon */
     CORRAL_EP_WORKER_DRAIN,     /* POST .../drain */
+    CORRAL_EP_UI,               /* GET / and /ui/<file>: the dashboard, open (api_ui.c) */
 };
 
 /* Longest schedule name; a {name} path segment up to a few bytes longer still routes. */
@@ -85,7 +86,7 @@ struct corral_route {
     enum corral_endpoint ep;
     bool post;             /* the method is POST (else GET or HEAD, or DELETE) */
     bool del;              /* the method is DELETE */
-    bool open;             /* needs no token (health checks) */
+    bool open;             /* needs no token (health checks, the dashboard's files) */
     enum corral_role need; /* the least role that may call it */
     bool id_valid;         /* for TASK and TASK_CANCEL: the {id} is a well-formed task id */
     char id[CORRAL_ID_LEN + 1];

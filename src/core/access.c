@@ -177,6 +177,12 @@ struct route_row {
 static const struct route_row ROUTES[] = {
     {"GET", "/healthz", CORRAL_EP_HEALTHZ, true, CORRAL_ROLE_NONE},
     {"GET", "/readyz", CORRAL_EP_READYZ, true, CORRAL_ROLE_NONE},
+    /* The dashboard: static files, no data (CONTRACT: they need no token; the API calls the
+     * page makes do). */
+    {"GET", "/", CORRAL_EP_UI, true, CORRAL_ROLE_NONE},
+    {"GET", "/ui/app.js", CORRAL_EP_UI, true, CORRAL_ROLE_NONE},
+    {"GET", "/ui/app.css", CORRAL_EP_UI, true, CORRAL_ROLE_NONE},
+    {"GET", "/ui/icon.svg", CORRAL_EP_UI, true, CORRAL_ROLE_NONE},
     {"GET", "/metrics", CORRAL_EP_METRICS, false, CORRAL_ROLE_READ},
     {"GET", "/v1/tasks", CORRAL_EP_TASKS, false, CORRAL_ROLE_READ},
     {"POST", "/v1/tasks", CORRAL_EP_TASKS, false, CORRAL_ROLE_SUBMIT},

@@ -6,7 +6,7 @@
  * endpoint that needs it parks its request (api_park.c) and hands a call to the job pool
  * (api_jobs.c); the job thread, or the long-poll waiter (api_wait.c), prepares the answer and
  * resumes the connection, and the next handler call sends it. Endpoints: api_tasks.c,
- * api_cluster.c, api_metrics.c; answers: api_reply.c.
+ * api_cluster.c, api_metrics.c, api_ui.c (the dashboard's files); answers: api_reply.c.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -82,10 +82,10 @@ static void not_allowed(struct api_reply *rp, const char *allow)
     api_reply_error(rp, &err);
 }
 
-/* The access checks of one request (core/access.c decides; this gathers the facts): the
- * cross-site rules, then the token and its role. False with rp filled when refused. */
-static bool access_ok(struct api *a, struct api_request *req, const char *method,
-                      const struct corral_route *rt, int route_rc, struct api_reply *rp)
+/* The cross-site rules of one request (core/access.c decides; this gathers the facts). False
+ * with rp filled when refused. */
+static bool cross_site_ok(struct api *a, struct api_request *req, const char *method,
+                          struct api_reply *rp)
 {
     struct MHD_Connection *conn = req->conn;
     struct corral_request_facts f = {
@@ -106,8 +106,20 @@ static bool access_ok(struct api *a, struct api_request *req, const char *method
         api_reply_error(rp, &err);
         return false;
     }
+    return true;
+}
+
+/* The access checks of one request: the cross-site rules, then the token and its role. False
+ * with rp filled when refused. */
+static bool access_ok(struct api *a, struct api_request *req, const char *method,
+                      const struct corral_route *rt, int route_rc, struct api_reply *rp)
+{
+    struct MHD_Connection *conn = req->conn;
+    if (!cross_site_ok(a, req, method, rp))
+        return false;
     if (a->r->tokens.n == 0)
         return true;
+    struct corral_error err = {0};
     enum corral_role role = corral_tokens_role(
         &a->r->tokens, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
     if (role == CORRAL_ROLE_NONE) {
@@ -132,6 +144,13 @@ static void route(struct api *a, struct api_request *req, const char *url, const
 {
     struct corral_route rt;
     int rc = corral_route_find(method, url, &rt);
+    if (rc == CORRAL_OK && rt.ep == CORRAL_EP_UI) {
+        /* No token (static files, no data), but the cross-site rules: a page that a rebinding
+         * name serves could not use the API anyway. */
+        if (cross_site_ok(a, req, method, rp))
+            api_ui(a, req, url, rp);
+        return;
+    }
     if (rc == CORRAL_OK && rt.open) {
         if (rt.ep == CORRAL_EP_HEALTHZ)
             api_reply_text(rp, MHD_HTTP_OK, "application/json", "{\"status\":\"ok\"}\n", 16);
@@ -195,6 +214,7 @@ static void route(struct api *a, struct api_request *req, const char *url, const
         case CORRAL_EP_NONE:
         case CORRAL_EP_HEALTHZ:
         case CORRAL_EP_READYZ:
+        case CORRAL_EP_UI:
             break;
     }
     api_reply_fail(rp, CORRAL_EINTERNAL, NULL, "the endpoint has no handler");

@@ -163,6 +163,8 @@ void api_metrics(struct api *a, struct api_reply *rp);
 /* ---- api_fleet.c: cordon, uncordon, drain ---- */
 void api_fleet(struct api *a, struct api_request *req, const struct corral_route *rt,
                struct api_reply *rp);
+/* ---- api_ui.c: the dashboard's files, inline from memory (no ZooKeeper) ---- */
+void api_ui(struct api *a, struct api_request *req, const char *url, struct api_reply *rp);
 /* ---- api_schedules.c ---- */
 void api_schedules(struct api *a, struct api_request *req, const struct corral_route *rt,
                    struct api_reply *rp);

@@ -130,6 +130,10 @@ enum MHD_Result api_reply_send(struct MHD_Connection *conn, struct api_reply *rp
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->ctype);
     if (rp->hdr)
         MHD_add_response_header(resp, rp->hdr, rp->val);
+    for (const char *const *h = rp->headers; h && h[0] && h[1]; h += 2)
+        MHD_add_response_header(resp, h[0], h[1]);
+    if (rp->etag)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rp->etag);
     enum MHD_Result ret = MHD_queue_response(conn, rp->status, resp);
     MHD_destroy_response(resp);
     api_reply_cleanup(rp);

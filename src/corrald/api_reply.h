@@ -23,6 +23,9 @@ struct api_reply {
     char *body;            /* owned, NUL-terminated; NULL for an empty body */
     size_t len;            /* of body, without the NUL */
     const char *hdr, *val; /* one extra header (static strings); hdr NULL when none */
+    /* More headers: "name", "value", ..., NULL (a static list); NULL when none. */
+    const char *const *headers;
+    const char *etag; /* an ETag header's value (static, quoted); NULL when none */
 };
 
 /* Each setter replaces what rp held before. */

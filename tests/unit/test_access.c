@@ -129,6 +129,11 @@ static void route_every_endpoint_and_its_right(void **state)
         {"POST", "/v1/schedules/nightly/trigger", CORRAL_EP_SCHEDULE_TRIGGER, CORRAL_ROLE_SUBMIT,
          false},
         {"GET", "/v1/schedules/nightly/fires", CORRAL_EP_SCHEDULE_FIRES, CORRAL_ROLE_READ, false},
+        {"GET", "/", CORRAL_EP_UI, CORRAL_ROLE_NONE, true},
+        {"HEAD", "/", CORRAL_EP_UI, CORRAL_ROLE_NONE, true},
+        {"GET", "/ui/app.js", CORRAL_EP_UI, CORRAL_ROLE_NONE, true},
+        {"GET", "/ui/app.css", CORRAL_EP_UI, CORRAL_ROLE_NONE, true},
+        {"GET", "/ui/icon.svg", CORRAL_EP_UI, CORRAL_ROLE_NONE, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct corral_route rt;
@@ -143,6 +148,35 @@ static void route_every_endpoint_and_its_right(void **state)
     assert_int_equal(corral_route_find("GET", "/v1/tasks/019a1b2c3d4e-9f8e7d6c", &rt), CORRAL_OK);
     assert_true(rt.id_valid);
     assert_string_equal(rt.id, "019a1b2c3d4e-9f8e7d6c");
+}
+
+/* The dashboard: its page and files are open, GET only, and nothing else under / or /ui. */
+static void route_dashboard_files(void **state)
+{
+    (void)state;
+    struct corral_route rt;
+    assert_int_equal(corral_route_find("POST", "/", &rt), CORRAL_EMETHOD);
+    assert_string_equal(rt.allow, "GET");
+    assert_int_equal(corral_route_find("DELETE", "/ui/app.js", &rt), CORRAL_EMETHOD);
+    assert_string_equal(rt.allow, "GET");
+    static const char *const unknown[] = {
+        "/ui",         "/ui/", "/ui/app.js/", "/ui/app.jsx", "/ui/../v1/tasks", "/ui/index.html",
+        "/index.html", "//",   "/ui/APP.JS"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        assert_int_equal(corral_route_find("GET", unknown[i], &rt), CORRAL_ENOTFOUND);
+        assert_int_equal(rt.ep, CORRAL_EP_NONE);
+    }
+    /* Every open row is a health check or a file of the dashboard: no API call is open. */
+    for (size_t i = 0; i < corral_route_count(); i++) {
+        struct corral_route_def d;
+        assert_true(corral_route_at(i, &d));
+        if (!d.open)
+            continue;
+        assert_int_equal(d.need, CORRAL_ROLE_NONE);
+        assert_string_equal(d.method, "GET");
+        assert_true(strcmp(d.path, "/healthz") == 0 || strcmp(d.path, "/readyz") == 0 ||
+                    strcmp(d.path, "/") == 0 || strncmp(d.path, "/ui/", 4) == 0);
+    }
 }
 
 static void route_schedule_names(void **state)
@@ -321,6 +355,7 @@ int main(void)
         cmocka_unit_test(route_every_endpoint_and_its_right),
         cmocka_unit_test(route_wrong_method_unknown_path_and_bad_ids),
         cmocka_unit_test(route_schedule_names),
+        cmocka_unit_test(route_dashboard_files),
         cmocka_unit_test(check_a_body_must_be_json),
         cmocka_unit_test(check_origin_must_be_the_servers_own),
         cmocka_unit_test(check_host_guard_refuses_rebinding),

@@ -1,0 +1,921 @@
+// SPDX-License-Identifier: MIT
+// The corral dashboard (docs/operations.md "Dashboard"): plain DOM, no framework, no build step.
+//
+// It talks only to the replica that served it, with relative URLs, so it keeps working while
+// the leader changes (followers serve every read and write). It polls every POLL_MS; there is
+// no event feed yet. Every text that comes from the server is put in with textContent (or as
+// a Text node), never parsed as HTML. With a token file, a 401 opens a small form; the token
+// is kept in this tab's sessionStorage only and sent as `Authorization: Bearer`.
+'use strict';
+
+(() => {
+  const POLL_MS = 1500;
+  const STATS_EVERY = 2; // polls: queue depth and throughput every 3 s
+  const SCHEDULES_EVERY = 2; // polls
+  const PAGE_SIZE = 25;
+  const QUEUE_COUNT_MAX = 1000; // queued tasks counted at most (one page)
+  const DONE_PAGE = 500;
+  const DONE_PAGES_MAX = 4; // per finished state and stats poll
+  const WINDOW_MS = 5 * 60 * 1000; // throughput window
+  const BUCKET_MS = 15 * 1000; // throughput sparkline bucket
+  const SERIES_MAX = 80; // samples kept for a sparkline
+  const REQUEST_TIMEOUT_MS = 10000;
+  const TOKEN_KEY = 'corral.token';
+  const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+  const KNOWN_STATES = new Set(['scheduled', 'waiting', 'queued', 'assigned', 'running',
+    'cancelling', 'succeeded', 'failed', 'cancelled', 'active', 'cordoned', 'draining',
+    'paused']);
+  const SVGNS = 'http://www.w3.org/2000/svg';
+
+  const $ = (id) => document.getElementById(id);
+
+  // ------------------------------------------------------------------ DOM helpers
+
+  // el('td', {cls, text, title, data, on}, ...children): children are nodes or strings (which
+  // become Text nodes: never markup).
+  function el(tag, opts, ...kids) {
+    const e = document.createElement(tag);
+    if (opts) {
+      if (opts.cls) e.className = opts.cls;
+      if (opts.text !== undefined && opts.text !== null) e.textContent = String(opts.text);
+      if (opts.title) e.title = String(opts.title);
+      if (opts.type) e.type = opts.type;
+      if (opts.data) for (const [k, v] of Object.entries(opts.data)) e.dataset[k] = String(v);
+      if (opts.on) for (const [k, f] of Object.entries(opts.on)) e.addEventListener(k, f);
+    }
+    for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+    return e;
+  }
+
+  function setText(id, text) {
+    const e = $(id);
+    const s = text === null || text === undefined ? '' : String(text);
+    if (e.textContent !== s) e.textContent = s;
+  }
+
+  function cssState(s) {
+    return KNOWN_STATES.has(s) ? s : 'other';
+  }
+
+  function stateBadge(s, title) {
+    return el('span', { cls: 'state ' + cssState(s), text: s, title });
+  }
+
+  // Render only when the data changed, so that rows under the pointer stay put.
+  const rendered = new Map();
+  function render(key, data, fn) {
+    const s = JSON.stringify(data);
+    if (rendered.get(key) === s) return;
+    rendered.set(key, s);
+    fn(data);
+  }
+
+  // ------------------------------------------------------------------ formatting
+
+  function pad(n, w = 2) {
+    return String(n).padStart(w, '0');
+  }
+
+  function fmtTime(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    const now = new Date();
+    const hms = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    if (d.toDateString() === now.toDateString()) return hms;
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hms}`;
+  }
+
+  function fmtDur(ms) {
+    if (!(ms >= 0)) return '';
+    if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 1 : 0) + ' s';
+    const s = Math.round(ms / 1000);
+    if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+    return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  }
+
+  function took(t) {
+    const start = Date.parse(t.started_at);
+    if (Number.isNaN(start)) return '';
+    const end = t.finished_at ? Date.parse(t.finished_at) : serverNow();
+    return fmtDur(end - start);
+  }
+
+  function fmtNum(x) {
+    const n = Number(x) || 0;
+    return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
+  }
+
+  function fmtMiB(x) {
+    const n = Number(x) || 0;
+    return n >= 10240 ? (n / 1024).toFixed(0) + ' GiB' : n + ' MiB';
+  }
+
+  function quoteArg(a) {
+    return /^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a);
+  }
+
+  function commandText(spec) {
+    if (!spec) return '';
+    if (spec.http) return `${spec.http.method || 'GET'} ${spec.http.url || ''}`;
+    if (typeof spec.command === 'string') return spec.command;
+    if (Array.isArray(spec.command)) return spec.command.map((a) => quoteArg(String(a))).join(' ');
+    return '';
+  }
+
+  // A made-up task id at a time: ids start with their submission time (12 hex digits of ms),
+  // and the API takes any well-formed id as a listing cursor (docs/api.md "GET /v1/tasks").
+  function idAt(ms) {
+    return Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0') + '-00000000';
+  }
+
+  // ------------------------------------------------------------------ talking to the replica
+
+  class ApiError extends Error {
+    constructor(status, code, message, field) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.field = field || '';
+    }
+  }
+
+  let serverOffsetMs = 0; // the replica's clock minus ours, from its Date headers
+  const serverNow = () => Date.now() + serverOffsetMs;
+
+  function tokenGet() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) || '';
+    } catch (_) {
+      return '';
+    }
+  }
+
+  // fetch, relative to the page (the replica that served it). Returns the parsed JSON body;
+  // throws ApiError (status 0 when the replica cannot be reached).
+  async function api(method, path, body) {
+    const token = tokenGet();
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const init = { method, headers, cache: 'no-store', redirect: 'error' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS);
+    init.signal = ctl.signal;
+    let resp;
+    let text;
+    try {
+      resp = await fetch(path, init);
+      text = await resp.text();
+    } catch (e) {
+      throw new ApiError(0, 'unreachable', e && e.name === 'AbortError'
+        ? 'the replica did not answer in time' : 'the replica cannot be reached');
+    } finally {
+      clearTimeout(timer);
+    }
+    const date = Date.parse(resp.headers.get('Date') || '');
+    if (!Number.isNaN(date) && Math.abs(date - Date.now() - serverOffsetMs) > 2000) {
+      serverOffsetMs = date - Date.now();
+    }
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (_) {
+        data = null;
+      }
+    }
+    const msg = data && typeof data.message === 'string' ? data.message : `HTTP ${resp.status}`;
+    if (resp.status === 401) {
+      // A request sent with a token that was replaced meanwhile says nothing of the new one.
+      if (token === tokenGet()) askToken(token ? 'The replica refused this token.' : '');
+      throw new ApiError(401, 'unauthorized', msg);
+    }
+    if (!resp.ok) {
+      throw new ApiError(resp.status, (data && data.error) || `http_${resp.status}`, msg,
+        data && data.field);
+    }
+    return data;
+  }
+
+  // ------------------------------------------------------------------ token
+
+  let waitingForToken = false;
+
+  function askToken(message) {
+    setText('token-error', message);
+    $('token-forget').hidden = !tokenGet();
+    const dlg = $('token-dialog');
+    if (!waitingForToken) {
+      waitingForToken = true;
+      $('token-input').value = '';
+    }
+    if (!dlg.open) dlg.showModal();
+    $('token-input').focus();
+    setConn('down', 'token needed');
+  }
+
+  function tokenSubmitted(e) {
+    e.preventDefault();
+    const v = $('token-input').value.trim();
+    if (v.length < 8 || v.length > 256 || /\s/.test(v)) {
+      setText('token-error', 'A token has 8 to 256 characters and no spaces.');
+      return;
+    }
+    try {
+      sessionStorage.setItem(TOKEN_KEY, v);
+    } catch (_) {
+      setText('token-error', 'This browser keeps no session storage: the token cannot be kept.');
+      return;
+    }
+    waitingForToken = false;
+    setText('token-error', '');
+    $('token-dialog').close();
+    $('token-forget').hidden = false;
+    rendered.clear();
+    pollNow();
+  }
+
+  function tokenForget() {
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+    } catch (_) {
+      // nothing kept
+    }
+    $('token-forget').hidden = true;
+    pollNow();
+  }
+
+  // ------------------------------------------------------------------ notices and status
+
+  let noticeTimer = null;
+
+  function notice(message, kind) {
+    setText('notice-text', message);
+    $('notice').className = 'notice' + (kind === 'info' ? ' info' : '');
+    $('notice').hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { $('notice').hidden = true; }, kind === 'info' ? 5000 : 15000);
+  }
+
+  function setConn(cls, text) {
+    const c = $('conn');
+    c.className = 'status ' + cls;
+    if (c.textContent !== text) c.textContent = text;
+  }
+
+  // ------------------------------------------------------------------ leader, replica
+
+  let leader = null; // {id, url, epoch} or null while there is none
+  let servedBy = '';
+
+  function showRole() {
+    const b = $('served-role');
+    if (!servedBy || !leader) {
+      setText('served-role', '');
+      b.hidden = true;
+      return;
+    }
+    b.hidden = false;
+    setText('served-role', leader.id === servedBy ? 'leader' : 'follower');
+  }
+
+  async function refreshLeader() {
+    try {
+      const l = await api('GET', 'v1/leader');
+      if (leader && leader.id !== l.id) notice(`New leader: ${l.id} (epoch ${l.epoch})`, 'info');
+      leader = { id: String(l.id), url: String(l.url), epoch: l.epoch };
+      setText('leader-id', leader.id);
+      setText('leader-epoch', leader.epoch);
+      setText('leader-url', leader.url);
+    } catch (e) {
+      if (e.status !== 503 || e.code !== 'no_leader') throw e;
+      leader = null;
+      setText('leader-id', 'none');
+      setText('leader-epoch', '—');
+      setText('leader-url', 'electing a leader…');
+    }
+    showRole();
+  }
+
+  // The replica that served the page names itself in the X-Corral-Replica header of GET /.
+  async function refreshServedBy() {
+    const resp = await fetch('.', { method: 'HEAD', cache: 'no-store' });
+    const id = resp.headers.get('X-Corral-Replica');
+    if (id) {
+      servedBy = id;
+      setText('served-by', id);
+      showRole();
+    }
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  let workers = [];
+
+  function bar(used, cap, fmt) {
+    const u = Number(used) || 0;
+    const c = Number(cap) || 0;
+    const pct = c > 0 ? Math.min(100, (u / c) * 100) : 0;
+    const fill = el('div', { cls: 'fill' + (pct >= 100 ? ' full' : pct >= 80 ? ' high' : '') });
+    fill.style.width = pct.toFixed(1) + '%'; // the CSSOM: allowed by the page's CSP
+    return el('div', { cls: 'bar', title: `${fmt(u)} of ${fmt(c)} in use` }, fill,
+      el('div', { cls: 'txt', text: `${fmt(u)} / ${fmt(c)}` }));
+  }
+
+  function fleetTitle(w) {
+    const f = w.fleet;
+    if (!f) return '';
+    let s = `${f.requested} by ${f.by}`;
+    if (f.reason) s += `: ${f.reason}`;
+    if (f.at) s += ` (${fmtTime(f.at)})`;
+    return s;
+  }
+
+  async function fleet(id, action, button) {
+    button.disabled = true;
+    try {
+      const body = action === 'uncordon' ? undefined : { reason: 'from the dashboard' };
+      const w = await api('POST', `v1/workers/${encodeURIComponent(id)}/${action}`, body);
+      notice(`Worker ${id} is ${w.state} now.`, 'info');
+    } catch (e) {
+      notice(`${action} ${id}: ${e.message}`);
+    } finally {
+      rendered.delete('workers');
+      refreshWorkers().catch(() => {});
+    }
+  }
+
+  function fleetButton(w, action, disabled) {
+    const b = el('button', { cls: 'small', type: 'button', text: action, data: { action } });
+    b.disabled = disabled;
+    b.addEventListener('click', () => fleet(w.id, action, b));
+    return b;
+  }
+
+  function renderWorkers(list) {
+    const rows = list.map((w) => {
+      const state = w.state || 'active';
+      const labels = Object.entries(w.labels || {}).sort()
+        .map(([k, v]) => el('span', { cls: 'chip', text: `${k}=${v}` }));
+      let title = fleetTitle(w);
+      if (w.fail_streak) title += `${title ? '; ' : ''}${w.fail_streak} failed attempts in a row`;
+      return el('tr', { data: { worker: w.id } },
+        el('td', { cls: 'mono', text: w.id, title: `weight ${w.weight ?? 1}` }),
+        el('td', null, stateBadge(state, title)),
+        el('td', null, bar(w.running, w.slots, fmtNum)),
+        el('td', null, bar(w.used && w.used.cpu, w.capacity && w.capacity.cpu, fmtNum)),
+        el('td', null, bar(w.used && w.used.mem_mb, w.capacity && w.capacity.mem_mb, fmtMiB)),
+        el('td', null, ...labels),
+        el('td', { cls: 'actions' },
+          fleetButton(w, 'cordon', state !== 'active'),
+          fleetButton(w, 'drain', state === 'draining'),
+          fleetButton(w, 'uncordon', state === 'active')));
+    });
+    $('workers').tBodies[0].replaceChildren(...rows);
+    $('workers-empty').hidden = rows.length > 0;
+  }
+
+  async function refreshWorkers() {
+    const r = await api('GET', 'v1/workers');
+    workers = (r.workers || []).slice().sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    render('workers', workers, renderWorkers);
+    let running = 0;
+    let slots = 0;
+    for (const w of workers) {
+      running += Number(w.running) || 0;
+      slots += Number(w.slots) || 0;
+    }
+    setText('stat-running', `${running} / ${slots}`);
+    const active = workers.filter((w) => (w.state || 'active') === 'active').length;
+    setText('stat-workers', `${workers.length} workers, ${active} active`);
+  }
+
+  // ------------------------------------------------------------------ tasks
+
+  const view = {
+    state: '',
+    since: 3600, // s; 0 = any time
+    after: null, // the cursor of this page; null: the first page
+    stack: [], // the cursors of the pages before
+    next: null,
+    gen: 0, // bumped whenever the page changes: older answers are dropped
+  };
+  let tasks = [];
+  let selected = null; // the id of the task shown in the detail panel
+
+  function renderTasks(d) {
+    const rows = d.tasks.map((t) => {
+      const cmd = commandText(t.spec);
+      const tr = el('tr', {
+        cls: t.id === d.selected ? 'selected' : '',
+        data: { task: t.id },
+        on: {
+          click: () => openTask(t.id),
+          keydown: (e) => { if (e.key === 'Enter') openTask(t.id); },
+        },
+      },
+      el('td', { cls: 'mono', text: t.id }),
+      el('td', { text: t.name ?? '' }),
+      el('td', null, stateBadge(t.state, t.error || '')),
+      el('td', { cls: 'cmd', text: cmd, title: cmd }),
+      el('td', { cls: 'num', text: t.spec ? t.spec.priority : '' }),
+      el('td', { cls: 'mono', text: t.worker ?? '' }),
+      el('td', { cls: 'num', text: t.attempt ?? '' }),
+      el('td', { text: fmtTime(t.submitted_at), title: t.submitted_at || '' }),
+      el('td', { cls: 'num', text: took(t) }));
+      tr.tabIndex = 0; // reachable with the keyboard; Enter opens it
+      return tr;
+    });
+    $('tasks').tBodies[0].replaceChildren(...rows);
+    $('tasks-empty').hidden = rows.length > 0;
+  }
+
+  // The table again when its tasks or the selection changed, and every second while a task
+  // runs (its "took" grows).
+  function showTasks() {
+    const runs = tasks.some((t) => t.started_at && !t.finished_at);
+    const clock = runs ? Math.floor(serverNow() / 1000) : 0;
+    render('tasks', { tasks, selected, clock }, renderTasks);
+  }
+
+  function showPaging() {
+    $('page-first').disabled = view.stack.length === 0;
+    $('page-prev').disabled = view.stack.length === 0;
+    $('page-next').disabled = !view.next;
+    setText('page-no', `page ${view.stack.length + 1}`);
+  }
+
+  async function refreshTasks() {
+    const gen = view.gen;
+    const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (view.state) q.set('state', view.state);
+    const after = view.after || (view.since ? idAt(serverNow() - view.since * 1000) : null);
+    if (after) q.set('after', after);
+    const r = await api('GET', 'v1/tasks?' + q.toString());
+    if (gen !== view.gen) return;
+    tasks = r.tasks || [];
+    view.next = r.next || null;
+    showTasks();
+    showPaging();
+  }
+
+  function goPage(after, stack) {
+    view.after = after;
+    view.stack = stack;
+    view.next = null;
+    view.gen++;
+    showPaging();
+    refreshTasks().catch((e) => notice(`tasks: ${e.message}`));
+  }
+
+  // ------------------------------------------------------------------ task detail
+
+  function fact(dl, name, value) {
+    if (value === null || value === undefined || value === '') return;
+    dl.append(el('dt', { text: name }), el('dd', { text: value }));
+  }
+
+  function taskLinks(label, ids) {
+    if (!Array.isArray(ids) || ids.length === 0) return null;
+    const links = ids.map((id) => el('button', {
+      cls: 'linklike', type: 'button', text: id, on: { click: () => openTask(String(id)) },
+    }));
+    return el('div', { cls: 'deps' }, el('span', { cls: 'muted', text: label + ': ' }), ...links);
+  }
+
+  function renderDetail(t) {
+    setText('detail-id', t.id);
+    $('detail-state').replaceChildren(stateBadge(t.state));
+    const s = t.spec || {};
+    const dl = $('detail-facts');
+    dl.replaceChildren();
+    fact(dl, 'name', t.name);
+    fact(dl, 'command', commandText(s));
+    fact(dl, 'worker', t.worker);
+    fact(dl, 'attempt', `${t.attempt} of ${s.max_attempts ?? '?'}`);
+    fact(dl, 'epoch', t.epoch);
+    fact(dl, 'priority', s.priority);
+    fact(dl, 'submitted', t.submitted_at);
+    fact(dl, 'not before', t.not_before);
+    fact(dl, 'started', t.started_at);
+    fact(dl, 'finished', t.finished_at);
+    if (t.finished_at) fact(dl, 'took', took(t));
+    fact(dl, 'exit code', t.exit_code);
+    fact(dl, 'error', t.error);
+    $('detail-deps').replaceChildren(...[taskLinks('depends on', s.depends_on),
+      taskLinks('dependents', t.dependents)].filter(Boolean));
+    const hist = Array.isArray(t.history) ? t.history : [];
+    $('detail-history').tBodies[0].replaceChildren(...hist.map((h) => el('tr', null,
+      el('td', { cls: 'num', text: h.attempt }),
+      el('td', { cls: 'mono', text: h.worker ?? '' }),
+      el('td', { cls: 'num', text: h.epoch ?? '' }),
+      el('td', null, el('span', { cls: 'state', text: h.outcome ?? '' })),
+      el('td', { cls: 'num', text: h.exit_code ?? '' }),
+      el('td', { text: fmtTime(h.started_at), title: h.started_at || '' }),
+      el('td', { text: fmtTime(h.finished_at), title: h.finished_at || '' }))));
+    $('detail-history').hidden = hist.length === 0;
+    let empty = hist.length === 0 ? 'No earlier attempt.' : '';
+    if (t.history_omitted) empty = `${t.history_omitted} older returned attempts not kept.`;
+    setText('detail-history-empty', empty);
+    $('detail-history-empty').hidden = !empty;
+    setText('detail-output', t.output || '');
+    setText('detail-spec', JSON.stringify(s, null, 2));
+    $('detail-cancel').disabled = FINAL.has(t.state) || t.state === 'cancelling';
+  }
+
+  async function refreshDetail() {
+    const id = selected;
+    if (!id) return;
+    let t;
+    try {
+      t = await api('GET', 'v1/tasks/' + encodeURIComponent(id));
+    } catch (e) {
+      if (e.status !== 404 || id !== selected) throw e;
+      render('detail', { gone: id }, () => {
+        $('detail-state').replaceChildren(el('span', { cls: 'state', text: 'not found' }));
+        setText('detail-output', '');
+        $('detail-cancel').disabled = true;
+      });
+      return;
+    }
+    if (id === selected) render('detail', t, renderDetail);
+  }
+
+  function openTask(id) {
+    selected = id;
+    rendered.delete('detail');
+    $('detail').hidden = false;
+    setText('detail-id', id);
+    showTasks();
+    refreshDetail().catch((e) => notice(`task ${id}: ${e.message}`));
+  }
+
+  function closeTask() {
+    selected = null;
+    $('detail').hidden = true;
+    showTasks();
+  }
+
+  async function cancelSelected() {
+    const id = selected;
+    if (!id) return;
+    const b = $('detail-cancel');
+    b.disabled = true;
+    try {
+      const t = await api('POST', `v1/tasks/${encodeURIComponent(id)}/cancel`);
+      notice(`Task ${id} is ${t.state}.`, 'info');
+    } catch (e) {
+      notice(`cancel ${id}: ${e.message}`);
+    } finally {
+      rendered.delete('detail');
+      pollNow();
+    }
+  }
+
+  // ------------------------------------------------------------------ submitting
+
+  function pairs(text, what) {
+    const out = {};
+    for (const part of text.split(',')) {
+      const p = part.trim();
+      if (!p) continue;
+      const eq = p.indexOf('=');
+      if (eq <= 0) throw new Error(`${what}: "${p}" is not KEY=VALUE`);
+      out[p.slice(0, eq).trim()] = p.slice(eq + 1).trim();
+    }
+    return out;
+  }
+
+  function numberField(id, name, integer) {
+    const v = $(id).value.trim();
+    if (v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new Error(`${name}: must be ${integer ? 'an integer' : 'a number'}`);
+    }
+    return n;
+  }
+
+  // The spec the form describes (CONTRACT "Task spec"); the replica checks the rest.
+  function formSpec() {
+    const form = $('submit-form');
+    const cmd = $('f-command').value;
+    const spec = {};
+    if (form.elements.mode.value === 'shell') {
+      if (!cmd.trim()) throw new Error('command: is empty');
+      spec.command = cmd;
+      spec.shell = true;
+    } else {
+      const t = cmd.trim();
+      let argv;
+      if (t.startsWith('[')) {
+        try {
+          argv = JSON.parse(t);
+        } catch (_) {
+          throw new Error('command: not a JSON array of strings');
+        }
+        if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) {
+          throw new Error('command: not a JSON array of strings');
+        }
+      } else {
+        argv = t.split(/\s+/).filter(Boolean);
+      }
+      if (argv.length === 0) throw new Error('command: is empty');
+      spec.command = argv;
+    }
+    const name = $('f-name').value.trim();
+    if (name) spec.name = name;
+    const ints = [['f-priority', 'priority'], ['f-attempts', 'max_attempts'],
+      ['f-timeout', 'timeout_s']];
+    for (const [id, key] of ints) {
+      const n = numberField(id, key, true);
+      if (n !== undefined) spec[key] = n;
+    }
+    const cpu = numberField('f-cpu', 'resources.cpu', false);
+    const mem = numberField('f-mem', 'resources.mem_mb', true);
+    if (cpu !== undefined || mem !== undefined) {
+      spec.resources = {};
+      if (cpu !== undefined) spec.resources.cpu = cpu;
+      if (mem !== undefined) spec.resources.mem_mb = mem;
+    }
+    const delay = numberField('f-delay', 'delay_s', false);
+    if (delay !== undefined) spec.delay_s = delay;
+    const cons = pairs($('f-constraints').value, 'worker labels');
+    if (Object.keys(cons).length) spec.constraints = cons;
+    const env = pairs($('f-env').value, 'environment');
+    if (Object.keys(env).length) spec.env = env;
+    const deps = $('f-deps').value.split(/[\s,]+/).filter(Boolean);
+    if (deps.length) spec.depends_on = deps;
+    return spec;
+  }
+
+  function submitResult(text, bad, id) {
+    const r = $('submit-result');
+    r.className = 'result' + (bad ? ' bad' : '');
+    r.replaceChildren();
+    if (id) {
+      r.dataset.taskId = id;
+      r.append('Submitted ', el('button', {
+        cls: 'linklike', type: 'button', text: id, on: { click: () => openTask(id) },
+      }), text);
+    } else {
+      delete r.dataset.taskId;
+      r.textContent = text;
+    }
+  }
+
+  async function submitted(e) {
+    e.preventDefault();
+    let spec;
+    try {
+      spec = formSpec();
+    } catch (err) {
+      submitResult(err.message, true);
+      return;
+    }
+    const b = $('f-submit');
+    b.disabled = true;
+    submitResult('submitting…', false);
+    try {
+      const t = await api('POST', 'v1/tasks', spec);
+      submitResult(` (${t.state})`, false, t.id);
+      openTask(t.id);
+      pollNow();
+    } catch (err) {
+      submitResult(err.status === 401 ? 'A token is needed.' : err.message, true);
+    } finally {
+      b.disabled = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ schedules
+
+  async function scheduleAction(name, action, button) {
+    button.disabled = true;
+    try {
+      const r = await api('POST', `v1/schedules/${encodeURIComponent(name)}/${action}`);
+      if (action === 'trigger' && r && r.id) {
+        notice(`Schedule ${name} fired task ${r.id}.`, 'info');
+        openTask(String(r.id));
+      } else {
+        notice(`Schedule ${name} is ${r && r.paused ? 'paused' : 'running'}.`, 'info');
+      }
+    } catch (e) {
+      notice(`${action} ${name}: ${e.message}`);
+    } finally {
+      rendered.delete('schedules');
+      refreshSchedules().catch(() => {});
+    }
+  }
+
+  function renderSchedules(list) {
+    const rows = list.map((s) => {
+      const b = (action) => {
+        const x = el('button', { cls: 'small', type: 'button', text: action, data: { action } });
+        x.addEventListener('click', () => scheduleAction(s.name, action, x));
+        return x;
+      };
+      const cmd = commandText(s.task);
+      return el('tr', { data: { schedule: s.name } },
+        el('td', { cls: 'mono', text: s.name }),
+        el('td', { cls: 'mono', text: s.cron }),
+        el('td', { text: s.timezone }),
+        el('td', null, s.paused ? stateBadge('paused') : fmtTime(s.next_fire)),
+        el('td', { text: fmtTime(s.last_fire), title: s.last_fire || '' }),
+        el('td', { cls: 'cmd', text: cmd, title: cmd }),
+        el('td', { cls: 'actions' }, b(s.paused ? 'resume' : 'pause'), b('trigger')));
+    });
+    $('schedules').tBodies[0].replaceChildren(...rows);
+    $('schedules-empty').hidden = rows.length > 0;
+  }
+
+  async function refreshSchedules() {
+    const r = await api('GET', 'v1/schedules');
+    render('schedules', r.schedules || [], renderSchedules);
+  }
+
+  // ------------------------------------------------------------------ queue and throughput
+
+  const series = { queued: [], running: [] };
+  const finished = new Map(); // task id -> {ms, state}: finished within the window
+  const doneCursor = {}; // finished state -> listing cursor
+
+  function pushSample(list, v) {
+    list.push(v);
+    if (list.length > SERIES_MAX) list.shift();
+  }
+
+  function sparkline(id, values) {
+    const svg = $(id);
+    const W = 120;
+    const H = 28;
+    if (values.length < 2) {
+      svg.replaceChildren();
+      return;
+    }
+    const max = Math.max(1, ...values);
+    const pts = values.map((v, i) => [(i / (values.length - 1)) * W, H - 2 - (v / max) * (H - 4)]);
+    const str = (p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`;
+    const area = document.createElementNS(SVGNS, 'polygon');
+    area.setAttribute('points', [...pts, [W, H], [0, H]].map(str).join(' '));
+    const line = document.createElementNS(SVGNS, 'polyline');
+    line.setAttribute('points', pts.map(str).join(' '));
+    const title = document.createElementNS(SVGNS, 'title');
+    title.textContent = `now ${values[values.length - 1]}, max ${max}`;
+    svg.replaceChildren(area, line, title);
+  }
+
+  // The tasks of a finished state that finished since the cursor (at first: the window's
+  // start), in finish order; the cursor moves on to the last one seen.
+  async function walkFinished(state, now) {
+    let after = doneCursor[state] || idAt(now - WINDOW_MS);
+    for (let i = 0; i < DONE_PAGES_MAX; i++) {
+      const q = new URLSearchParams({ state, limit: String(DONE_PAGE), after });
+      const r = await api('GET', 'v1/tasks?' + q.toString());
+      const list = r.tasks || [];
+      for (const t of list) {
+        const ms = Date.parse(t.finished_at);
+        if (!Number.isNaN(ms)) finished.set(t.id, { ms, state });
+      }
+      if (list.length) after = list[list.length - 1].id;
+      if (!r.next) break;
+      after = r.next;
+    }
+    doneCursor[state] = after;
+  }
+
+  async function refreshStats() {
+    const now = serverNow();
+    const depth = api('GET', `v1/tasks?state=queued&limit=${QUEUE_COUNT_MAX}`).then((r) => {
+      const n = (r.tasks || []).length;
+      setText('stat-queued', r.next ? `${n}+` : String(n));
+      pushSample(series.queued, n);
+      sparkline('spark-queued', series.queued);
+    });
+    const walks = Promise.all(['succeeded', 'failed', 'cancelled'].map((s) => walkFinished(s, now)));
+    const results = await Promise.allSettled([depth, walks]);
+    let running = 0;
+    for (const w of workers) running += Number(w.running) || 0;
+    pushSample(series.running, running);
+    sparkline('spark-running', series.running);
+    if (results[1].status === 'fulfilled') {
+      const from = serverNow() - WINDOW_MS;
+      const buckets = new Array(WINDOW_MS / BUCKET_MS).fill(0);
+      let ok = 0;
+      let failed = 0;
+      let cancelled = 0;
+      for (const [id, f] of finished) {
+        if (f.ms < from) {
+          finished.delete(id);
+          continue;
+        }
+        if (f.state === 'cancelled') {
+          cancelled++;
+          continue;
+        }
+        if (f.state === 'failed') failed++;
+        else ok++;
+        const b = Math.min(buckets.length - 1, Math.floor((f.ms - from) / BUCKET_MS));
+        buckets[b]++;
+      }
+      const perMin = (ok + failed) / (WINDOW_MS / 60000);
+      setText('stat-throughput', perMin >= 10 ? perMin.toFixed(0) : perMin.toFixed(1));
+      setText('stat-failed', `${failed} / ${cancelled}`);
+      sparkline('spark-done', buckets);
+    }
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  // ------------------------------------------------------------------ the poll
+
+  let polls = 0;
+  let polling = false;
+  let again = false;
+  let timer = null;
+
+  function describe(e) {
+    if (!(e instanceof ApiError)) return String(e && e.message ? e.message : e);
+    if (e.status === 0) return e.message;
+    if (e.code === 'zookeeper_unavailable') return 'the replica is not connected to ZooKeeper';
+    return `${e.code}: ${e.message}`;
+  }
+
+  async function poll() {
+    if (polling) {
+      again = true;
+      return;
+    }
+    polling = true;
+    clearTimeout(timer);
+    try {
+      if (!waitingForToken) {
+        const jobs = [refreshLeader(), refreshWorkers(), refreshTasks(), refreshDetail()];
+        if (polls % STATS_EVERY === 0) jobs.push(refreshStats());
+        if (polls % SCHEDULES_EVERY === 0) jobs.push(refreshSchedules());
+        if (!servedBy) jobs.push(refreshServedBy());
+        const results = await Promise.allSettled(jobs);
+        polls++;
+        const errors = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
+        if (waitingForToken) {
+          setConn('down', 'token needed');
+        } else if (errors.length === 0) {
+          const d = new Date();
+          setConn('live', `live · ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
+        } else if (errors.every((e) => e instanceof ApiError && e.status === 0)) {
+          setConn('down', describe(errors[0]));
+        } else {
+          const e = errors.find((x) => !(x instanceof ApiError) || x.status !== 403) || errors[0];
+          setConn('stale', describe(e));
+        }
+      }
+    } finally {
+      polling = false;
+      timer = setTimeout(poll, again ? 0 : POLL_MS);
+      again = false;
+    }
+  }
+
+  function pollNow() {
+    poll();
+  }
+
+  // ------------------------------------------------------------------ start
+
+  function start() {
+    $('task-state').addEventListener('change', (e) => {
+      view.state = e.target.value;
+      goPage(null, []);
+    });
+    $('task-since').addEventListener('change', (e) => {
+      view.since = Number(e.target.value) || 0;
+      goPage(null, []);
+    });
+    $('page-first').addEventListener('click', () => goPage(null, []));
+    $('page-prev').addEventListener('click', () => {
+      const stack = view.stack.slice();
+      const after = stack.pop();
+      goPage(after ?? null, stack);
+    });
+    $('page-next').addEventListener('click', () => {
+      if (view.next) goPage(view.next, [...view.stack, view.after]);
+    });
+    $('detail-close').addEventListener('click', closeTask);
+    $('detail-cancel').addEventListener('click', cancelSelected);
+    $('submit-form').addEventListener('submit', submitted);
+    $('token-form').addEventListener('submit', tokenSubmitted);
+    $('token-dialog').addEventListener('cancel', (e) => {
+      if (waitingForToken) e.preventDefault(); // Escape does not skip the token
+    });
+    $('token-forget').addEventListener('click', tokenForget);
+    $('token-forget').hidden = !tokenGet();
+    $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
+    showPaging();
+    poll();
+  }
+
+  start();
+})();

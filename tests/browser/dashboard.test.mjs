@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+// The dashboard end to end in headless Chromium (Debian's chromium, driven by playwright-core).
+// Run by tests/integration/t_dashboard.sh, which starts the cluster and tells this script where
+// it is through the environment:
+//   DASH_URL        the dashboard of a FOLLOWER replica (the page stays on it throughout)
+//   DASH_FOLLOWER   that replica's id;  DASH_LEADER  the leader's id now
+//   DASH_WORKER     the worker to cordon and uncordon through the page
+//   DASH_DIR        where the screenshots and the handshake files go
+//   DASH_TOKEN_URL, DASH_TOKEN   optional: a replica with a token file, and a token of it
+//   CORRAL_CHROMIUM             the browser (default /usr/bin/chromium)
+// Handshake for the leader kill: this script writes DASH_DIR/failover-ready (the leader id the
+// page shows) and waits for DASH_DIR/leader-killed, which the shell writes after kill -9; then
+// it waits for the page to name another leader and writes it to DASH_DIR/new-leader.
+// Each step prints "ok - ..." or "not ok - ..."; every wait is bounded; the exit status is 0
+// only when every step passed. The browser is closed in every case.
+import { chromium } from 'playwright-core';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = (name, def) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') {
+    if (def !== undefined) return def;
+    throw new Error(`${name} is not set`);
+  }
+  return v;
+};
+
+const URL_ = env('DASH_URL').replace(/\/$/, '') + '/';
+const FOLLOWER = env('DASH_FOLLOWER');
+const LEADER = env('DASH_LEADER');
+const WORKER = env('DASH_WORKER');
+const DIR = env('DASH_DIR');
+const TOKEN_URL = env('DASH_TOKEN_URL', '');
+const TOKEN = env('DASH_TOKEN', '');
+const CHROMIUM = env('CORRAL_CHROMIUM', '/usr/bin/chromium');
+const STEP_MS = 20000; // the longest any one wait may take
+const t0 = Date.now();
+
+let failures = 0;
+const problems = []; // console errors, CSP violations, page errors
+
+function log(msg) {
+  process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+}
+
+async function step(name, fn) {
+  const start = Date.now();
+  try {
+    await fn();
+    log(`ok - ${name} (${Date.now() - start} ms)`);
+  } catch (e) {
+    failures++;
+    log(`not ok - ${name}: ${e && e.message ? e.message.split('\n').slice(0, 6).join(' | ') : e}`);
+    throw e;
+  }
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+// Wait until the text of the element sel (trimmed) is `want` (mode 'eq'), contains it
+// ('has'), or is none of the strings of the array want ('not').
+async function waitText(page, sel, mode, want, timeout = STEP_MS) {
+  try {
+    await page.waitForFunction(([s, m, w]) => {
+      const e = document.querySelector(s);
+      if (!e) return false;
+      const t = e.textContent.trim();
+      if (m === 'eq') return t === w;
+      if (m === 'has') return t.includes(w);
+      return t !== '' && !w.includes(t);
+    }, [sel, mode, want], { timeout, polling: 100 });
+  } catch (e) {
+    const now = await page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => null);
+    throw new Error(`${sel}: wanted ${mode} ${JSON.stringify(want)}, has ${JSON.stringify(now)} ` +
+      `after ${timeout} ms`);
+  }
+  return (await page.locator(sel).first().textContent()).trim();
+}
+
+function watch(page, label) {
+  page.on('console', (m) => {
+    // A 401 or a 503 (no leader for a moment) is an answer the page handles; Chromium still
+    // logs each as "Failed to load resource". Anything else (a CSP violation, an exception)
+    // counts.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      problems.push(`${label} console: ${m.text()}`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`${label} page error: ${e.message}`));
+}
+
+// Node's own view through the API, to compare with the page.
+async function apiGet(path) {
+  const r = await fetch(URL_ + path.replace(/^\//, ''), { signal: AbortSignal.timeout(10000) });
+  check(r.ok, `GET ${path}: HTTP ${r.status}`);
+  return r.json();
+}
+
+async function apiPost(path, body) {
+  const r = await fetch(URL_ + path.replace(/^\//, ''), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10000),
+  });
+  if (!r.ok) throw new Error(`POST ${path}: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+async function sleep(ms) {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+async function submitForm(page, command, name) {
+  await page.fill('#f-command', command);
+  await page.check('input[name=mode][value=shell]');
+  await page.fill('#f-name', name);
+  const before = await page.getAttribute('#submit-result', 'data-task-id');
+  await page.click('#f-submit');
+  await page.waitForFunction((b) => {
+    const r = document.querySelector('#submit-result');
+    return r && r.dataset.taskId && r.dataset.taskId !== b;
+  }, before, { timeout: STEP_MS });
+  return page.getAttribute('#submit-result', 'data-task-id');
+}
+
+async function tokenCase(browser) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  watch(page, 'token page');
+  try {
+    await step('token: the page loads without a token and asks for one on the 401', async () => {
+      const resp = await page.goto(TOKEN_URL, { timeout: STEP_MS });
+      check(resp.status() === 200, `GET / answered ${resp.status()}`);
+      await page.locator('#token-dialog').waitFor({ state: 'visible', timeout: STEP_MS });
+    });
+    await step('token: a wrong token is refused with an error in the form', async () => {
+      await page.fill('#token-input', 'not-the-right-token');
+      await page.click('#token-submit');
+      await waitText(page, '#token-error', 'has', 'refused');
+      await page.locator('#token-dialog').waitFor({ state: 'visible', timeout: STEP_MS });
+    });
+    await step('token: the right token opens the dashboard; kept in sessionStorage only', async () => {
+      await page.fill('#token-input', TOKEN);
+      await page.click('#token-submit');
+      await page.locator('#token-dialog').waitFor({ state: 'hidden', timeout: STEP_MS });
+      await waitText(page, '#leader-id', 'eq', LEADER);
+      await page.locator(`#workers tr[data-worker="${WORKER}"]`).waitFor({ timeout: STEP_MS });
+      const st = await page.evaluate(() => ({
+        session: sessionStorage.getItem('corral.token'),
+        local: localStorage.length,
+        href: location.href,
+        cookies: document.cookie,
+      }));
+      check(st.session === TOKEN, 'the token is not in sessionStorage');
+      check(st.local === 0, 'localStorage is not empty');
+      check(!st.href.includes(TOKEN) && st.cookies === '', 'the token is in the URL or a cookie');
+    });
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function mainCase(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  const page = await ctx.newPage();
+  watch(page, 'page');
+  // A write through the page must go to the replica that served it (relative URLs only).
+  const origins = new Set();
+  page.on('request', (r) => origins.add(new URL(r.url()).origin));
+  let okId;
+  let longId;
+  const SCHEDULE = 'nightly-report';
+
+  await step('the page loads from a follower with its security headers', async () => {
+    await apiPost('/v1/schedules', {
+      name: SCHEDULE, cron: '0 3 * * *', timezone: 'UTC',
+      task: { command: ['sh', '-c', 'echo report'], name: 'report' },
+    });
+    const resp = await page.goto(URL_, { timeout: STEP_MS });
+    check(resp.status() === 200, `GET / answered ${resp.status()}`);
+    const h = resp.headers();
+    check((h['content-type'] || '').startsWith('text/html'), `content-type ${h['content-type']}`);
+    check((h['content-security-policy'] || '').includes("default-src 'self'"), 'no CSP');
+    check(h['x-content-type-options'] === 'nosniff', 'no nosniff');
+    check(h['referrer-policy'] === 'no-referrer', 'no Referrer-Policy');
+    check(h['cache-control'] === 'no-cache', 'no Cache-Control: no-cache');
+    await waitText(page, '#served-by', 'eq', FOLLOWER);
+    await waitText(page, '#leader-id', 'eq', LEADER);
+    await waitText(page, '#served-role', 'eq', 'follower');
+    check(/^\d+$/.test(await page.textContent('#leader-epoch')), 'no epoch');
+    await page.locator(`#workers tr[data-worker="${WORKER}"] .state`).waitFor({ timeout: STEP_MS });
+    await waitText(page, `#workers tr[data-worker="${WORKER}"] .state`, 'eq', 'active');
+    await waitText(page, '#conn', 'has', 'live');
+  });
+
+  await step('a task submitted through the form reaches succeeded in the table', async () => {
+    const name = 'dash-ok <b id="xss">not bold</b>';
+    okId = await submitForm(page, 'echo dashboard-says-hi', name);
+    check(/^[0-9a-f]{12}-[0-9a-f]{8}$/.test(okId), `bad id ${okId}`);
+    await waitText(page, `#tasks tr[data-task="${okId}"] .state`, 'eq', 'succeeded');
+    // Server text is text: the name shows as typed, and no element was made of it.
+    const cell = await page.textContent(`#tasks tr[data-task="${okId}"] td:nth-child(2)`);
+    check(cell === name, `the name cell is ${JSON.stringify(cell)}`);
+    check(await page.locator('#xss').count() === 0, 'the name became markup');
+    await waitText(page, '#detail-id', 'eq', okId);
+    await waitText(page, '#detail-output', 'has', 'dashboard-says-hi');
+    await waitText(page, '#detail-spec', 'has', '"shell": true');
+  });
+
+  await step('dependencies: a task submitted with depends_on, linked both ways', async () => {
+    await page.fill('#f-deps', okId);
+    const child = await submitForm(page, 'echo child-of-ok', 'dash-child');
+    await page.fill('#f-deps', '');
+    await waitText(page, `#tasks tr[data-task="${child}"] .state`, 'eq', 'succeeded');
+    await waitText(page, '#detail-id', 'eq', child);
+    await waitText(page, '#detail-deps', 'has', `depends on: ${okId}`);
+    await page.locator('#detail-deps button', { hasText: okId }).click();
+    await waitText(page, '#detail-id', 'eq', okId);
+    await waitText(page, '#detail-deps', 'has', `dependents: ${child}`);
+  });
+
+  await step('schedules are listed; pause and resume through the page', async () => {
+    const row = `#schedules tr[data-schedule="${SCHEDULE}"]`;
+    await waitText(page, `${row} td:nth-child(2)`, 'eq', '0 3 * * *');
+    await page.click(`${row} button[data-action="pause"]`);
+    await waitText(page, `${row} td:nth-child(4)`, 'eq', 'paused');
+    const sc = await apiGet(`/v1/schedules/${SCHEDULE}`);
+    check(sc.paused === true, 'the API does not say paused');
+    await page.click(`${row} button[data-action="resume"]`);
+    await waitText(page, `${row} td:nth-child(4)`, 'not', ['paused', '']);
+  });
+
+  await step('a long task is cancelled through the page', async () => {
+    longId = await submitForm(page, 'sleep 60', 'dash-long');
+    await waitText(page, `#tasks tr[data-task="${longId}"] .state`, 'eq', 'running');
+    await waitText(page, '#detail-id', 'eq', longId);
+    await page.locator('#detail-cancel:not([disabled])').waitFor({ timeout: STEP_MS });
+    await page.click('#detail-cancel');
+    await waitText(page, `#tasks tr[data-task="${longId}"] .state`, 'eq', 'cancelled');
+    await waitText(page, '#detail-state', 'eq', 'cancelled');
+    const t = await apiGet(`/v1/tasks/${longId}`);
+    check(t.state === 'cancelled', `the API says ${t.state}`);
+  });
+
+  await step(`worker ${WORKER} is cordoned through the page, and the API agrees`, async () => {
+    const row = `#workers tr[data-worker="${WORKER}"]`;
+    await page.click(`${row} button[data-action="cordon"]`);
+    await waitText(page, `${row} .state`, 'eq', 'cordoned');
+    const w = await apiGet('/v1/workers');
+    const me = (w.workers || []).find((x) => x.id === WORKER);
+    check(me && me.state === 'cordoned', `the API says ${me && me.state}`);
+    check(me.fleet && me.fleet.by === 'operator', 'no operator fleet record');
+  });
+
+  await step('the task filter and the detail of a task', async () => {
+    await page.selectOption('#task-state', 'cancelled');
+    await page.locator(`#tasks tr[data-task="${longId}"]`).waitFor({ timeout: STEP_MS });
+    await page.locator(`#tasks tr[data-task="${okId}"]`).waitFor({ state: 'detached', timeout: STEP_MS });
+    await page.selectOption('#task-state', '');
+    await page.click(`#tasks tr[data-task="${okId}"]`);
+    await waitText(page, '#detail-id', 'eq', okId);
+    await waitText(page, '#detail-state', 'eq', 'succeeded');
+    check(await page.isDisabled('#detail-cancel'), 'cancel is enabled on a finished task');
+    await waitText(page, '#stat-throughput', 'not', ['…']);
+    await page.screenshot({ path: join(DIR, 'dashboard.png'), fullPage: true });
+  });
+
+  let shown;
+  await step('kill -9 of the leader: the open page names the new leader without a reload', async () => {
+    shown = await waitText(page, '#leader-id', 'eq', LEADER);
+    const epoch = Number(await page.textContent('#leader-epoch'));
+    const nav = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+    writeFileSync(join(DIR, 'failover-ready'), shown + '\n');
+    const deadline = Date.now() + 30000;
+    while (!existsSync(join(DIR, 'leader-killed'))) {
+      check(Date.now() < deadline, 'the shell did not kill the leader within 30 s');
+      await sleep(100);
+    }
+    log(`the shell killed ${readFileSync(join(DIR, 'leader-killed'), 'utf8').trim()}`);
+    const now = await waitText(page, '#leader-id', 'not', [LEADER, 'none', '…'], 30000);
+    writeFileSync(join(DIR, 'new-leader'), now + '\n');
+    const epoch2 = Number(await page.textContent('#leader-epoch'));
+    check(epoch2 > epoch, `the epoch did not rise: ${epoch} -> ${epoch2}`);
+    check(await page.evaluate(() => performance.getEntriesByType('navigation').length) === nav,
+      'the page was reloaded');
+    log(`the page shows leader ${now}, epoch ${epoch2}`);
+  });
+
+  await step('after the failover the page still writes: uncordon and a new task', async () => {
+    const row = `#workers tr[data-worker="${WORKER}"]`;
+    await page.click(`${row} button[data-action="uncordon"]`);
+    await waitText(page, `${row} .state`, 'eq', 'active');
+    const id = await submitForm(page, 'echo after-failover', 'dash-after');
+    await waitText(page, `#tasks tr[data-task="${id}"] .state`, 'eq', 'succeeded');
+    await waitText(page, '#conn', 'has', 'live');
+    await page.screenshot({ path: join(DIR, 'dashboard-after-failover.png'), fullPage: true });
+  });
+
+  await step('the page asked only its own replica', async () => {
+    const own = new URL(URL_).origin;
+    check([...origins].every((o) => o === own), `requests went to ${[...origins].join(', ')}`);
+  });
+  await ctx.close();
+}
+
+let browser;
+let status = 1;
+try {
+  const args = [];
+  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox'); // root: no sandbox
+  browser = await chromium.launch({ executablePath: CHROMIUM, args, timeout: 30000 });
+  log(`chromium ${browser.version()}`);
+  if (TOKEN_URL) await tokenCase(browser);
+  await mainCase(browser);
+  await step('no console error, CSP violation or script error on the pages', async () => {
+    check(problems.length === 0, problems.join(' || '));
+  });
+  status = failures === 0 ? 0 : 1;
+} catch (e) {
+  if (failures === 0) log(`not ok - ${e && e.stack ? e.stack : e}`);
+  for (const p of problems) log(`# ${p}`);
+  if (browser) {
+    for (const c of browser.contexts()) {
+      for (const p of c.pages()) {
+        await p.screenshot({ path: join(DIR, 'dashboard-failure.png'), fullPage: true })
+          .catch(() => {});
+      }
+    }
+  }
+} finally {
+  if (browser) await browser.close().catch(() => {});
+}
+log(status === 0 ? 'PASS' : 'FAIL');
+process.exit(status);
