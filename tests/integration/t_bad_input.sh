@@ -131,7 +131,8 @@ check "unknown task id" 404 GET "$T/000000000000-00000000"
 check "unknown task id (odd)" 404 GET "$T/no-such-task"
 check "cancel unknown task" 404 POST "$T/000000000000-00000000/cancel"
 check "unknown path" 404 GET /v1/nope
-check "unknown root path" 404 GET /
+check "unknown root-level path" 404 GET /nope
+check "unknown dashboard file" 404 GET /ui/nope.js
 check "unknown version" 404 GET /v2/tasks
 # --- wrong methods
 check "DELETE /v1/tasks" 405 DELETE $T
