@@ -409,9 +409,9 @@ int agent_run(const struct agent_config *cfg)
     }
     CORRAL_LOG(
         CORRAL_LOG_INFO,
-        "starting version=%s worker=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
+        "starting worker=%s version=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64
         " work_dir=%s run_as=\"%s\"",
-        CORRAL_VERSION, cfg->id, cfg->zk_hosts, cfg->ns, cfg->slots, cfg->cpu_milli, cfg->mem_mb,
+        cfg->id, CORRAL_VERSION, cfg->zk_hosts, cfg->ns, cfg->slots, cfg->cpu_milli, cfg->mem_mb,
         cfg->work_dir, cfg->run_as ? cfg->run_as->name : "(worker's user)");
 
     struct pollfd *pfds = NULL;
