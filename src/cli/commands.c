@@ -690,6 +690,33 @@ static int cmd_wait(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* POST path (body may be NULL) and print "ID STATE" from the answer (fallback when it has no
+ * state), or the raw JSON with --json; the exit status of the request. */
+static int post_and_print_state(struct cli_ctx *ctx, const char *path, const char *body,
+                                bool idempotent, const char *id, const char *fallback)
+{
+    struct cli_response r;
+    struct corral_error err = {0};
+    int rc = CLI_EXIT_OK;
+    if (http_request(ctx->http, "POST", path, body, idempotent, REQUEST_TIMEOUT_S, &r, &err) != 0) {
+        rc = transport_error(&err);
+    } else if (r.status != 200) {
+        rc = api_error(&r);
+    } else if (ctx->json) {
+        print_raw(&r);
+    } else {
+        json_t *obj = body_json(&r);
+        const char *state = json_string_value(json_object_get(obj, "state"));
+        if (obj)
+            printf("%s %s\n", id, state ? state : fallback);
+        else
+            rc = CLI_EXIT_FAIL;
+        json_decref(obj);
+    }
+    http_response_cleanup(&r);
+    return rc;
+}
+
 static int cmd_cancel(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct id_flags f = {.timeout_s = -1};
@@ -700,25 +727,8 @@ static int cmd_cancel(struct cli_ctx *ctx, int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     char *path = task_path(id, "/cancel");
-    struct cli_response r;
-    struct corral_error err = {0};
     /* Not idempotent for our exit status: a retried cancel that had worked would say 409. */
-    if (http_request(ctx->http, "POST", path, NULL, false, REQUEST_TIMEOUT_S, &r, &err) != 0) {
-        rc = transport_error(&err);
-    } else if (r.status != 200) {
-        rc = api_error(&r);
-    } else if (ctx->json) {
-        print_raw(&r);
-    } else {
-        json_t *task = body_json(&r);
-        const char *state = json_string_value(json_object_get(task, "state"));
-        if (task)
-            printf("%s %s\n", id, state ? state : "cancelled");
-        else
-            rc = CLI_EXIT_FAIL;
-        json_decref(task);
-    }
-    http_response_cleanup(&r);
+    rc = post_and_print_state(ctx, path, NULL, false, id, "cancelled");
     free(path);
     return rc;
 }
@@ -900,25 +910,8 @@ static int fleet_cmd(struct cli_ctx *ctx, const char *action, const char *what, 
     size_t n = strlen("/v1/workers/") + strlen(id) + strlen(action) + 2;
     char *path = corral_xmalloc(n);
     snprintf(path, n, "/v1/workers/%s/%s", id, action);
-    struct cli_response r;
-    struct corral_error err = {0};
     /* Idempotent: the same request twice leaves the same record. */
-    if (http_request(ctx->http, "POST", path, text, true, REQUEST_TIMEOUT_S, &r, &err) != 0) {
-        rc = transport_error(&err);
-    } else if (r.status != 200) {
-        rc = api_error(&r);
-    } else if (ctx->json) {
-        print_raw(&r);
-    } else {
-        json_t *w = body_json(&r);
-        const char *state = json_string_value(json_object_get(w, "state"));
-        if (w)
-            printf("%s %s\n", id, state ? state : "?");
-        else
-            rc = CLI_EXIT_FAIL;
-        json_decref(w);
-    }
-    http_response_cleanup(&r);
+    rc = post_and_print_state(ctx, path, text, true, id, "?");
     free(path);
     free(text);
     return rc;

@@ -376,29 +376,11 @@ int corral_ops_leader_record(struct corral_txn *txn, const char *ns, const char 
     return CORRAL_OK;
 }
 
-int corral_ops_schedule_write(struct corral_txn *txn, const char *ns, const char *fence,
-                              const char *name, const char *data, int32_t version)
+/* The (fenced) write of one whole record at path: create, set at version, or (data NULL)
+ * delete at version. */
+static void put_record(struct corral_txn *txn, const char *fence, const char *path,
+                       const char *data, bool exists, int32_t version)
 {
-    char path[CORRAL_PATH_MAX];
-    int rc = corral_path_schedule(path, sizeof path, ns, name);
-    if (rc != CORRAL_OK)
-        return rc;
-    if (fence)
-        corral_txn_fence(txn, fence, -1);
-    if (version < 0)
-        corral_txn_create(txn, path, data, strlen(data));
-    else
-        corral_txn_set(txn, path, data, strlen(data), version);
-    return CORRAL_OK;
-}
-
-int corral_ops_fleet_write(struct corral_txn *txn, const char *ns, const char *fence,
-                           const char *worker, const char *data, bool exists, int32_t version)
-{
-    char path[CORRAL_PATH_MAX];
-    int rc = corral_path_fleet(path, sizeof path, ns, worker);
-    if (rc != CORRAL_OK)
-        return rc;
     if (fence)
         corral_txn_fence(txn, fence, -1);
     if (!data)
@@ -407,7 +389,26 @@ int corral_ops_fleet_write(struct corral_txn *txn, const char *ns, const char *f
         corral_txn_set(txn, path, data, strlen(data), version);
     else
         corral_txn_create(txn, path, data, strlen(data));
-    return CORRAL_OK;
+}
+
+int corral_ops_schedule_write(struct corral_txn *txn, const char *ns, const char *fence,
+                              const char *name, const char *data, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_schedule(path, sizeof path, ns, name);
+    if (rc == CORRAL_OK)
+        put_record(txn, fence, path, data, version >= 0, version);
+    return rc;
+}
+
+int corral_ops_fleet_write(struct corral_txn *txn, const char *ns, const char *fence,
+                           const char *worker, const char *data, bool exists, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_fleet(path, sizeof path, ns, worker);
+    if (rc == CORRAL_OK)
+        put_record(txn, fence, path, data, exists, version);
+    return rc;
 }
 
 int corral_ops_link_dependency(struct corral_txn *txn, const char *ns,

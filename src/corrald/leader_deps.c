@@ -122,14 +122,11 @@ static int list_edges(struct replica *r, struct edge **out, size_t *n_out, struc
 static int read_states(struct replica *r, char (*ids)[CORRAL_ID_LEN + 1], size_t n, bool watch,
                        struct known *known, struct corral_error *err)
 {
-    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
-    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
-    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
-    for (size_t i = 0; i < n; i++) {
-        store_task_path(r, ids[i], paths[i]);
-        ptrs[i] = paths[i];
-    }
-    zk_get_many(r->zk, ptrs, n, watch, got);
+    const char **idv = corral_xcalloc(n ? n : 1, sizeof *idv);
+    for (size_t i = 0; i < n; i++)
+        idv[i] = ids[i];
+    struct zk_got *got = store_get_tasks(r, idv, n, watch);
+    free(idv);
     int rc = CORRAL_OK;
     for (size_t i = 0; i < n; i++) {
         snprintf(known[i].id, sizeof known[i].id, "%s", ids[i]);
@@ -139,8 +136,8 @@ static int read_states(struct replica *r, char (*ids)[CORRAL_ID_LEN + 1], size_t
             corral_task_parse(got[i].data, got[i].len, &t, &got[i].err) == CORRAL_OK)
             known[i].state = (int)t.state;
         else if (got[i].rc == CORRAL_OK || got[i].rc == CORRAL_EINVAL)
-            CORRAL_LOG_ONCE(CORRAL_LOG_ERROR, "task-corrupt", paths[i],
-                            "corrupt task znode path=%s: %s", paths[i], got[i].err.msg);
+            CORRAL_LOG_ONCE(CORRAL_LOG_ERROR, "task-corrupt", ids[i],
+                            "corrupt task znode id=%s: %s", ids[i], got[i].err.msg);
         else if (got[i].rc != CORRAL_ENOTFOUND && rc == CORRAL_OK) {
             rc = got[i].rc;
             *err = got[i].err;
@@ -149,8 +146,6 @@ static int read_states(struct replica *r, char (*ids)[CORRAL_ID_LEN + 1], size_t
         zk_got_cleanup(&got[i]);
     }
     free(got);
-    free(ptrs);
-    free(paths);
     return rc;
 }
 

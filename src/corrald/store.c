@@ -46,6 +46,21 @@ void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PA
         abort();
 }
 
+struct zk_got *store_get_tasks(struct replica *r, const char *const *ids, size_t n, bool watch)
+{
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
+    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
+    for (size_t i = 0; i < n; i++) {
+        store_task_path(r, ids[i], paths[i]);
+        ptrs[i] = paths[i];
+    }
+    zk_get_many(r->zk, ptrs, n, watch, got);
+    free(ptrs);
+    free(paths);
+    return got;
+}
+
 int store_list_buckets(struct replica *r, enum corral_dir d, struct corral_strlist *outs,
                        struct corral_error *err)
 {
@@ -278,14 +293,7 @@ static int read_deps(struct replica *r, char *const *ids, const char *const *fie
     int rc = zk_sync(r->zk, dir, err);
     if (rc != CORRAL_OK)
         return rc;
-    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
-    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
-    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
-    for (size_t i = 0; i < n; i++) {
-        store_task_path(r, ids[i], paths[i]);
-        ptrs[i] = paths[i];
-    }
-    zk_get_many(r->zk, ptrs, n, false, got);
+    struct zk_got *got = store_get_tasks(r, (const char *const *)ids, n, false);
     for (size_t i = 0; i < n; i++) {
         if (rc == CORRAL_OK) {
             if (got[i].rc == CORRAL_ENOTFOUND) {
@@ -304,8 +312,6 @@ static int read_deps(struct replica *r, char *const *ids, const char *const *fie
         zk_got_cleanup(&got[i]);
     }
     free(got);
-    free(ptrs);
-    free(paths);
     return rc;
 }
 
@@ -999,14 +1005,7 @@ static int read_tasks(struct replica *r, char *const *ids, size_t n, struct corr
                       bool *ok, struct corral_error *err)
 {
     int rc = CORRAL_OK;
-    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
-    const char **ptrs = corral_xcalloc(n ? n : 1, sizeof *ptrs);
-    struct zk_got *got = corral_xcalloc(n ? n : 1, sizeof *got);
-    for (size_t i = 0; i < n; i++) {
-        store_task_path(r, ids[i], paths[i]);
-        ptrs[i] = paths[i];
-    }
-    zk_get_many(r->zk, ptrs, n, false, got);
+    struct zk_got *got = store_get_tasks(r, (const char *const *)ids, n, false);
     for (size_t i = 0; i < n; i++) {
         if (got[i].rc != CORRAL_OK && got[i].rc != CORRAL_ENOTFOUND && rc == CORRAL_OK) {
             rc = got[i].rc;
@@ -1016,13 +1015,10 @@ static int read_tasks(struct replica *r, char *const *ids, size_t n, struct corr
         ok[i] = got[i].rc == CORRAL_OK &&
                 corral_task_parse(got[i].data, got[i].len, &ts[i], &got[i].err) == CORRAL_OK;
         if (got[i].rc == CORRAL_OK && !ok[i])
-            CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode path=%s: %s", paths[i],
-                       got[i].err.msg);
+            CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt task znode id=%s: %s", ids[i], got[i].err.msg);
         zk_got_cleanup(&got[i]);
     }
     free(got);
-    free(ptrs);
-    free(paths);
     return rc;
 }
 

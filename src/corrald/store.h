@@ -65,6 +65,9 @@ CORRAL_NODISCARD int store_leader(struct replica *r, json_t **out, struct corral
  * validated before they get here). */
 void store_dir_path(const struct replica *r, enum corral_dir d, char out[CORRAL_PATH_MAX]);
 void store_task_path(const struct replica *r, const char *id, char out[CORRAL_PATH_MAX]);
+/* The task znodes of ids[0..n), read at once (pipelined; with a data watch on each when watch):
+ * got[i] answers ids[i]. The caller cleans each entry (zk_got_cleanup) and frees the array. */
+struct zk_got *store_get_tasks(struct replica *r, const char *const *ids, size_t n, bool watch);
 /* Children of every bucket of the bucketed folder d, read in one pipelined batch: outs[b] for
  * bucket b (CORRAL_BUCKETS entries, zeroed; free each with corral_strlist_cleanup). */
 CORRAL_NODISCARD int store_list_buckets(struct replica *r, enum corral_dir d,
