@@ -77,6 +77,8 @@ enum corral_endpoint {
     CORRAL_EP_WORKER_UNCORDON,  /* POST .../uncordon */
     CORRAL_EP_WORKER_DRAIN,     /* POST .../drain */
     CORRAL_EP_UI,               /* GET / and /ui/<file>: the dashboard, open (api_ui.c) */
+    CORRAL_EP_EVENTS,           /* GET /v1/events: the feed of changes */
+    CORRAL_EP_TASK_OUTPUT,      /* GET /v1/tasks/{id}/output: live output */
 };
 
 /* Longest schedule name; a {name} path segment up to a few bytes longer still routes. */
@@ -88,7 +90,7 @@ struct corral_route {
     bool del;              /* the method is DELETE */
     bool open;             /* needs no token (health checks, the dashboard's files) */
     enum corral_role need; /* the least role that may call it */
-    bool id_valid;         /* for TASK and TASK_CANCEL: the {id} is a well-formed task id */
+    bool id_valid;         /* for TASK, TASK_CANCEL, TASK_OUTPUT: {id} is a well-formed task id */
     char id[CORRAL_ID_LEN + 1];
     bool name_valid; /* for the SCHEDULE endpoints: the {name} is a valid schedule name */
     char name[CORRAL_SCHEDULE_NAME_MAX + 1];

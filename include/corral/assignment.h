@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The assignment znode assign/<worker>/<task> (docs/znodes.md): written by the leader when it
- * assigns, flagged with "cancel" by any replica, read by the worker it names and by the leader
- * (for its reg). This file is the format's only encoder and decoder. Decoding is strict about
- * the fields it knows (type, range, length) and ignores fields it does not know, so that a newer
- * writer can add one during a rolling upgrade.
+ * assigns, flagged with "cancel" or "follow_until_ms" by any replica, read by the worker it names
+ * and by the leader (for its reg). This file is the format's only encoder and decoder. Decoding is
+ * strict about the fields it knows (type, range, length) and ignores fields it does not know, so
+ * that a newer writer can add one during a rolling upgrade.
  */
 #ifndef CORRAL_ASSIGNMENT_H
 #define CORRAL_ASSIGNMENT_H
@@ -25,6 +25,9 @@ struct corral_assignment {
     uint32_t attempt;             /* >= 1 */
     uint64_t epoch;               /* of the leader that made it */
     bool cancel;                  /* the user cancelled: the worker stops the task */
+    /* Someone follows the task's output (corral/output.h): until this wall-clock time the
+     * worker publishes it in output/<task>. 0: nobody does. */
+    int64_t follow_until_ms;
 };
 
 /* Compact JSON text; caller frees. Never NULL. */

@@ -38,7 +38,8 @@
     X(CORRAL_ESTATE, "invalid_transition", 409)                                                    \
     X(CORRAL_EMEDIA, "unsupported_media_type", 415)                                                \
     X(CORRAL_EFORBIDDEN, "forbidden", 403)                                                         \
-    X(CORRAL_EBUSY, "too_many_requests", 429)
+    X(CORRAL_EBUSY, "too_many_requests", 429)                                                      \
+    X(CORRAL_EGONE, "cursor_expired", 410)
 
 enum corral_err {
 #define CORRAL_X_ENUM(code, name, http) code,

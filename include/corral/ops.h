@@ -13,6 +13,9 @@
  * the done index (corral/done_entry.h) in the same multi, and retention deletes the entry with
  * the task: the index lists exactly the finished tasks that exist.
  *
+ * Every change of a task's or a worker's state is also recorded for the events feed
+ * (corral/event.h): the commit adds its event znode to the same multi.
+ *
  * Every builder returns 0, or CORRAL_EINVAL / CORRAL_ETOOBIG when a path cannot be built (ids
  * are validated before they get here, so this means a bug or a corrupt znode name).
  */
@@ -79,6 +82,12 @@ CORRAL_NODISCARD int corral_ops_cancel(struct corral_txn *txn, const char *ns,
 /* Show why a queued task waits (leader): set the task at version. */
 CORRAL_NODISCARD int corral_ops_update(struct corral_txn *txn, const char *ns, const char *fence,
                                        const struct corral_task *t, int32_t version);
+
+/* Release a due delayed task (leader): t after CORRAL_EV_RELEASE (scheduled -> queued), set at
+ * version; its queue entry stays (it already carries the due time). */
+CORRAL_NODISCARD int corral_ops_release_due(struct corral_txn *txn, const char *ns,
+                                            const char *fence, const struct corral_task *t,
+                                            int32_t version);
 
 /* Retention (leader): delete a finished task at version, its idempotency record and its done
  * entry (computed from t). */
@@ -170,6 +179,38 @@ CORRAL_NODISCARD int corral_ops_drop_queue_entry(struct corral_txn *txn, const c
 CORRAL_NODISCARD int corral_ops_rewrite_queue_entry(struct corral_txn *txn, const char *ns,
                                                     const char *fence, const char *entry_name,
                                                     const struct corral_task *t);
+
+/*
+ * The events feed (corral/event.h). A worker's state in the feed: fence = the leader's election
+ * node (a worker it saw leave: "gone"), or NULL for the worker's own announcement ("active" at
+ * registration), which then checks that its registration exists. Seal (leader): create
+ * generation gen + 1 and mark gen sealed (set at version 0, so that it happens once), fenced.
+ * Trim (leader): delete the event znodes names[0..n) of generation gen and, when folder, the
+ * folder itself (after them), fenced.
+ */
+CORRAL_NODISCARD int corral_ops_worker_event(struct corral_txn *txn, const char *ns,
+                                             const char *fence, const char *worker,
+                                             const char *state);
+CORRAL_NODISCARD int corral_ops_events_seal(struct corral_txn *txn, const char *ns,
+                                            const char *fence, int64_t gen, int64_t now_ms);
+CORRAL_NODISCARD int corral_ops_events_trim(struct corral_txn *txn, const char *ns,
+                                            const char *fence, int64_t gen,
+                                            const char *const *names, size_t n, bool folder);
+
+/*
+ * Live output (corral/output.h). Follow (any replica): set follow_until_ms in the assignment a
+ * of worker (read at a_version; its other fields kept). Publish (worker): the record data of
+ * the task id into output/<id> (create unless exists), fenced by the worker's assignment.
+ * Drop (leader): delete output/<id> at version, fenced.
+ */
+CORRAL_NODISCARD int corral_ops_follow(struct corral_txn *txn, const char *ns,
+                                       const struct corral_assignment *a, int32_t a_version,
+                                       const char *worker, int64_t until_ms);
+CORRAL_NODISCARD int corral_ops_output_publish(struct corral_txn *txn, const char *ns,
+                                               const char *worker, const char *id, const char *data,
+                                               size_t len, bool exists);
+CORRAL_NODISCARD int corral_ops_output_drop(struct corral_txn *txn, const char *ns,
+                                            const char *fence, const char *id, int32_t version);
 
 /* Leader record (leader): set <ns>/leader to info (claim and heartbeat). */
 CORRAL_NODISCARD int corral_ops_leader_record(struct corral_txn *txn, const char *ns,

@@ -15,6 +15,8 @@
  *   <ns>/assign/<worker>/<id>      persistent assignment JSON (core/assignment.c)
  *   <ns>/idem/<bb>/<hexkey>        persistent idempotency record: data = task id
  *   <ns>/done/<h>/<m>/<s>/<name>   persistent, empty: the done index (core/done_entry.c)
+ *   <ns>/events/<gen>/e-<seq>      persistent-sequential: the events feed (core/event.c)
+ *   <ns>/output/<id>               persistent: a followed task's newest output (core/output.c)
  *
  * This header is the only home of the layout: no other file spells a folder name (scripts/lint
  * fails on a namespace path literal outside src/core/paths.c).
@@ -24,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "corral/error.h"
 
@@ -39,7 +42,9 @@
     X(CORRAL_DIR_DONE, "done", false)                                                              \
     X(CORRAL_DIR_SCHEDULES, "schedules", false)                                                    \
     X(CORRAL_DIR_DEPS, "deps", true)                                                               \
-    X(CORRAL_DIR_FLEET, "fleet", false)
+    X(CORRAL_DIR_FLEET, "fleet", false)                                                            \
+    X(CORRAL_DIR_EVENTS, "events", false)                                                          \
+    X(CORRAL_DIR_OUTPUT, "output", false)
 
 enum corral_dir {
 #define CORRAL_X_ENUM(e, name, bucketed) e,
@@ -77,6 +82,15 @@ CORRAL_NODISCARD int corral_path_queue_bucket(char *buf, size_t n, const char *n
 CORRAL_NODISCARD int corral_path_worker(char *buf, size_t n, const char *ns, const char *worker);
 /* <ns>/fleet/<worker>: the persistent fleet-control record of a worker (corral/fleet.h). */
 CORRAL_NODISCARD int corral_path_fleet(char *buf, size_t n, const char *ns, const char *worker);
+/* The events feed (corral/event.h): <ns>/events/<gen> (a generation folder, gen >= 1),
+ * <ns>/events/<gen>/e-<seq> (an event znode) and <ns>/events/<gen>/e- (the prefix a
+ * sequential create completes). */
+CORRAL_NODISCARD int corral_path_events_gen(char *buf, size_t n, const char *ns, int64_t gen);
+CORRAL_NODISCARD int corral_path_event(char *buf, size_t n, const char *ns, int64_t gen,
+                                       int32_t seq);
+CORRAL_NODISCARD int corral_path_event_prefix(char *buf, size_t n, const char *ns, int64_t gen);
+/* <ns>/output/<id>: the live output of a followed task (corral/output.h). */
+CORRAL_NODISCARD int corral_path_output(char *buf, size_t n, const char *ns, const char *id);
 CORRAL_NODISCARD int corral_path_assign_dir(char *buf, size_t n, const char *ns,
                                             const char *worker);
 CORRAL_NODISCARD int corral_path_assign(char *buf, size_t n, const char *ns, const char *worker,

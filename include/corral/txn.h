@@ -13,7 +13,7 @@
 
 #include "corral/error.h"
 
-#define CORRAL_TXN_MAX_OPS 4096 /* more is CORRAL_ETOOBIG at commit */
+#define CORRAL_TXN_MAX_OPS 4094 /* more is CORRAL_ETOOBIG at commit (the feed's 2 ops fit) */
 
 enum corral_op_kind {
     CORRAL_OP_CREATE, /* persistent node with data */
@@ -35,6 +35,13 @@ struct corral_txn {
     char label[32]; /* "leader.assign": logs, and failpoints in test builds */
     struct corral_op *ops;
     size_t n, cap;
+    /* The changes this txn makes, for the events feed (corral/event.h): events_n JSON objects,
+     * comma-separated, in events (events_len bytes); events_ns is the namespace their znode
+     * goes under. The commit adds the event znode's two ops after ops[n-1]. */
+    char *events;
+    size_t events_len, events_cap;
+    size_t events_n;
+    char *events_ns;
 };
 
 /* Empty transaction named label (copied, truncated to fit). Cannot fail. */
@@ -49,6 +56,14 @@ size_t corral_txn_set(struct corral_txn *t, const char *path, const void *data, 
                       int32_t version);
 size_t corral_txn_check(struct corral_txn *t, const char *path, int32_t version);
 size_t corral_txn_fence(struct corral_txn *t, const char *path, int32_t version);
+
+/* Record one change (a JSON object of len bytes, from corral/event.h) for the events feed of
+ * namespace ns. */
+void corral_txn_add_event(struct corral_txn *t, const char *ns, const char *obj, size_t len);
+/* Copy the recorded changes of src after those of dst (a batch gathers its members'). */
+void corral_txn_copy_events(struct corral_txn *dst, const struct corral_txn *src);
+/* Ops the commit adds for the events feed: 2 when changes are recorded, else 0. */
+#define CORRAL_TXN_EVENT_OPS(t) ((t)->events_n > 0 ? 2u : 0u)
 
 /* Index of the first op of kind on path, or -1. For callers that map a failed op back. */
 int corral_txn_find(const struct corral_txn *t, enum corral_op_kind kind, const char *path);

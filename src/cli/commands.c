@@ -263,10 +263,114 @@ static bool is_final(const char *state)
 enum poll_result { POLL_FINAL, POLL_TIMEOUT, POLL_ERROR };
 
 /*
- * Long-poll GET /v1/tasks/{id}?wait= until the task is final or timeout_ms passes (negative:
- * no limit). On POLL_FINAL and POLL_TIMEOUT, *task is the last task seen (owned) and *last its
- * response (clean it). On POLL_ERROR the error has been printed. A leader change or restart
- * makes every replica briefly unreachable or 503: up to POLL_RETRIES such rounds are sat out.
+ * The events feed (GET /v1/events, docs/api.md "Events"): one long poll wakes the waiter at the
+ * task's next change, whoever serves it. feed_head gets the cursor to start from; feed_next
+ * long-polls after *cursor for up to wait_s and moves it on, setting *touched when an event of
+ * task id came (or the cursor expired: the task must be read again). Both return FEED_OK,
+ * FEED_NONE (the replica has no feed, or it failed: the caller polls the task instead) or
+ * FEED_RETRY (no replica answered).
+ */
+enum feed_rc { FEED_OK, FEED_NONE, FEED_RETRY };
+#define FEED_CURSOR_MAX 48
+
+static enum feed_rc feed_call(struct cli_ctx *ctx, const char *path, long timeout_s, json_t **out,
+                              long *status)
+{
+    struct cli_response r;
+    struct corral_error err = {0};
+    *out = NULL;
+    int rc = http_request(ctx->http, "GET", path, NULL, true, timeout_s, &r, &err);
+    *status = rc == 0 ? r.status : 0;
+    enum feed_rc frc = FEED_NONE;
+    if (rc == CORRAL_EUNAVAIL || (rc == 0 && r.status == 503))
+        frc = FEED_RETRY;
+    else if (rc == 0 && r.status == 200) {
+        json_error_t jerr;
+        json_t *root = json_loadb(r.body, r.len, 0, &jerr);
+        if (json_is_object(root) && json_is_string(json_object_get(root, "next")) &&
+            json_is_array(json_object_get(root, "events"))) {
+            *out = root;
+            frc = FEED_OK;
+        } else {
+            json_decref(root);
+        }
+    }
+    http_response_cleanup(&r);
+    return frc;
+}
+
+static enum feed_rc feed_head(struct cli_ctx *ctx, char cursor[FEED_CURSOR_MAX])
+{
+    json_t *root;
+    long status;
+    enum feed_rc frc = feed_call(ctx, "/v1/events", REQUEST_TIMEOUT_S, &root, &status);
+    if (frc == FEED_OK) {
+        const char *next = json_string_value(json_object_get(root, "next"));
+        if (strlen(next) >= FEED_CURSOR_MAX)
+            frc = FEED_NONE;
+        else
+            snprintf(cursor, FEED_CURSOR_MAX, "%s", next);
+    }
+    json_decref(root);
+    return frc;
+}
+
+static enum feed_rc feed_next(struct cli_ctx *ctx, const char *id, int64_t wait_s,
+                              char cursor[FEED_CURSOR_MAX], bool *touched)
+{
+    char *esc = http_escape(cursor);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/events?after=%s&wait=%lld&limit=1000", esc, (long long)wait_s);
+    free(esc);
+    json_t *root;
+    long status;
+    enum feed_rc frc = feed_call(ctx, path, (long)wait_s + REQUEST_TIMEOUT_S, &root, &status);
+    *touched = false;
+    if (frc == FEED_NONE && status == 410) { /* expired: read the task, start from a new head */
+        *touched = true;
+        return feed_head(ctx, cursor);
+    }
+    if (frc != FEED_OK)
+        return frc;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(json_object_get(root, "events"), i, ev)
+    {
+        const char *eid = json_string_value(json_object_get(ev, "id"));
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        if (eid && kind && strcmp(kind, "task") == 0 && strcmp(eid, id) == 0)
+            *touched = true;
+    }
+    const char *next = json_string_value(json_object_get(root, "next"));
+    if (strlen(next) < FEED_CURSOR_MAX)
+        snprintf(cursor, FEED_CURSOR_MAX, "%s", next);
+    else
+        frc = FEED_NONE;
+    json_decref(root);
+    return frc;
+}
+
+/* The wait of one long poll: the limit's remainder, capped at the server's maximum. */
+static int64_t poll_wait_s(int64_t start, int64_t timeout_ms)
+{
+    int64_t wait_s = CORRAL_WAIT_MAX_S;
+    if (timeout_ms >= 0) {
+        int64_t left = timeout_ms - (clock_mono_ms() - start);
+        wait_s = left <= 0 ? 0 : (left + 999) / 1000;
+        if (wait_s > CORRAL_WAIT_MAX_S)
+            wait_s = CORRAL_WAIT_MAX_S;
+    }
+    return wait_s;
+}
+
+/*
+ * Wait until task id is final or timeout_ms passes (negative: no limit). The task is read, then
+ * the events feed is followed (one long poll at a time, any replica) and the task read again
+ * only when the feed shows a change of it. A replica without the feed (an older version during
+ * a rolling upgrade) is long-polled on the task itself (GET /v1/tasks/{id}?wait=). On
+ * POLL_FINAL and POLL_TIMEOUT, *task is the last task seen (owned) and *last its response
+ * (clean it). On POLL_ERROR the error has been printed. A leader change or restart makes every
+ * replica briefly unreachable or 503: up to POLL_RETRIES such rounds are sat out.
  */
 static enum poll_result poll_task(struct cli_ctx *ctx, const char *id, int64_t timeout_ms,
                                   json_t **task, struct cli_response *last)
@@ -275,17 +379,34 @@ static enum poll_result poll_task(struct cli_ctx *ctx, const char *id, int64_t t
     memset(last, 0, sizeof(*last));
     int64_t start = clock_mono_ms();
     int failures = 0;
+    char cursor[FEED_CURSOR_MAX] = "";
+    bool feed = feed_head(ctx, cursor) == FEED_OK; /* before the read: no change slips by */
+    bool read_task = true;
     for (;;) {
-        int64_t wait_s = CORRAL_WAIT_MAX_S;
-        if (timeout_ms >= 0) {
-            int64_t left = timeout_ms - (clock_mono_ms() - start);
-            wait_s = left <= 0 ? 0 : (left + 999) / 1000;
-            if (wait_s > CORRAL_WAIT_MAX_S)
-                wait_s = CORRAL_WAIT_MAX_S;
+        if (!read_task) {
+            bool touched = false;
+            int64_t sent = clock_mono_ms();
+            enum feed_rc frc = feed_next(ctx, id, poll_wait_s(start, timeout_ms), cursor, &touched);
+            if (frc == FEED_RETRY && ++failures <= POLL_RETRIES) {
+                sleep_ms(1000);
+                continue;
+            }
+            if (frc == FEED_OK)
+                failures = 0;
+            else
+                feed = false; /* no feed (or it keeps failing): poll the task itself */
+            read_task = touched || !feed;
+            if (!read_task && timeout_ms >= 0 && clock_mono_ms() - start >= timeout_ms)
+                return *task ? POLL_TIMEOUT : POLL_ERROR;
+            if (!read_task && clock_mono_ms() - sent < 200)
+                sleep_ms(250); /* a server answering at once must not make us spin */
+            if (!read_task)
+                continue;
         }
+        int64_t wait_s = feed ? 0 : poll_wait_s(start, timeout_ms);
         char suffix[32];
         snprintf(suffix, sizeof(suffix), "?wait=%lld", (long long)wait_s);
-        char *path = task_path(id, suffix);
+        char *path = task_path(id, wait_s > 0 ? suffix : "");
         struct cli_response r;
         struct corral_error err = {0};
         int64_t sent = clock_mono_ms();
@@ -323,15 +444,128 @@ static enum poll_result poll_task(struct cli_ctx *ctx, const char *id, int64_t t
             return POLL_FINAL;
         if (timeout_ms >= 0 && clock_mono_ms() - start >= timeout_ms)
             return POLL_TIMEOUT;
-        /* A server that answers at once instead of holding the poll must not make us spin. */
-        if (clock_mono_ms() - sent < 200)
-            sleep_ms(250);
+        read_task = false;
+        if (!feed && clock_mono_ms() - sent < 200)
+            sleep_ms(250); /* a server answering at once must not make us spin */
+        if (!feed)
+            read_task = true;
     }
 fail:
     json_decref(*task);
     *task = NULL;
     http_response_cleanup(last);
     return POLL_ERROR;
+}
+
+/* ================================================================ output */
+
+struct logs_flags {
+    bool follow;
+};
+
+/*
+ * Print task id's output (GET /v1/tasks/{id}/output, docs/api.md "Live output") to stdout as it
+ * is written: with follow, until the task ended and its last byte was printed; without, what
+ * there is now (waiting up to 2 s for a running task's worker to publish it). A new attempt's
+ * output starts on a line "corral: attempt N" on stderr; bytes a slow reader missed are
+ * reported there too. Returns 0, 1 on an error (printed), and the last answer's state in
+ * state_out (may be NULL; malloc'd).
+ */
+static int print_output(struct cli_ctx *ctx, const char *id, bool follow, char **state_out)
+{
+    uint32_t attempt = 0;
+    uint64_t offset = 0;
+    int failures = 0, rc = CLI_EXIT_OK;
+    bool first = true;
+    if (state_out)
+        *state_out = NULL;
+    for (int rounds = 0; rounds < 1000000; rounds++) {
+        int64_t wait_s = follow ? 25 : first ? 2 : 0;
+        char suffix[96];
+        snprintf(suffix, sizeof suffix, "/output?attempt=%u&offset=%llu&wait=%lld", attempt,
+                 (unsigned long long)offset, (long long)wait_s);
+        char *path = task_path(id, suffix);
+        struct cli_response r;
+        struct corral_error err = {0};
+        int hrc = http_request(ctx->http, "GET", path, NULL, true, (long)wait_s + REQUEST_TIMEOUT_S,
+                               &r, &err);
+        free(path);
+        if ((hrc == CORRAL_EUNAVAIL || (hrc == 0 && r.status == 503)) &&
+            ++failures <= POLL_RETRIES) {
+            http_response_cleanup(&r);
+            sleep_ms(1000);
+            continue;
+        }
+        if (hrc != 0) {
+            http_response_cleanup(&r);
+            return transport_error(&err);
+        }
+        if (r.status != 200) {
+            rc = api_error(&r);
+            http_response_cleanup(&r);
+            return rc;
+        }
+        failures = 0;
+        json_t *o = body_json(&r);
+        http_response_cleanup(&r);
+        if (!o)
+            return CLI_EXIT_FAIL;
+        uint32_t a = (uint32_t)json_integer_value(json_object_get(o, "attempt"));
+        json_t *data = json_object_get(o, "data");
+        json_int_t skipped = json_integer_value(json_object_get(o, "skipped"));
+        bool done = json_is_true(json_object_get(o, "done"));
+        if (a != attempt && attempt != 0 && follow)
+            fprintf(stderr, "corral: attempt %u\n", a);
+        if (skipped > 0)
+            fprintf(stderr, "corral: %" JSON_INTEGER_FORMAT " bytes of output were not kept\n",
+                    skipped);
+        size_t len = json_string_length(data);
+        if (len > 0) {
+            fwrite(json_string_value(data), 1, len, stdout);
+            fflush(stdout);
+        }
+        attempt = a;
+        offset = (uint64_t)json_integer_value(json_object_get(o, "next"));
+        if (state_out) {
+            free(*state_out);
+            const char *st = json_string_value(json_object_get(o, "state"));
+            *state_out = st ? strdup(st) : NULL;
+        }
+        json_decref(o);
+        first = false;
+        if (done || (!follow && len == 0))
+            break;
+    }
+    return rc;
+}
+
+static const struct corral_opt logs_opts[] = {
+    {"follow", NULL, CORRAL_OPT_BOOL, NULL, NULL, "follow the output until the task ends (also -f)",
+     offsetof(struct logs_flags, follow), 0, 0, NULL},
+};
+
+static int cmd_logs(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct logs_flags f = {0};
+    static char follow_flag[] = "--follow";
+    for (int i = 1; i < argc; i++) /* -f, as in tail -f */
+        if (strcmp(argv[i], "-f") == 0)
+            argv[i] = follow_flag;
+    int first = 0;
+    int rc = parse_cmd_flags(
+        "logs", "[-f] ID", "Print a task's output; with -f, follow it until the task ends.",
+        logs_opts, sizeof(logs_opts) / sizeof(logs_opts[0]), argc, argv, &f, -1, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    rc = want_positionals("logs", argc, argv, first, 1, "task ID");
+    if (rc != 0)
+        return rc;
+    const char *id = argv[argc - 1];
+    if (!*id) {
+        fprintf(stderr, "corral: logs: empty task ID\n");
+        return CLI_EXIT_USAGE;
+    }
+    return print_output(ctx, id, f.follow, NULL);
 }
 
 /* ================================================================ submit / run */
@@ -537,8 +771,8 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct cli_response r;
     int rc = submit_task(ctx, "run",
-                         "Submit a task, wait for it, print its output and exit with its exit "
-                         "code.",
+                         "Submit a task, print its output as it is written and exit with its "
+                         "exit code.",
                          argc, argv, &r);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
@@ -554,6 +788,11 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
     if (!id)
         return CLI_EXIT_FAIL;
 
+    /* The output as it is written (--json: the final task only); then the final task. */
+    if (!ctx->json && print_output(ctx, id, true, NULL) != CLI_EXIT_OK) {
+        free(id);
+        return CLI_EXIT_FAIL;
+    }
     json_t *task;
     struct cli_response last;
     enum poll_result pr = poll_task(ctx, id, -1, &task, &last);
@@ -563,13 +802,8 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
         http_response_cleanup(&last);
         return CLI_EXIT_FAIL;
     }
-    if (ctx->json) {
+    if (ctx->json)
         print_raw(&last);
-    } else {
-        json_t *out = json_object_get(task, "output");
-        if (json_is_string(out))
-            fwrite(json_string_value(out), 1, json_string_length(out), stdout);
-    }
     fflush(stdout);
     const char *state = json_string_value(json_object_get(task, "state"));
     const char *error = json_string_value(json_object_get(task, "error"));
@@ -1316,7 +1550,7 @@ static int cmd_schedule(struct cli_ctx *ctx, int argc, char **argv)
 const struct cli_command cli_commands[] = {
     {"submit", "[task flags] -- CMD [ARG...]", "submit a task, print its id", cmd_submit},
     {"run", "[task flags] -- CMD [ARG...]",
-     "submit, wait, print the output, exit with the task's code", cmd_run},
+     "submit, print the output as it is written, exit with the task's code", cmd_run},
     {"get", "ID", "print a task", cmd_get},
     {"wait", "ID [--timeout S]", "wait until a task is finished; 0 iff it succeeded", cmd_wait},
     {"list", "[--state S] [--limit N]", "list tasks", cmd_list},
@@ -1327,6 +1561,7 @@ const struct cli_command cli_commands[] = {
     {"drain", "ID [--reason TEXT] [--timeout S]",
      "cordon a worker and return its tasks after a timeout", cmd_drain},
     {"leader", "", "print the current leader: id url epoch", cmd_leader},
+    {"logs", "[-f] ID", "print a task's output; -f follows it until the task ends", cmd_logs},
     {"schedule", "SUBCOMMAND [ARGS]", "manage cron schedules (corral schedule --help)",
      cmd_schedule},
     {NULL, NULL, NULL, NULL},

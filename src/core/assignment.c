@@ -30,6 +30,8 @@ char *corral_assignment_encode(const struct corral_assignment *a)
     json_object_set_new(o, "epoch", json_integer((json_int_t)a->epoch));
     if (a->cancel)
         json_object_set_new(o, "cancel", json_true());
+    if (a->follow_until_ms > 0)
+        json_object_set_new(o, "follow_until_ms", json_integer((json_int_t)a->follow_until_ms));
     char *text = json_dumps(o, CORRAL_JSON_DUMP_FLAGS);
     json_decref(o);
     if (!text)
@@ -45,7 +47,7 @@ int corral_assignment_decode(const char *buf, size_t len, struct corral_assignme
     if (!o)
         return CORRAL_EINVAL;
     const char *task = NULL, *reg = NULL;
-    uint64_t attempt = 0, epoch = 0;
+    uint64_t attempt = 0, epoch = 0, follow = 0;
     bool cancel = false;
     int rc = corral_json_get_str(o, "task", true, CORRAL_ID_LEN, false, &task, err);
     if (rc == CORRAL_OK && !corral_id_is_valid(task))
@@ -62,12 +64,15 @@ int corral_assignment_decode(const char *buf, size_t len, struct corral_assignme
         rc = corral_json_get_u64(o, "epoch", true, INT64_MAX, &epoch, err);
     if (rc == CORRAL_OK)
         rc = corral_json_get_bool(o, "cancel", false, &cancel, err);
+    if (rc == CORRAL_OK)
+        rc = corral_json_get_u64(o, "follow_until_ms", false, INT64_MAX, &follow, err);
     if (rc == CORRAL_OK) {
         memcpy(out->task, task, strlen(task) + 1);
         memcpy(out->reg, reg, strlen(reg) + 1);
         out->attempt = (uint32_t)attempt;
         out->epoch = epoch;
         out->cancel = cancel;
+        out->follow_until_ms = (int64_t)follow;
     }
     json_decref(o);
     return rc;

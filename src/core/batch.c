@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "corral/batch.h"
+#include "corral/event.h"
 #include "corral/xalloc.h"
 
 void corral_batch_init(struct corral_batch *b, const char *label, size_t max_members,
@@ -61,9 +62,11 @@ bool corral_batch_add(struct corral_batch *b, const struct corral_txn *m)
     size_t add_bytes = corral_txn_wire_bytes(m) - corral_txn_wire_bytes(&(struct corral_txn){0});
     if (b->n_members > 0 &&
         (b->n_members + 1 > b->max_members || b->wire_bytes + add_bytes > b->max_bytes ||
-         b->txn.n + m->n > CORRAL_TXN_MAX_OPS))
+         b->txn.n + m->n > CORRAL_TXN_MAX_OPS ||
+         b->txn.events_n + m->events_n > CORRAL_EVENTS_PER_NODE_MAX))
         return false;
     int member = (int)b->n_members++;
+    corral_txn_copy_events(&b->txn, m);
     for (size_t i = 0; i < m->n; i++) {
         const struct corral_op *op = &m->ops[i];
         int same = shareable(op) ? find_same(b, op) : -1;

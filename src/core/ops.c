@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "corral/done_entry.h"
+#include "corral/event.h"
+#include "corral/fleet.h"
 #include "corral/limits.h"
 #include "corral/ops.h"
 #include "corral/paths.h"
@@ -24,6 +26,12 @@ static void add_task(struct corral_txn *txn, const char *path, const struct corr
     free(json);
     if (idx)
         idx->task = (int)i;
+}
+
+/* The feed's record of t's new state (corral/event.h), written by the same multi. */
+static void add_event(struct corral_txn *txn, const char *ns, const struct corral_task *t)
+{
+    corral_event_task(txn, ns, t->id, corral_state_name(t->state), t->attempt, t->worker);
 }
 
 static int add_signal(struct corral_txn *txn, const char *ns)
@@ -76,6 +84,7 @@ int corral_ops_submit(struct corral_txn *txn, const char *ns, const struct corra
     if (rc != CORRAL_OK)
         return rc;
     add_task(txn, path, t, true, -1, idx);
+    add_event(txn, ns, t);
     /* A scheduled task's entry carries its due time as not_before: the queue is its time index. */
     if ((t->state == CORRAL_STATE_QUEUED || t->state == CORRAL_STATE_SCHEDULED) &&
         (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
@@ -108,6 +117,7 @@ int corral_ops_assign(struct corral_txn *txn, const char *ns, const char *fence,
     if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, NULL);
+    add_event(txn, ns, t);
     /* The entry as it was queued: the transition cleared the retry backoff its name holds. */
     if ((rc = corral_queue_entry_path_of_name(path, sizeof path, ns, entry_name)) != CORRAL_OK)
         return rc;
@@ -142,6 +152,7 @@ int corral_ops_start(struct corral_txn *txn, const char *ns, const struct corral
     if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, NULL);
+    add_event(txn, ns, t);
     return CORRAL_OK;
 }
 
@@ -160,6 +171,7 @@ int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence
     if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, idx);
+    add_event(txn, ns, t);
     corral_txn_delete(txn, apath, -1);
     if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
         return rc;
@@ -177,6 +189,7 @@ int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corra
     if (rc != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, NULL);
+    add_event(txn, ns, t);
     if (before == CORRAL_STATE_QUEUED || before == CORRAL_STATE_SCHEDULED) {
         if ((rc = corral_queue_entry_path(path, sizeof path, ns, t)) != CORRAL_OK)
             return rc;
@@ -209,6 +222,15 @@ int corral_ops_update(struct corral_txn *txn, const char *ns, const char *fence,
     corral_txn_fence(txn, fence, -1);
     add_task(txn, path, t, false, version, NULL);
     return CORRAL_OK;
+}
+
+int corral_ops_release_due(struct corral_txn *txn, const char *ns, const char *fence,
+                           const struct corral_task *t, int32_t version)
+{
+    int rc = corral_ops_update(txn, ns, fence, t, version);
+    if (rc == CORRAL_OK)
+        add_event(txn, ns, t);
+    return rc;
 }
 
 /* Delete the idempotency record of key, if any. */
@@ -406,9 +428,14 @@ int corral_ops_fleet_write(struct corral_txn *txn, const char *ns, const char *f
 {
     char path[CORRAL_PATH_MAX];
     int rc = corral_path_fleet(path, sizeof path, ns, worker);
-    if (rc == CORRAL_OK)
-        put_record(txn, fence, path, data, exists, version);
-    return rc;
+    if (rc != CORRAL_OK)
+        return rc;
+    put_record(txn, fence, path, data, exists, version);
+    struct corral_fleet_rec rec = {.state = CORRAL_FLEET_ACTIVE};
+    if (data && corral_fleet_decode(data, strlen(data), &rec, NULL) != CORRAL_OK)
+        return CORRAL_OK; /* not a record this version knows: no state to announce */
+    corral_event_worker(txn, ns, worker, corral_fleet_state_name(rec.state));
+    return CORRAL_OK;
 }
 
 int corral_ops_link_dependency(struct corral_txn *txn, const char *ns,
@@ -445,10 +472,105 @@ int corral_ops_resolve_edge(struct corral_txn *txn, const char *ns, const char *
     if ((rc = corral_path_task(path, sizeof path, ns, dependent->id)) != CORRAL_OK)
         return rc;
     add_task(txn, path, dependent, false, version, NULL);
+    add_event(txn, ns, dependent);
     if (dependent->state == CORRAL_STATE_QUEUED &&
         (rc = add_queue_entry(txn, ns, dependent, NULL)) != CORRAL_OK)
         return rc;
     if ((rc = add_done_entry(txn, ns, dependent, NULL)) != CORRAL_OK)
         return rc;
     return add_signal(txn, ns);
+}
+
+int corral_ops_worker_event(struct corral_txn *txn, const char *ns, const char *fence,
+                            const char *worker, const char *state)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_worker(path, sizeof path, ns, worker);
+    if (rc != CORRAL_OK)
+        return rc;
+    if (fence)
+        corral_txn_fence(txn, fence, -1);
+    else /* the worker's own announcement stands only with its registration */
+        corral_txn_check(txn, path, -1);
+    corral_event_worker(txn, ns, worker, state);
+    return txn->events_n > 0 ? CORRAL_OK : CORRAL_EINVAL;
+}
+
+int corral_ops_events_seal(struct corral_txn *txn, const char *ns, const char *fence, int64_t gen,
+                           int64_t now_ms)
+{
+    char path[CORRAL_PATH_MAX], next[CORRAL_PATH_MAX];
+    int rc = corral_path_events_gen(path, sizeof path, ns, gen);
+    if (rc == CORRAL_OK)
+        rc = corral_path_events_gen(next, sizeof next, ns, gen + 1);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_create(txn, next, NULL, 0);
+    char *data = corral_event_seal_encode(now_ms);
+    corral_txn_set(txn, path, data, strlen(data), 0);
+    free(data);
+    return CORRAL_OK;
+}
+
+int corral_ops_events_trim(struct corral_txn *txn, const char *ns, const char *fence, int64_t gen,
+                           const char *const *names, size_t n, bool folder)
+{
+    char dir[CORRAL_PATH_MAX], path[CORRAL_PATH_MAX];
+    int rc = corral_path_events_gen(dir, sizeof dir, ns, gen);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = corral_path_child(path, sizeof path, dir, names[i])) != CORRAL_OK)
+            return rc;
+        corral_txn_delete(txn, path, -1);
+    }
+    if (folder)
+        corral_txn_delete(txn, dir, -1);
+    return CORRAL_OK;
+}
+
+int corral_ops_follow(struct corral_txn *txn, const char *ns, const struct corral_assignment *a,
+                      int32_t a_version, const char *worker, int64_t until_ms)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign(path, sizeof path, ns, worker, a->task);
+    if (rc != CORRAL_OK)
+        return rc;
+    struct corral_assignment followed = *a;
+    followed.follow_until_ms = until_ms;
+    char *data = corral_assignment_encode(&followed);
+    corral_txn_set(txn, path, data, strlen(data), a_version);
+    free(data);
+    return CORRAL_OK;
+}
+
+int corral_ops_output_publish(struct corral_txn *txn, const char *ns, const char *worker,
+                              const char *id, const char *data, size_t len, bool exists)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign(path, sizeof path, ns, worker, id);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, path, -1);
+    if ((rc = corral_path_output(path, sizeof path, ns, id)) != CORRAL_OK)
+        return rc;
+    if (exists)
+        corral_txn_set(txn, path, data, len, -1);
+    else
+        corral_txn_create(txn, path, data, len);
+    return CORRAL_OK;
+}
+
+int corral_ops_output_drop(struct corral_txn *txn, const char *ns, const char *fence,
+                           const char *id, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_output(path, sizeof path, ns, id);
+    if (rc != CORRAL_OK)
+        return rc;
+    corral_txn_fence(txn, fence, -1);
+    corral_txn_delete(txn, path, version);
+    return CORRAL_OK;
 }

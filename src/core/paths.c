@@ -9,8 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "corral/limits.h"
+#include "corral/event.h"
 #include "corral/id.h"
+#include "corral/limits.h"
 #include "corral/paths.h"
 
 #define NAMESPACE_MAX 200u
@@ -169,6 +170,40 @@ int corral_path_fleet(char *buf, size_t n, const char *ns, const char *worker)
     if (!ns || empty(worker) || strchr(worker, '/'))
         return fail(buf, n, CORRAL_EINVAL);
     return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_FLEET), worker);
+}
+
+int corral_path_events_gen(char *buf, size_t n, const char *ns, int64_t gen)
+{
+    if (!ns || gen < 1 || gen > CORRAL_EVENTS_GEN_MAX)
+        return fail(buf, n, CORRAL_EINVAL);
+    char g[17];
+    corral_event_gen_name(g, gen);
+    return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_EVENTS), g);
+}
+
+int corral_path_event(char *buf, size_t n, const char *ns, int64_t gen, int32_t seq)
+{
+    if (!ns || gen < 1 || gen > CORRAL_EVENTS_GEN_MAX || seq < 0)
+        return fail(buf, n, CORRAL_EINVAL);
+    char g[17];
+    corral_event_gen_name(g, gen);
+    return build(buf, n, "%s/%s/%s/e-%010d", ns, dir_name(CORRAL_DIR_EVENTS), g, (int)seq);
+}
+
+int corral_path_event_prefix(char *buf, size_t n, const char *ns, int64_t gen)
+{
+    if (!ns || gen < 1 || gen > CORRAL_EVENTS_GEN_MAX)
+        return fail(buf, n, CORRAL_EINVAL);
+    char g[17];
+    corral_event_gen_name(g, gen);
+    return build(buf, n, "%s/%s/%s/e-", ns, dir_name(CORRAL_DIR_EVENTS), g);
+}
+
+int corral_path_output(char *buf, size_t n, const char *ns, const char *id)
+{
+    if (!ns || !corral_id_is_valid(id))
+        return fail(buf, n, CORRAL_EINVAL);
+    return build(buf, n, "%s/%s/%s", ns, dir_name(CORRAL_DIR_OUTPUT), id);
 }
 
 int corral_path_dep_edge(char *buf, size_t n, const char *ns, const char *dep,

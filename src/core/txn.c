@@ -26,6 +26,44 @@ void corral_txn_cleanup(struct corral_txn *t)
     free(t->ops);
     t->ops = NULL;
     t->n = t->cap = 0;
+    free(t->events);
+    free(t->events_ns);
+    t->events = t->events_ns = NULL;
+    t->events_len = t->events_cap = t->events_n = 0;
+}
+
+static void events_append(struct corral_txn *t, const char *ns, const char *text, size_t len,
+                          size_t count)
+{
+    if (count == 0)
+        return;
+    if (!t->events_ns)
+        t->events_ns = corral_xstrdup(ns);
+    size_t need = t->events_len + len + 2;
+    if (need > t->events_cap) {
+        size_t cap = t->events_cap ? t->events_cap : 256;
+        while (cap < need)
+            cap *= 2;
+        t->events = corral_xrealloc(t->events, cap);
+        t->events_cap = cap;
+    }
+    if (t->events_n > 0)
+        t->events[t->events_len++] = ',';
+    memcpy(t->events + t->events_len, text, len);
+    t->events_len += len;
+    t->events[t->events_len] = '\0';
+    t->events_n += count;
+}
+
+void corral_txn_add_event(struct corral_txn *t, const char *ns, const char *obj, size_t len)
+{
+    events_append(t, ns, obj, len, 1);
+}
+
+void corral_txn_copy_events(struct corral_txn *dst, const struct corral_txn *src)
+{
+    if (src->events_n > 0)
+        events_append(dst, src->events_ns, src->events, src->events_len, src->events_n);
 }
 
 static size_t add(struct corral_txn *t, enum corral_op_kind kind, const char *path,
@@ -95,6 +133,8 @@ size_t corral_txn_wire_bytes(const struct corral_txn *t)
     size_t bytes = 64;
     for (size_t i = 0; i < t->n; i++)
         bytes += 64 + strlen(t->ops[i].path) + t->ops[i].len;
+    if (t->events_n > 0) /* the generation check and the event znode (paths ~60 bytes) */
+        bytes += 2 * (64 + 80) + strlen(t->events_ns) * 2 + t->events_len + 2;
     return bytes;
 }
 

@@ -189,12 +189,18 @@ static void route(struct api *a, struct api_request *req, const char *url, const
         case CORRAL_EP_LEADER:
             api_leader(a, req, rp);
             return;
+        case CORRAL_EP_EVENTS:
+            api_events(a, req, rp);
+            return;
         case CORRAL_EP_TASK:
         case CORRAL_EP_TASK_CANCEL:
+        case CORRAL_EP_TASK_OUTPUT:
             if (!rt.id_valid)
                 api_reply_fail(rp, CORRAL_ENOTFOUND, "id", "no task with that id");
             else if (rt.ep == CORRAL_EP_TASK)
                 api_get_task(a, req, rt.id, rp);
+            else if (rt.ep == CORRAL_EP_TASK_OUTPUT)
+                api_task_output(a, req, rt.id, rp);
             else
                 api_cancel(a, req, rt.id, rp);
             return;

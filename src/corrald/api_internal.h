@@ -158,6 +158,10 @@ void api_cancel(struct api *a, struct api_request *req, const char *id, struct a
 /* api_cluster.c */
 void api_workers(struct api *a, struct api_request *req, struct api_reply *rp);
 void api_leader(struct api *a, struct api_request *req, struct api_reply *rp);
+/* api_output.c */
+void api_task_output(struct api *a, struct api_request *req, const char *id, struct api_reply *rp);
+/* api_events.c */
+void api_events(struct api *a, struct api_request *req, struct api_reply *rp);
 /* api_metrics.c: inline, never touches ZooKeeper */
 void api_metrics(struct api *a, struct api_reply *rp);
 /* ---- api_fleet.c: cordon, uncordon, drain ---- */

@@ -63,6 +63,16 @@ void api_reply_task(struct api_reply *rp, unsigned status, const struct corral_t
     api_reply_json(rp, status, corral_task_to_public_json(t));
 }
 
+void api_reply_events(struct api_reply *rp, json_t *events, const struct corral_event_cursor *next)
+{
+    char cur[CORRAL_EVENT_CURSOR_MAX];
+    corral_event_cursor_format(next, cur);
+    json_t *body = json_object();
+    json_object_set_new(body, "events", events);
+    json_object_set_new(body, "next", json_string(cur));
+    api_reply_json(rp, MHD_HTTP_OK, body);
+}
+
 void api_reply_error(struct api_reply *rp, const struct corral_error *err)
 {
     int code = err->code == CORRAL_OK ? CORRAL_EINTERNAL : (int)err->code;

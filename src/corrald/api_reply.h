@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "corral/error.h"
+#include "corral/event.h"
 #include "corral/task.h"
 
 struct api_reply {
@@ -35,6 +36,8 @@ void api_reply_text(struct api_reply *rp, unsigned status, const char *ctype, co
 /* body is stolen (decref'd on every path); the text gets a trailing newline. */
 void api_reply_json(struct api_reply *rp, unsigned status, json_t *body);
 void api_reply_task(struct api_reply *rp, unsigned status, const struct corral_task *t);
+/* 200 {"events": events (taken), "next": the cursor next}. */
+void api_reply_events(struct api_reply *rp, json_t *events, const struct corral_event_cursor *next);
 /* err->code CORRAL_OK is rendered as an internal error. */
 void api_reply_error(struct api_reply *rp, const struct corral_error *err);
 void api_reply_fail(struct api_reply *rp, enum corral_err code, const char *field, const char *msg);

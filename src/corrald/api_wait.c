@@ -21,6 +21,8 @@
 #include "corral/xalloc.h"
 #include "corrald/api_internal.h"
 #include "corrald/api_wait.h"
+#include "corrald/events.h"
+#include "corrald/output.h"
 #include "corrald/store.h"
 #include "io/clock.h"
 
@@ -31,7 +33,15 @@
 struct waiter {
     struct api_request *req; /* a reference */
     char id[CORRAL_ID_LEN + 1];
-    char path[CORRAL_PATH_MAX]; /* the task's znode */
+    char path[CORRAL_PATH_MAX]; /* the task's znode; for the feed: the next event znode */
+    /* A reader of the events feed (GET /v1/events?wait=): its cursor, its limit and the
+     * generation folder whose seal also wakes it. A follower of a task's output
+     * (GET /v1/tasks/{id}/output?wait=): its position; path is output/<id>, path2 the task. */
+    enum { WAIT_TASK, WAIT_EVENTS, WAIT_OUTPUT } kind;
+    struct corral_event_cursor cur;
+    size_t limit;
+    struct output_pos pos;
+    char path2[CORRAL_PATH_MAX];
     int64_t deadline_ms;        /* monotonic */
     int64_t next_check_ms;      /* monotonic */
     bool fired;                 /* a watch or session event since the last check */
@@ -96,7 +106,8 @@ static void on_watch(void *ctx, const char *path)
     if (*path)
         armed_remove(w, path); /* that watch is spent */
     for (struct waiter *wt = w->head; wt; wt = wt->next)
-        if (!*path || strcmp(wt->path, path) == 0)
+        if (!*path || strcmp(wt->path, path) == 0 ||
+            (wt->kind != WAIT_TASK && strcmp(wt->path2, path) == 0))
             wt->fired = true;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
@@ -134,9 +145,61 @@ static void arm(struct api_wait *w, const char *path)
 
 /* ------------------------------------------------------------------ the waiter thread */
 
+/* A feed reader: answered as soon as there is an event after its cursor. */
+static bool check_events(struct api_wait *w, struct waiter *wt, int64_t now, struct api_reply *out)
+{
+    /* Before the read: a change after the read fires one of them. */
+    events_wait_paths(w->r, &wt->cur, wt->path, wt->path2);
+    if (wt->path[0])
+        arm(w, wt->path);
+    if (wt->path2[0])
+        arm(w, wt->path2);
+    struct corral_event_cursor next;
+    struct corral_error err = {0};
+    json_t *evs = json_array();
+    if (events_read(w->r, &wt->cur, wt->limit, evs, &next, &err) != CORRAL_OK) {
+        json_decref(evs);
+        api_reply_error(out, &err);
+        return true;
+    }
+    if (json_array_size(evs) == 0 && now < wt->deadline_ms) {
+        json_decref(evs);
+        wt->cur = next;
+        return false;
+    }
+    api_reply_events(out, evs, &next);
+    return true;
+}
+
+/* A follower of a task's output: answered as soon as there are bytes after its position or
+ * the task ended. */
+static bool check_output(struct api_wait *w, struct waiter *wt, int64_t now, struct api_reply *out)
+{
+    if (wt->path[0])
+        arm(w, wt->path);
+    arm(w, wt->path2);
+    json_t *answer = NULL;
+    bool empty = false;
+    struct corral_error err = {0};
+    if (output_read(w->r, &wt->pos, &answer, &empty, &err) != CORRAL_OK) {
+        api_reply_error(out, &err);
+        return true;
+    }
+    if (empty && now < wt->deadline_ms) {
+        json_decref(answer);
+        return false;
+    }
+    api_reply_json(out, MHD_HTTP_OK, answer);
+    return true;
+}
+
 /* Check one poll (without the lock): true with out filled when it is to be answered now. */
 static bool check(struct api_wait *w, struct waiter *wt, int64_t now, struct api_reply *out)
 {
+    if (wt->kind == WAIT_EVENTS)
+        return check_events(w, wt, now, out);
+    if (wt->kind == WAIT_OUTPUT)
+        return check_output(w, wt, now, out);
     arm(w, wt->path); /* before the read: a change after the read fires it */
     struct corral_task t = {0};
     struct corral_error err = {0};
@@ -249,6 +312,8 @@ struct api_wait *api_wait_new(struct replica *r)
     return w;
 }
 
+static bool enlist(struct api_wait *w, struct waiter *wt, int64_t deadline_ms);
+
 bool api_wait_add(struct api_wait *w, struct api_request *req, const char *id, int64_t deadline_ms)
 {
     if (is_stopping(w) || !api_request_hold_waiting(req))
@@ -257,6 +322,13 @@ bool api_wait_add(struct api_wait *w, struct api_request *req, const char *id, i
     wt->req = req;
     snprintf(wt->id, sizeof wt->id, "%s", id);
     store_task_path(w->r, id, wt->path);
+    return enlist(w, wt, deadline_ms);
+}
+
+/* Hold wt (its request already moved to the waiting stage) until it is answered. */
+static bool enlist(struct api_wait *w, struct waiter *wt, int64_t deadline_ms)
+{
+    struct api_request *req = wt->req;
     wt->deadline_ms = deadline_ms;
     wt->next_check_ms = clock_mono_ms() + RECHECK_MS;
     wt->fired = true; /* check at once: the task may have changed since the caller's read */
@@ -275,6 +347,33 @@ bool api_wait_add(struct api_wait *w, struct api_request *req, const char *id, i
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
     return true;
+}
+
+bool api_wait_add_events(struct api_wait *w, struct api_request *req,
+                         const struct corral_event_cursor *cur, size_t limit, int64_t deadline_ms)
+{
+    if (is_stopping(w) || !api_request_hold_waiting(req))
+        return false;
+    struct waiter *wt = corral_xcalloc(1, sizeof *wt);
+    wt->req = req;
+    wt->kind = WAIT_EVENTS;
+    wt->cur = *cur;
+    wt->limit = limit;
+    events_wait_paths(w->r, cur, wt->path, wt->path2);
+    return enlist(w, wt, deadline_ms);
+}
+
+bool api_wait_add_output(struct api_wait *w, struct api_request *req, const struct output_pos *pos,
+                         int64_t deadline_ms)
+{
+    if (is_stopping(w) || !api_request_hold_waiting(req))
+        return false;
+    struct waiter *wt = corral_xcalloc(1, sizeof *wt);
+    wt->req = req;
+    wt->kind = WAIT_OUTPUT;
+    wt->pos = *pos;
+    output_wait_paths(w->r, pos->id, wt->path, wt->path2);
+    return enlist(w, wt, deadline_ms);
 }
 
 size_t api_wait_count(struct api_wait *w)

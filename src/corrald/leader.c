@@ -47,6 +47,7 @@ struct leader *leader_new(void)
     l->last_retention_ms = -1;
     l->retention_period_ms = LEADER_RETENTION_PERIOD_MS;
     leader_finishes_reset(l);
+    leader_events_init(l);
 #ifdef CORRAL_TEST_HOOKS
     /* Test builds: CORRAL_TEST_RETENTION_PERIOD_MS lets a test see a whole sweep in seconds. */
     const char *period = getenv("CORRAL_TEST_RETENTION_PERIOD_MS");
@@ -107,6 +108,7 @@ void leader_reset(struct leader *l)
     leader_deps_reset(l);
     leader_costs_reset(l);
     leader_finishes_reset(l);
+    leader_events_reset(l);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
     corral_strlist_cleanup(&l->assign_dirs);
@@ -145,14 +147,15 @@ static void round_cleanup(struct round *rd)
 }
 
 /* Log workers that joined or left since the last round (by id and registration). */
-static void note_workers(struct leader *l, const struct worker_set *ws)
+static void note_workers(struct leader *l, const struct worker_set *ws, struct corral_strlist *gone)
 {
-    struct corral_strlist now = {0};
+    struct corral_strlist now = {0}, ids = {0};
     for (size_t i = 0; i < ws->n; i++) {
         const struct corral_worker_reg *g = &ws->items[i].reg;
         char key[CORRAL_WORKER_ID_MAX + CORRAL_REG_MAX + 2];
         snprintf(key, sizeof key, "%s %s", g->id, g->reg);
         corral_strlist_add(&now, key);
+        corral_strlist_add(&ids, g->id);
         if (!corral_strlist_has(&l->known_workers, key))
             CORRAL_LOG(CORRAL_LOG_INFO,
                        "worker joined worker=%s reg=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64,
@@ -162,9 +165,17 @@ static void note_workers(struct leader *l, const struct worker_set *ws)
         if (!corral_strlist_has(&now, l->known_workers.items[i])) {
             const char *k = l->known_workers.items[i];
             const char *sp = strchr(k, ' ');
-            CORRAL_LOG(CORRAL_LOG_INFO, "worker left worker=%.*s reg=%s",
-                       (int)(sp ? sp - k : (ptrdiff_t)strlen(k)), k, sp ? sp + 1 : "");
+            int id_len = (int)(sp ? sp - k : (ptrdiff_t)strlen(k));
+            CORRAL_LOG(CORRAL_LOG_INFO, "worker left worker=%.*s reg=%s", id_len, k,
+                       sp ? sp + 1 : "");
+            /* Gone from the feed's view only when no registration of that id is left (a
+             * restarted worker announces itself). */
+            char id[CORRAL_WORKER_ID_MAX + 1];
+            snprintf(id, sizeof id, "%.*s", id_len, k);
+            if (!corral_strlist_has(&ids, id) && !corral_strlist_has(gone, id))
+                corral_strlist_add(gone, id);
         }
+    corral_strlist_cleanup(&ids);
     /* Another set of workers: tasks that fit none of the old set may fit now. */
     bool same = now.n == l->known_workers.n;
     for (size_t i = 0; same && i < now.n; i++)
@@ -484,7 +495,13 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
             rd.ws.items[i].used_cpu_milli = 0;
             rd.ws.items[i].used_mem_mb = 0;
         }
-        note_workers(l, &rd.ws);
+        struct corral_strlist gone = {0};
+        note_workers(l, &rd.ws, &gone);
+        struct corral_error gerr = {0};
+        if (leader_events_workers_gone(r, &gone, &gerr) != CORRAL_OK)
+            CORRAL_LOG(CORRAL_LOG_WARN, "events feed: could not record workers that left: %s",
+                       gerr.msg);
+        corral_strlist_cleanup(&gone);
         rd.has_dir = corral_xcalloc(rd.ws.n, sizeof *rd.has_dir);
         rc = leader_load_assignments(r, &rd, err);
     }
@@ -528,6 +545,10 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     round_cleanup(&rd);
     if (rc == CORRAL_OK && !leader_stopping(r))
         rc = leader_finishes_tick(r, now_ms, clock_wall_ms(), err);
+    if (rc == CORRAL_OK && !leader_stopping(r))
+        rc = leader_events_tick(r, now_ms, clock_wall_ms(), err);
+    if (rc == CORRAL_OK && !leader_stopping(r))
+        rc = leader_outputs_tick(r, now_ms, clock_wall_ms(), err);
     /* Retention (and the done index's time slots, which finishes need) right after a new
      * leader's first round, then every period; each call does a bounded amount of work. */
     if (rc == CORRAL_OK && !leader_stopping(r) &&

@@ -135,6 +135,12 @@ struct leader {
     struct corral_strlist fin_seen[LEADER_FIN_WINDOW_SLOTS];
     int64_t fin_start_slot; /* the first slot of this term; -1 before the first tick */
     int64_t fin_last_ms;    /* monotonic */
+    /* The events feed (leader_events.c): last tick (monotonic, -1: none this term), the
+     * generation size that seals and how long sealed ones are kept (test builds shorten). */
+    int64_t events_last_ms;
+    int32_t events_gen_size;
+    int64_t events_keep_ms;
+    int64_t outputs_last_ms; /* leader_outputs.c: last tick (monotonic), -1: none this term */
 };
 
 /* One round's view of the cluster. */
@@ -213,6 +219,21 @@ void leader_cache_clear(struct leader *l);
 void leader_finishes_reset(struct leader *l);
 CORRAL_NODISCARD int leader_finishes_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
                                           struct corral_error *err);
+
+/* leader_events.c: seal full generations of the events feed, trim old ones, announce workers
+ * that left. */
+#define LEADER_EVENTS_PERIOD_MS 1000
+void leader_events_init(struct leader *l);
+void leader_events_reset(struct leader *l);
+CORRAL_NODISCARD int leader_events_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
+                                        struct corral_error *err);
+CORRAL_NODISCARD int leader_events_workers_gone(struct replica *r, const struct corral_strlist *ids,
+                                                struct corral_error *err);
+
+/* leader_outputs.c: remove live-output records nobody needs any more. */
+#define LEADER_OUTPUTS_PERIOD_MS 10000
+CORRAL_NODISCARD int leader_outputs_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
+                                         struct corral_error *err);
 
 /* leader_retention.c: delete one slice of finished tasks past --retention. */
 CORRAL_NODISCARD int leader_sweep_retention(struct replica *r, int64_t now_wall,

@@ -454,7 +454,7 @@ static int release_tasks(struct replica *r, struct corral_task *ts, const int32_
         if (corral_task_transition(&ts[i], CORRAL_EV_RELEASE,
                                    &(struct corral_transition_ctx){.now_ms = now_wall},
                                    &terr) == CORRAL_OK &&
-            corral_ops_update(&ms[i], r->opts.ns, r->el.node, &ts[i], vs[i]) == CORRAL_OK)
+            corral_ops_release_due(&ms[i], r->opts.ns, r->el.node, &ts[i], vs[i]) == CORRAL_OK)
             live[i] = true;
     }
     persist_commit_members(r, "leader.release", ms, n, rcs, errs);

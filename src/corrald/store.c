@@ -15,6 +15,7 @@
 #include "corral/id.h"
 #include "corral/jsonx.h"
 #include "corral/ops.h"
+#include "corral/output.h"
 #include "corral/paths.h"
 #include "corral/queue_entry.h"
 #include "corral/strlist.h"
@@ -854,6 +855,32 @@ static int read_assignment(struct replica *r, const char *worker, const char *id
     free(data);
     if (rc != CORRAL_OK)
         CORRAL_LOG(CORRAL_LOG_ERROR, "corrupt assignment znode path=%s: %s", path, err->msg);
+    return rc;
+}
+
+int store_follow(struct replica *r, const char *worker, const char *id, int64_t now_ms,
+                 struct corral_error *err)
+{
+    struct corral_assignment a;
+    int32_t version = -1;
+    int rc = read_assignment(r, worker, id, &a, &version, err);
+    if (rc == CORRAL_ENOTFOUND) { /* finished or taken back meanwhile: nothing to follow */
+        corral_error_clear(err);
+        return CORRAL_OK;
+    }
+    if (rc != CORRAL_OK || a.follow_until_ms >= now_ms + CORRAL_FOLLOW_RENEW_MS)
+        return rc; /* followed long enough already */
+    struct corral_txn txn;
+    corral_txn_init(&txn, "replica.follow");
+    rc = corral_ops_follow(&txn, r->opts.ns, &a, version, worker, now_ms + CORRAL_FOLLOW_MS);
+    if (rc == CORRAL_OK)
+        rc = persist_commit(r, &txn, NULL, NULL, err);
+    corral_txn_cleanup(&txn);
+    /* Changed meanwhile (a cancel, another follower) or gone: the next poll looks again. */
+    if (rc == CORRAL_ECONFLICT || rc == CORRAL_ENOTFOUND) {
+        corral_error_clear(err);
+        rc = CORRAL_OK;
+    }
     return rc;
 }
 

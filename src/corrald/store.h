@@ -41,6 +41,12 @@ CORRAL_NODISCARD int store_submit_batch(struct replica *r, struct corral_spec *s
                                         struct corral_task *out, size_t *n_created,
                                         struct corral_error *err);
 
+/* Someone follows the output of task id, assigned to worker: make sure its assignment says so
+ * for at least CORRAL_FOLLOW_RENEW_MS more (corral/output.h); a write only when it must be
+ * renewed. 0 also when the assignment is gone or changed meanwhile (the next poll looks again). */
+CORRAL_NODISCARD int store_follow(struct replica *r, const char *worker, const char *id,
+                                  int64_t now_ms, struct corral_error *err);
+
 /* Cancel: queued -> cancelled; assigned/running -> cancelling (the worker finishes it).
  * CORRAL_ENOTFOUND, CORRAL_ECONFLICT when already final. out (zeroed) gets the task. */
 CORRAL_NODISCARD int store_cancel(struct replica *r, const char *id, struct corral_task *out,

@@ -84,6 +84,11 @@ int zk_session_timeout_ms(struct zk *zk);
 /* Test builds only: when CORRAL_TEST_SESSION_FILE is set, every new session writes
  * "<session id hex> <password hex>\n" there (for tests that expire it from outside). */
 
+/* The events feed's current generation as this process last saw it (0: unknown); io/zk_txn.c
+ * keeps it (corral/event.h). */
+int64_t zk_events_gen(struct zk *zk);
+void zk_events_gen_set(struct zk *zk, int64_t gen);
+
 /* Monotonic ms of the last reply received from the server (updated by every sync call and by
  * zk_ping()); 0 when none yet. */
 int64_t zk_last_rx_ms(struct zk *zk);
@@ -175,6 +180,8 @@ struct zk_got {
     size_t len;
     int32_t version;
     int64_t ephemeral_owner;
+    int64_t ctime_ms; /* when the node was created (the server's clock) */
+    int64_t mtime_ms; /* when its data was last set (the server's clock) */
     struct corral_error err;
 };
 /* Get n nodes pipelined (with a data watch on each when watch): outs[i] answers paths[i]. */
@@ -202,6 +209,9 @@ CORRAL_NODISCARD int zk_sync(struct zk *zk, const char *path, struct corral_erro
  */
 CORRAL_NODISCARD int zk_num_children_many(struct zk *zk, const char *const *paths, size_t n,
                                           int64_t *counts, struct corral_error *err);
+/* The data version and the cversion of one node (either pointer may be NULL); no watch. */
+CORRAL_NODISCARD int zk_stat_node(struct zk *zk, const char *path, int32_t *version,
+                                  int32_t *cversion, struct corral_error *err);
 /* The cversion (child creates + deletes so far) of n paths from their stat, pipelined and
  * without a watch: cversions[i] for paths[i], -1 for a path that does not exist. */
 CORRAL_NODISCARD int zk_cversion_many(struct zk *zk, const char *const *paths, size_t n,

@@ -40,6 +40,9 @@ struct zk {
     /* Round trips of multi requests (zk_multi_commit_many), a histogram for /metrics. */
     atomic_uint_fast64_t multi_lat[CORRAL_LATENCY_BUCKETS + 1];
     atomic_uint_fast64_t multi_lat_sum_us;
+    /* The current generation of the events feed as this process last saw it (0: not looked
+     * up yet); zk_txn.c looks it up and moves it on when a commit finds it sealed. */
+    atomic_int_fast64_t events_gen;
 };
 
 /* ---- zk_session.c */

@@ -330,6 +330,8 @@ static void get_done(int rc, const char *value, int value_len, const struct Stat
         g->len = n;
         g->version = st ? st->version : -1;
         g->ephemeral_owner = st ? st->ephemeralOwner : 0;
+        g->ctime_ms = st ? st->ctime : 0;
+        g->mtime_ms = st ? st->mtime : 0;
     }
     zk_pipe_answered(req->pipe, req->i, rc);
 }

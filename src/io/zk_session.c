@@ -296,6 +296,16 @@ int zk_session_passwd(struct zk *zk, char *buf, int n)
     return len;
 }
 
+int64_t zk_events_gen(struct zk *zk)
+{
+    return (int64_t)atomic_load(&zk->events_gen);
+}
+
+void zk_events_gen_set(struct zk *zk, int64_t gen)
+{
+    atomic_store(&zk->events_gen, (int_fast64_t)gen);
+}
+
 int zk_session_timeout_ms(struct zk *zk)
 {
     zhandle_t *zh = zk_acquire(zk);

@@ -16,7 +16,8 @@ enum stat_field { STAT_NUM_CHILDREN, STAT_CVERSION };
 
 struct stat_out {
     enum stat_field field;
-    int64_t value; /* -1 until answered (a missing path stays -1) */
+    int64_t value;   /* -1 until answered (a missing path stays -1) */
+    int32_t version; /* the data version, with any field */
 };
 
 /* Completion thread: copy the field, count down. */
@@ -26,6 +27,8 @@ static void stat_done(int rc, const struct Stat *st, const void *data)
     struct stat_out *o = req->out;
     if (rc == ZOK && st)
         o->value = o->field == STAT_NUM_CHILDREN ? st->numChildren : st->cversion;
+    if (rc == ZOK && st)
+        o->version = st->version;
     zk_pipe_answered(req->pipe, req->i, rc);
 }
 
@@ -38,7 +41,7 @@ static int stat_many(struct zk *zk, const char *const *paths, size_t n, enum sta
     struct zk_pipe_req *reqs = corral_xcalloc(n, sizeof *reqs);
     zhandle_t *zh = zk_acquire(zk);
     for (size_t i = 0; i < n; i++) {
-        outs[i] = (struct stat_out){.field = field, .value = -1};
+        outs[i] = (struct stat_out){.field = field, .value = -1, .version = -1};
         reqs[i] = (struct zk_pipe_req){.pipe = &pipe, .i = i, .out = &outs[i]};
         zk_pipe_sent(&pipe, i, zh ? zoo_aexists(zh, paths[i], 0, stat_done, &reqs[i]) : ZCLOSING);
     }
@@ -76,5 +79,20 @@ int zk_cversion_many(struct zk *zk, const char *const *paths, size_t n, int32_t 
     for (size_t i = 0; i < n; i++)
         cversions[i] = rc == CORRAL_OK ? (int32_t)outs[i].value : -1;
     free(outs);
+    return rc;
+}
+
+int zk_stat_node(struct zk *zk, const char *path, int32_t *version, int32_t *cversion,
+                 struct corral_error *err)
+{
+    struct stat_out out;
+    const char *paths[1] = {path};
+    int rc = stat_many(zk, paths, 1, STAT_CVERSION, &out, err);
+    if (rc == CORRAL_OK && out.value < 0)
+        rc = corral_error_set(err, CORRAL_ENOTFOUND, NULL, "no node %s", path);
+    if (version)
+        *version = rc == CORRAL_OK ? out.version : -1;
+    if (cversion)
+        *cversion = rc == CORRAL_OK ? (int32_t)out.value : -1;
     return rc;
 }

@@ -336,10 +336,12 @@ static void tick(struct agent *a, int64_t now)
                 a->drain_written_ms + DRAIN_SETTLE_MS < a->next_reconcile_ms)
                 a->next_reconcile_ms = a->drain_written_ms + DRAIN_SETTLE_MS;
         }
+        agent_publish_outputs(a, now);
         agent_finish_ready(a, now);
         for (size_t i = 0; i < a->n_locals; i++) {
             struct local *l = a->locals[i];
-            if (l->result_ready && !l->dropped && now >= l->next_try_ms) {
+            if (l->result_ready && !l->dropped && now >= l->next_try_ms &&
+                agent_output_settled(l)) {
                 agent_finish_local(a, l, now);
                 i = (size_t)-1; /* the list may have changed: start over */
                 if (!a->connected)

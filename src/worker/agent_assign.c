@@ -22,8 +22,8 @@
 
 #define CORRAL_LOG_MODULE "worker"
 
-static void start_supervisor(struct agent *a, const struct corral_task *t, const char *json,
-                             size_t len, int32_t version)
+static struct local *start_supervisor(struct agent *a, const struct corral_task *t,
+                                      const char *json, size_t len, int32_t version)
 {
     struct local *l = agent_add_local(a);
     snprintf(l->id, sizeof l->id, "%s", t->id);
@@ -48,10 +48,11 @@ static void start_supervisor(struct agent *a, const struct corral_task *t, const
         l->run.result.outcome = CORRAL_RUN_SPAWN_FAILED;
         snprintf(l->run.result.error, sizeof l->run.result.error, "worker: %s", err.msg);
         l->result_ready = true;
-        return;
+        return l;
     }
     CORRAL_LOG(CORRAL_LOG_DEBUG, "task=%s attempt=%u supervisor pid=%ld", t->id, t->attempt,
                (long)l->run.pid);
+    return l;
 }
 
 /* A new assignment on its way through agent_start_new. */
@@ -94,7 +95,7 @@ static void decide(struct agent *a, struct fresh *f, size_t *n_starting)
     if (t->state == CORRAL_STATE_RUNNING) {
         /* Our own START whose outcome was unknown did apply: run it now. */
         CORRAL_LOG(CORRAL_LOG_INFO, "task=%s start was applied earlier; running it", name);
-        start_supervisor(a, t, NULL, 0, -1);
+        start_supervisor(a, t, NULL, 0, -1)->follow_until_ms = f->as.follow_until_ms;
         return;
     }
     struct corral_error err = {0};
@@ -193,16 +194,19 @@ static void start_new(struct agent *a, char **names, size_t n)
         struct corral_task **ts = corral_xcalloc(n_starting, sizeof *ts);
         int32_t *versions = corral_xcalloc(n_starting, sizeof *versions);
         struct start_out *outs = corral_xcalloc(n_starting, sizeof *outs);
+        int64_t *follows = corral_xcalloc(n_starting, sizeof *follows);
         size_t k = 0;
         for (size_t i = 0; i < m; i++)
             if (fs[i].starting) {
                 ts[k] = &fs[i].task;
+                follows[k] = fs[i].as.follow_until_ms; /* someone already follows it */
                 versions[k++] = fs[i].version;
             }
         agent_start_many(a, ts, versions, k, outs);
         for (size_t i = 0; i < k; i++) {
             if (outs[i].rc == CORRAL_OK)
-                start_supervisor(a, ts[i], outs[i].json, outs[i].len, outs[i].version);
+                start_supervisor(a, ts[i], outs[i].json, outs[i].len, outs[i].version)
+                    ->follow_until_ms = follows[i];
             else if (outs[i].rc == CORRAL_ESTATE || outs[i].rc == CORRAL_EINVAL)
                 corral_strlist_add(&a->ignored, ts[i]->id);
             else
@@ -213,6 +217,7 @@ static void start_new(struct agent *a, char **names, size_t n)
         }
         free(outs);
         free(versions);
+        free(follows);
         free(ts);
     }
     for (size_t i = 0; i < n; i++)
@@ -243,6 +248,8 @@ void agent_reread_assignment(struct agent *a, struct local *l)
     if (!ok)
         CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "assignment", l->id, "task=%s malformed assignment: %s",
                         l->id, err.msg);
+    if (ok && as.follow_until_ms > l->follow_until_ms)
+        l->follow_until_ms = as.follow_until_ms; /* someone follows its output */
     if (ok && as.cancel && !l->cancel_requested && !l->run.done) {
         l->cancel_requested = true;
         CORRAL_LOG(CORRAL_LOG_INFO, "task=%s cancel requested; stopping it", l->id);

@@ -250,7 +250,7 @@ void agent_finish_local(struct agent *a, struct local *l, int64_t now)
 static bool batchable(const struct local *l, int64_t now, bool returning)
 {
     return l->result_ready && !l->dropped && !l->unknown_write && l->task_json &&
-           now >= l->next_try_ms && l->returning == returning;
+           now >= l->next_try_ms && l->returning == returning && agent_output_settled(l);
 }
 
 /* The results (or, with returning, the returns) ready now, in shared multis labelled as the

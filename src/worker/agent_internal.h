@@ -52,6 +52,14 @@ struct local {
     char *task_json;
     size_t task_len;
     int32_t task_version;
+    /* Live output (agent_output.c): someone follows it until this wall-clock time (from the
+     * assignment); what output/<id> holds so far. */
+    int64_t follow_until_ms;
+    int64_t next_publish_ms; /* monotonic */
+    uint64_t published_size;
+    bool published;       /* output/<id> was created by us */
+    bool published_final; /* ... and holds the attempt's whole end */
+    int publish_failures;
 };
 
 struct agent {
@@ -167,6 +175,11 @@ void agent_start_many(struct agent *a, struct corral_task *const *ts, const int3
 /* Write the finishes of every local whose result is ready and whose task we hold, batched;
  * the others (and members that failed) are left to agent_finish_local. */
 void agent_finish_ready(struct agent *a, int64_t now);
+/* agent_output.c: publish the output of followed tasks (at most every
+ * CORRAL_OUTPUT_PUBLISH_MS each); a followed task's final output is published before its
+ * finish is written (agent_output_settled). */
+void agent_publish_outputs(struct agent *a, int64_t now);
+bool agent_output_settled(const struct local *l);
 
 /* agent_drain.c */
 void agent_begin_drain(struct agent *a, int64_t now, int sig);

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/ops.h"
 #include "corral/worker_reg.h"
 #include "io/clock.h"
 #include "io/log.h"
+#include "io/zk_txn.h"
 #include "worker/agent_internal.h"
 
 #define CORRAL_LOG_MODULE "worker"
@@ -43,6 +45,22 @@ static char *registration(const struct agent *a)
     };
     snprintf(w.reg, sizeof w.reg, "%s", a->reg);
     return corral_worker_reg_encode(&w);
+}
+
+/* Tell the events feed that this worker is here (best effort: a feed reader that misses it
+ * still sees the worker in GET /v1/workers). */
+static void announce(struct agent *a)
+{
+    struct corral_txn t;
+    struct corral_error err = {0};
+    corral_txn_init(&t, "worker.announce");
+    int rc = corral_ops_worker_event(&t, a->cfg->ns, NULL, a->cfg->id, "active");
+    if (rc == CORRAL_OK)
+        rc = zk_txn_commit(a->zk, &t, NULL, &err);
+    if (rc != CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_WARN, "could not announce the worker in the events feed: %s",
+                   err.msg[0] ? err.msg : corral_err_name(rc));
+    corral_txn_cleanup(&t);
 }
 
 void agent_register(struct agent *a, int64_t now)
@@ -118,6 +136,7 @@ void agent_register(struct agent *a, int64_t now)
     }
     a->registered = true;
     a->reg_dirty = false; /* the registration carries the counts */
+    announce(a);
     a->need_fleet_read = true;
     a->exists_since_ms = 0;
     a->drain_written = a->draining;

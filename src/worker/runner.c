@@ -404,6 +404,40 @@ bool runner_read(struct run *run)
     return true;
 }
 
+bool runner_output_window(const char *path, size_t max_bytes, char **data, size_t *len,
+                          uint64_t *size)
+{
+    *data = NULL;
+    *len = 0;
+    *size = 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    size_t total = (size_t)st.st_size;
+    size_t want = total < max_bytes ? total : max_bytes;
+    char *buf = malloc(want + 1);
+    if (!buf) {
+        close(fd);
+        return false;
+    }
+    ssize_t n = pread(fd, buf, want, (off_t)(total - want));
+    close(fd);
+    if (n < 0) {
+        free(buf);
+        return false;
+    }
+    /* The file may have grown since the stat: what we read ends at total - want + n. */
+    *data = buf;
+    *len = (size_t)n;
+    *size = (uint64_t)(total - want) + (uint64_t)n;
+    return true;
+}
+
 char *runner_output_tail(const char *path, size_t max_bytes)
 {
     /* The task may have replaced its file (same uid, no --run-as): never follow a link, never

@@ -89,5 +89,10 @@ void runner_close(struct run *run);
  * when the file cannot be read.
  */
 char *runner_output_tail(const char *path, size_t max_bytes);
+/* The raw newest bytes of the output file (at most max_bytes; malloc'd in *data, *len) and
+ * the file's size in *size. False when there is no regular file to read (never follows a link,
+ * never waits on a FIFO). */
+bool runner_output_window(const char *path, size_t max_bytes, char **data, size_t *len,
+                          uint64_t *size);
 
 #endif

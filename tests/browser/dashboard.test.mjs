@@ -11,8 +11,14 @@
 // Handshake for the leader kill: this script writes DASH_DIR/failover-ready (the leader id the
 // page shows) and waits for DASH_DIR/leader-killed, which the shell writes after kill -9; then
 // it waits for the page to name another leader and writes it to DASH_DIR/new-leader.
-// Each step prints "ok - ..." or "not ok - ..."; every wait is bounded; the exit status is 0
-// only when every step passed. The browser is closed in every case.
+// The page follows the replica's feed of changes (GET /v1/events long polls): the requests it
+// makes are recorded (page.on('request')) to check that it long-polls the feed with the token
+// in a header only, that it does not list the tasks on a short interval while nothing happens,
+// and (with page.route answering a 503, then a 410 cursor_expired) that it backs off, re-reads
+// everything and follows the feed again from a new head.
+// Each step prints "ok - ..." or "not ok - ..."; every wait is bounded (only the idle window is
+// a fixed sleep); the exit status is 0 only when every step passed. The browser is closed in
+// every case.
 import { chromium } from 'playwright-core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,6 +120,51 @@ async function sleep(ms) {
   await new Promise((r) => setTimeout(r, ms));
 }
 
+// Every request of the page, in order: {method, path (from the API root), params, url, at,
+// done, headers}. The API root is the page's URL.
+function recordRequests(page, pageUrl) {
+  const reqs = [];
+  const byReq = new Map();
+  const root = new URL(pageUrl);
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    const rec = {
+      method: r.method(),
+      path: u.pathname.startsWith(root.pathname)
+        ? '/' + u.pathname.slice(root.pathname.length) : u.pathname,
+      params: u.searchParams,
+      url: r.url(),
+      at: Date.now(),
+      done: false,
+      headers: r.headers(), // as the page sent them (allHeaders() waits for the answer)
+    };
+    reqs.push(rec);
+    byReq.set(r, rec);
+  });
+  const end = (r) => {
+    const rec = byReq.get(r);
+    if (rec) rec.done = true;
+    byReq.delete(r);
+  };
+  page.on('requestfinished', end);
+  page.on('requestfailed', end);
+  return reqs;
+}
+
+const isLongPoll = (r) => r.method === 'GET' && r.path === '/v1/events' && r.params.has('after') &&
+  r.params.get('wait') === '25';
+
+// Wait until some request of reqs from index `from` on satisfies pred; returns it.
+async function waitRequest(reqs, from, pred, what, timeout = STEP_MS) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const hit = reqs.slice(from).find(pred);
+    if (hit) return hit;
+    check(Date.now() < deadline, `no ${what} within ${timeout} ms`);
+    await sleep(100);
+  }
+}
+
 async function submitForm(page, command, name) {
   await page.fill('#f-command', command);
   await page.check('input[name=mode][value=shell]');
@@ -131,6 +182,7 @@ async function tokenCase(browser) {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   watch(page, 'token page');
+  const reqs = recordRequests(page, TOKEN_URL);
   try {
     await step('token: the page loads without a token and asks for one on the 401', async () => {
       const resp = await page.goto(TOKEN_URL, { timeout: STEP_MS });
@@ -159,6 +211,14 @@ async function tokenCase(browser) {
       check(st.local === 0, 'localStorage is not empty');
       check(!st.href.includes(TOKEN) && st.cookies === '', 'the token is in the URL or a cookie');
     });
+    await step('token: the feed is long-polled with the token in the Authorization header only', async () => {
+      await waitText(page, '#feed', 'eq', 'live');
+      const lp = await waitRequest(reqs, 0, isLongPoll, 'long poll of GET /v1/events');
+      const auth = lp.headers.authorization;
+      check(auth === `Bearer ${TOKEN}`, `the long poll has Authorization ${auth}`);
+      const leak = reqs.find((r) => r.url.includes(TOKEN));
+      check(!leak, `the token is in the URL ${leak && leak.url}`);
+    });
   } finally {
     await ctx.close();
   }
@@ -171,6 +231,7 @@ async function mainCase(browser) {
   // A write through the page must go to the replica that served it (relative URLs only).
   const origins = new Set();
   page.on('request', (r) => origins.add(new URL(r.url()).origin));
+  const reqs = recordRequests(page, URL_);
   let okId;
   let longId;
   const SCHEDULE = 'nightly-report';
@@ -195,6 +256,15 @@ async function mainCase(browser) {
     await page.locator(`#workers tr[data-worker="${WORKER}"] .state`).waitFor({ timeout: STEP_MS });
     await waitText(page, `#workers tr[data-worker="${WORKER}"] .state`, 'eq', 'active');
     await waitText(page, '#conn', 'has', 'live');
+    await waitText(page, '#feed', 'eq', 'live');
+  });
+
+  await step('the page follows the feed: a head, then long polls with wait=25 from its cursor', async () => {
+    const head = await waitRequest(reqs, 0,
+      (r) => r.method === 'GET' && r.path === '/v1/events' && !r.params.has('after'), 'head request');
+    const lp = await waitRequest(reqs, 0, isLongPoll, 'long poll of GET /v1/events');
+    check(lp.at >= head.at, 'a long poll before the head');
+    check(lp.params.get('limit') === '1000', `limit=${lp.params.get('limit')}`);
   });
 
   await step('a task submitted through the form reaches succeeded in the table', async () => {
@@ -209,6 +279,11 @@ async function mainCase(browser) {
     await waitText(page, '#detail-id', 'eq', okId);
     await waitText(page, '#detail-output', 'has', 'dashboard-says-hi');
     await waitText(page, '#detail-spec', 'has', '"shell": true');
+    // The detail's timeline, from the feed's events of the task.
+    await page.locator('#detail-timeline li[data-state="succeeded"]').waitFor({ timeout: STEP_MS });
+    const steps = await page.$$eval('#detail-timeline li', (l) => l.map((e) => e.dataset.state));
+    check(steps.includes('running') && steps[steps.length - 1] === 'succeeded',
+      `the timeline is ${steps.join(' → ')}`);
   });
 
   await step('dependencies: a task submitted with depends_on, linked both ways', async () => {
@@ -269,6 +344,82 @@ async function mainCase(browser) {
     await page.screenshot({ path: join(DIR, 'dashboard.png'), fullPage: true });
   });
 
+  await step('with nothing happening for 6 s, the page lists the tasks at most once', async () => {
+    await waitText(page, '#feed', 'eq', 'live');
+    const from = reqs.length;
+    const idleMs = 6000;
+    await sleep(idleMs); // the idle window being measured
+    const win = reqs.slice(from);
+    const lists = win.filter((r) => r.method === 'GET' && r.path === '/v1/tasks' &&
+      !r.params.has('state'));
+    const full = win.filter((r) => r.method === 'GET' && r.path === '/v1/schedules');
+    log(`# idle ${idleMs} ms: ${win.length} requests: ` +
+      win.map((r) => r.path + (r.params.toString() ? '?' + r.params.toString() : '')).join(', '));
+    check(lists.length <= 1, `${lists.length} task listings in ${idleMs} ms`);
+    check(full.length <= 1, `${full.length} full refreshes (GET /v1/schedules) in ${idleMs} ms`);
+    // The feed was followed all along: one long poll is out (another one may be on its way
+    // if the last one just ended at its wait=25).
+    const deadline = Date.now() + 3000;
+    let out;
+    for (;;) {
+      out = reqs.filter((r) => isLongPoll(r) && !r.done).length;
+      if (out === 1 || Date.now() > deadline) break;
+      await sleep(100);
+    }
+    check(out === 1, `${out} long polls of the feed out, not 1`);
+    check(await page.textContent('#feed') === 'live', 'the feed is not live');
+  });
+
+  await step('the feed fails (503, then 410 cursor_expired): back off, re-read, a new head', async () => {
+    // The indicator's states, as the page sets them (a state may last less than a poll).
+    await page.evaluate(() => {
+      const e = document.querySelector('#feed');
+      window.feedStates = [e.textContent];
+      new MutationObserver(() => window.feedStates.push(e.textContent))
+        .observe(e, { childList: true, characterData: true, subtree: true });
+    });
+    const hits = []; // the feed's requests the route answered: {at, wait}
+    const handler = (route) => {
+      hits.push({ at: Date.now(), wait: new URL(route.request().url()).searchParams.get('wait') });
+      if (hits.length === 1) {
+        return route.fulfill({ status: 503, contentType: 'application/json',
+          body: '{"error":"zookeeper_unavailable","message":"test: not connected"}' });
+      }
+      if (hits.length === 2) {
+        return route.fulfill({ status: 410, contentType: 'application/json',
+          body: '{"error":"cursor_expired","message":"test: the cursor is gone"}' });
+      }
+      return route.continue();
+    };
+    const pattern = (u) => u.pathname.endsWith('/v1/events') && u.searchParams.has('after');
+    await page.route(pattern, handler);
+    try {
+      const from = reqs.length;
+      // An event ends the long poll that is out; the next requests meet the route.
+      await apiPost('/v1/tasks', { command: ['true'], name: 'dash-feed-kick' });
+      const deadline = Date.now() + STEP_MS;
+      while (hits.length < 2) {
+        check(Date.now() < deadline, `the route answered ${hits.length} requests of the feed`);
+        await sleep(100);
+      }
+      const gap = hits[1].at - hits[0].at;
+      check(gap >= 800, `retried ${gap} ms after the 503, without backing off`);
+      check(hits[1].wait === '0', `the retry after the 503 has wait=${hits[1].wait}, not 0`);
+      const head = await waitRequest(reqs, from, (r) => r.method === 'GET' &&
+        r.path === '/v1/events' && !r.params.has('after') && r.at >= hits[1].at,
+      'new head after the 410');
+      await waitRequest(reqs, from, (r) => r.method === 'GET' && r.path === '/v1/schedules' &&
+        r.at >= head.at, 'full refresh after the new head');
+      await waitRequest(reqs, from, (r) => isLongPoll(r) && r.at >= head.at,
+        'long poll from the new head');
+      await waitText(page, '#feed', 'eq', 'live');
+      const states = await page.evaluate(() => window.feedStates);
+      check(states.includes('polling'), `the indicator went ${states.join(' → ')}`);
+    } finally {
+      await page.unroute(pattern, handler);
+    }
+  });
+
   let shown;
   await step('kill -9 of the leader: the open page names the new leader without a reload', async () => {
     shown = await waitText(page, '#leader-id', 'eq', LEADER);
@@ -297,6 +448,7 @@ async function mainCase(browser) {
     const id = await submitForm(page, 'echo after-failover', 'dash-after');
     await waitText(page, `#tasks tr[data-task="${id}"] .state`, 'eq', 'succeeded');
     await waitText(page, '#conn', 'has', 'live');
+    await waitText(page, '#feed', 'eq', 'live');
     await page.screenshot({ path: join(DIR, 'dashboard-after-failover.png'), fullPage: true });
   });
 

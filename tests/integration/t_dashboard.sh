@@ -6,9 +6,13 @@
 # (tests/browser/dashboard.test.mjs: Debian's chromium driven by playwright-core), opened on a
 # FOLLOWER replica: a token prompt on a replica with a token file (a wrong token is refused);
 # a task submitted through the form reaches succeeded in the table; a long task is cancelled
-# through the page; a worker is cordoned through the page and the API agrees; then this shell
-# kills the leader with kill -9 while the page stays open, and the page names the new leader
-# without a reload and still writes. Handshake with the node script: files in $T_DIR.
+# through the page; a worker is cordoned through the page and the API agrees; the page follows
+# the feed of changes (GET /v1/events long polls, the token in a header only), lists the tasks
+# at most once in 6 s while nothing happens, and after a 503 and a 410 cursor_expired of the
+# feed (answered by the browser test itself) backs off, re-reads everything and follows a new
+# head; then this shell kills the leader with kill -9 while the page stays open, and the page
+# names the new leader without a reload, still writes and follows the feed again. Handshake
+# with the node script: files in $T_DIR.
 # Screenshots: $T_DIR/dashboard*.png (kept when the test fails); with
 # CORRAL_DASHBOARD_SCREENSHOT=FILE the main one is also copied there (docs/img/dashboard.png).
 # shellcheck source=tests/integration/lib.sh

@@ -23,7 +23,7 @@ help_quoted()
     done <<<"$help"
 }
 
-for c in "" submit run get wait list cancel workers cordon uncordon drain leader schedule "schedule add" "schedule list" \
+for c in "" submit run get wait logs list cancel workers cordon uncordon drain leader schedule "schedule add" "schedule list" \
     "schedule get" "schedule rm" "schedule pause" "schedule resume" "schedule trigger" \
     "schedule fires"; do
     run_case "docs/cli.md quotes 'corral${c:+ $c} --help'" help_quoted "$c"

@@ -149,6 +149,138 @@ static void run_case(void **state)
     free(in);
 }
 
+/* ---- assignment: follow_until_ms (optional; omitted when 0) ------------------------------ */
+
+#define FOLLOW_TASK "019a1b2c3d4e-9f8e7d6c"
+#define FOLLOW_REG  "00112233aabbccdd"
+
+static struct corral_assignment follow_assignment(int64_t follow_until_ms)
+{
+    struct corral_assignment a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.task, sizeof a.task, "%s", FOLLOW_TASK);
+    snprintf(a.reg, sizeof a.reg, "%s", FOLLOW_REG);
+    a.attempt = 2;
+    a.epoch = 7;
+    a.follow_until_ms = follow_until_ms;
+    return a;
+}
+
+/* Encode a; check whether the JSON has follow_until_ms (want_key) with a's value; decode it
+ * back and compare every field (want_back: the follow_until_ms decoded). */
+static void follow_round_trip(const struct corral_assignment *a, bool want_key, int64_t want_back)
+{
+    char *text = corral_assignment_encode(a);
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    assert_non_null(o);
+    json_t *f = json_object_get(o, "follow_until_ms");
+    if (want_key) {
+        if (!json_is_integer(f) || json_integer_value(f) != (json_int_t)a->follow_until_ms)
+            fail_msg("encoded %s, want follow_until_ms %lld", text, (long long)a->follow_until_ms);
+    } else if (f) {
+        fail_msg("encoded %s: follow_until_ms should be omitted", text);
+    }
+    json_decref(o);
+    struct corral_assignment back;
+    struct corral_error err = {0};
+    if (corral_assignment_decode(text, strlen(text), &back, &err) != CORRAL_OK)
+        fail_msg("decode %s: %s: %s", text, err.field, err.msg);
+    assert_string_equal(back.task, a->task);
+    assert_string_equal(back.reg, a->reg);
+    assert_int_equal(back.attempt, a->attempt);
+    assert_true(back.epoch == a->epoch);
+    assert_int_equal(back.cancel, a->cancel);
+    assert_true(back.follow_until_ms == want_back);
+    char *again = corral_assignment_encode(&back);
+    assert_string_equal(again, text);
+    free(again);
+    free(text);
+}
+
+static void follow_until_encoded_and_decoded(void **state)
+{
+    (void)state;
+    struct corral_assignment a = follow_assignment(1765000000123);
+    follow_round_trip(&a, true, 1765000000123);
+    a.cancel = true;
+    follow_round_trip(&a, true, 1765000000123);
+    a = follow_assignment(1);
+    follow_round_trip(&a, true, 1);
+    a = follow_assignment(INT64_MAX);
+    follow_round_trip(&a, true, INT64_MAX);
+}
+
+static void follow_until_zero_omitted(void **state)
+{
+    (void)state;
+    struct corral_assignment a = follow_assignment(0);
+    follow_round_trip(&a, false, 0);
+    /* Nothing below 0 is written either (the field is 0..INT64_MAX on the wire). */
+    a = follow_assignment(-5);
+    follow_round_trip(&a, false, 0);
+    a = follow_assignment(INT64_MIN);
+    follow_round_trip(&a, false, 0);
+}
+
+static void follow_decode_ok(const char *text, int64_t want)
+{
+    struct corral_assignment a;
+    struct corral_error err = {0};
+    if (corral_assignment_decode(text, strlen(text), &a, &err) != CORRAL_OK)
+        fail_msg("decode %s: %s: %s", text, err.field, err.msg);
+    assert_true(a.follow_until_ms == want);
+    assert_string_equal(a.task, FOLLOW_TASK);
+}
+
+static void follow_decode_bad(const char *text, const char *field)
+{
+    struct corral_assignment a;
+    memset(&a, 0x5A, sizeof a);
+    struct corral_error err = {0};
+    int rc = corral_assignment_decode(text, strlen(text), &a, &err);
+    if (rc != CORRAL_EINVAL)
+        fail_msg("accepted: %s", text);
+    assert_int_equal(err.code, CORRAL_EINVAL);
+    if (strcmp(err.field, field) != 0)
+        fail_msg("%s: error names field '%s' (%s), want '%s'", text, err.field, err.msg, field);
+    /* Nothing half-decoded. */
+    assert_true(a.follow_until_ms == 0);
+    assert_string_equal(a.task, "");
+    assert_int_equal(a.attempt, 0);
+}
+
+#define FOLLOW_HEAD                                                                                \
+    "{\"task\":\"" FOLLOW_TASK "\",\"reg\":\"" FOLLOW_REG "\",\"attempt\":2,\"epoch\":7"
+
+static void follow_until_decoding(void **state)
+{
+    (void)state;
+    follow_decode_ok(FOLLOW_HEAD "}", 0);
+    follow_decode_ok(FOLLOW_HEAD ",\"follow_until_ms\":0}", 0);
+    follow_decode_ok(FOLLOW_HEAD ",\"follow_until_ms\":1765000000123}", 1765000000123);
+    follow_decode_ok(FOLLOW_HEAD ",\"follow_until_ms\":9223372036854775807}", INT64_MAX);
+    follow_decode_ok("{\"follow_until_ms\":42,\"task\":\"" FOLLOW_TASK "\",\"reg\":\"" FOLLOW_REG
+                     "\",\"attempt\":2,\"epoch\":7,\"cancel\":true}",
+                     42);
+    /* Refused, naming the field: negative, a string, a real, a bool, null, an object. */
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":-1}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":-1765000000123}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":\"1765000000123\"}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":\"\"}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":1.5}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":1765000000123.0}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":true}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":null}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":{}}", "follow_until_ms");
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":[1]}", "follow_until_ms");
+    /* Over the 64-bit range: not JSON this decoder takes at all. */
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":9223372036854775808}", "");
+    /* Twice: a duplicate key. */
+    follow_decode_bad(FOLLOW_HEAD ",\"follow_until_ms\":1,\"follow_until_ms\":2}", "");
+}
+
 static struct tcase *cases;
 static struct CMUnitTest *tests;
 static size_t n_cases, cap_cases;
@@ -195,5 +327,11 @@ int main(void)
     int failed = _cmocka_run_group_tests("codec", tests, n_cases, NULL, NULL);
     free(tests);
     free(cases);
+    const struct CMUnitTest follow_tests[] = {
+        cmocka_unit_test(follow_until_encoded_and_decoded),
+        cmocka_unit_test(follow_until_zero_omitted),
+        cmocka_unit_test(follow_until_decoding),
+    };
+    failed += cmocka_run_group_tests_name("codec_assignment_follow", follow_tests, NULL, NULL);
     return failed;
 }

@@ -85,9 +85,9 @@ static void folders_come_from_the_dir_table(void **state)
     (void)state;
     char buf[CORRAL_PATH_MAX];
     static const char *const want[CORRAL_DIR_COUNT] = {
-        "/corral/election", "/corral/workers", "/corral/tasks", "/corral/queue",
-        "/corral/assign",   "/corral/idem",    "/corral/done",  "/corral/schedules",
-        "/corral/deps",     "/corral/fleet",
+        "/corral/election", "/corral/workers", "/corral/tasks",  "/corral/queue",
+        "/corral/assign",   "/corral/idem",    "/corral/done",   "/corral/schedules",
+        "/corral/deps",     "/corral/fleet",   "/corral/events", "/corral/output",
     };
     for (int d = 0; d < CORRAL_DIR_COUNT; d++) {
         assert_int_equal(corral_path_dir(buf, sizeof buf, "/corral", (enum corral_dir)d), 0);
@@ -105,6 +105,14 @@ static void folders_come_from_the_dir_table(void **state)
     assert_int_equal(corral_path_schedule(buf, sizeof buf, "/corral", ""), CORRAL_EINVAL);
     assert_int_equal(corral_path_election_prefix(buf, sizeof buf, "/corral", "ab12"), 0);
     assert_string_equal(buf, "/corral/election/n_ab12-");
+    assert_int_equal(corral_path_events_gen(buf, sizeof buf, "/corral", 12), 0);
+    assert_string_equal(buf, "/corral/events/0000000000000012");
+    assert_int_equal(corral_path_event(buf, sizeof buf, "/corral", 12, 345), 0);
+    assert_string_equal(buf, "/corral/events/0000000000000012/e-0000000345");
+    assert_int_equal(corral_path_event_prefix(buf, sizeof buf, "/corral", 1), 0);
+    assert_string_equal(buf, "/corral/events/0000000000000001/e-");
+    assert_int_equal(corral_path_events_gen(buf, sizeof buf, "/corral", 0), CORRAL_EINVAL);
+    assert_int_equal(corral_path_event(buf, sizeof buf, "/corral", 1, -1), CORRAL_EINVAL);
 }
 
 static void only_tasks_queue_and_idem_are_bucketed(void **state)

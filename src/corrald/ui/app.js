@@ -2,16 +2,31 @@
 // The corral dashboard (docs/operations.md "Dashboard"): plain DOM, no framework, no build step.
 //
 // It talks only to the replica that served it, with relative URLs, so it keeps working while
-// the leader changes (followers serve every read and write). It polls every POLL_MS; there is
-// no event feed yet. Every text that comes from the server is put in with textContent (or as
-// a Text node), never parsed as HTML. With a token file, a 401 opens a small form; the token
-// is kept in this tab's sessionStorage only and sent as `Authorization: Bearer`.
+// the leader changes (followers serve every read and write). It follows the replica's feed of
+// changes (GET /v1/events, docs/api.md): one long poll at a time; a task event refreshes the
+// task table (and the open task at once when it is that task), a worker event or a task event
+// with a worker refreshes the workers, each panel at most once per DEBOUNCE_MS. What the feed
+// does not carry (the leader, the stats, the schedules) and anything it might have missed is
+// read again every FALLBACK_MS, or every POLL_MS while the feed does not work (the header then
+// says "polling"); the leader alone every LEADER_MS. Every text that comes from the server is
+// put in with textContent (or as a Text node), never parsed as HTML. With a token file, a 401
+// opens a small form; the token is kept in this tab's sessionStorage only and sent as
+// `Authorization: Bearer` (never in a URL).
 'use strict';
 
 (() => {
-  const POLL_MS = 1500;
-  const STATS_EVERY = 2; // polls: queue depth and throughput every 3 s
-  const SCHEDULES_EVERY = 2; // polls
+  const FALLBACK_MS = 12000; // everything again, while the feed is live
+  const POLL_MS = 3000; // everything again, while the feed does not work
+  const LEADER_MS = 5000; // the leader (not in the feed)
+  const LEADER_FAST_MS = 1500; // ... while there is none
+  const FEED_WAIT_S = 25; // the long poll's ?wait=
+  const FEED_LIMIT = 1000;
+  const FEED_TIMEOUT_MS = (FEED_WAIT_S + 15) * 1000;
+  const BACKOFF_MIN_MS = 1000; // the feed after an error: 1 s, 2 s, 4 s, ... up to
+  const BACKOFF_MAX_MS = 10000;
+  const DEBOUNCE_MS = 300; // at most one refresh of a panel per this, from the feed
+  const TIMELINE_TASKS_MAX = 2000; // tasks whose feed events are kept for the detail
+  const TIMELINE_STEPS_MAX = 40; // events kept per task
   const PAGE_SIZE = 25;
   const QUEUE_COUNT_MAX = 1000; // queued tasks counted at most (one page)
   const DONE_PAGE = 500;
@@ -151,9 +166,12 @@
     }
   }
 
-  // fetch, relative to the page (the replica that served it). Returns the parsed JSON body;
+  // fetch, relative to the page (the replica that served it), with the token (if any) in the
+  // Authorization header only. Returns the parsed JSON body;
   // throws ApiError (status 0 when the replica cannot be reached).
-  async function api(method, path, body) {
+  // opts.timeoutMs: give up after this long (default REQUEST_TIMEOUT_MS).
+  async function api(method, path, body, opts) {
+    const timeoutMs = (opts && opts.timeoutMs) || REQUEST_TIMEOUT_MS;
     const token = tokenGet();
     const headers = { Accept: 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
@@ -163,7 +181,7 @@
       init.body = JSON.stringify(body);
     }
     const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS);
+    const timer = setTimeout(() => ctl.abort(), timeoutMs);
     init.signal = ctl.signal;
     let resp;
     let text;
@@ -216,6 +234,7 @@
     if (!dlg.open) dlg.showModal();
     $('token-input').focus();
     setConn('down', 'token needed');
+    setFeed('off', 'waiting for a token');
   }
 
   function tokenSubmitted(e) {
@@ -237,6 +256,7 @@
     $('token-forget').hidden = false;
     rendered.clear();
     pollNow();
+    feedKick();
   }
 
   function tokenForget() {
@@ -247,6 +267,7 @@
     }
     $('token-forget').hidden = true;
     pollNow();
+    feedKick();
   }
 
   // ------------------------------------------------------------------ notices and status
@@ -545,12 +566,59 @@
     if (id === selected) render('detail', t, renderDetail);
   }
 
+  // The feed's events of each task seen while the page is open, for the detail's timeline.
+  const timelines = new Map(); // task id -> [{at, state, attempt, worker}], oldest first
+
+  function remember(ev) {
+    const id = String(ev.id);
+    const list = timelines.get(id) || [];
+    timelines.delete(id); // the Map's order: least recently changed first
+    if (timelines.size >= TIMELINE_TASKS_MAX) timelines.delete(timelines.keys().next().value);
+    timelines.set(id, list);
+    list.push({
+      at: ev.at ?? '',
+      state: String(ev.state ?? ''),
+      attempt: Number.isInteger(ev.attempt) ? ev.attempt : null,
+      worker: ev.worker === null || ev.worker === undefined ? null : String(ev.worker),
+    });
+    if (list.length > TIMELINE_STEPS_MAX) list.splice(0, list.length - TIMELINE_STEPS_MAX);
+  }
+
+  // "queued → assigned (w1, attempt 1) → running → succeeded": the worker and the attempt
+  // where they change (from none and attempt 1).
+  function renderTimeline(list) {
+    let worker = null;
+    let attempt = 1;
+    const items = list.map((ev) => {
+      const bits = [];
+      if (ev.worker !== worker || (ev.attempt !== null && ev.attempt !== attempt)) {
+        if (ev.worker) bits.push(ev.worker);
+        if (ev.attempt) bits.push(`attempt ${ev.attempt}`);
+      }
+      worker = ev.worker;
+      if (ev.attempt !== null) attempt = ev.attempt;
+      return el('li', { data: { state: ev.state } },
+        stateBadge(ev.state),
+        bits.length ? el('span', { cls: 'muted', text: ` (${bits.join(', ')})` }) : null,
+        el('span', { cls: 'at', text: fmtTime(ev.at), title: String(ev.at) }));
+    });
+    $('detail-timeline').replaceChildren(...items);
+    $('detail-timeline-empty').hidden = items.length > 0;
+  }
+
+  function showTimeline() {
+    if (!selected) return;
+    render('timeline', { id: selected, list: timelines.get(selected) || [] },
+      (d) => renderTimeline(d.list));
+  }
+
   function openTask(id) {
     selected = id;
     rendered.delete('detail');
     $('detail').hidden = false;
     setText('detail-id', id);
     showTasks();
+    showTimeline();
     refreshDetail().catch((e) => notice(`task ${id}: ${e.message}`));
   }
 
@@ -572,7 +640,7 @@
       notice(`cancel ${id}: ${e.message}`);
     } finally {
       rendered.delete('detail');
-      pollNow();
+      refreshAfterWrite(true);
     }
   }
 
@@ -683,8 +751,8 @@
     try {
       const t = await api('POST', 'v1/tasks', spec);
       submitResult(` (${t.state})`, false, t.id);
-      openTask(t.id);
-      pollNow();
+      openTask(t.id); // reads it
+      refreshAfterWrite(false);
     } catch (err) {
       submitResult(err.status === 401 ? 'A token is needed.' : err.message, true);
     } finally {
@@ -830,12 +898,7 @@
     for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 
-  // ------------------------------------------------------------------ the poll
-
-  let polls = 0;
-  let polling = false;
-  let again = false;
-  let timer = null;
+  // ------------------------------------------------------------------ status
 
   function describe(e) {
     if (!(e instanceof ApiError)) return String(e && e.message ? e.message : e);
@@ -844,6 +907,40 @@
     return `${e.code}: ${e.message}`;
   }
 
+  // The header's connection status after some requests: `errors` are the ones that failed.
+  function report(errors) {
+    if (waitingForToken) {
+      setConn('down', 'token needed');
+    } else if (errors.length === 0) {
+      const d = new Date();
+      setConn('live', `live · ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
+    } else if (errors.every((e) => e instanceof ApiError && e.status === 0)) {
+      setConn('down', describe(errors[0]));
+    } else {
+      const e = errors.find((x) => !(x instanceof ApiError) || x.status !== 403) || errors[0];
+      setConn('stale', describe(e));
+    }
+  }
+
+  // ------------------------------------------------------------------ the full refresh
+
+  let polling = false;
+  let again = false;
+  let timer = null;
+  let timerDue = 0;
+
+  function pollDelay() {
+    return feed.state === 'live' ? FALLBACK_MS : POLL_MS;
+  }
+
+  function pollAfter(ms) {
+    clearTimeout(timer);
+    timerDue = Date.now() + ms;
+    timer = setTimeout(poll, ms);
+  }
+
+  // Everything: the leader, the workers, the task page, the open task, the stats and the
+  // schedules. Every FALLBACK_MS while the feed is live, every POLL_MS while it is not.
   async function poll() {
     if (polling) {
       again = true;
@@ -853,34 +950,235 @@
     clearTimeout(timer);
     try {
       if (!waitingForToken) {
-        const jobs = [refreshLeader(), refreshWorkers(), refreshTasks(), refreshDetail()];
-        if (polls % STATS_EVERY === 0) jobs.push(refreshStats());
-        if (polls % SCHEDULES_EVERY === 0) jobs.push(refreshSchedules());
+        const jobs = [refreshLeader(), refreshWorkers(), refreshTasks(), refreshDetail(),
+          refreshStats(), refreshSchedules()];
         if (!servedBy) jobs.push(refreshServedBy());
         const results = await Promise.allSettled(jobs);
-        polls++;
-        const errors = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
-        if (waitingForToken) {
-          setConn('down', 'token needed');
-        } else if (errors.length === 0) {
-          const d = new Date();
-          setConn('live', `live · ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
-        } else if (errors.every((e) => e instanceof ApiError && e.status === 0)) {
-          setConn('down', describe(errors[0]));
-        } else {
-          const e = errors.find((x) => !(x instanceof ApiError) || x.status !== 403) || errors[0];
-          setConn('stale', describe(e));
-        }
+        report(results.filter((r) => r.status === 'rejected').map((r) => r.reason));
       }
     } finally {
       polling = false;
-      timer = setTimeout(poll, again ? 0 : POLL_MS);
+      pollAfter(again ? 0 : pollDelay());
       again = false;
     }
   }
 
   function pollNow() {
     poll();
+  }
+
+  // The feed stopped working: poll at POLL_MS from now on, not at the end of a FALLBACK_MS.
+  function pollFaster() {
+    if (!polling && timerDue - Date.now() > POLL_MS) pollAfter(POLL_MS);
+  }
+
+  // The leader is not in the feed: ask for it on its own, more often while there is none.
+  let leaderTimer = null;
+
+  async function leaderTick() {
+    clearTimeout(leaderTimer);
+    if (!waitingForToken) {
+      try {
+        await refreshLeader();
+      } catch (e) {
+        // the full refresh reports it
+      }
+    }
+    leaderTimer = setTimeout(leaderTick, leader ? LEADER_MS : LEADER_FAST_MS);
+  }
+
+  // ------------------------------------------------------------------ panels, from the feed
+
+  // A panel's refresh, run at most once per DEBOUNCE_MS however many events ask for it (the
+  // ones that come meanwhile are served by one more refresh at the end of the interval). A
+  // refresh asked for while one runs runs again after it: the running one may have read the
+  // state from before the change.
+  function refresher(fn) {
+    let last = -Infinity;
+    let timer = null;
+    let running = false;
+    let pending = false;
+    async function run() {
+      timer = null;
+      if (waitingForToken) return;
+      running = true;
+      last = Date.now();
+      try {
+        await fn();
+        report([]);
+      } catch (e) {
+        report([e]);
+      } finally {
+        running = false;
+        if (pending) {
+          pending = false;
+          kick();
+        }
+      }
+    }
+    // now: without waiting for the rest of the interval.
+    function kick(now) {
+      if (running) {
+        pending = true;
+        return;
+      }
+      if (timer !== null) {
+        if (!now) return;
+        clearTimeout(timer);
+      }
+      timer = setTimeout(run, now ? 0 : Math.max(0, last + DEBOUNCE_MS - Date.now()));
+    }
+    return { kick };
+  }
+
+  const panels = {
+    tasks: refresher(refreshTasks),
+    workers: refresher(refreshWorkers),
+    detail: refresher(refreshDetail),
+  };
+
+  function handleEvents(events) {
+    let tasksChanged = false;
+    let workersChanged = false;
+    let detailChanged = false;
+    for (const ev of events) {
+      if (!ev || typeof ev !== 'object' || ev.id === undefined || ev.id === null) continue;
+      if (ev.kind === 'task') {
+        remember(ev);
+        tasksChanged = true;
+        if (ev.worker) workersChanged = true;
+        if (String(ev.id) === selected) detailChanged = true;
+      } else if (ev.kind === 'worker') {
+        workersChanged = true;
+      }
+    }
+    if (detailChanged) {
+      showTimeline();
+      panels.detail.kick(true);
+    }
+    if (tasksChanged) panels.tasks.kick();
+    if (workersChanged) panels.workers.kick();
+  }
+
+  // After a write to a task through the page: what it changed, now (its events follow; while
+  // the feed does not work, everything). detail: the open task too.
+  function refreshAfterWrite(detail) {
+    if (feed.state !== 'live') {
+      pollNow();
+      return;
+    }
+    if (detail) panels.detail.kick(true);
+    panels.tasks.kick();
+    panels.workers.kick();
+  }
+
+  // ------------------------------------------------------------------ the feed
+
+  const FEED_TITLES = {
+    connecting: 'connecting to the feed of changes',
+    live: `following the feed of changes (GET /v1/events); everything again every ${FALLBACK_MS / 1000} s`,
+    polling: `the feed does not answer: everything again every ${POLL_MS / 1000} s`,
+    off: 'waiting for a token',
+  };
+
+  const feed = {
+    state: 'connecting', // 'connecting', 'live', 'polling' or 'off'
+    cursor: null, // where to read on from; null: from a new head
+    resync: true, // read everything once a new head is known (at first, after a 410)
+    busy: false,
+    timer: null,
+    backoffMs: 0,
+    expired: 0, // 410s in a row
+    kicked: false, // feedKick while a request was out: the next one at once
+  };
+
+  function setFeed(state, why) {
+    const e = $('feed');
+    const was = feed.state;
+    feed.state = state;
+    const cls = 'badge feed ' + state;
+    if (e.className !== cls) e.className = cls;
+    if (e.textContent !== state) e.textContent = state;
+    const title = why ? `${FEED_TITLES[state]}: ${why}` : FEED_TITLES[state];
+    if (e.title !== title) e.title = title;
+    if (was === 'live' && state !== 'live') pollFaster();
+  }
+
+  function backoff() {
+    feed.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, feed.backoffMs * 2));
+    return feed.backoffMs;
+  }
+
+  // Now (a token was given or dropped), not after a back-off.
+  function feedKick() {
+    clearTimeout(feed.timer);
+    feed.timer = null;
+    feed.backoffMs = 0;
+    if (feed.busy) feed.kicked = true;
+    else feed.timer = setTimeout(feedStep, 0);
+  }
+
+  // One request of the feed, then the next one: the head when there is no cursor; a long poll
+  // while live; an answer at once (wait=0) while not, to know at once whether it works again.
+  async function feedStep() {
+    feed.timer = null;
+    if (feed.busy) return;
+    if (waitingForToken) {
+      setFeed('off'); // tokenSubmitted starts it again
+      return;
+    }
+    feed.busy = true;
+    let delay = 0;
+    try {
+      if (feed.cursor === null) {
+        const h = await api('GET', 'v1/events');
+        if (!h || typeof h.next !== 'string' || !h.next) throw new Error('the feed sent no cursor');
+        feed.cursor = h.next;
+        if (feed.resync) {
+          // Read after the head: a change made before it is in what this reads.
+          feed.resync = false;
+          pollNow();
+        }
+        setFeed('live');
+      }
+      const q = new URLSearchParams({
+        after: feed.cursor,
+        wait: String(feed.state === 'live' ? FEED_WAIT_S : 0),
+        limit: String(FEED_LIMIT),
+      });
+      const r = await api('GET', 'v1/events?' + q.toString(), undefined,
+        { timeoutMs: FEED_TIMEOUT_MS });
+      if (!r || typeof r.next !== 'string' || !r.next) throw new Error('the feed sent no cursor');
+      feed.cursor = r.next;
+      feed.backoffMs = 0;
+      feed.expired = 0;
+      setFeed('live');
+      handleEvents(Array.isArray(r.events) ? r.events : []);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 410 ||
+          (e.status === 400 && e.field === 'after'))) {
+        // The feed no longer holds our place: everything afresh, from a new head.
+        feed.cursor = null;
+        feed.resync = true;
+        delay = feed.expired++ > 0 ? backoff() : 0;
+        setFeed('polling', 'resynchronising');
+      } else if (e instanceof ApiError && e.status === 401) {
+        delay = waitingForToken ? null : BACKOFF_MIN_MS; // tokenSubmitted starts it again
+        setFeed(waitingForToken ? 'off' : 'polling', describe(e));
+      } else {
+        // Unreachable, no ZooKeeper, too many long polls, ...: the cursor stays good (on every
+        // replica, across leader changes); try again a little later.
+        delay = backoff();
+        setFeed('polling', describe(e));
+      }
+    } finally {
+      feed.busy = false;
+      if (feed.kicked) {
+        feed.kicked = false;
+        delay = 0;
+      }
+      if (delay !== null && feed.timer === null) feed.timer = setTimeout(feedStep, delay);
+    }
   }
 
   // ------------------------------------------------------------------ start
@@ -914,7 +1212,11 @@
     $('token-forget').hidden = !tokenGet();
     $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
     showPaging();
+    setFeed('connecting');
     poll();
+    feedStep();
+    setTimeout(leaderTick, LEADER_MS);
+    setInterval(showTasks, 1000); // "took" of the running tasks grows
   }
 
   start();

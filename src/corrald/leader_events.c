@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The leader's care of the events feed (corral/event.h, docs/znodes.md "The events feed"):
+ * about once a second it looks at the generation folders (one listing of events/, one
+ * pipelined stat and read of each, at most CORRAL_EVENTS_KEEP_GENS + 2 of them), seals the
+ * current generation once it holds CORRAL_EVENTS_GEN_SIZE event znodes (fenced: the next
+ * generation is created in the same multi), and trims at most one old generation per tick:
+ * its children are listed once and deleted in fenced multis sent together, then the folder.
+ * Writers never wait for any of it: a writer whose generation was sealed learns the new one
+ * from its failed check and sends its multi again (io/zk_txn.c).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corral/event.h"
+#include "corral/ops.h"
+#include "corral/paths.h"
+#include "corral/xalloc.h"
+#include "corrald/leader_internal.h"
+#include "corrald/persist.h"
+#include "corrald/store.h"
+#include "io/log.h"
+#include "io/zk_txn.h"
+
+#define CORRAL_LOG_MODULE "leader"
+
+/* Event znodes deleted per trim multi. */
+#define TRIM_PER_MULTI 1000u
+
+void leader_events_reset(struct leader *l)
+{
+    l->events_last_ms = -1;
+    l->outputs_last_ms = -1;
+}
+
+void leader_events_init(struct leader *l)
+{
+    leader_events_reset(l);
+    l->events_gen_size = CORRAL_EVENTS_GEN_SIZE;
+    l->events_keep_ms = CORRAL_EVENTS_KEEP_MS;
+#ifdef CORRAL_TEST_HOOKS
+    /* Test builds: seal and trim generations within seconds, with a few events. */
+    const char *v = getenv("CORRAL_TEST_EVENTS_GEN_SIZE");
+    if (v && atoi(v) > 0)
+        l->events_gen_size = atoi(v);
+    v = getenv("CORRAL_TEST_EVENTS_KEEP_MS");
+    if (v && atoll(v) > 0)
+        l->events_keep_ms = atoll(v);
+#endif
+}
+
+/* Delete generation gen: its children as listed now, then the folder; all fenced. */
+static int trim_gen(struct replica *r, int64_t gen, struct corral_error *err)
+{
+    char dir[CORRAL_PATH_MAX];
+    int rc = corral_path_events_gen(dir, sizeof dir, r->opts.ns, gen);
+    if (rc != CORRAL_OK)
+        return rc;
+    struct corral_strlist names = {0};
+    rc = zk_children(r->zk, dir, false, &names, err);
+    if (rc == CORRAL_ENOTFOUND) {
+        corral_error_clear(err);
+        return CORRAL_OK; /* trimmed already */
+    }
+    if (rc != CORRAL_OK)
+        return rc;
+    size_t n_multi = names.n / TRIM_PER_MULTI + 1;
+    struct corral_txn *ts = corral_xcalloc(n_multi, sizeof *ts);
+    const struct corral_txn **ptrs = corral_xcalloc(n_multi, sizeof *ptrs);
+    int *rcs = corral_xcalloc(n_multi, sizeof *rcs);
+    int *failed = corral_xcalloc(n_multi, sizeof *failed);
+    struct corral_error *errs = corral_xcalloc(n_multi, sizeof *errs);
+    /* All chunks but the last are sent together; the last deletes the folder too, after. */
+    for (size_t k = 0; k < n_multi; k++) {
+        size_t first = k * TRIM_PER_MULTI;
+        size_t cnt = names.n - first < TRIM_PER_MULTI ? names.n - first : TRIM_PER_MULTI;
+        corral_txn_init(&ts[k], "leader.events_trim");
+        rc =
+            corral_ops_events_trim(&ts[k], r->opts.ns, r->el.node, gen,
+                                   (const char *const *)names.items + first, cnt, k == n_multi - 1);
+        ptrs[k] = &ts[k];
+        if (rc != CORRAL_OK)
+            break;
+    }
+    if (rc == CORRAL_OK && n_multi > 1) {
+        zk_txn_commit_many(r->zk, ptrs, n_multi - 1, rcs, failed, errs);
+        for (size_t k = 0; rc == CORRAL_OK && k + 1 < n_multi; k++)
+            if (rcs[k] != CORRAL_OK) {
+                rc = rcs[k];
+                *err = errs[k];
+            }
+    }
+    if (rc == CORRAL_OK)
+        rc = zk_txn_commit(r->zk, ptrs[n_multi - 1], NULL, err);
+    if (rc == CORRAL_OK)
+        CORRAL_LOG(CORRAL_LOG_INFO, "events feed: trimmed generation %" PRId64 " events=%zu", gen,
+                   names.n);
+    else if (rc == CORRAL_ENOTFOUND || rc == CORRAL_ECONFLICT) {
+        /* Someone else (an earlier leader's trim that we raced) got there: look again later. */
+        corral_error_clear(err);
+        rc = CORRAL_OK;
+    }
+    for (size_t k = 0; k < n_multi; k++)
+        corral_txn_cleanup(&ts[k]);
+    free(errs);
+    free(failed);
+    free(rcs);
+    free(ptrs);
+    free(ts);
+    corral_strlist_cleanup(&names);
+    return rc;
+}
+
+int leader_events_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
+                       struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    if (l->events_last_ms >= 0 && now_mono - l->events_last_ms < LEADER_EVENTS_PERIOD_MS)
+        return CORRAL_OK;
+    l->events_last_ms = now_mono;
+    char dir[CORRAL_PATH_MAX];
+    store_dir_path(r, CORRAL_DIR_EVENTS, dir);
+    struct corral_strlist names = {0};
+    int rc = zk_children(r->zk, dir, false, &names, err);
+    if (rc != CORRAL_OK)
+        return rc == CORRAL_ENOTFOUND ? (corral_error_clear(err), CORRAL_OK) : rc;
+    size_t n = 0;
+    int64_t *gens = corral_xcalloc(names.n + 1, sizeof *gens);
+    for (size_t i = 0; i < names.n; i++) {
+        int64_t g = corral_event_gen_parse(names.items[i]);
+        if (g > 0)
+            gens[n++] = g; /* names sort as numbers: 16 digits each */
+    }
+    corral_strlist_cleanup(&names);
+    struct corral_txn txn;
+    corral_txn_init(&txn, "leader.events_seal");
+    if (n == 0) { /* a new namespace: the first generation */
+        char path[CORRAL_PATH_MAX];
+        rc = corral_path_events_gen(path, sizeof path, r->opts.ns, 1);
+        if (rc == CORRAL_OK)
+            rc = corral_ops_make_dir(&txn, r->el.node, path);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, NULL, err);
+        if (rc == CORRAL_EEXIST)
+            rc = (corral_error_clear(err), CORRAL_OK);
+        corral_txn_cleanup(&txn);
+        free(gens);
+        return rc;
+    }
+    /* The stat (cversion) and data (seal) of each generation, pipelined. */
+    char(*paths)[CORRAL_PATH_MAX] = corral_xcalloc(n, CORRAL_PATH_MAX);
+    const char **ptrs = corral_xcalloc(n, sizeof *ptrs);
+    for (size_t i = 0; i < n; i++) {
+        if (corral_path_events_gen(paths[i], CORRAL_PATH_MAX, r->opts.ns, gens[i]) != CORRAL_OK)
+            paths[i][0] = '\0';
+        ptrs[i] = paths[i];
+    }
+    int32_t *cv = corral_xcalloc(n, sizeof *cv);
+    struct zk_got *got = corral_xcalloc(n, sizeof *got);
+    int64_t *sealed = corral_xcalloc(n, sizeof *sealed);
+    rc = zk_cversion_many(r->zk, ptrs, n, cv, err);
+    if (rc == CORRAL_OK)
+        zk_get_many(r->zk, ptrs, n, false, got);
+    for (size_t i = 0; i < n; i++)
+        sealed[i] = got[i].rc == CORRAL_OK ? corral_event_seal_decode(got[i].data, got[i].len) : -1;
+    int64_t cur = gens[n - 1];
+    atomic_store(&r->g_events_gen, (uint64_t)cur);
+    if (rc == CORRAL_OK && cv[n - 1] >= l->events_gen_size && sealed[n - 1] < 0 &&
+        cur < CORRAL_EVENTS_GEN_MAX) {
+        rc = corral_ops_events_seal(&txn, r->opts.ns, r->el.node, cur, now_wall);
+        if (rc == CORRAL_OK)
+            rc = persist_commit(r, &txn, NULL, NULL, err);
+        if (rc == CORRAL_OK)
+            CORRAL_LOG(CORRAL_LOG_INFO,
+                       "events feed: sealed generation %" PRId64 " events=%" PRId32
+                       " next=%" PRId64,
+                       cur, cv[n - 1], cur + 1);
+        else if (rc == CORRAL_EEXIST || rc == CORRAL_ECONFLICT)
+            rc = (corral_error_clear(err), CORRAL_OK); /* sealed meanwhile: next tick sees it */
+    }
+    if (rc == CORRAL_OK) {
+        size_t drop = corral_event_trim_count_with(sealed, n, now_wall, l->events_keep_ms,
+                                                   CORRAL_EVENTS_KEEP_GENS);
+        if (drop > 0) /* one generation per tick: bounded work */
+            rc = trim_gen(r, gens[0], err);
+    }
+    for (size_t i = 0; i < n; i++)
+        zk_got_cleanup(&got[i]);
+    corral_txn_cleanup(&txn);
+    free(sealed);
+    free(got);
+    free(cv);
+    free(ptrs);
+    free(paths);
+    free(gens);
+    return rc;
+}
+
+int leader_events_workers_gone(struct replica *r, const struct corral_strlist *ids,
+                               struct corral_error *err)
+{
+    if (ids->n == 0)
+        return CORRAL_OK;
+    struct corral_txn txn;
+    corral_txn_init(&txn, "leader.workers_gone");
+    int rc = CORRAL_OK;
+    for (size_t i = 0; rc == CORRAL_OK && i < ids->n; i++)
+        rc = corral_ops_worker_event(&txn, r->opts.ns, r->el.node, ids->items[i],
+                                     CORRAL_EVENT_WORKER_GONE);
+    if (rc == CORRAL_OK)
+        rc = persist_commit(r, &txn, NULL, NULL, err);
+    corral_txn_cleanup(&txn);
+    return rc;
+}
