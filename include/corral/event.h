@@ -54,6 +54,8 @@ struct corral_event_rec {
     char state[16];                        /* task state name, or worker state */
     uint32_t attempt;                      /* tasks */
     char worker[CORRAL_WORKER_ID_MAX + 1]; /* tasks: the worker of the attempt, "" for none */
+    char outcome[16]; /* a task queued again: how its last attempt ended ("failed",
+                         "timed_out", "worker_lost", "returned"); "" otherwise */
 };
 
 /* Record a change in txn (its event znode is added when it is committed, io/zk_txn.c):
@@ -63,6 +65,9 @@ void corral_event_task(struct corral_txn *txn, const char *ns, const char *id, c
                        uint32_t attempt, const char *worker);
 void corral_event_worker(struct corral_txn *txn, const char *ns, const char *worker,
                          const char *state);
+/* A task queued again after an attempt ended with outcome (a corral_outcome_name). */
+void corral_event_task_requeued(struct corral_txn *txn, const char *ns, const char *id,
+                                uint32_t attempt, const char *outcome);
 
 /* The data of the event znode for the changes recorded in txn ("[...]", malloc'd, *len set);
  * NULL when txn records none. */

@@ -27,18 +27,31 @@ static bool state_ok(enum corral_event_kind kind, const char *s)
 
 /* Ids and states are validated names ([A-Za-z0-9._-]): no byte needs escaping. A change whose
  * names are not valid is a bug upstream; it is left out of the feed rather than written. */
+static bool outcome_ok(const char *o)
+{
+    for (int i = 0; i < CORRAL_OUTCOME_COUNT; i++)
+        if (strcmp(o, corral_outcome_name((enum corral_outcome)i)) == 0)
+            return true;
+    return false;
+}
+
 static void add(struct corral_txn *txn, const char *ns, enum corral_event_kind kind, const char *id,
-                const char *state, uint32_t attempt, const char *worker)
+                const char *state, uint32_t attempt, const char *worker, const char *outcome)
 {
     /* Exactly what the decoder accepts: one bad change must not make its whole node unreadable. */
     if (!id || !(kind == CORRAL_EVENT_TASK ? corral_id_is_valid(id) : corral_path_valid_name(id)) ||
         !state || !state_ok(kind, state) || attempt > ATTEMPT_MAX ||
-        (worker && worker[0] && !corral_path_valid_name(worker)))
+        (worker && worker[0] && !corral_path_valid_name(worker)) ||
+        (outcome && (kind != CORRAL_EVENT_TASK || !outcome_ok(outcome))))
         return;
     char buf[64 + 2 * CORRAL_WORKER_ID_MAX + 32];
     int n;
     if (kind == CORRAL_EVENT_WORKER)
         n = snprintf(buf, sizeof buf, "{\"k\":\"w\",\"id\":\"%s\",\"s\":\"%s\"}", id, state);
+    else if (outcome)
+        n = snprintf(buf, sizeof buf,
+                     "{\"k\":\"t\",\"id\":\"%s\",\"s\":\"%s\",\"a\":%" PRIu32 ",\"o\":\"%s\"}", id,
+                     state, attempt, outcome);
     else if (worker && worker[0])
         n = snprintf(buf, sizeof buf,
                      "{\"k\":\"t\",\"id\":\"%s\",\"s\":\"%s\",\"a\":%" PRIu32 ",\"w\":\"%s\"}", id,
@@ -53,13 +66,19 @@ static void add(struct corral_txn *txn, const char *ns, enum corral_event_kind k
 void corral_event_task(struct corral_txn *txn, const char *ns, const char *id, const char *state,
                        uint32_t attempt, const char *worker)
 {
-    add(txn, ns, CORRAL_EVENT_TASK, id, state, attempt, worker);
+    add(txn, ns, CORRAL_EVENT_TASK, id, state, attempt, worker, NULL);
+}
+
+void corral_event_task_requeued(struct corral_txn *txn, const char *ns, const char *id,
+                                uint32_t attempt, const char *outcome)
+{
+    add(txn, ns, CORRAL_EVENT_TASK, id, "queued", attempt, NULL, outcome);
 }
 
 void corral_event_worker(struct corral_txn *txn, const char *ns, const char *worker,
                          const char *state)
 {
-    add(txn, ns, CORRAL_EVENT_WORKER, worker, state, 0, NULL);
+    add(txn, ns, CORRAL_EVENT_WORKER, worker, state, 0, NULL, NULL);
 }
 
 char *corral_event_node_data(const struct corral_txn *txn, size_t *len)
@@ -84,7 +103,7 @@ static int decode_one(const json_t *o, size_t i, struct corral_event_rec *ev,
     snprintf(field, sizeof field, "[%zu]", i);
     if (!json_is_object(o))
         return corral_error_set(err, CORRAL_EINVAL, field, "must be an object");
-    const char *k = NULL, *id = NULL, *s = NULL, *w = NULL;
+    const char *k = NULL, *id = NULL, *s = NULL, *w = NULL, *oc = NULL;
     uint64_t a = 0;
     int rc = corral_json_get_str(o, "k", true, 1, false, &k, err);
     if (rc == CORRAL_OK)
@@ -95,6 +114,8 @@ static int decode_one(const json_t *o, size_t i, struct corral_event_rec *ev,
         rc = corral_json_get_u64(o, "a", false, ATTEMPT_MAX, &a, err);
     if (rc == CORRAL_OK)
         rc = corral_json_get_str(o, "w", false, CORRAL_WORKER_ID_MAX, false, &w, err);
+    if (rc == CORRAL_OK)
+        rc = corral_json_get_str(o, "o", false, sizeof ev->outcome - 1, false, &oc, err);
     if (rc != CORRAL_OK)
         return rc;
     if (strcmp(k, "t") == 0)
@@ -109,12 +130,15 @@ static int decode_one(const json_t *o, size_t i, struct corral_event_rec *ev,
         return corral_error_set(err, CORRAL_EINVAL, field, "unknown state");
     if (w && !corral_path_valid_name(w))
         return corral_error_set(err, CORRAL_EINVAL, field, "invalid worker");
+    if (oc && !outcome_ok(oc))
+        return corral_error_set(err, CORRAL_EINVAL, field, "unknown outcome");
     snprintf(ev->id, sizeof ev->id, "%s", id);
     snprintf(ev->state, sizeof ev->state, "%s", s);
     /* A worker's change has no attempt and no worker of its own: ignored if present. */
     bool task = ev->kind == CORRAL_EVENT_TASK;
     ev->attempt = task ? (uint32_t)a : 0;
     snprintf(ev->worker, sizeof ev->worker, "%s", task && w ? w : "");
+    snprintf(ev->outcome, sizeof ev->outcome, "%s", task && oc ? oc : "");
     return CORRAL_OK;
 }
 

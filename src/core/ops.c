@@ -171,7 +171,11 @@ int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence
     if ((rc = corral_path_task(path, sizeof path, ns, t->id)) != CORRAL_OK)
         return rc;
     add_task(txn, path, t, false, version, idx);
-    add_event(txn, ns, t);
+    if (t->state == CORRAL_STATE_QUEUED && t->n_history > 0) /* a retry or a return: say why */
+        corral_event_task_requeued(txn, ns, t->id, t->attempt,
+                                   corral_outcome_name(t->history[t->n_history - 1].outcome));
+    else
+        add_event(txn, ns, t);
     corral_txn_delete(txn, apath, -1);
     if (t->state == CORRAL_STATE_QUEUED && (rc = add_queue_entry(txn, ns, t, idx)) != CORRAL_OK)
         return rc;

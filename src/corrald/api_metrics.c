@@ -140,6 +140,36 @@ static int leader_views(struct replica *r, bool leading, char *text, size_t cap,
         (double)atomic_load(&r->submit_to_finish_sum_ms) / 1e3);
     if (k < 0)
         return -1;
+    for (size_t i = 0; i <= CORRAL_WAIT_BUCKETS; i++)
+        counts[i] = atomic_load(&r->submit_to_start[i]);
+    k = corral_metrics_histogram(
+        text, cap, (size_t)k, "corral_task_submit_to_start_seconds",
+        "Time from a task's submission to the start of each of its attempts, for the starts this "
+        "replica saw in the events feed as leader.",
+        corral_wait_le_s, CORRAL_WAIT_BUCKETS, counts,
+        (double)atomic_load(&r->submit_to_start_sum_ms) / 1e3);
+    if (k < 0)
+        return -1;
+    pos = (size_t)k;
+    static const char *const by[4] = {"failed", "timed_out", "worker_lost", "returned"};
+    if (!add(text, cap, &pos,
+             "# HELP corral_tasks_retried_total Attempts that ended and put their task back in "
+             "the queue, by how they ended (returned: a drain or refusal, which costs no "
+             "attempt), as this replica saw them in the events feed as leader.\n"
+             "# TYPE corral_tasks_retried_total counter\n"))
+        return -1;
+    for (size_t i = 0; i < 4; i++)
+        if (!add(text, cap, &pos, "corral_tasks_retried_total{outcome=\"%s\"} %llu\n", by[i],
+                 (unsigned long long)atomic_load(&r->n_requeued_by[i])))
+            return -1;
+    if (!add(text, cap, &pos,
+             "# HELP corral_events_feed_skips_total Times this replica as leader fell behind the "
+             "events feed's retention and skipped to its head (its feed metrics miss events).\n"
+             "# TYPE corral_events_feed_skips_total counter\ncorral_events_feed_skips_total "
+             "%llu\n",
+             (unsigned long long)atomic_load(&r->n_feed_skipped)))
+        return -1;
+    k = (int)pos;
     double sum = 0;
     zk_multi_latency(r->zk, counts, &sum);
     return corral_metrics_histogram(text, cap, (size_t)k, "corral_zk_multi_seconds",

@@ -77,6 +77,8 @@ static json_t *render(const struct corral_event_rec *e, const struct corral_even
     if (e->kind == CORRAL_EVENT_TASK) {
         json_object_set_new(o, "attempt", json_integer(e->attempt));
         json_object_set_new(o, "worker", e->worker[0] ? json_string(e->worker) : json_null());
+        if (e->outcome[0])
+            json_object_set_new(o, "outcome", json_string(e->outcome));
     }
     return o;
 }
@@ -120,8 +122,20 @@ static int gen_stat(struct replica *r, const struct corral_event_cursor *c, int3
     return CORRAL_OK;
 }
 
+static void to_json(void *ctx, const struct corral_event_rec *e,
+                    const struct corral_event_cursor *after, int64_t at_ms)
+{
+    json_array_append_new(ctx, render(e, after, at_ms));
+}
+
 int events_read(struct replica *r, const struct corral_event_cursor *from, size_t max,
                 json_t *events, struct corral_event_cursor *next, struct corral_error *err)
+{
+    return events_scan(r, from, max, to_json, events, next, err);
+}
+
+int events_scan(struct replica *r, const struct corral_event_cursor *from, size_t max, events_fn fn,
+                void *ctx, struct corral_event_cursor *next, struct corral_error *err)
 {
     struct corral_event_cursor c = *from;
     size_t emitted = 0;
@@ -175,7 +189,7 @@ int events_read(struct replica *r, const struct corral_event_cursor *from, size_
                     .gen = c.gen, .seq = c.seq, .idx = (uint32_t)k + 1};
                 if (k + 1 == m)
                     after = (struct corral_event_cursor){.gen = c.gen, .seq = c.seq + 1};
-                json_array_append_new(events, render(&evs[k], &after, got[i].ctime_ms));
+                fn(ctx, &evs[k], &after, got[i].ctime_ms);
                 emitted++;
             }
             free(evs);

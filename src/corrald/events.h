@@ -32,6 +32,14 @@ CORRAL_NODISCARD int events_read(struct replica *r, const struct corral_event_cu
                                  size_t max, json_t *events, struct corral_event_cursor *next,
                                  struct corral_error *err);
 
+/* events_read with a callback per event instead of JSON: fn(ctx, event, the cursor after it,
+ * when ZooKeeper applied it). */
+typedef void (*events_fn)(void *ctx, const struct corral_event_rec *e,
+                          const struct corral_event_cursor *after, int64_t at_ms);
+CORRAL_NODISCARD int events_scan(struct replica *r, const struct corral_event_cursor *from,
+                                 size_t max, events_fn fn, void *ctx,
+                                 struct corral_event_cursor *next, struct corral_error *err);
+
 /* The znodes whose change a reader at c waits for: the next event znode and its generation
  * folder (sealed). */
 void events_wait_paths(const struct replica *r, const struct corral_event_cursor *c,

@@ -14,9 +14,12 @@
 #include <string.h>
 
 #include "corral/event.h"
+#include "corral/id.h"
+#include "corral/metrics.h"
 #include "corral/ops.h"
 #include "corral/paths.h"
 #include "corral/xalloc.h"
+#include "corrald/events.h"
 #include "corrald/leader_internal.h"
 #include "corrald/persist.h"
 #include "corrald/store.h"
@@ -32,6 +35,8 @@ void leader_events_reset(struct leader *l)
 {
     l->events_last_ms = -1;
     l->outputs_last_ms = -1;
+    l->feed_started = false;
+    l->feed_last_ms = -1;
 }
 
 void leader_events_init(struct leader *l)
@@ -211,5 +216,69 @@ int leader_events_workers_gone(struct replica *r, const struct corral_strlist *i
     if (rc == CORRAL_OK)
         rc = persist_commit(r, &txn, NULL, NULL, err);
     corral_txn_cleanup(&txn);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ metrics from the feed */
+
+static void count_event(void *ctx, const struct corral_event_rec *e,
+                        const struct corral_event_cursor *after, int64_t at_ms)
+{
+    (void)after;
+    struct replica *r = ctx;
+    if (e->kind != CORRAL_EVENT_TASK)
+        return;
+    if (strcmp(e->state, "running") == 0) {
+        int64_t submitted = corral_id_time_ms(e->id);
+        if (submitted < 0)
+            return;
+        int64_t ms = at_ms - submitted;
+        if (ms < 0)
+            ms = 0;
+        size_t b = corral_histo_index(corral_wait_le_s, CORRAL_WAIT_BUCKETS, (double)ms / 1e3);
+        atomic_fetch_add(&r->submit_to_start[b], 1);
+        atomic_fetch_add(&r->submit_to_start_sum_ms, (uint_fast64_t)ms);
+    } else if (e->outcome[0]) {
+        static const char *const by[4] = {"failed", "timed_out", "worker_lost", "returned"};
+        for (size_t i = 0; i < 4; i++)
+            if (strcmp(e->outcome, by[i]) == 0)
+                atomic_fetch_add(&r->n_requeued_by[i], 1);
+    }
+}
+
+int leader_feed_tick(struct replica *r, int64_t now_mono, struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    if (l->feed_last_ms >= 0 && now_mono - l->feed_last_ms < LEADER_FEED_PERIOD_MS)
+        return CORRAL_OK;
+    l->feed_last_ms = now_mono;
+    int rc = CORRAL_OK;
+    if (!l->feed_started) { /* a new term counts from now on */
+        if ((rc = events_head(r, &l->feed_cur, err)) == CORRAL_OK)
+            l->feed_started = true;
+        return rc == CORRAL_EUNAVAIL ? (corral_error_clear(err), CORRAL_OK) : rc;
+    }
+    for (int i = 0; i < LEADER_FEED_READS; i++) {
+        struct corral_event_cursor next;
+        rc = events_scan(r, &l->feed_cur, 4096, count_event, r, &next, err);
+        if (rc == CORRAL_EGONE) { /* fell behind the trim: count what was skipped, go on */
+            corral_error_clear(err);
+            atomic_fetch_add(&r->n_feed_skipped, 1);
+            l->feed_started = false;
+            return CORRAL_OK;
+        }
+        if (rc != CORRAL_OK)
+            break;
+        bool moved = memcmp(&next, &l->feed_cur, sizeof next) != 0;
+        l->feed_cur = next;
+        if (!moved)
+            break;
+    }
+    /* The feed is for metrics here: a failure to read it never stops scheduling. */
+    if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
+        CORRAL_LOG(CORRAL_LOG_DEBUG, "events feed for metrics: %s", err->msg);
+        corral_error_clear(err);
+        rc = CORRAL_OK;
+    }
     return rc;
 }

@@ -83,6 +83,13 @@ struct replica {
     atomic_uint_fast64_t n_finished[3];
     atomic_uint_fast64_t submit_to_finish[CORRAL_WAIT_BUCKETS + 1];
     atomic_uint_fast64_t submit_to_finish_sum_ms;
+    /* From the events feed, as the leader follows it (leader_events.c): attempts that ended
+     * and put their task back in the queue (by outcome: failed, timed_out, worker_lost,
+     * returned), and the time from submission to each attempt's start. */
+    atomic_uint_fast64_t n_requeued_by[4];
+    atomic_uint_fast64_t submit_to_start[CORRAL_WAIT_BUCKETS + 1];
+    atomic_uint_fast64_t submit_to_start_sum_ms;
+    atomic_uint_fast64_t n_feed_skipped; /* events the leader fell too far behind to read */
 };
 
 #endif

@@ -16,6 +16,11 @@
 // in a header only, that it does not list the tasks on a short interval while nothing happens,
 // and (with page.route answering a 503, then a 410 cursor_expired) that it backs off, re-reads
 // everything and follows the feed again from a new head.
+// The task detail follows the task's output (GET /v1/tasks/{id}/output long polls): a task that
+// prints tick-1..tick-5 a second apart shows tick-2 while the page still says running, ends
+// with each tick once and in order under a "done" label, one request at a time (resource
+// timings); opening another task aborts the follower's request; a task followed across the
+// leader kill shows all of its output; the token goes in the Authorization header only.
 // Each step prints "ok - ..." or "not ok - ..."; every wait is bounded (only the idle window is
 // a fixed sleep); the exit status is 0 only when every step passed. The browser is closed in
 // every case.
@@ -67,7 +72,7 @@ function check(cond, what) {
 }
 
 // Wait until the text of the element sel (trimmed) is `want` (mode 'eq'), contains it
-// ('has'), or is none of the strings of the array want ('not').
+// ('has'), is one of the strings of the array want ('in'), or is none of them ('not').
 async function waitText(page, sel, mode, want, timeout = STEP_MS) {
   try {
     await page.waitForFunction(([s, m, w]) => {
@@ -76,6 +81,7 @@ async function waitText(page, sel, mode, want, timeout = STEP_MS) {
       const t = e.textContent.trim();
       if (m === 'eq') return t === w;
       if (m === 'has') return t.includes(w);
+      if (m === 'in') return w.includes(t);
       return t !== '' && !w.includes(t);
     }, [sel, mode, want], { timeout, polling: 100 });
   } catch (e) {
@@ -165,6 +171,19 @@ async function waitRequest(reqs, from, pred, what, timeout = STEP_MS) {
   }
 }
 
+// A request of the page for task id's output.
+const isOutput = (id) => (r) => r.method === 'GET' && r.path === `/v1/tasks/${id}/output`;
+
+// The lines of the output block that start with prefix, in order.
+async function outputLines(page, prefix) {
+  const text = await page.textContent('#detail-output');
+  return text.split('\n').filter((l) => l.startsWith(prefix));
+}
+
+function seq(prefix, n) {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+}
+
 async function submitForm(page, command, name) {
   await page.fill('#f-command', command);
   await page.check('input[name=mode][value=shell]');
@@ -218,6 +237,19 @@ async function tokenCase(browser) {
       check(auth === `Bearer ${TOKEN}`, `the long poll has Authorization ${auth}`);
       const leak = reqs.find((r) => r.url.includes(TOKEN));
       check(!leak, `the token is in the URL ${leak && leak.url}`);
+    });
+    await step('token: a task\'s output is read with the token in the Authorization header only', async () => {
+      const id = await submitForm(page, 'echo token-output-ok', 'dash-token-output');
+      await waitText(page, '#detail-id', 'eq', id);
+      await waitText(page, '#detail-output', 'has', 'token-output-ok');
+      await waitText(page, '#detail-output-state', 'in', ['done', 'stored tail']);
+      const outs = reqs.filter(isOutput(id));
+      check(outs.length > 0, 'no request of the output');
+      for (const r of outs) {
+        check(r.headers.authorization === `Bearer ${TOKEN}`,
+          `a request of the output has Authorization ${r.headers.authorization}`);
+        check(!r.url.includes(TOKEN), `the token is in the URL ${r.url}`);
+      }
     });
   } finally {
     await ctx.close();
@@ -298,6 +330,61 @@ async function mainCase(browser) {
     await waitText(page, '#detail-deps', 'has', `dependents: ${child}`);
   });
 
+  await step('the output of a running task is followed live in its detail', async () => {
+    // What the page showed when tick-2 first came (the detail's state and the block's label),
+    // and the timings of its output requests (one at a time: each starts after the last ended).
+    await page.evaluate(() => {
+      window.tick2 = null;
+      window.outputTimes = [];
+      const pre = document.querySelector('#detail-output');
+      new MutationObserver(() => {
+        if (window.tick2 === null && pre.textContent.includes('tick-2')) {
+          window.tick2 = {
+            id: document.querySelector('#detail-id').textContent.trim(),
+            state: document.querySelector('#detail-state').textContent.trim(),
+            label: document.querySelector('#detail-output-state').textContent.trim(),
+            text: pre.textContent,
+          };
+        }
+      }).observe(pre, { childList: true, characterData: true, subtree: true });
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (e.name.includes('/output?')) {
+            window.outputTimes.push({ name: e.name, start: e.startTime, end: e.responseEnd });
+          }
+        }
+      }).observe({ type: 'resource' });
+    });
+    const id = await submitForm(page,
+      "sh -c 'for i in 1 2 3 4 5; do echo tick-$i; sleep 1; done'", 'dash-ticks');
+    await waitText(page, '#detail-id', 'eq', id);
+    await page.waitForFunction(() => window.tick2 !== null, null, { timeout: STEP_MS, polling: 50 });
+    const seen = await page.evaluate(() => window.tick2);
+    check(seen.id === id, `tick-2 showed in the detail of ${seen.id}`);
+    check(seen.state === 'running', `tick-2 showed while the page said ${seen.state}`);
+    check(seen.label === 'following', `tick-2 showed under the label ${seen.label}`);
+    check(!seen.text.includes('tick-5'), `tick-2 came with tick-5: ${JSON.stringify(seen.text)}`);
+    await waitText(page, '#detail-output-state', 'eq', 'done');
+    const text = await page.textContent('#detail-output');
+    const ticks = await outputLines(page, 'tick-');
+    check(JSON.stringify(ticks) === JSON.stringify(seq('tick-', 5)),
+      `the output block holds ${JSON.stringify(text)}`);
+    check(!text.includes('attempt') && !text.includes('skipped'), `a note in ${JSON.stringify(text)}`);
+    await waitText(page, '#detail-state', 'eq', 'succeeded');
+    const outs = reqs.filter(isOutput(id));
+    check(outs.some((r) => r.params.get('wait') === '25'), 'no output request with wait=25');
+    const times = (await page.evaluate(() => window.outputTimes))
+      .filter((t) => t.name.includes(`/v1/tasks/${id}/output?`))
+      .sort((a, b) => a.start - b.start);
+    log(`# ${outs.length} output requests: ` + outs.map((r) => r.params.toString()).join(', '));
+    check(times.length >= 2, `${times.length} output answers timed`);
+    for (let i = 1; i < times.length; i++) {
+      check(times[i].start >= times[i - 1].end - 1,
+        `output request ${i + 1} began ${(times[i - 1].end - times[i].start).toFixed(1)} ms ` +
+        'before the one before it was answered');
+    }
+  });
+
   await step('schedules are listed; pause and resume through the page', async () => {
     const row = `#schedules tr[data-schedule="${SCHEDULE}"]`;
     await waitText(page, `${row} td:nth-child(2)`, 'eq', '0 3 * * *');
@@ -310,13 +397,35 @@ async function mainCase(browser) {
   });
 
   await step('a long task is cancelled through the page', async () => {
+    const from = reqs.length;
     longId = await submitForm(page, 'sleep 60', 'dash-long');
     await waitText(page, `#tasks tr[data-task="${longId}"] .state`, 'eq', 'running');
     await waitText(page, '#detail-id', 'eq', longId);
+    // Its output is followed (a long poll is out); another task's detail aborts it.
+    await waitRequest(reqs, from, isOutput(longId), 'request of the long task\'s output');
+    await waitText(page, '#detail-output-state', 'eq', 'following');
+    await page.click(`#tasks tr[data-task="${okId}"]`);
+    await waitText(page, '#detail-id', 'eq', okId);
+    const switched = reqs.length;
+    await waitText(page, '#detail-output', 'has', 'dashboard-says-hi');
+    await waitText(page, '#detail-output-state', 'in', ['done', 'stored tail']);
+    const deadline = Date.now() + STEP_MS;
+    while (reqs.some((r) => isOutput(longId)(r) && !r.done)) {
+      check(Date.now() < deadline, 'the long task\'s output request was not aborted');
+      await sleep(100);
+    }
+    const after = reqs.slice(switched).filter(isOutput(longId));
+    check(after.length === 0, `${after.length} requests of the long task's output after it closed`);
+    // Back to it: followed again, from its start.
+    await page.click(`#tasks tr[data-task="${longId}"]`);
+    await waitText(page, '#detail-id', 'eq', longId);
+    await waitRequest(reqs, switched, isOutput(longId), 'request of the long task\'s output again');
+    await waitText(page, '#detail-output-state', 'eq', 'following');
     await page.locator('#detail-cancel:not([disabled])').waitFor({ timeout: STEP_MS });
     await page.click('#detail-cancel');
     await waitText(page, `#tasks tr[data-task="${longId}"] .state`, 'eq', 'cancelled');
     await waitText(page, '#detail-state', 'eq', 'cancelled');
+    await waitText(page, '#detail-output-state', 'eq', 'done'); // the follower ends with it
     const t = await apiGet(`/v1/tasks/${longId}`);
     check(t.state === 'cancelled', `the API says ${t.state}`);
   });
@@ -421,7 +530,14 @@ async function mainCase(browser) {
   });
 
   let shown;
+  let killId;
   await step('kill -9 of the leader: the open page names the new leader without a reload', async () => {
+    // A task whose output the page follows across the kill (on w2: w1 is cordoned).
+    killId = await submitForm(page,
+      "sh -c 'for i in 1 2 3 4 5 6 7 8; do echo kill-$i; sleep 1; done'", 'dash-kill');
+    await waitText(page, '#detail-id', 'eq', killId);
+    await waitText(page, '#detail-output', 'has', 'kill-1');
+    await waitText(page, '#detail-output-state', 'eq', 'following');
     shown = await waitText(page, '#leader-id', 'eq', LEADER);
     const epoch = Number(await page.textContent('#leader-epoch'));
     const nav = await page.evaluate(() => performance.getEntriesByType('navigation').length);
@@ -441,12 +557,22 @@ async function mainCase(browser) {
     log(`the page shows leader ${now}, epoch ${epoch2}`);
   });
 
+  await step('the output followed across the leader kill is all there, once', async () => {
+    await waitText(page, '#detail-id', 'eq', killId);
+    await waitText(page, '#detail-output-state', 'eq', 'done', 30000);
+    const lines = await outputLines(page, 'kill-');
+    check(JSON.stringify(lines) === JSON.stringify(seq('kill-', 8)),
+      `the output block holds ${JSON.stringify(await page.textContent('#detail-output'))}`);
+  });
+
   await step('after the failover the page still writes: uncordon and a new task', async () => {
     const row = `#workers tr[data-worker="${WORKER}"]`;
     await page.click(`${row} button[data-action="uncordon"]`);
     await waitText(page, `${row} .state`, 'eq', 'active');
     const id = await submitForm(page, 'echo after-failover', 'dash-after');
     await waitText(page, `#tasks tr[data-task="${id}"] .state`, 'eq', 'succeeded');
+    await waitText(page, '#detail-output', 'has', 'after-failover');
+    await waitText(page, '#detail-output-state', 'in', ['done', 'stored tail']);
     await waitText(page, '#conn', 'has', 'live');
     await waitText(page, '#feed', 'eq', 'live');
     await page.screenshot({ path: join(DIR, 'dashboard-after-failover.png'), fullPage: true });

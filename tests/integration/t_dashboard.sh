@@ -10,9 +10,12 @@
 # the feed of changes (GET /v1/events long polls, the token in a header only), lists the tasks
 # at most once in 6 s while nothing happens, and after a 503 and a 410 cursor_expired of the
 # feed (answered by the browser test itself) backs off, re-reads everything and follows a new
-# head; then this shell kills the leader with kill -9 while the page stays open, and the page
-# names the new leader without a reload, still writes and follows the feed again. Handshake
-# with the node script: files in $T_DIR.
+# head; a task's detail follows its output live (GET /v1/tasks/{id}/output long polls, one at a
+# time, the token in a header only: tick-2 shows while the task runs, every tick once at the
+# end); then this shell kills the leader with kill -9 while the page stays open and follows a
+# running task's output, and the page names the new leader without a reload, shows all of that
+# output, still writes and follows the feed again. Handshake with the node script: files in
+# $T_DIR.
 # Screenshots: $T_DIR/dashboard*.png (kept when the test fails); with
 # CORRAL_DASHBOARD_SCREENSHOT=FILE the main one is also copied there (docs/img/dashboard.png).
 # shellcheck source=tests/integration/lib.sh

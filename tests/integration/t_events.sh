@@ -71,6 +71,21 @@ life_in_order()
 }
 run_case "a task's life shows in the feed in order" life_in_order
 
+retry_in_feed()
+{
+    local cur id out=$T_DIR/retry.jsonl
+    cur=$(head_at "$(first_url)")
+    id=$(submit '{"command":["sh","-c","exit 3"],"max_attempts":2,"retry_backoff_s":0}')
+    wait_final "$id" 30
+    drain_feed "$(first_url)" "$cur" "$out" >/dev/null
+    assert_eq "both attempts in order" "queued assigned running queued assigned running failed" \
+        "$(states "$out" "$id")"
+    assert_jq "the retry's queued event says how the first attempt ended" \
+        '[.[] | select(.id == "'"$id"'" and .state == "queued")] | .[0].outcome == null and .[1].outcome == "failed" and .[1].attempt == 2' \
+        "$(jq -s . "$out")"
+}
+run_case "a retried task shows each attempt, and why it was queued again" retry_in_feed
+
 long_poll_wakes()
 {
     local cur id t0 t1 out=$T_DIR/poll.json

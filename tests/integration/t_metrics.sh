@@ -50,12 +50,16 @@ live_metrics()
         wait_final "$i" 30
     done
     local failed
-    failed=$(submit '{"command":["sh","-c","exit 3"],"max_attempts":1}')
+    failed=$(submit '{"command":["sh","-c","exit 3"],"max_attempts":2,"retry_backoff_s":0}')
     wait_final "$failed" 30
     wait_for "the leader counted 3 succeeded" 20 metric_is 'corral_tasks_finished_total{state="succeeded"}' 3
     wait_for "and 1 failed" 20 metric_is 'corral_tasks_finished_total{state="failed"}' 1
     assert_eq "none cancelled yet" 0 "$(metric 'corral_tasks_finished_total{state="cancelled"}')"
     assert_eq "submit-to-finish observed each" 4 "$(metric corral_task_submit_to_finish_seconds_count)"
+    # From the events feed: the failed task's first attempt was retried; 5 attempts started.
+    wait_for "a retry counted from the feed" 20 metric_is 'corral_tasks_retried_total{outcome="failed"}' 1
+    assert_eq "no other retries" 0 "$(metric 'corral_tasks_retried_total{outcome="worker_lost"}')"
+    wait_for "submit-to-start observed each attempt" 20 metric_is corral_task_submit_to_start_seconds_count 5
     long=$(submit '{"command":["sleep","30"],"resources":{"cpu":1}}')
     wait_state "$long" running 20
     big=$(submit '{"command":["true"],"resources":{"cpu":16,"mem_mb":4096},"priority":-5}')

@@ -126,6 +126,41 @@ static void changes_round_trip_in_order(void **state)
     corral_txn_cleanup(&t);
 }
 
+static void requeued_carries_the_outcome(void **state)
+{
+    (void)state;
+    struct corral_txn t;
+    corral_txn_init(&t, "x");
+    corral_event_task_requeued(&t, NS, ID1, 2, "failed");
+    corral_event_task_requeued(&t, NS, ID2, 1, "returned");
+    corral_event_task_requeued(&t, NS, ID3, 2, "bogus"); /* not an outcome: left out */
+    size_t len = 0, n = 0;
+    char *data = corral_event_node_data(&t, &len);
+    struct corral_event_rec *evs = decode_ok(data, len, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(evs[0].state, "queued");
+    assert_int_equal(evs[0].attempt, 2);
+    assert_string_equal(evs[0].outcome, "failed");
+    assert_string_equal(evs[1].outcome, "returned");
+    free(evs);
+    free(data);
+    corral_txn_cleanup(&t);
+    /* A plain change has none; an unknown outcome in a node is refused; a worker's is ignored. */
+    corral_txn_init(&t, "x");
+    corral_event_task(&t, NS, ID1, "queued", 1, NULL);
+    data = corral_event_node_data(&t, &len);
+    evs = decode_ok(data, len, &n);
+    assert_string_equal(evs[0].outcome, "");
+    free(evs);
+    free(data);
+    corral_txn_cleanup(&t);
+    decode_bad("[{\"k\":\"t\",\"id\":\"" ID1 "\",\"s\":\"queued\",\"a\":2,\"o\":\"nope\"}]");
+    const char *w = "[{\"k\":\"w\",\"id\":\"w1\",\"s\":\"active\",\"o\":\"failed\"}]";
+    evs = decode_ok(w, strlen(w), &n);
+    assert_string_equal(evs[0].outcome, "");
+    free(evs);
+}
+
 static void invalid_changes_are_left_out(void **state)
 {
     (void)state;
@@ -684,6 +719,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(changes_round_trip_in_order),
+        cmocka_unit_test(requeued_carries_the_outcome),
         cmocka_unit_test(invalid_changes_are_left_out),
         cmocka_unit_test(hostile_nodes_are_refused),
         cmocka_unit_test(node_limits),

@@ -11,7 +11,8 @@
 // says "polling"); the leader alone every LEADER_MS. Every text that comes from the server is
 // put in with textContent (or as a Text node), never parsed as HTML. With a token file, a 401
 // opens a small form; the token is kept in this tab's sessionStorage only and sent as
-// `Authorization: Bearer` (never in a URL).
+// `Authorization: Bearer` (never in a URL). The open task's output is followed live while the
+// task runs, as `corral logs -f` does (GET /v1/tasks/{id}/output long polls, one at a time).
 'use strict';
 
 (() => {
@@ -24,6 +25,10 @@
   const FEED_TIMEOUT_MS = (FEED_WAIT_S + 15) * 1000;
   const BACKOFF_MIN_MS = 1000; // the feed after an error: 1 s, 2 s, 4 s, ... up to
   const BACKOFF_MAX_MS = 10000;
+  const OUTPUT_WAIT_S = 25; // the output long poll's ?wait= (asking keeps the worker publishing)
+  const OUTPUT_TIMEOUT_MS = (OUTPUT_WAIT_S + 15) * 1000;
+  const OUTPUT_KEEP_BYTES = 256 * 1024; // output shown at most (the oldest bytes go first)
+  const OUTPUT_MERGE_BYTES = 16 * 1024; // new text joins the last Text node while it is smaller
   const DEBOUNCE_MS = 300; // at most one refresh of a panel per this, from the feed
   const TIMELINE_TASKS_MAX = 2000; // tasks whose feed events are kept for the detail
   const TIMELINE_STEPS_MAX = 40; // events kept per task
@@ -169,9 +174,11 @@
   // fetch, relative to the page (the replica that served it), with the token (if any) in the
   // Authorization header only. Returns the parsed JSON body;
   // throws ApiError (status 0 when the replica cannot be reached).
-  // opts.timeoutMs: give up after this long (default REQUEST_TIMEOUT_MS).
+  // opts.timeoutMs: give up after this long (default REQUEST_TIMEOUT_MS); opts.signal: an
+  // AbortSignal that cancels the request (it then throws ApiError code 'aborted').
   async function api(method, path, body, opts) {
     const timeoutMs = (opts && opts.timeoutMs) || REQUEST_TIMEOUT_MS;
+    const outer = (opts && opts.signal) || null;
     const token = tokenGet();
     const headers = { Accept: 'application/json' };
     if (token) headers.Authorization = 'Bearer ' + token;
@@ -182,6 +189,11 @@
     }
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    const cancel = () => ctl.abort();
+    if (outer) {
+      if (outer.aborted) ctl.abort();
+      else outer.addEventListener('abort', cancel);
+    }
     init.signal = ctl.signal;
     let resp;
     let text;
@@ -189,10 +201,12 @@
       resp = await fetch(path, init);
       text = await resp.text();
     } catch (e) {
+      if (outer && outer.aborted) throw new ApiError(0, 'aborted', 'the request was cancelled');
       throw new ApiError(0, 'unreachable', e && e.name === 'AbortError'
         ? 'the replica did not answer in time' : 'the replica cannot be reached');
     } finally {
       clearTimeout(timer);
+      if (outer) outer.removeEventListener('abort', cancel);
     }
     const date = Date.parse(resp.headers.get('Date') || '');
     if (!Number.isNaN(date) && Math.abs(date - Date.now() - serverOffsetMs) > 2000) {
@@ -257,6 +271,7 @@
     rendered.clear();
     pollNow();
     feedKick();
+    outputKick();
   }
 
   function tokenForget() {
@@ -543,7 +558,6 @@
     if (t.history_omitted) empty = `${t.history_omitted} older returned attempts not kept.`;
     setText('detail-history-empty', empty);
     $('detail-history-empty').hidden = !empty;
-    setText('detail-output', t.output || '');
     setText('detail-spec', JSON.stringify(s, null, 2));
     $('detail-cancel').disabled = FINAL.has(t.state) || t.state === 'cancelling';
   }
@@ -558,7 +572,6 @@
       if (e.status !== 404 || id !== selected) throw e;
       render('detail', { gone: id }, () => {
         $('detail-state').replaceChildren(el('span', { cls: 'state', text: 'not found' }));
-        setText('detail-output', '');
         $('detail-cancel').disabled = true;
       });
       return;
@@ -612,6 +625,218 @@
       (d) => renderTimeline(d.list));
   }
 
+  // ------------------------------------------------------------------ task output
+
+  // The open task's output (GET /v1/tasks/{id}/output, docs/api.md "Live output"), read as
+  // `corral logs -f` reads it: one request at a time per open detail, a long poll of
+  // OUTPUT_WAIT_S while the task runs (asking is what keeps its worker publishing the output),
+  // each from where the last answer ended (an attempt and a byte offset, good on every replica
+  // and across leader changes). A new attempt's bytes come after a separator line, bytes the
+  // replica no longer kept after a note; at most OUTPUT_KEEP_BYTES are shown (the oldest go
+  // first, and a note at the top says how much went). It ends when the output is done (the
+  // task is final and its last byte was read), when the task is unknown (404), or when the
+  // detail closes or shows another task (its request is aborted). On an error it asks again
+  // from the same place after 1 s, 2 s, 4 s, ... 10 s. Text goes in as Text nodes only.
+  let output = null; // the follower of the open task's output: see outputOpen; null: none
+
+  const utf8 = new TextEncoder();
+
+  function fmtBytes(n) {
+    if (n < 1024) return `${n} bytes`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+    return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  }
+
+  // The block's label: "following", "done", "stored tail", "retrying", "not found", ...
+  function outputState(out, text, cls, title) {
+    if (out !== output) return;
+    out.cls = cls;
+    const e = $('detail-output-state');
+    const c = 'badge out-state ' + cls;
+    if (e.className !== c) e.className = c;
+    if (e.textContent !== text) e.textContent = text;
+    if (e.title !== (title || '')) e.title = title || '';
+    const ended = cls === 'done' || cls === 'tail' || cls === 'gone';
+    $('detail-output').classList.toggle('ended', ended);
+  }
+
+  // Drop the oldest parts while more than OUTPUT_KEEP_BYTES are shown, then the rest of the
+  // first line they cut, and say so in the note at the top.
+  function outputTrim(out, pre) {
+    let dropped = 0;
+    while (out.bytes > OUTPUT_KEEP_BYTES && out.parts.length > 1) {
+      const p = out.parts.shift();
+      p.node.remove();
+      out.bytes -= p.bytes;
+      dropped += p.bytes;
+    }
+    if (!dropped) return;
+    const first = out.parts[0];
+    if (first && !first.cls) {
+      const nl = first.node.data.indexOf('\n');
+      if (nl >= 0 && nl < first.node.data.length - 1) {
+        const b = utf8.encode(first.node.data.slice(0, nl + 1)).length;
+        first.node.deleteData(0, nl + 1);
+        first.bytes -= b;
+        out.bytes -= b;
+        dropped += b;
+      }
+    }
+    out.dropped += dropped;
+    if (!out.dropNote) {
+      out.dropNote = el('span', { cls: 'note' });
+      pre.prepend(out.dropNote);
+    }
+    out.dropNote.textContent = `[${fmtBytes(out.dropped)} of older output not shown: ` +
+      `the last ${OUTPUT_KEEP_BYTES / 1024} KiB at most are kept here]\n`;
+  }
+
+  // Append text to the block: as text, or with cls as a note of that class (a span).
+  function outputAppend(out, text, cls) {
+    if (out !== output || !text) return;
+    const pre = $('detail-output');
+    const atEnd = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
+    const bytes = utf8.encode(text).length;
+    const last = out.parts[out.parts.length - 1];
+    if (!cls && last && !last.cls && last.bytes < OUTPUT_MERGE_BYTES) {
+      last.node.appendData(text);
+      last.bytes += bytes;
+    } else {
+      const node = cls ? el('span', { cls, text }) : document.createTextNode(text);
+      pre.append(node);
+      out.parts.push({ node, bytes, cls: cls || '' });
+    }
+    out.bytes += bytes;
+    out.endsLine = text.endsWith('\n');
+    outputTrim(out, pre);
+    if (atEnd) pre.scrollTop = pre.scrollHeight; // kept at the end while it was there
+  }
+
+  // A line of its own, after the text so far.
+  function outputNote(out, text, cls) {
+    outputAppend(out, (out.endsLine ? '' : '\n') + text + '\n', cls);
+  }
+
+  // Wait ms, or less when outputKick or outputStop wakes it.
+  function outputPause(out, ms) {
+    return new Promise((resolve) => {
+      let t = null;
+      const wake = () => {
+        clearTimeout(t);
+        if (out.wake === wake) out.wake = null;
+        resolve();
+      };
+      t = setTimeout(wake, ms);
+      out.wake = wake;
+    });
+  }
+
+  async function followOutput(out) {
+    let backoffMs = 0;
+    while (out === output) {
+      if (waitingForToken) {
+        outputState(out, 'waiting', 'waiting', 'waiting for a token');
+        await outputPause(out, BACKOFF_MAX_MS); // tokenSubmitted wakes it
+        continue;
+      }
+      const q = new URLSearchParams({
+        attempt: String(out.attempt),
+        offset: String(out.offset),
+        wait: String(OUTPUT_WAIT_S),
+      });
+      const asked = Date.now();
+      let r;
+      try {
+        r = await api('GET', `v1/tasks/${encodeURIComponent(out.id)}/output?${q.toString()}`,
+          undefined, { timeoutMs: OUTPUT_TIMEOUT_MS, signal: out.ctl.signal });
+        if (!r || typeof r.data !== 'string' || !Number.isSafeInteger(r.attempt) ||
+            r.attempt < 0 || !Number.isSafeInteger(r.next) || r.next < 0) {
+          throw new Error('the replica sent no output position');
+        }
+      } catch (e) {
+        if (out !== output) return;
+        if (e instanceof ApiError && e.status === 404) {
+          outputState(out, 'not found', 'gone', describe(e));
+          return;
+        }
+        // Unreachable, no ZooKeeper, a 401 (the token form is open), ...: the position stays
+        // good; ask again a little later.
+        backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoffMs * 2));
+        outputState(out, 'retrying', 'retrying',
+          `${describe(e)}: asking again in ${backoffMs / 1000} s`);
+        await outputPause(out, backoffMs);
+        continue;
+      }
+      if (out !== output) return;
+      backoffMs = 0;
+      // Another attempt than the one asked for: a retry began, and this is its output from its
+      // start. (A first answer of attempt 1 needs no line; of a later one it says which.)
+      if (r.attempt !== out.attempt && (out.attempt !== 0 || r.attempt > 1)) {
+        outputNote(out, `— attempt ${r.attempt} —`, 'sep');
+      }
+      const skipped = Number(r.skipped) || 0;
+      if (skipped > 0) outputNote(out, `[${skipped} bytes skipped]`, 'note');
+      outputAppend(out, r.data);
+      out.attempt = r.attempt;
+      out.offset = r.next;
+      const st = typeof r.state === 'string' ? r.state : '?';
+      if (r.done === true) {
+        if (r.tail === true) {
+          outputState(out, 'stored tail', 'tail',
+            `the task is ${st}; nobody followed it while it ran: the last 4 KiB it stored`);
+        } else {
+          outputState(out, 'done', 'done', `the task is ${st}: this is the end of its output`);
+        }
+        return;
+      }
+      outputState(out, 'following', 'following',
+        `the task is ${st}: attempt ${r.attempt}, ${out.offset} bytes read`);
+      // An empty answer comes after the wait (or from a replica that does not hold it).
+      if (!r.data && Date.now() - asked < BACKOFF_MIN_MS) await outputPause(out, BACKOFF_MIN_MS);
+    }
+  }
+
+  // Follow task id's output in the block: from its start, unless it is already followed (or
+  // was read to its end) there.
+  function outputOpen(id) {
+    if (output && output.id === id && output.cls !== 'gone') return;
+    outputStop();
+    const pre = $('detail-output');
+    pre.replaceChildren();
+    pre.scrollTop = 0;
+    const out = {
+      id,
+      ctl: new AbortController(), // aborts the request that is out when the follower stops
+      attempt: 0, // where to read on: attempt 0 is "the current one, from its start"
+      offset: 0,
+      parts: [], // what is shown, oldest first: {node, bytes, cls}
+      bytes: 0,
+      dropped: 0,
+      dropNote: null,
+      endsLine: true,
+      wake: null, // ends the pause in progress
+      cls: '',
+    };
+    output = out;
+    outputState(out, 'following', 'following', 'asking the replica for the output');
+    followOutput(out).catch((e) => {
+      if (out === output) outputState(out, 'stopped', 'gone', describe(e));
+    });
+  }
+
+  function outputStop() {
+    const out = output;
+    if (!out) return;
+    output = null;
+    out.ctl.abort();
+    if (out.wake) out.wake();
+  }
+
+  // Ask again now (a token was given, the task changed), not after the rest of a back-off.
+  function outputKick() {
+    if (output && output.wake) output.wake();
+  }
+
   function openTask(id) {
     selected = id;
     rendered.delete('detail');
@@ -619,11 +844,13 @@
     setText('detail-id', id);
     showTasks();
     showTimeline();
+    outputOpen(id);
     refreshDetail().catch((e) => notice(`task ${id}: ${e.message}`));
   }
 
   function closeTask() {
     selected = null;
+    outputStop();
     $('detail').hidden = true;
     showTasks();
   }
@@ -1055,6 +1282,7 @@
     if (detailChanged) {
       showTimeline();
       panels.detail.kick(true);
+      outputKick();
     }
     if (tasksChanged) panels.tasks.kick();
     if (workersChanged) panels.workers.kick();
