@@ -64,6 +64,7 @@ void leader_free(struct leader *l)
     leader_queue_reset(l);
     leader_crons_reset(l);
     leader_finishes_reset(l);
+    leader_events_reset(l);
     free(l->costs);
     free(l->cost_slots);
     corral_strlist_cleanup(&l->known_workers);
@@ -549,8 +550,6 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
         rc = leader_events_tick(r, now_ms, clock_wall_ms(), err);
     if (rc == CORRAL_OK && !leader_stopping(r))
         rc = leader_outputs_tick(r, now_ms, clock_wall_ms(), err);
-    if (rc == CORRAL_OK && !leader_stopping(r))
-        rc = leader_feed_tick(r, now_ms, err);
     /* Retention (and the done index's time slots, which finishes need) right after a new
      * leader's first round, then every period; each call does a bounded amount of work. */
     if (rc == CORRAL_OK && !leader_stopping(r) &&

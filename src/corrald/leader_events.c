@@ -4,8 +4,9 @@
  * about once a second it looks at the generation folders (one listing of events/, one
  * pipelined stat and read of each, at most CORRAL_EVENTS_KEEP_GENS + 2 of them), seals the
  * current generation once it holds CORRAL_EVENTS_GEN_SIZE event znodes (fenced: the next
- * generation is created in the same multi), and trims at most one old generation per tick:
- * its children are listed once and deleted in fenced multis sent together, then the folder.
+ * generation is created in the same multi), and trims old generations a slice per tick:
+ * a generation's children are listed once and deleted 2,000 a tick in fenced multis sent
+ * together, then the folder.
  * Writers never wait for any of it: a writer whose generation was sealed learns the new one
  * from its failed check and sends its multi again (io/zk_txn.c).
  */
@@ -14,12 +15,9 @@
 #include <string.h>
 
 #include "corral/event.h"
-#include "corral/id.h"
-#include "corral/metrics.h"
 #include "corral/ops.h"
 #include "corral/paths.h"
 #include "corral/xalloc.h"
-#include "corrald/events.h"
 #include "corrald/leader_internal.h"
 #include "corrald/persist.h"
 #include "corrald/store.h"
@@ -28,15 +26,17 @@
 
 #define CORRAL_LOG_MODULE "leader"
 
-/* Event znodes deleted per trim multi. */
+/* Event znodes deleted per trim multi, and per tick. */
 #define TRIM_PER_MULTI 1000u
+#define TRIM_PER_TICK  2000u
 
 void leader_events_reset(struct leader *l)
 {
     l->events_last_ms = -1;
     l->outputs_last_ms = -1;
-    l->feed_started = false;
-    l->feed_last_ms = -1;
+    corral_strlist_cleanup(&l->trim_names);
+    l->trim_gen = 0;
+    l->trim_done = 0;
 }
 
 void leader_events_init(struct leader *l)
@@ -55,55 +55,81 @@ void leader_events_init(struct leader *l)
 #endif
 }
 
-/* Delete generation gen: its children as listed now, then the folder; all fenced. */
+/*
+ * Delete generation gen, a bounded slice per call: its children as listed once (kept across
+ * calls), TRIM_PER_TICK of them in fenced multis sent together, the folder with the last ones.
+ * A slice costs the leader's loop one pipelined round trip; a whole generation of 10,000 takes
+ * five ticks.
+ */
 static int trim_gen(struct replica *r, int64_t gen, struct corral_error *err)
 {
+    struct leader *l = r->leader;
     char dir[CORRAL_PATH_MAX];
     int rc = corral_path_events_gen(dir, sizeof dir, r->opts.ns, gen);
     if (rc != CORRAL_OK)
         return rc;
-    struct corral_strlist names = {0};
-    rc = zk_children(r->zk, dir, false, &names, err);
-    if (rc == CORRAL_ENOTFOUND) {
-        corral_error_clear(err);
-        return CORRAL_OK; /* trimmed already */
+    if (l->trim_gen != gen) {
+        corral_strlist_cleanup(&l->trim_names);
+        l->trim_gen = 0;
+        l->trim_done = 0;
+        rc = zk_children(r->zk, dir, false, &l->trim_names, err);
+        if (rc == CORRAL_ENOTFOUND) {
+            corral_error_clear(err);
+            return CORRAL_OK; /* trimmed already */
+        }
+        if (rc != CORRAL_OK)
+            return rc;
+        l->trim_gen = gen;
     }
-    if (rc != CORRAL_OK)
-        return rc;
-    size_t n_multi = names.n / TRIM_PER_MULTI + 1;
+    const struct corral_strlist *names = &l->trim_names;
+    size_t left = names->n - l->trim_done;
+    size_t slice = left < TRIM_PER_TICK ? left : TRIM_PER_TICK;
+    bool last = slice == left;
+    size_t n_multi = slice / TRIM_PER_MULTI + (slice % TRIM_PER_MULTI || slice == 0 ? 1 : 0);
     struct corral_txn *ts = corral_xcalloc(n_multi, sizeof *ts);
     const struct corral_txn **ptrs = corral_xcalloc(n_multi, sizeof *ptrs);
     int *rcs = corral_xcalloc(n_multi, sizeof *rcs);
     int *failed = corral_xcalloc(n_multi, sizeof *failed);
     struct corral_error *errs = corral_xcalloc(n_multi, sizeof *errs);
-    /* All chunks but the last are sent together; the last deletes the folder too, after. */
+    /* All multis but the one with the folder are sent together; that one after them. */
     for (size_t k = 0; k < n_multi; k++) {
-        size_t first = k * TRIM_PER_MULTI;
-        size_t cnt = names.n - first < TRIM_PER_MULTI ? names.n - first : TRIM_PER_MULTI;
+        size_t first = l->trim_done + k * TRIM_PER_MULTI;
+        size_t end = l->trim_done + slice;
+        size_t cnt = end - first < TRIM_PER_MULTI ? end - first : TRIM_PER_MULTI;
         corral_txn_init(&ts[k], "leader.events_trim");
-        rc =
-            corral_ops_events_trim(&ts[k], r->opts.ns, r->el.node, gen,
-                                   (const char *const *)names.items + first, cnt, k == n_multi - 1);
+        rc = corral_ops_events_trim(&ts[k], r->opts.ns, r->el.node, gen,
+                                    (const char *const *)names->items + first, cnt,
+                                    last && k == n_multi - 1);
         ptrs[k] = &ts[k];
         if (rc != CORRAL_OK)
             break;
     }
-    if (rc == CORRAL_OK && n_multi > 1) {
-        zk_txn_commit_many(r->zk, ptrs, n_multi - 1, rcs, failed, errs);
-        for (size_t k = 0; rc == CORRAL_OK && k + 1 < n_multi; k++)
+    size_t together = last ? n_multi - 1 : n_multi;
+    if (rc == CORRAL_OK && together > 0) {
+        zk_txn_commit_many(r->zk, ptrs, together, rcs, failed, errs);
+        for (size_t k = 0; rc == CORRAL_OK && k < together; k++)
             if (rcs[k] != CORRAL_OK) {
                 rc = rcs[k];
                 *err = errs[k];
             }
     }
-    if (rc == CORRAL_OK)
+    if (rc == CORRAL_OK && last)
         rc = zk_txn_commit(r->zk, ptrs[n_multi - 1], NULL, err);
-    if (rc == CORRAL_OK)
-        CORRAL_LOG(CORRAL_LOG_INFO, "events feed: trimmed generation %" PRId64 " events=%zu", gen,
-                   names.n);
-    else if (rc == CORRAL_ENOTFOUND || rc == CORRAL_ECONFLICT) {
-        /* Someone else (an earlier leader's trim that we raced) got there: look again later. */
+    if (rc == CORRAL_OK) {
+        l->trim_done += slice;
+        if (last) {
+            CORRAL_LOG(CORRAL_LOG_INFO, "events feed: trimmed generation %" PRId64 " events=%zu",
+                       gen, names->n);
+            corral_strlist_cleanup(&l->trim_names);
+            l->trim_gen = 0;
+            l->trim_done = 0;
+        }
+    } else if (rc == CORRAL_ENOTFOUND || rc == CORRAL_ECONFLICT) {
+        /* Another leader's trim got there (or a late child): list again next time. */
         corral_error_clear(err);
+        corral_strlist_cleanup(&l->trim_names);
+        l->trim_gen = 0;
+        l->trim_done = 0;
         rc = CORRAL_OK;
     }
     for (size_t k = 0; k < n_multi; k++)
@@ -113,7 +139,6 @@ static int trim_gen(struct replica *r, int64_t gen, struct corral_error *err)
     free(rcs);
     free(ptrs);
     free(ts);
-    corral_strlist_cleanup(&names);
     return rc;
 }
 
@@ -216,69 +241,5 @@ int leader_events_workers_gone(struct replica *r, const struct corral_strlist *i
     if (rc == CORRAL_OK)
         rc = persist_commit(r, &txn, NULL, NULL, err);
     corral_txn_cleanup(&txn);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ metrics from the feed */
-
-static void count_event(void *ctx, const struct corral_event_rec *e,
-                        const struct corral_event_cursor *after, int64_t at_ms)
-{
-    (void)after;
-    struct replica *r = ctx;
-    if (e->kind != CORRAL_EVENT_TASK)
-        return;
-    if (strcmp(e->state, "running") == 0) {
-        int64_t submitted = corral_id_time_ms(e->id);
-        if (submitted < 0)
-            return;
-        int64_t ms = at_ms - submitted;
-        if (ms < 0)
-            ms = 0;
-        size_t b = corral_histo_index(corral_wait_le_s, CORRAL_WAIT_BUCKETS, (double)ms / 1e3);
-        atomic_fetch_add(&r->submit_to_start[b], 1);
-        atomic_fetch_add(&r->submit_to_start_sum_ms, (uint_fast64_t)ms);
-    } else if (e->outcome[0]) {
-        static const char *const by[4] = {"failed", "timed_out", "worker_lost", "returned"};
-        for (size_t i = 0; i < 4; i++)
-            if (strcmp(e->outcome, by[i]) == 0)
-                atomic_fetch_add(&r->n_requeued_by[i], 1);
-    }
-}
-
-int leader_feed_tick(struct replica *r, int64_t now_mono, struct corral_error *err)
-{
-    struct leader *l = r->leader;
-    if (l->feed_last_ms >= 0 && now_mono - l->feed_last_ms < LEADER_FEED_PERIOD_MS)
-        return CORRAL_OK;
-    l->feed_last_ms = now_mono;
-    int rc = CORRAL_OK;
-    if (!l->feed_started) { /* a new term counts from now on */
-        if ((rc = events_head(r, &l->feed_cur, err)) == CORRAL_OK)
-            l->feed_started = true;
-        return rc == CORRAL_EUNAVAIL ? (corral_error_clear(err), CORRAL_OK) : rc;
-    }
-    for (int i = 0; i < LEADER_FEED_READS; i++) {
-        struct corral_event_cursor next;
-        rc = events_scan(r, &l->feed_cur, 4096, count_event, r, &next, err);
-        if (rc == CORRAL_EGONE) { /* fell behind the trim: count what was skipped, go on */
-            corral_error_clear(err);
-            atomic_fetch_add(&r->n_feed_skipped, 1);
-            l->feed_started = false;
-            return CORRAL_OK;
-        }
-        if (rc != CORRAL_OK)
-            break;
-        bool moved = memcmp(&next, &l->feed_cur, sizeof next) != 0;
-        l->feed_cur = next;
-        if (!moved)
-            break;
-    }
-    /* The feed is for metrics here: a failure to read it never stops scheduling. */
-    if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
-        CORRAL_LOG(CORRAL_LOG_DEBUG, "events feed for metrics: %s", err->msg);
-        corral_error_clear(err);
-        rc = CORRAL_OK;
-    }
     return rc;
 }

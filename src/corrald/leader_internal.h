@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "corral/event.h"
 #include "corral/paths.h"
 #include "corral/schedule.h"
 #include "corral/queue_entry.h"
@@ -142,11 +141,10 @@ struct leader {
     int32_t events_gen_size;
     int64_t events_keep_ms;
     int64_t outputs_last_ms; /* leader_outputs.c: last tick (monotonic), -1: none this term */
-    /* The leader reads the events feed for /metrics (leader_events.c): its cursor, once
-     * known this term, and the last read (monotonic). */
-    struct corral_event_cursor feed_cur;
-    bool feed_started;
-    int64_t feed_last_ms;
+    /* The generation being trimmed (0: none), its children as listed, how many are gone. */
+    int64_t trim_gen;
+    struct corral_strlist trim_names;
+    size_t trim_done;
 };
 
 /* One round's view of the cluster. */
@@ -235,13 +233,6 @@ CORRAL_NODISCARD int leader_events_tick(struct replica *r, int64_t now_mono, int
                                         struct corral_error *err);
 CORRAL_NODISCARD int leader_events_workers_gone(struct replica *r, const struct corral_strlist *ids,
                                                 struct corral_error *err);
-
-/* leader_events.c: follow the events feed for /metrics (retries by outcome, submission to
- * start): every LEADER_FEED_PERIOD_MS, at most LEADER_FEED_READS reads of up to 4,096 events. */
-#define LEADER_FEED_PERIOD_MS 1000
-#define LEADER_FEED_READS     8
-CORRAL_NODISCARD int leader_feed_tick(struct replica *r, int64_t now_mono,
-                                      struct corral_error *err);
 
 /* leader_outputs.c: remove live-output records nobody needs any more. */
 #define LEADER_OUTPUTS_PERIOD_MS 10000

@@ -25,6 +25,7 @@
 #include "corrald/api.h"
 #include "corrald/backlog.h"
 #include "corrald/beat.h"
+#include "corrald/feedstat.h"
 #include "corrald/election.h"
 #include "corrald/leader.h"
 #include "corrald/store.h"
@@ -371,6 +372,7 @@ int main(int argc, char **argv)
                  host, api_port(api));
     }
     r.beat = beat_start(&r);
+    r.feedstat = feedstat_start(&r);
     CORRAL_LOG(CORRAL_LOG_INFO,
                "corrald %s id=%s listening url=%s zk=%s namespace=%s placement=%s order=%s "
                "max_queued=%lld",
@@ -384,6 +386,8 @@ int main(int argc, char **argv)
     bool was_leader = r.el.is_leader;
     beat_stop(r.beat);
     r.beat = NULL;
+    feedstat_stop(r.feedstat);
+    r.feedstat = NULL;
     zk_group_free(r.submits); /* no request is left: the API stopped */
     zk_close(r.zk);
     api_free(api);

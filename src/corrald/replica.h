@@ -58,6 +58,7 @@ struct replica {
     struct corral_policy policy;
     struct leader *leader;       /* scheduling state; main thread only */
     struct beat *beat;           /* the leader record's heartbeat (beat.c) */
+    struct feedstat *feedstat;   /* metrics from the events feed (feedstat.c) */
     struct backlog *backlog;     /* the --max-queued count (backlog.c); any thread */
     struct zk_group *submits;    /* group commit of single submits (io/zk_txn.h); any thread */
     volatile sig_atomic_t *stop; /* set by the signal handler: finish up and leave */
@@ -83,7 +84,7 @@ struct replica {
     atomic_uint_fast64_t n_finished[3];
     atomic_uint_fast64_t submit_to_finish[CORRAL_WAIT_BUCKETS + 1];
     atomic_uint_fast64_t submit_to_finish_sum_ms;
-    /* From the events feed, as the leader follows it (leader_events.c): attempts that ended
+    /* From the events feed, as the leader follows it (feedstat.c): attempts that ended
      * and put their task back in the queue (by outcome: failed, timed_out, worker_lost,
      * returned), and the time from submission to each attempt's start. */
     atomic_uint_fast64_t n_requeued_by[4];
