@@ -184,6 +184,20 @@ int corral_ops_release(struct corral_txn *txn, const char *ns, const char *fence
     return add_signal(txn, ns);
 }
 
+/* Set the assignment a of worker (a flag a replica adds: cancel, follow) at the version read. */
+static int set_assignment(struct corral_txn *txn, const char *ns, const char *worker,
+                          const struct corral_assignment *a, int32_t version)
+{
+    char path[CORRAL_PATH_MAX];
+    int rc = corral_path_assign(path, sizeof path, ns, worker, a->task);
+    if (rc != CORRAL_OK)
+        return rc;
+    char *data = corral_assignment_encode(a);
+    corral_txn_set(txn, path, data, strlen(data), version);
+    free(data);
+    return CORRAL_OK;
+}
+
 int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corral_task *t,
                       int32_t version, enum corral_state before, const struct corral_assignment *a,
                       int32_t a_version)
@@ -205,13 +219,9 @@ int corral_ops_cancel(struct corral_txn *txn, const char *ns, const struct corra
         if ((rc = add_done_entry(txn, ns, t, NULL)) != CORRAL_OK)
             return rc;
     } else if (a && t->worker) {
-        if ((rc = corral_path_assign(path, sizeof path, ns, t->worker, t->id)) != CORRAL_OK)
-            return rc;
         struct corral_assignment flagged = *a;
         flagged.cancel = true;
-        char *data = corral_assignment_encode(&flagged);
-        corral_txn_set(txn, path, data, strlen(data), a_version);
-        free(data);
+        return set_assignment(txn, ns, t->worker, &flagged, a_version);
     }
     return CORRAL_OK;
 }
@@ -538,16 +548,9 @@ int corral_ops_events_trim(struct corral_txn *txn, const char *ns, const char *f
 int corral_ops_follow(struct corral_txn *txn, const char *ns, const struct corral_assignment *a,
                       int32_t a_version, const char *worker, int64_t until_ms)
 {
-    char path[CORRAL_PATH_MAX];
-    int rc = corral_path_assign(path, sizeof path, ns, worker, a->task);
-    if (rc != CORRAL_OK)
-        return rc;
     struct corral_assignment followed = *a;
     followed.follow_until_ms = until_ms;
-    char *data = corral_assignment_encode(&followed);
-    corral_txn_set(txn, path, data, strlen(data), a_version);
-    free(data);
-    return CORRAL_OK;
+    return set_assignment(txn, ns, worker, &followed, a_version);
 }
 
 int corral_ops_output_publish(struct corral_txn *txn, const char *ns, const char *worker,

@@ -55,6 +55,23 @@ bool api_ready(struct api *a, struct api_reply *rp)
     return false;
 }
 
+bool api_long_poll_admit(struct api *a, struct api_request *req, int64_t wait_s,
+                         struct api_reply *rp)
+{
+    if (wait_s <= 0)
+        return true;
+    /* A long poll holds a connection and a watch for up to a minute: bounded. */
+    if (atomic_fetch_add(&a->n_long_polls, 1) >= API_LONG_POLLS_MAX) {
+        atomic_fetch_sub(&a->n_long_polls, 1);
+        api_reply_fail(rp, CORRAL_EBUSY, "wait",
+                       "too many long polls in progress on this replica; retry, or poll without "
+                       "wait");
+        return false;
+    }
+    req->long_poll = true; /* released when the request completes */
+    return true;
+}
+
 bool api_query_int(struct MHD_Connection *conn, const char *name, int64_t min, int64_t max,
                    int64_t def, int64_t *out, struct api_reply *rp)
 {

@@ -63,16 +63,8 @@ void api_events(struct api *a, struct api_request *req, struct api_reply *rp)
                        "answer as it was");
         return;
     }
-    if (wait_s > 0) {
-        if (atomic_fetch_add(&a->n_long_polls, 1) >= API_LONG_POLLS_MAX) {
-            atomic_fetch_sub(&a->n_long_polls, 1);
-            api_reply_fail(rp, CORRAL_EBUSY, "wait",
-                           "too many long polls in progress on this replica; retry, or poll "
-                           "without wait");
-            return;
-        }
-        req->long_poll = true; /* released when the request completes */
-    }
+    if (!api_long_poll_admit(a, req, wait_s, rp))
+        return;
     struct events_call *e = api_call_new(sizeof *e, events_exec, NULL, false);
     e->has_after = after != NULL;
     e->after = cur;

@@ -144,6 +144,10 @@ bool api_ready(struct api *a, struct api_reply *rp);
 /* "?name=" as an integer in [min, max] (def when absent); false with rp's 400 when malformed. */
 bool api_query_int(struct MHD_Connection *conn, const char *name, int64_t min, int64_t max,
                    int64_t def, int64_t *out, struct api_reply *rp);
+/* Admit a long poll of wait_s seconds (none when 0): counted in a->n_long_polls until req
+ * completes; false with rp's 429 when API_LONG_POLLS_MAX are held already. */
+bool api_long_poll_admit(struct api *a, struct api_request *req, int64_t wait_s,
+                         struct api_reply *rp);
 /* An absolute CLOCK_MONOTONIC time for pthread_cond_timedwait from clock_mono_ms() units. */
 struct timespec api_mono_ts(int64_t mono_ms);
 

@@ -48,16 +48,8 @@ void api_task_output(struct api *a, struct api_request *req, const char *id, str
         !api_query_int(req->conn, "attempt", 0, UINT32_MAX, 0, &attempt, rp) ||
         !api_query_int(req->conn, "offset", 0, INT64_MAX, 0, &offset, rp))
         return;
-    if (wait_s > 0) {
-        if (atomic_fetch_add(&a->n_long_polls, 1) >= API_LONG_POLLS_MAX) {
-            atomic_fetch_sub(&a->n_long_polls, 1);
-            api_reply_fail(rp, CORRAL_EBUSY, "wait",
-                           "too many long polls in progress on this replica; retry, or poll "
-                           "without wait");
-            return;
-        }
-        req->long_poll = true; /* released when the request completes */
-    }
+    if (!api_long_poll_admit(a, req, wait_s, rp))
+        return;
     struct output_call *o = api_call_new(sizeof *o, output_exec, NULL, false);
     snprintf(o->pos.id, sizeof o->pos.id, "%s", id);
     o->pos.attempt = (uint32_t)attempt;

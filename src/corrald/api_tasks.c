@@ -57,17 +57,8 @@ void api_get_task(struct api *a, struct api_request *req, const char *id, struct
     int64_t wait_s = 0;
     if (!api_query_int(req->conn, "wait", 0, CORRAL_WAIT_MAX_S, 0, &wait_s, rp))
         return;
-    if (wait_s > 0) {
-        /* A long poll holds a connection and a watch for up to a minute: bounded. */
-        if (atomic_fetch_add(&a->n_long_polls, 1) >= API_LONG_POLLS_MAX) {
-            atomic_fetch_sub(&a->n_long_polls, 1);
-            api_reply_fail(rp, CORRAL_EBUSY, "wait",
-                           "too many long polls in progress on this replica; retry, or poll "
-                           "without wait");
-            return;
-        }
-        req->long_poll = true; /* released when the request completes */
-    }
+    if (!api_long_poll_admit(a, req, wait_s, rp))
+        return;
     struct get_call *g = api_call_new(sizeof *g, get_exec, NULL, false);
     snprintf(g->id, sizeof g->id, "%s", id);
     g->deadline_ms = wait_s > 0 ? clock_mono_ms() + wait_s * 1000 : 0;
