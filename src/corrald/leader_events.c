@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The leader's care of the events feed (corral/event.h, docs/znodes.md "The events feed"):
- * about once a second it looks at the generation folders (one listing of events/, one
- * pipelined stat and read of each, at most CORRAL_EVENTS_KEEP_GENS + 2 of them), seals the
+ * once a second it stats the current generation (one round trip); every 10 s, and while a trim
+ * goes on, it looks at all of them (one listing of events/, one pipelined stat and read of each,
+ * at most CORRAL_EVENTS_KEEP_GENS + 2 of them). It seals the
  * current generation once it holds CORRAL_EVENTS_GEN_SIZE event znodes (fenced: the next
  * generation is created in the same multi), and trims old generations a slice per tick:
  * a generation's children are listed once and deleted 2,000 a tick in fenced multis sent
@@ -33,6 +34,8 @@
 void leader_events_reset(struct leader *l)
 {
     l->events_last_ms = -1;
+    l->events_cur_gen = 0;
+    l->events_full_ms = 0;
     l->outputs_last_ms = -1;
     corral_strlist_cleanup(&l->trim_names);
     l->trim_gen = 0;
@@ -142,6 +145,47 @@ static int trim_gen(struct replica *r, int64_t gen, struct corral_error *err)
     return rc;
 }
 
+/* Seal generation cur (holding count event znodes), fenced; sealed meanwhile is fine. */
+static int seal(struct replica *r, int64_t cur, int32_t count, int64_t now_wall,
+                struct corral_error *err)
+{
+    struct corral_txn txn;
+    corral_txn_init(&txn, "leader.events_seal");
+    int rc = corral_ops_events_seal(&txn, r->opts.ns, r->el.node, cur, now_wall);
+    if (rc == CORRAL_OK)
+        rc = persist_commit(r, &txn, NULL, NULL, err);
+    corral_txn_cleanup(&txn);
+    if (rc == CORRAL_OK) {
+        CORRAL_LOG(CORRAL_LOG_INFO,
+                   "events feed: sealed generation %" PRId64 " events=%" PRId32 " next=%" PRId64,
+                   cur, count, cur + 1);
+        r->leader->events_cur_gen = cur + 1;
+    } else if (rc == CORRAL_EEXIST || rc == CORRAL_ECONFLICT) {
+        rc = (corral_error_clear(err), CORRAL_OK); /* sealed meanwhile: the next look sees it */
+        r->leader->events_cur_gen = 0;
+    }
+    return rc;
+}
+
+/* Between full looks: one stat of the current generation, sealed when full. */
+static int quick_look(struct replica *r, int64_t now_wall, struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    char path[CORRAL_PATH_MAX];
+    int32_t version = -1, count = 0;
+    int rc = corral_path_events_gen(path, sizeof path, r->opts.ns, l->events_cur_gen);
+    if (rc == CORRAL_OK)
+        rc = zk_stat_node(r->zk, path, &version, &count, err);
+    if (rc == CORRAL_ENOTFOUND || (rc == CORRAL_OK && version != 0)) {
+        corral_error_clear(err); /* gone or sealed by someone else: look at everything next */
+        l->events_cur_gen = 0;
+        return CORRAL_OK;
+    }
+    if (rc == CORRAL_OK && count >= l->events_gen_size && l->events_cur_gen < CORRAL_EVENTS_GEN_MAX)
+        rc = seal(r, l->events_cur_gen, count, now_wall, err);
+    return rc;
+}
+
 int leader_events_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
                        struct corral_error *err)
 {
@@ -149,6 +193,12 @@ int leader_events_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
     if (l->events_last_ms >= 0 && now_mono - l->events_last_ms < LEADER_EVENTS_PERIOD_MS)
         return CORRAL_OK;
     l->events_last_ms = now_mono;
+    /* Every generation (for the trim) only every LEADER_EVENTS_FULL_MS or while a trim goes on;
+     * in between, the current one alone. */
+    if (l->events_cur_gen > 0 && l->trim_gen == 0 &&
+        now_mono - l->events_full_ms < LEADER_EVENTS_FULL_MS)
+        return quick_look(r, now_wall, err);
+    l->events_full_ms = now_mono;
     char dir[CORRAL_PATH_MAX];
     store_dir_path(r, CORRAL_DIR_EVENTS, dir);
     struct corral_strlist names = {0};
@@ -195,25 +245,17 @@ int leader_events_tick(struct replica *r, int64_t now_mono, int64_t now_wall,
     for (size_t i = 0; i < n; i++)
         sealed[i] = got[i].rc == CORRAL_OK ? corral_event_seal_decode(got[i].data, got[i].len) : -1;
     int64_t cur = gens[n - 1];
-    atomic_store(&r->g_events_gen, (uint64_t)cur);
+    l->events_cur_gen = rc == CORRAL_OK && sealed[n - 1] < 0 ? cur : 0;
     if (rc == CORRAL_OK && cv[n - 1] >= l->events_gen_size && sealed[n - 1] < 0 &&
-        cur < CORRAL_EVENTS_GEN_MAX) {
-        rc = corral_ops_events_seal(&txn, r->opts.ns, r->el.node, cur, now_wall);
-        if (rc == CORRAL_OK)
-            rc = persist_commit(r, &txn, NULL, NULL, err);
-        if (rc == CORRAL_OK)
-            CORRAL_LOG(CORRAL_LOG_INFO,
-                       "events feed: sealed generation %" PRId64 " events=%" PRId32
-                       " next=%" PRId64,
-                       cur, cv[n - 1], cur + 1);
-        else if (rc == CORRAL_EEXIST || rc == CORRAL_ECONFLICT)
-            rc = (corral_error_clear(err), CORRAL_OK); /* sealed meanwhile: next tick sees it */
-    }
+        cur < CORRAL_EVENTS_GEN_MAX)
+        rc = seal(r, cur, cv[n - 1], now_wall, err);
     if (rc == CORRAL_OK) {
         size_t drop = corral_event_trim_count_with(sealed, n, now_wall, l->events_keep_ms,
                                                    CORRAL_EVENTS_KEEP_GENS);
-        if (drop > 0) /* one generation per tick: bounded work */
+        if (drop > 0) { /* a slice per tick: bounded work; look at all again next tick */
             rc = trim_gen(r, gens[0], err);
+            l->events_full_ms = now_mono - LEADER_EVENTS_FULL_MS;
+        }
     }
     for (size_t i = 0; i < n; i++)
         zk_got_cleanup(&got[i]);

@@ -142,6 +142,8 @@ struct leader {
     int64_t events_keep_ms;
     int64_t outputs_last_ms; /* leader_outputs.c: last tick (monotonic), -1: none this term */
     /* The generation being trimmed (0: none), its children as listed, how many are gone. */
+    int64_t events_cur_gen; /* the current generation as last seen (0: look at all again) */
+    int64_t events_full_ms; /* monotonic: the last look at every generation */
     int64_t trim_gen;
     struct corral_strlist trim_names;
     size_t trim_done;
@@ -227,6 +229,7 @@ CORRAL_NODISCARD int leader_finishes_tick(struct replica *r, int64_t now_mono, i
 /* leader_events.c: seal full generations of the events feed, trim old ones, announce workers
  * that left. */
 #define LEADER_EVENTS_PERIOD_MS 1000
+#define LEADER_EVENTS_FULL_MS   10000
 void leader_events_init(struct leader *l);
 void leader_events_reset(struct leader *l);
 CORRAL_NODISCARD int leader_events_tick(struct replica *r, int64_t now_mono, int64_t now_wall,

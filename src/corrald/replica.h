@@ -73,8 +73,7 @@ struct replica {
     atomic_uint_fast64_t g_queue_band[CORRAL_BAND_COUNT]; /* eligible entries by band */
     atomic_uint_fast64_t g_queue_later;                   /* entries not due yet (delay, backoff) */
     atomic_uint_fast64_t g_running;                       /* live assignments */
-    atomic_uint_fast64_t g_events_gen; /* the events feed's current generation (leader) */
-    atomic_uint_fast64_t g_workers[3]; /* by corral_fleet_state */
+    atomic_uint_fast64_t g_workers[3];                    /* by corral_fleet_state */
     atomic_uint_fast64_t g_unmet_tasks, g_unmet_cpu_milli, g_unmet_mem_mb;
     /* Queue wait (submission to assignment) of tasks this replica assigned as leader. */
     atomic_uint_fast64_t queue_wait[CORRAL_WAIT_BUCKETS + 1];
