@@ -169,7 +169,7 @@ int events_scan(struct replica *r, const struct corral_event_cursor *from, size_
                                       "afresh and follow the feed from a new cursor");
                 break;
             }
-            if (got[i].rc != CORRAL_OK) {
+            if (got[i].rc != CORRAL_OK && got[i].rc != CORRAL_EFORBIDDEN) {
                 rc = got[i].rc;
                 *err = got[i].err;
                 break;
@@ -177,7 +177,12 @@ int events_scan(struct replica *r, const struct corral_event_cursor *from, size_
             struct corral_event_rec *evs = NULL;
             size_t m = 0;
             struct corral_error derr = {0};
-            if (corral_event_decode(got[i].data, got[i].len, &evs, &m, &derr) != CORRAL_OK) {
+            if (got[i].rc == CORRAL_EFORBIDDEN) {
+                /* Made by a worker that closed it to the replicas: no event of ours. */
+                CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "event", paths[i],
+                                "ignoring an event znode the replicas may not read path=%s",
+                                paths[i]);
+            } else if (corral_event_decode(got[i].data, got[i].len, &evs, &m, &derr) != CORRAL_OK) {
                 CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "event", paths[i],
                                 "ignoring an event znode that does not decode path=%s: %s",
                                 paths[i], derr.msg);

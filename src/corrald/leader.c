@@ -70,6 +70,7 @@ void leader_free(struct leader *l)
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
     corral_strlist_cleanup(&l->assign_dirs);
+    corral_strlist_cleanup(&l->id_bound);
     free(l);
 }
 
@@ -113,6 +114,7 @@ void leader_reset(struct leader *l)
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
     corral_strlist_cleanup(&l->assign_dirs);
+    corral_strlist_cleanup(&l->id_bound);
     l->workers_valid = false;
     l->signal_armed = false;
 }
@@ -485,6 +487,8 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
     if (!l->workers_valid) {
         workers_cleanup(&l->workers);
         rc = workers_load(r, &l->workers, true, false, err);
+        if (rc == CORRAL_OK)
+            rc = leader_bind_workers(r, &l->workers, err);
         l->workers_valid = rc == CORRAL_OK;
         if (rc == CORRAL_OK && !leader_stopping(r))
             rc = failure_rule(r, &l->workers, err);

@@ -122,6 +122,8 @@ struct leader {
     struct worker_set workers;
     bool workers_valid;
     struct corral_strlist assign_dirs; /* assign/ as last listed (leader_repair.c) */
+    /* Registrations whose own identity is bound ("<id>/<reg>", leader_identities.c). */
+    struct corral_strlist id_bound;
     bool signal_armed;
     char workers_dir[CORRAL_PATH_MAX]; /* the workers folder, once known */
     char fleet_dir[CORRAL_PATH_MAX];   /* the fleet folder, once known */
@@ -161,6 +163,13 @@ struct round {
  * lost leadership during this round (session expired, a newer leader took over) must change
  * nothing. */
 bool leader_stopping(const struct replica *r);
+
+/* leader_identities.c: with separate worker identities (corrald --zk-worker-auth-file), keep
+ * only the workers whose registration names their own identity (user "w.<id>"), bind it for the
+ * ACLs of their assignments, and give an existing assign/<id> the new incarnation's identity.
+ * Without them: nothing. */
+CORRAL_NODISCARD int leader_bind_workers(struct replica *r, struct worker_set *ws,
+                                         struct corral_error *err);
 
 /* leader_repair.c: walk assign/<worker>/<task>, count the usage of live incarnations into
  * rd->ws, requeue what belongs to no live incarnation, tidy empty folders of gone workers. */

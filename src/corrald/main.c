@@ -72,6 +72,10 @@ static const struct corral_opt opt_table[] = {
     {"zk-auth-file", "CORRAL_ZK_AUTH_FILE", CORRAL_OPT_STRING, "FILE", NULL,
      "ZooKeeper digest auth user:pass read from FILE (mode 0600 or stricter)", OPT(zk_auth_file), 0,
      0, NULL},
+    {"zk-worker-auth-file", "CORRAL_ZK_WORKER_AUTH_FILE", CORRAL_OPT_STRING, "FILE", NULL,
+     "the workers' ZooKeeper identity user:pass (their --zk-auth-file): workers then get only "
+     "their own znodes' rights (docs/security.md)",
+     OPT(zk_worker_auth_file), 0, 0, NULL},
     {"tls-cert", "CORRAL_TLS_CERT", CORRAL_OPT_STRING, "FILE", NULL,
      "serve HTTPS with this PEM certificate (chain)", OPT(tls_cert), 0, 0, NULL},
     {"tls-key", "CORRAL_TLS_KEY", CORRAL_OPT_STRING, "FILE", NULL,
@@ -313,6 +317,30 @@ int main(int argc, char **argv)
                         "other local users can read it (ps, /proc); use --zk-auth-file\n");
     }
     (void)unsetenv("CORRAL_ZK_AUTH"); /* not inherited by anything this process starts */
+    /* Separate identities: the digest ids the ACLs name (no password is kept). */
+    char replica_id[CORRAL_DIGEST_ID_MAX + 1] = "", workers_id[CORRAL_DIGEST_ID_MAX + 1] = "";
+    if (r.opts.zk_worker_auth_file) {
+        char *wauth = NULL;
+        if (!zk_auth)
+            corral_error_set(&err, CORRAL_EUSAGE, "--zk-worker-auth-file",
+                             "needs the replicas' own identity (--zk-auth-file)");
+        else if (corral_zk_auth_file_read(r.opts.zk_worker_auth_file, "--zk-worker-auth-file",
+                                          &wauth, &err) == CORRAL_OK &&
+                 (!corral_digest_id(zk_auth, replica_id, sizeof replica_id) ||
+                  !corral_digest_id(wauth, workers_id, sizeof workers_id)))
+            corral_error_set(&err, CORRAL_EUSAGE, "--zk-worker-auth-file",
+                             "a user of at most %u characters is needed",
+                             (unsigned)CORRAL_DIGEST_USER_MAX);
+        else if (wauth && strcmp(replica_id, workers_id) == 0)
+            corral_error_set(&err, CORRAL_EUSAGE, "--zk-worker-auth-file",
+                             "the workers' identity must differ from the replicas' own");
+        if (wauth)
+            corral_config_file_free(wauth, strlen(wauth));
+        if (err.code) {
+            corral_config_file_free(zk_auth, zk_auth ? strlen(zk_auth) : 0);
+            return usage_error(&err);
+        }
+    }
     if (!zk_auth && !r.opts.insecure && !corral_zk_hosts_loopback(r.opts.zk)) {
         corral_error_set(&err, CORRAL_EUSAGE, "--zk",
                          "refusing ZooKeeper at %s without ZooKeeper auth: anyone on the "
@@ -349,6 +377,11 @@ int main(int argc, char **argv)
     zk_auth = NULL;
     if (!r.zk)
         return usage_error(&err);
+    if (workers_id[0]) {
+        const char *ids[] = {replica_id};
+        zk_acl_setup(r.zk, r.opts.ns, ids, 1, workers_id, NULL);
+        snprintf(r.acl_replica_id, sizeof r.acl_replica_id, "%s", replica_id);
+    }
     r.leader = leader_new();
     r.backlog = backlog_new(r.opts.max_queued);
     r.submits = zk_group_new(r.zk, "corrald.submit");

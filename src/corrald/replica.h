@@ -30,6 +30,7 @@ struct replica_opts {
     const char *token_file;
     const char *zk_auth;
     const char *zk_auth_file;
+    const char *zk_worker_auth_file; /* the workers' shared identity: separate identities */
     const char *tls_cert, *tls_key;
     int64_t retention_s;
     const char *log_level;
@@ -47,6 +48,8 @@ struct election {
 };
 
 struct replica {
+    /* With separate worker identities: the replicas' own digest id (published in workers/). */
+    char acl_replica_id[CORRAL_DIGEST_ID_MAX + 1];
     struct replica_opts opts;
     struct zk *zk;
     struct corral_tokens tokens; /* of --token-file; none (n == 0): no token needed */

@@ -161,7 +161,9 @@ int store_init_layout(struct replica *r, struct corral_error *err)
     if (corral_path_leader(path, sizeof path, r->opts.ns) != CORRAL_OK)
         abort();
     rc = zk_ensure_path(r->zk, path, err);
-    return rc == CORRAL_OK ? check_acl(r, path, err) : rc;
+    if (rc == CORRAL_OK)
+        rc = check_acl(r, path, err);
+    return rc == CORRAL_OK ? store_fix_acls(r, err) : rc;
 }
 
 int store_read_task(struct replica *r, const char *path, struct corral_task *out, int32_t *version,

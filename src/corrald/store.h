@@ -16,6 +16,9 @@
 
 /* Create the namespace's directories and buckets (idempotent). */
 CORRAL_NODISCARD int store_init_layout(struct replica *r, struct corral_error *err);
+/* store_acl.c: with separate worker identities, give the namespace's znodes their ACLs (a
+ * check when they have them; once, everything, when not). */
+CORRAL_NODISCARD int store_fix_acls(struct replica *r, struct corral_error *err);
 
 /* Read a task; on "not found" sync and read again before answering CORRAL_ENOTFOUND.
  * out must be zeroed; version may be NULL. */

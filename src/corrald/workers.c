@@ -217,6 +217,10 @@ int workers_load(struct replica *r, struct worker_set *out, bool watch, bool wit
     for (size_t i = 0; i < m; i++) {
         if (rc != CORRAL_OK || got[i].rc == CORRAL_ENOTFOUND) {
             /* a failure before, or the worker left meanwhile */
+        } else if (got[i].rc == CORRAL_EFORBIDDEN) {
+            /* Its creator closed it to the replicas: no registration we can trust. */
+            CORRAL_LOG_ONCE(CORRAL_LOG_WARN, "worker-unreadable", names[i],
+                            "ignoring worker znode the replicas may not read worker=%s", names[i]);
         } else if (got[i].rc != CORRAL_OK) {
             rc = got[i].rc;
             *err = got[i].err;

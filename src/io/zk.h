@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corral/acl.h"
 #include "corral/error.h"
 #include "corral/metrics.h"
 #include "corral/strlist.h"
@@ -140,6 +141,39 @@ CORRAL_NODISCARD int zk_world_perms(struct zk *zk, const char *path, int *perms,
                                     struct corral_error *err);
 /* True when this handle authenticates (--zk-auth): the znodes it creates carry ACLs. */
 bool zk_has_auth(const struct zk *zk);
+
+/*
+ * Per-path ACLs (corral/acl.h, docs/security.md "ZooKeeper ACLs"). Once set up, every node this
+ * handle creates carries the rule of its path: the replicas' digest ids (n of them, at most 4)
+ * with every right, the workers' shared id (NULL: none) and the path's worker (as bound) with
+ * the rights the rule gives them, and self (this worker's own id; NULL for a replica) with the
+ * creator's rights. Without setup: creator-only with auth, open without.
+ */
+void zk_acl_setup(struct zk *zk, const char *ns, const char *const *replicas, size_t n,
+                  const char *workers, const char *self);
+bool zk_acl_has_setup(struct zk *zk);
+/* The leader's table: worker's own identity is digest_id (NULL: forget it). */
+void zk_acl_bind_worker(struct zk *zk, const char *worker, const char *digest_id);
+/* Is worker bound? Its digest id into out (capacity n) when out is not NULL. */
+bool zk_acl_bound(struct zk *zk, const char *worker, char *out, size_t n);
+/* One entry of a node's ACL. */
+struct zk_acl_entry {
+    char scheme[16];
+    char id[CORRAL_DIGEST_ID_MAX + 1];
+    int perms; /* ZK_PERM_* */
+};
+/* The ACL of path: up to cap entries into out, their number in *n. */
+CORRAL_NODISCARD int zk_get_acl(struct zk *zk, const char *path, struct zk_acl_entry *out,
+                                size_t cap, size_t *n, struct corral_error *err);
+/* Give path the ACL its rule says (a setACL only when it differs; *changed tells). */
+CORRAL_NODISCARD int zk_acl_fix(struct zk *zk, const char *path, bool *changed,
+                                struct corral_error *err);
+/* Is path's ACL already the one its rule says? */
+CORRAL_NODISCARD int zk_acl_matches(struct zk *zk, const char *path, bool *same,
+                                    struct corral_error *err);
+/* Authenticate the session also as user_pass (digest), now and after every reopen. */
+CORRAL_NODISCARD int zk_add_identity(struct zk *zk, const char *user_pass,
+                                     struct corral_error *err);
 CORRAL_NODISCARD int zk_ensure_path(struct zk *zk, const char *path, struct corral_error *err);
 /* Read data: *data malloc'd and NUL-terminated (caller frees), *len without the NUL.
  * version and czxid/ephemeral_owner may be NULL. With watch, a data watch is left. */
@@ -173,7 +207,8 @@ CORRAL_NODISCARD int zk_children_watch_many(struct zk *zk, const char *const *pa
 
 /* One answer of zk_get_many: rc 0 with data (NUL-terminated, owned), len, version and the
  * ephemeral owner (a session id; 0 for a persistent node), or the failure (CORRAL_ENOTFOUND,
- * CORRAL_EUNAVAIL, ...) in rc and err. */
+ * CORRAL_EUNAVAIL, ...) in rc and err; CORRAL_EFORBIDDEN for a node whose ACL shuts this
+ * identity out (made so by whoever created it: callers skip it). */
 struct zk_got {
     int rc;
     char *data;

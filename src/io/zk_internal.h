@@ -14,6 +14,7 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include "corral/acl.h"
 #include "corral/metrics.h"
 #include "io/zk.h"
 
@@ -23,6 +24,7 @@ struct zk_event_node {
 };
 
 struct watch_box;
+struct zk_acl_ids;
 
 struct zk {
     pthread_mutex_t mu;     /* guards zh swaps, state, the event queue, boxes */
@@ -30,9 +32,11 @@ struct zk {
     pthread_rwlock_t hlock; /* read-held by every operation, write-held to replace zh */
     zhandle_t *zh;
     char *hosts;
-    char *auth;     /* "user:pass" or NULL */
-    int timeout_ms; /* requested */
-    int efd;        /* eventfd: readable while events are queued */
+    char *auth;                 /* "user:pass" or NULL */
+    char *auth2;                /* a second identity (zk_add_identity), or NULL */
+    struct zk_acl_ids *acl_ids; /* zk_acl.c: the identities ACLs name; NULL until set up */
+    int timeout_ms;             /* requested */
+    int efd;                    /* eventfd: readable while events are queued */
     enum zk_session_state state;
     atomic_int_fast64_t last_rx_ms;
     struct zk_event_node *head, *tail;
@@ -58,6 +62,21 @@ void zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 void zk_touch_rx(struct zk *zk, int rc);
 /* The ACL for nodes this handle creates: creator-only with auth, open otherwise. */
 const struct ACL_vector *zk_acl(const struct zk *zk);
+
+/* ---- zk_acl.c */
+
+#define ZK_ACL_REPLICAS_MAX CORRAL_ACL_REPLICAS_MAX
+#define ZK_ACL_ENTRIES_MAX  (ZK_ACL_REPLICAS_MAX + 3)
+/* Room for the ACL of one create: its entries and copies of their ids. */
+struct zk_acl_buf {
+    struct ACL e[ZK_ACL_ENTRIES_MAX];
+    struct ACL_vector v;
+    char ids[ZK_ACL_ENTRIES_MAX][CORRAL_DIGEST_ID_MAX + 1];
+    size_t n_ids;
+};
+/* The ACL a node created at path gets (b holds it; valid while b is). */
+const struct ACL_vector *zk_acl_for(struct zk *zk, const char *path, struct zk_acl_buf *b);
+void zk_acl_free(struct zk *zk);
 
 /* ---- zk_pipe.c: many asynchronous requests sent back to back, answered on the client's
  * completion thread, awaited together (one round trip's time for all of them). */

@@ -125,6 +125,7 @@ struct pending {
     zoo_op_t *ops;
     zoo_op_result_t *res;
     struct Stat *stats;
+    struct zk_acl_buf **acls; /* of the create ops */
     enum zk_fp_action fp;
 };
 
@@ -139,13 +140,16 @@ static void build_ops(struct zk *zk, const struct zk_multi *m, struct pending *p
     p->ops = corral_xcalloc(m->n, sizeof *p->ops);
     p->res = corral_xcalloc(m->n, sizeof *p->res);
     p->stats = corral_xcalloc(m->n, sizeof *p->stats);
+    p->acls = corral_xcalloc(m->n, sizeof *p->acls);
     for (size_t i = 0; i < m->n; i++) {
         const struct multi_op *op = &m->ops[i];
         int dlen = op->data ? (int)op->len : -1;
         switch (op->kind) {
             case OP_CREATE:
-                zoo_create_op_init(&p->ops[i], op->path, op->data, dlen, zk_acl(zk),
-                                   zk_create_mode(op->flags), NULL, 0);
+                p->acls[i] = corral_xmalloc(sizeof *p->acls[i]);
+                zoo_create_op_init(&p->ops[i], op->path, op->data, dlen,
+                                   zk_acl_for(zk, op->path, p->acls[i]), zk_create_mode(op->flags),
+                                   NULL, 0);
                 break;
             case OP_DELETE:
                 zoo_delete_op_init(&p->ops[i], op->path, op->version);
@@ -240,6 +244,9 @@ void zk_multi_commit_many(struct zk *zk, struct zk_multi *const *ms, size_t n, i
             continue; /* answered above without a request */
         int rc = zk_fp_after(ms[i]->label, ps[i].fp, pipe.rcs[i]);
         rcs[i] = translate(ms[i], &ps[i], rc, &failed_ops[i], &errs[i]);
+        for (size_t k = 0; k < ms[i]->n; k++)
+            free(ps[i].acls[k]);
+        free(ps[i].acls);
         free(ps[i].ops);
         free(ps[i].res);
         free(ps[i].stats);

@@ -71,8 +71,9 @@ int zk_create(struct zk *zk, const char *path, const void *data, size_t len, int
         zk_release(zk);
         return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
     }
-    int rc = zoo_create(zh, path, data, data ? (int)len : -1, zk_acl(zk), zk_create_mode(flags),
-                        out, (int)out_n);
+    struct zk_acl_buf acl;
+    int rc = zoo_create(zh, path, data, data ? (int)len : -1, zk_acl_for(zk, path, &acl),
+                        zk_create_mode(flags), out, (int)out_n);
     zk_touch_rx(zk, rc);
     zk_release(zk);
     return zk_translate(rc, false, "create", path, err);
@@ -358,8 +359,11 @@ void zk_get_many_watch_first(struct zk *zk, const char *const *paths, size_t n, 
     }
     zk_pipe_wait(zk, &pipe, n); /* under the handle, like every answer (zk_touch_rx) */
     zk_release(zk);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         outs[i].rc = zk_translate(pipe.rcs[i], true, "get", paths[i], &outs[i].err);
+        if (pipe.rcs[i] == ZNOAUTH) /* a node its creator closed to us: the caller skips it */
+            outs[i].rc = outs[i].err.code = CORRAL_EFORBIDDEN;
+    }
     zk_pipe_cleanup(&pipe);
     free(reqs);
 }

@@ -144,6 +144,8 @@ static int start_session(struct zk *zk, struct corral_error *err)
             return corral_error_set(err, CORRAL_EUNAVAIL, "--zk-auth", "add auth: %s", zerror(rc));
         }
     }
+    if (zk->auth2) /* a worker's own identity (zk_add_identity): failing it only costs rights */
+        (void)zoo_add_auth(zh, "digest", zk->auth2, (int)strlen(zk->auth2), NULL, NULL);
     return CORRAL_OK;
 }
 
@@ -202,6 +204,11 @@ void zk_close(struct zk *zk)
         memset(zk->auth, 0, strlen(zk->auth));
         free(zk->auth);
     }
+    if (zk->auth2) {
+        memset(zk->auth2, 0, strlen(zk->auth2));
+        free(zk->auth2);
+    }
+    zk_acl_free(zk);
     pthread_cond_destroy(&zk->cond);
     pthread_rwlock_destroy(&zk->hlock);
     pthread_mutex_destroy(&zk->mu);

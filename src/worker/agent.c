@@ -409,6 +409,7 @@ int agent_run(const struct agent_config *cfg)
             return 0;
         }
     }
+    agent_own_identity(&a);
     CORRAL_LOG(
         CORRAL_LOG_INFO,
         "starting worker=%s version=%s zk=%s namespace=%s slots=%u cpu_milli=%u mem_mb=%" PRIu64

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corral/acl.h"
 #include "corral/assignment.h"
 #include "corral/fleet.h"
 #include "corral/limits.h"
@@ -21,18 +22,19 @@
 #include "worker/agent.h"
 #include "worker/runner.h"
 
-#define TICK_MS            200
-#define RECONCILE_MS       2000
-#define REREAD_MS          30000 /* full re-read of running assignments, besides watches */
-#define REGISTER_RETRY_MS  500
-#define REGISTER_LOG_MS    10000
-#define WRITE_RETRY_MS     500
-#define REOPEN_RETRY_MS    1000
-#define CONFLICT_RETRIES   5
-#define DRAIN_EXTRA_MIN_MS 10000 /* after the drain kill: time to write the returns */
-#define DRAIN_SETTLE_MS    500   /* after "draining" is stored: last assignments may land */
-#define STRAYS_WATCH_MS    2000  /* after a supervisor died without a result: look for orphans */
-#define STRAYS_EVERY_MS    100
+#define TICK_MS              200
+#define RECONCILE_MS         2000
+#define REREAD_MS            30000 /* full re-read of running assignments, besides watches */
+#define REGISTER_RETRY_MS    500
+#define REGISTER_LOG_MS      10000
+#define REGISTER_WAIT_DIR_MS 50 /* separate identities: the leader makes assign/<id> */
+#define WRITE_RETRY_MS       500
+#define REOPEN_RETRY_MS      1000
+#define CONFLICT_RETRIES     5
+#define DRAIN_EXTRA_MIN_MS   10000 /* after the drain kill: time to write the returns */
+#define DRAIN_SETTLE_MS      500   /* after "draining" is stored: last assignments may land */
+#define STRAYS_WATCH_MS      2000  /* after a supervisor died without a result: look for orphans */
+#define STRAYS_EVERY_MS      100
 
 /* One attempt this worker runs (or ran and still has to report). */
 struct local {
@@ -102,6 +104,13 @@ struct agent {
      * subreaper: a task's processes whose supervisor died without its sweep. */
     int64_t strays_until_ms, next_strays_ms;
 
+    /* ZooKeeper identities (with auth): the workers' shared one and this process's own
+     * ("w.<id>", a random password), as digest ids; acl_ready once the ACLs of what we create
+     * are set up (the replicas' ids read from workers/). */
+    char workers_id[CORRAL_DIGEST_ID_MAX + 1], own_id[CORRAL_DIGEST_ID_MAX + 1];
+    bool acl_ready;
+    bool acl_separate; /* the workers' identity is not the replicas' */
+
     bool stop;
     int exit_code;
 
@@ -119,6 +128,8 @@ bool agent_assign_path(const struct agent *a, const char *id, char *buf, size_t 
 
 /* agent_register.c */
 void agent_new_reg(struct agent *a);
+/* With auth: authenticate also as this process's own identity (docs/security.md). */
+void agent_own_identity(struct agent *a);
 void agent_register(struct agent *a, int64_t now);
 void agent_write_draining(struct agent *a, int64_t now);
 /* Store the registration again (its outcome counts changed); clears reg_dirty when written. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corral/acl.h"
 #include "corral/ops.h"
 #include "corral/worker_reg.h"
 #include "io/clock.h"
@@ -26,6 +27,71 @@ void agent_new_reg(struct agent *a)
     a->ok_count = 0;
     a->fail_streak = 0;
     a->reg_dirty = false;
+}
+
+void agent_own_identity(struct agent *a)
+{
+    if (!a->cfg->zk_auth)
+        return;
+    char user[CORRAL_DIGEST_USER_MAX + 1], up[CORRAL_DIGEST_USER_MAX + 64];
+    if (!corral_worker_identity_user(a->cfg->id, user, sizeof user) ||
+        !corral_digest_id(a->cfg->zk_auth, a->workers_id, sizeof a->workers_id))
+        return;
+    /* 192 random bits that never leave this process (and die with it). */
+    int w = snprintf(up, sizeof up, "%s:%016" PRIx64 "%016" PRIx64 "%016" PRIx64, user, rand_u64(),
+                     rand_u64(), rand_u64());
+    struct corral_error err = {0};
+    if (w > 0 && (size_t)w < sizeof up && corral_digest_id(up, a->own_id, sizeof a->own_id) &&
+        zk_add_identity(a->zk, up, &err) != CORRAL_OK) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "cannot add the worker's own identity: %s", err.msg);
+        a->own_id[0] = '\0';
+    }
+    memset(up, 0, sizeof up);
+}
+
+/* The ACLs of what we create name the replicas' ids: with one identity for everything (ours
+ * has every right on workers/), that is ours; with separate ones, the list the replicas keep
+ * in workers/ (ZooKeeper shows us their ACL entries' users, not their hashes). */
+static int prepare_acls(struct agent *a, struct corral_error *err)
+{
+    if (a->acl_ready || !a->own_id[0])
+        return CORRAL_OK;
+    struct zk_acl_entry e[16];
+    size_t n = 0;
+    int rc = zk_get_acl(a->zk, a->p_workers, e, sizeof e / sizeof e[0], &n, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    size_t ulen = (size_t)(strchr(a->workers_id, ':') - a->workers_id);
+    bool shared = false;
+    for (size_t i = 0; i < n; i++)
+        shared |= strcmp(e[i].scheme, "digest") == 0 && e[i].perms == CORRAL_PERM_ALL &&
+                  strncmp(e[i].id, a->workers_id, ulen + 1) == 0;
+    char ids[CORRAL_ACL_REPLICAS_MAX][CORRAL_DIGEST_ID_MAX + 1];
+    const char *ptrs[CORRAL_ACL_REPLICAS_MAX];
+    size_t k = 0;
+    if (shared) {
+        snprintf(ids[k++], sizeof ids[0], "%s", a->workers_id);
+    } else {
+        char *data = NULL;
+        size_t len = 0;
+        rc = zk_get(a->zk, a->p_workers, false, &data, &len, NULL, err);
+        if (rc == CORRAL_OK && corral_acl_replicas_decode(data, len, ids, CORRAL_ACL_REPLICAS_MAX,
+                                                          &k, err) != CORRAL_OK)
+            rc = corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                                  "the replicas have not published their identities in %s yet",
+                                  a->p_workers);
+        free(data);
+        if (rc != CORRAL_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < k; i++)
+        ptrs[i] = ids[i];
+    zk_acl_setup(a->zk, a->cfg->ns, ptrs, k, a->workers_id, a->own_id);
+    a->acl_ready = true;
+    a->acl_separate = !shared;
+    CORRAL_LOG(CORRAL_LOG_DEBUG, "ACLs set up: %s identity for workers and replicas",
+               shared ? "one" : "separate");
+    return CORRAL_OK;
 }
 
 static char *registration(const struct agent *a)
@@ -67,6 +133,8 @@ void agent_register(struct agent *a, int64_t now)
 {
     struct corral_error err = {0};
     int rc = zk_ensure_path(a->zk, a->p_workers, &err);
+    if (!rc)
+        rc = prepare_acls(a, &err);
     if (!rc)
         rc = zk_ensure_path(a->zk, a->p_assign_root, &err);
     if (!rc)
@@ -121,7 +189,17 @@ void agent_register(struct agent *a, int64_t now)
             return;
         }
     }
-    if (rc == CORRAL_OK) {
+    if (rc == CORRAL_OK && a->acl_separate) {
+        /* Separate identities: the leader makes assign/<id> for our identity once it has seen
+         * the registration (we may not); until then, nothing to watch. */
+        corral_error_clear(&err);
+        rc = zk_exists(a->zk, a->p_assign_dir, false, NULL, &err);
+        if (rc == CORRAL_ENOTFOUND) {
+            CORRAL_LOG(CORRAL_LOG_DEBUG, "waiting for the leader to make %s", a->p_assign_dir);
+            a->next_register_ms = now + REGISTER_WAIT_DIR_MS;
+            return;
+        }
+    } else if (rc == CORRAL_OK) {
         corral_error_clear(&err);
         rc = zk_ensure_path(a->zk, a->p_assign_dir, &err);
     }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # case bodies are called through run_case
+# SPDX-License-Identifier: MIT
+# Separate ZooKeeper identities (docs/security.md "ZooKeeper ACLs"): the replicas have one, the
+# workers share another (corrald --zk-worker-auth-file), and each worker process adds its own.
+# Tasks run; then a second ZooKeeper client holding the workers' stolen credential tries what an
+# attacker on a worker host would: list tasks, read another worker's registration and
+# assignments, forge an assignment, delete or rewrite another worker, squat the election, touch
+# the leader record, schedules and idempotency keys. Each is refused; a registration that names
+# no own identity gets no work; a namespace made without worker identities is brought over.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+TRY=$CORRAL_BUILD_DIR/corral-zk-try
+
+zk_start
+printf 'corral:replica-s3cret\n' >"$T_DIR/zk-auth"
+printf 'workers:w0rkers-s3cret\n' >"$T_DIR/zk-worker-auth"
+chmod 600 "$T_DIR/zk-auth" "$T_DIR/zk-worker-auth"
+WORKERS_AUTH=workers:w0rkers-s3cret
+
+# try [--auth ...] OP PATH [DATA]: the first line of corral-zk-try's answer.
+try()
+{
+    local args=()
+    while [[ "$1" == --auth ]]; do
+        args+=("$1" "$2")
+        shift 2
+    done
+    "$TRY" "${args[@]}" "$ZK" "$@" | head -n 1
+}
+
+# as_worker OP PATH [DATA]: as the workers' shared identity.
+as_worker() { try --auth "$WORKERS_AUTH" "$@"; }
+
+# The namespace is made first without worker identities (one identity for everything), with a
+# task in it; the start with --zk-worker-auth-file brings it over (store_acl.c).
+corrald_start r0 --zk-auth-file "$T_DIR/zk-auth"
+OLD_ID=$(submit '{"command":["sh","-c","echo from-before"]}')
+stop_pid r0
+
+corrald_start r1 --zk-auth-file "$T_DIR/zk-auth" --zk-worker-auth-file "$T_DIR/zk-worker-auth"
+worker_start w1 --zk-auth-file "$T_DIR/zk-worker-auth"
+worker_start w2 --zk-auth-file "$T_DIR/zk-worker-auth"
+
+case_begin "tasks run with separate identities, also one queued before the switch"
+ID=$(submit '{"command":["sh","-c","echo separated"]}')
+wait_state "$ID" succeeded 30
+assert_jq "output" '.output == "separated\n"' "$(task_json "$ID")"
+wait_state "$OLD_ID" succeeded 30
+assert_jq "the task from before the switch ran" '.output == "from-before\n"' "$(task_json "$OLD_ID")"
+# Both workers take work: each reads its own assignments.
+ids=()
+for _ in 1 2 3 4 5 6; do ids+=("$(submit '{"command":["sleep","0.3"]}')"); done
+for t in "${ids[@]}"; do wait_state "$t" succeeded 30; done
+workers_used=$(for t in "${ids[@]}"; do task_json "$t" | jq -r .worker; done | sort -u | wc -l)
+assert_eq "both workers ran tasks" 2 "$workers_used"
+case_end
+
+case_begin "the workers' identity cannot list or read what is not its own"
+assert_eq "list tasks/" noauth "$(as_worker ls "$T_NS/tasks")"
+for b in 00 7f ff; do
+    assert_eq "list a task bucket ($b)" noauth "$(as_worker ls "$T_NS/tasks/$b")"
+done
+assert_eq "list the queue" noauth "$(as_worker ls "$T_NS/queue/00")"
+assert_eq "list idempotency keys" noauth "$(as_worker ls "$T_NS/idem/00")"
+assert_eq "read another worker's registration" noauth "$(as_worker get "$T_NS/workers/w1")"
+assert_eq "list another worker's assignments" noauth "$(as_worker ls "$T_NS/assign/w1")"
+assert_eq "list every worker's assignments" noauth "$(as_worker ls "$T_NS/assign")"
+assert_eq "read the leader record" noauth "$(as_worker get "$T_NS/leader")"
+assert_eq "list the election" noauth "$(as_worker ls "$T_NS/election")"
+assert_eq "list the done index" noauth "$(as_worker ls "$T_NS/done")"
+assert_eq "list live output" noauth "$(as_worker ls "$T_NS/output")"
+case_end
+
+case_begin "the workers' identity cannot forge, delete or squat"
+assert_eq "forge an assignment for w1" noauth "$(as_worker create "$T_NS/assign/w1/0000018c2b3f4a5b-0a1b2c3d" '{}')"
+assert_eq "make an assignment folder" noauth "$(as_worker create "$T_NS/assign/w9")"
+assert_eq "delete w1's registration" noauth "$(as_worker delete "$T_NS/workers/w1")"
+assert_eq "rewrite w1's registration" noauth "$(as_worker set "$T_NS/workers/w1" '{}')"
+assert_eq "squat an election child" noauth "$(as_worker create "$T_NS/election/n_0000000000")"
+assert_eq "rewrite the leader record" noauth "$(as_worker set "$T_NS/leader" '{}')"
+assert_eq "create a schedule" noauth "$(as_worker create "$T_NS/schedules/evil" '{}')"
+assert_eq "create a task" noauth "$(as_worker create "$T_NS/tasks/00/0000018c2b3f4a5b-0a1b2c3d" '{}')"
+assert_eq "create an idempotency key" noauth "$(as_worker create "$T_NS/idem/00/6b6579" '{}')"
+assert_eq "write a fleet record" noauth "$(as_worker create "$T_NS/fleet/w1" '{}')"
+assert_eq "delete a namespace folder" noauth "$(as_worker delete "$T_NS/output")"
+# Anonymous: not even the workers' rights.
+assert_eq "anonymous: enrol a worker" noauth "$(try create "$T_NS/workers/anon")"
+assert_eq "anonymous: list a task bucket" noauth "$(try ls "$T_NS/tasks/00")"
+case_end
+
+# A registration made with the stolen credential but without an own identity: the leader
+# gives it nothing, and scheduling goes on for the others.
+no_identity_no_work()
+{
+    local reg pid t
+    reg='{"id":"evil","slots":64,"cpu":2,"mem_mb":1024,"labels":{},"weight":1000,"reg":"00000000000000aa","draining":false}'
+    "$TRY" --auth "$WORKERS_AUTH" --hold 60 "$ZK" create "$T_NS/workers/evil" "$reg" >"$T_DIR/evil.out" &
+    pid=$!
+    proc_record evil "$pid" corral-zk-try
+    wait_for "the rogue registration" 10 grep -q '^ok' "$T_DIR/evil.out"
+    wait_for "the leader to refuse the rogue registration" 20 \
+        grep -q 'worker=evil gets no work' "$T_DIR/r1.log"
+    for _ in 1 2 3 4; do
+        t=$(submit '{"command":["true"]}')
+        wait_state "$t" succeeded 30
+        assert_ne "no task goes to the rogue registration" evil "$(task_json "$t" | jq -r .worker)"
+    done
+    stop_pid evil
+}
+run_case "a registration without its own identity gets no work" no_identity_no_work
+
+# The ACLs as stored: a worker's registration names its own identity; its assignment folder
+# grants that identity and nobody else of the workers.
+acls_as_stored()
+{
+    local acl
+    acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$T_NS/workers/w1")
+    assert_contains "w1's registration names its own identity" "digest:w.w1:" "$acl"
+    assert_not_contains "the registration is closed to the world" "world:anyone" "$acl"
+    acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$T_NS/assign/w1")
+    assert_contains "assign/w1 grants w1 (read, delete)" "digest:w.w1:" "$acl"
+    assert_not_contains "assign/w1 does not grant w2" "digest:w.w2:" "$acl"
+    assert_not_contains "assign/w1 does not grant the shared identity" "digest:workers:" "$acl"
+}
+run_case "registrations and assignment folders carry the workers' own identities" acls_as_stored
+
+# corrald refuses to name the same identity twice, and needs the replicas' own.
+bad_flags()
+{
+    local rc=0
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 127.0.0.1:0 --id bad \
+        --zk-auth-file "$T_DIR/zk-auth" --zk-worker-auth-file "$T_DIR/zk-auth" \
+        >"$T_DIR/bad.log" 2>&1 || rc=$?
+    assert_eq "same identity for workers and replicas: exit 2" 2 "$rc"
+    assert_contains "the refusal says why" "must differ" "$(cat "$T_DIR/bad.log")"
+    rc=0
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 127.0.0.1:0 --id bad \
+        --zk-worker-auth-file "$T_DIR/zk-worker-auth" >"$T_DIR/bad2.log" 2>&1 || rc=$?
+    assert_eq "worker identity without the replicas' own: exit 2" 2 "$rc"
+}
+run_case "bad identity flags are refused" bad_flags
+
+
+log "separate worker identities: each refusal holds, tasks run"
+pass
