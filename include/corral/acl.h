@@ -11,7 +11,9 @@
  *
  * The rule of a path is a pure function of the path; io/zk_acl.c turns it into the ACL of the
  * node it creates (the replicas' ids, plus the workers' id, plus the named worker's id when
- * known, plus the creating worker's own id). Also the ZooKeeper digest of a "user:pass".
+ * known, plus the creating worker's own id); a task's node is opened to the worker it is
+ * assigned to when the leader assigns it (and to that one only). Also the ZooKeeper digest of a
+ * "user:pass".
  */
 #ifndef CORRAL_ACL_H
 #define CORRAL_ACL_H
@@ -40,6 +42,7 @@ struct corral_acl_rule {
     int owner;                               /* rights of the worker the path names (owner_id) */
     char owner_id[CORRAL_WORKER_ID_MAX + 1]; /* "" when the path names no worker */
     int creator;                             /* rights of the worker that creates the node */
+    int assignee; /* rights the leader grants the worker it assigns the node's task to */
 };
 
 /* The rule of path in namespace ns; a path outside ns (or ns itself) gets no rights beyond the

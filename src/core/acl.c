@@ -76,9 +76,9 @@ void corral_acl_rule_of(const char *ns, const char *path, struct corral_acl_rule
                     out->creator = CORRAL_PERM_ALL;
                 break;
             case CORRAL_DIR_TASKS:
-                /* A task it knows the id of (its assignment names it); no listing. */
+                /* The worker it is assigned to, from the assignment on; no listing. */
                 if (n == 2)
-                    out->workers = CORRAL_PERM_READ | CORRAL_PERM_WRITE;
+                    out->assignee = CORRAL_PERM_READ | CORRAL_PERM_WRITE;
                 break;
             case CORRAL_DIR_QUEUE:
                 /* Bump the signal; queue a retry. */

@@ -312,6 +312,13 @@ static int write_picks(struct replica *r, struct round *rd, struct pick *picks, 
                        picks[i].q->task.id);
             picks[i].live = false;
         }
+    /* Separate identities: each task opened to its worker before its assignment exists. */
+    for (size_t i = 0; zk_acl_has_setup(r->zk) && i < n; i++) {
+        char path[CORRAL_PATH_MAX];
+        if (picks[i].live &&
+            corral_path_task(path, sizeof path, r->opts.ns, picks[i].q->task.id) == CORRAL_OK)
+            zk_acl_grant(r->zk, path, rd->ws.items[picks[i].widx].reg.id);
+    }
     persist_commit_members(r, "leader.assign", ms, n, rcs, errs);
     int rc = CORRAL_OK;
     for (size_t i = 0; i < n; i++) {

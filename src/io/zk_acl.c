@@ -205,6 +205,46 @@ const struct ACL_vector *zk_acl_for(struct zk *zk, const char *path, struct zk_a
     return &b->v;
 }
 
+static void grant_done(int rc, const void *data)
+{
+    (void)rc; /* a task gone or changed meanwhile: the assignment multi decides */
+    (void)data;
+}
+
+void zk_acl_grant(struct zk *zk, const char *path, const char *worker)
+{
+    struct zk_acl_buf b;
+    memset(&b, 0, sizeof b);
+    b.v.data = b.e;
+    pthread_mutex_lock(&zk->mu);
+    struct zk_acl_ids *a = zk->acl_ids;
+    if (!a) {
+        pthread_mutex_unlock(&zk->mu);
+        return;
+    }
+    struct corral_acl_rule r;
+    corral_acl_rule_of(a->ns, path, &r);
+    for (size_t i = 0; i < a->n_replicas; i++) {
+        strncpy(b.ids[b.n_ids], a->replicas[i], sizeof b.ids[0] - 1);
+        add_entry(&b, b.ids[b.n_ids++], CORRAL_PERM_ALL);
+    }
+    bool found = false;
+    size_t i = r.assignee ? bound_find(a, worker, &found) : 0;
+    if (found) {
+        strncpy(b.ids[b.n_ids], a->bound_id[i], sizeof b.ids[0] - 1);
+        add_entry(&b, b.ids[b.n_ids++], r.assignee);
+    }
+    pthread_mutex_unlock(&zk->mu);
+    if (!found)
+        return;
+    /* Sent now, answered later: the session's requests are served in order, so whatever
+     * this handle sends next (the assignment) is applied after it. */
+    zhandle_t *zh = zk_acquire(zk);
+    if (zh)
+        (void)zoo_aset_acl(zh, path, -1, &b.v, grant_done, NULL);
+    zk_release(zk);
+}
+
 int zk_get_acl(struct zk *zk, const char *path, struct zk_acl_entry *out, size_t cap, size_t *n,
                struct corral_error *err)
 {

@@ -30,6 +30,17 @@ try()
     "$TRY" "${args[@]}" "$ZK" "$@" | head -n 1
 }
 
+# task_path ID: the task's znode (bucket: FNV-1a of the id modulo 256, as core/paths.c).
+task_path()
+{
+    local id=$1 h=2166136261 i c
+    for ((i = 0; i < ${#id}; i++)); do
+        printf -v c '%d' "'${id:i:1}"
+        h=$(((h ^ c) * 16777619 & 0xffffffff))
+    done
+    printf '%s/tasks/%02x/%s\n' "$T_NS" $((h % 256)) "$id"
+}
+
 # as_worker OP PATH [DATA]: as the workers' shared identity.
 as_worker() { try --auth "$WORKERS_AUTH" "$@"; }
 
@@ -62,6 +73,11 @@ assert_eq "list tasks/" noauth "$(as_worker ls "$T_NS/tasks")"
 for b in 00 7f ff; do
     assert_eq "list a task bucket ($b)" noauth "$(as_worker ls "$T_NS/tasks/$b")"
 done
+assert_eq "the replicas read the task (the path is right)" ok \
+    "$(try --auth corral:replica-s3cret get "$(task_path "$ID")")"
+assert_eq "read a task by its id" noauth "$(as_worker get "$(task_path "$ID")")"
+assert_eq "rewrite a task by its id" noauth "$(as_worker set "$(task_path "$ID")" '{}')"
+assert_eq "read a task from before the switch" noauth "$(as_worker get "$(task_path "$OLD_ID")")"
 assert_eq "list the queue" noauth "$(as_worker ls "$T_NS/queue/00")"
 assert_eq "list idempotency keys" noauth "$(as_worker ls "$T_NS/idem/00")"
 assert_eq "read another worker's registration" noauth "$(as_worker get "$T_NS/workers/w1")"
@@ -123,8 +139,19 @@ acls_as_stored()
     assert_contains "assign/w1 grants w1 (read, delete)" "digest:w.w1:" "$acl"
     assert_not_contains "assign/w1 does not grant w2" "digest:w.w2:" "$acl"
     assert_not_contains "assign/w1 does not grant the shared identity" "digest:workers:" "$acl"
+    # A task is opened to the worker it was assigned to, and to no other.
+    local t w other
+    t=$(submit '{"command":["true"]}')
+    wait_state "$t" succeeded 30
+    w=$(task_json "$t" | jq -r .worker)
+    other=w1
+    [[ "$w" != w1 ]] || other=w2
+    acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$(task_path "$t")")
+    assert_contains "the task grants its worker $w" "digest:w.$w:" "$acl"
+    assert_not_contains "the task does not grant $other" "digest:w.$other:" "$acl"
+    assert_not_contains "the task does not grant the shared identity" "digest:workers:" "$acl"
 }
-run_case "registrations and assignment folders carry the workers' own identities" acls_as_stored
+run_case "registrations, assignment folders and tasks carry the workers' own identities" acls_as_stored
 
 # corrald refuses to name the same identity twice, and needs the replicas' own.
 bad_flags()

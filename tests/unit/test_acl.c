@@ -145,7 +145,7 @@ static void rules(void **state)
         {workers, "/w1/x", 0, 0, 0, ""},
         {tasks, "", 0, 0, 0, ""},
         {tasks, "/3f", 0, 0, 0, ""},
-        {tasks, "/3f/0000018c2b3f4a5b-0a1b2c3d", R | W, 0, 0, ""},
+        {tasks, "/3f/0000018c2b3f4a5b-0a1b2c3d", 0, 0, 0, ""}, /* assignee R | W: below */
         {queue, "", W, 0, 0, ""},
         {queue, "/3f", C, 0, 0, ""},
         {queue, "/3f/entry", 0, 0, 0, ""},
@@ -180,8 +180,16 @@ static void rules(void **state)
             fail_msg("%s: workers %d owner %d (%s) creator %d", path, r.workers, r.owner,
                      r.owner_id, r.creator);
     }
-    /* Outside the namespace, or a namespace that merely starts alike. */
+    /* A task: only the worker it is assigned to, read and write; other nodes grant none. */
     struct corral_acl_rule r;
+    char tpath[CORRAL_PATH_MAX];
+    snprintf(tpath, sizeof tpath, "%s%s/3f/0000018c2b3f4a5b-0a1b2c3d", ns, tasks);
+    corral_acl_rule_of(ns, tpath, &r);
+    assert_int_equal(r.assignee, R | W);
+    snprintf(tpath, sizeof tpath, "%s%s/w1", ns, workers);
+    corral_acl_rule_of(ns, tpath, &r);
+    assert_int_equal(r.assignee, 0);
+    /* Outside the namespace, or a namespace that merely starts alike. */
     corral_acl_rule_of(ns, "/c", &r);
     assert_int_equal(r.workers | r.owner | r.creator, 0);
     char other[CORRAL_PATH_MAX];
