@@ -14,6 +14,7 @@
 
 #include "corral/acl.h"
 #include "corral/paths.h"
+#include "corral/xalloc.h"
 #include "corrald/leader_internal.h"
 #include "corrald/store.h"
 #include "io/log.h"
@@ -44,19 +45,27 @@ static int identity_of(struct replica *r, const char *worker, char *id, size_t n
                             "its registration's ACL names no identity w.%s", worker);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int leader_bind_workers(struct replica *r, struct worker_set *ws, struct corral_error *err)
 {
     if (!zk_acl_has_setup(r->zk))
         return CORRAL_OK;
     struct leader *l = r->leader;
-    struct corral_strlist keys = {0};
+    /* The bound keys, sorted (kept so below): one lookup per worker, however many. */
+    struct corral_strlist keys = {.items = corral_xcalloc(ws->n ? ws->n : 1, sizeof(char *))};
     size_t kept = 0;
     int rc = CORRAL_OK;
     for (size_t i = 0; i < ws->n; i++) {
         struct worker_info *w = &ws->items[i];
         char key[CORRAL_WORKER_ID_MAX + CORRAL_REG_MAX + 2];
         snprintf(key, sizeof key, "%s/%s", w->reg.id, w->reg.reg);
-        bool ok = corral_strlist_has(&l->id_bound, key);
+        const char *kp = key;
+        bool ok = l->id_bound.n > 0 &&
+                  bsearch(&kp, l->id_bound.items, l->id_bound.n, sizeof(char *), cmp_str) != NULL;
         if (!ok && rc == CORRAL_OK) {
             char id[CORRAL_DIGEST_ID_MAX + 1], dir[CORRAL_PATH_MAX];
             struct corral_error e = {0};
@@ -85,13 +94,14 @@ int leader_bind_workers(struct replica *r, struct worker_set *ws, struct corral_
             }
         }
         if (ok) {
-            corral_strlist_add(&keys, key);
+            keys.items[keys.n++] = corral_xstrdup(key);
             ws->items[kept++] = *w;
         } else {
             corral_worker_reg_cleanup(&w->reg);
         }
     }
     ws->n = kept;
+    qsort(keys.items, keys.n, sizeof(char *), cmp_str);
     corral_strlist_cleanup(&l->id_bound);
     l->id_bound = keys;
     return rc;

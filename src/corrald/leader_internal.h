@@ -122,7 +122,7 @@ struct leader {
     struct worker_set workers;
     bool workers_valid;
     struct corral_strlist assign_dirs; /* assign/ as last listed (leader_repair.c) */
-    /* Registrations whose own identity is bound ("<id>/<reg>", leader_identities.c). */
+    /* Registrations whose own identity is bound, "<id>/<reg>", sorted (leader_identities.c). */
     struct corral_strlist id_bound;
     bool signal_armed;
     char workers_dir[CORRAL_PATH_MAX]; /* the workers folder, once known */

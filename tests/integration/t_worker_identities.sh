@@ -153,6 +153,42 @@ acls_as_stored()
 }
 run_case "registrations, assignment folders and tasks carry the workers' own identities" acls_as_stored
 
+# registration_gone ID: workers/ID no longer exists.
+registration_gone()
+{
+    [[ "$(try --auth corral:replica-s3cret get "$T_NS/workers/$1")" == nonode ]]
+}
+
+# A new leader binds the identities afresh; a worker restarted under the same id comes back
+# with a new identity of its own, and its folder follows it (the old one is shut out).
+failover_and_restart()
+{
+    local old_acl new_acl old_hash new_hash t ids=() w1_ran=0
+    corrald_start r2 --zk-auth-file "$T_DIR/zk-auth" --zk-worker-auth-file "$T_DIR/zk-worker-auth"
+    kill9 r1
+    wait_for "r2 to lead" 30 leader_is_not r1
+    old_acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$T_NS/workers/w1")
+    old_hash=$(grep -o 'digest:w\.w1:[^ ]*' <<<"$old_acl")
+    [[ -n "$old_hash" ]] || fail "no own identity in w1's registration: $old_acl"
+    kill9 w1
+    # The old session must end before the id can be registered again.
+    wait_for "w1's old registration to expire" 30 registration_gone w1
+    worker_start w1 --zk-auth-file "$T_DIR/zk-worker-auth"
+    new_acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$T_NS/workers/w1")
+    new_hash=$(grep -o 'digest:w\.w1:[^ ]*' <<<"$new_acl")
+    assert_ne "the restarted worker has a new identity" "$old_hash" "$new_hash"
+    for _ in 1 2 3 4 5 6 7 8; do ids+=("$(submit '{"command":["sleep","0.2"]}')"); done
+    for t in "${ids[@]}"; do
+        wait_state "$t" succeeded 60
+        [[ "$(task_json "$t" | jq -r .worker)" != w1 ]] || w1_ran=1
+    done
+    assert_eq "the restarted w1 runs tasks under the new leader" 1 "$w1_ran"
+    new_acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$T_NS/assign/w1")
+    assert_contains "assign/w1 grants the new identity" "$new_hash" "$new_acl"
+    assert_not_contains "assign/w1 no longer grants the old one" "$old_hash" "$new_acl"
+}
+run_case "a leader kill and a worker restart: identities bound afresh" failover_and_restart
+
 # corrald refuses to name the same identity twice, and needs the replicas' own.
 bad_flags()
 {
