@@ -331,9 +331,11 @@ int main(int argc, char **argv)
             corral_error_set(&err, CORRAL_EUSAGE, "--zk-worker-auth-file",
                              "a user of at most %u characters is needed",
                              (unsigned)CORRAL_DIGEST_USER_MAX);
-        else if (wauth && strcmp(replica_id, workers_id) == 0)
+        else if (wauth && strcspn(replica_id, ":") == strcspn(workers_id, ":") &&
+                 strncmp(replica_id, workers_id, strcspn(replica_id, ":")) == 0)
             corral_error_set(&err, CORRAL_EUSAGE, "--zk-worker-auth-file",
-                             "the workers' identity must differ from the replicas' own");
+                             "the workers' identity must differ from the replicas' own (another "
+                             "user, not only another password)");
         if (wauth)
             corral_config_file_free(wauth, strlen(wauth));
         if (err.code) {
@@ -377,6 +379,7 @@ int main(int argc, char **argv)
     zk_auth = NULL;
     if (!r.zk)
         return usage_error(&err);
+    zk_events_allow_seal(r.zk);
     if (workers_id[0]) {
         const char *ids[] = {replica_id};
         zk_acl_setup(r.zk, r.opts.ns, ids, 1, workers_id, NULL);

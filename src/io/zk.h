@@ -89,6 +89,10 @@ int zk_session_timeout_ms(struct zk *zk);
  * keeps it (corral/event.h). */
 int64_t zk_events_gen(struct zk *zk);
 void zk_events_gen_set(struct zk *zk, int64_t gen);
+/* A replica's handle may seal a generation whose next event name is taken (io/zk_txn.c); a
+ * worker's waits for a replica to do it. */
+void zk_events_allow_seal(struct zk *zk);
+bool zk_events_may_seal(struct zk *zk);
 
 /* Monotonic ms of the last reply received from the server (updated by every sync call and by
  * zk_ping()); 0 when none yet. */

@@ -47,6 +47,7 @@ struct zk {
     /* The current generation of the events feed as this process last saw it (0: not looked
      * up yet); zk_txn.c looks it up and moves it on when a commit finds it sealed. */
     atomic_int_fast64_t events_gen;
+    atomic_bool events_may_seal; /* zk_events_allow_seal */
 };
 
 /* ---- zk_session.c */

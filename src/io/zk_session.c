@@ -313,6 +313,16 @@ void zk_events_gen_set(struct zk *zk, int64_t gen)
     atomic_store(&zk->events_gen, (int_fast64_t)gen);
 }
 
+void zk_events_allow_seal(struct zk *zk)
+{
+    atomic_store(&zk->events_may_seal, true);
+}
+
+bool zk_events_may_seal(struct zk *zk)
+{
+    return atomic_load(&zk->events_may_seal);
+}
+
 int zk_session_timeout_ms(struct zk *zk)
 {
     zhandle_t *zh = zk_acquire(zk);

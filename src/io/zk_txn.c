@@ -13,10 +13,13 @@
 #include "corral/event.h"
 #include "corral/paths.h"
 #include "corral/xalloc.h"
+#include "io/clock.h"
+#include "io/log.h"
 #include "io/zk_txn.h"
 
 /* Commits sent again after a sealed generation, at most. */
-#define EVENT_RETRIES 4
+#define CORRAL_LOG_MODULE "zk"
+#define EVENT_RETRIES     4
 
 static bool too_big(const struct corral_txn *t, struct corral_error *err)
 {
@@ -122,6 +125,41 @@ static bool failed_on_events(const struct corral_txn *t, int rc, int failed_op)
            (rc == CORRAL_ECONFLICT || rc == CORRAL_ENOTFOUND || rc == CORRAL_EEXIST);
 }
 
+/* Did the feed's create of t find its sequential name taken? ZooKeeper names it from the
+ * folder's child count, so a node made under a name ahead of the count (a worker credential
+ * can make one) stops every writer of this generation once the count reaches it. */
+static bool name_taken(const struct corral_txn *t, int rc, int failed_op)
+{
+    return t->events_n > 0 && rc == CORRAL_EEXIST && failed_op >= 0 &&
+           (size_t)failed_op == t->n + 1;
+}
+
+/* Seal generation gen and open the next one, as the leader does when a generation is full
+ * (corral_ops_events_seal without its fence: sealing twice is refused by the version, and a
+ * seal is right whoever makes it); a replica's writer does this when gen is squatted. */
+static void seal_squatted(struct zk *zk, const char *ns, int64_t gen)
+{
+    char path[CORRAL_PATH_MAX], next[CORRAL_PATH_MAX];
+    if (corral_path_events_gen(path, sizeof path, ns, gen) != CORRAL_OK ||
+        corral_path_events_gen(next, sizeof next, ns, gen + 1) != CORRAL_OK)
+        return;
+    struct zk_multi *m = zk_multi_new();
+    zk_multi_label(m, "corrald.events_unsquat");
+    zk_multi_create(m, next, NULL, 0, ZK_PERSISTENT);
+    char *data = corral_event_seal_encode(clock_wall_ms());
+    zk_multi_set(m, path, data, strlen(data), 0);
+    free(data);
+    struct corral_error err = {0};
+    int rc = zk_multi_commit(zk, m, NULL, &err);
+    zk_multi_free(m);
+    CORRAL_LOG(CORRAL_LOG_WARN,
+               "events feed: generation %lld holds a node under a name its writers need (made "
+               "by hand or by a worker credential); %s",
+               (long long)gen,
+               rc == CORRAL_OK ? "sealed it, writers move to the next one"
+                               : "it was sealed meanwhile");
+}
+
 int zk_txn_commit(struct zk *zk, const struct corral_txn *t, int *failed_op,
                   struct corral_error *err)
 {
@@ -201,10 +239,14 @@ void zk_txn_commit_many(struct zk *zk, const struct corral_txn *const *ts, size_
         }
         send_pass(zk, ts, n, todo, gen, rcs, failed_ops, errs);
         left = 0;
+        bool squatted = false;
         for (size_t i = 0; i < n; i++) {
+            squatted |= todo[i] && name_taken(ts[i], rcs[i], failed_ops[i]);
             todo[i] = todo[i] && failed_on_events(ts[i], rcs[i], failed_ops[i]);
             left += todo[i];
         }
+        if (squatted && gen > 0 && zk_events_may_seal(zk))
+            seal_squatted(zk, ns, gen);
     }
     for (size_t i = 0; i < n; i++)
         if (todo[i]) { /* the generation moved under every pass: nothing was applied */

@@ -109,7 +109,8 @@ struct agent {
      * are set up (the replicas' ids read from workers/). */
     char workers_id[CORRAL_DIGEST_ID_MAX + 1], own_id[CORRAL_DIGEST_ID_MAX + 1];
     bool acl_ready;
-    bool acl_separate; /* the workers' identity is not the replicas' */
+    bool acl_separate;   /* the workers' identity is not the replicas' */
+    int64_t wait_dir_ms; /* backoff while the leader has not made assign/<id> */
 
     bool stop;
     int exit_code;

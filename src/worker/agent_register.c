@@ -129,16 +129,30 @@ static void announce(struct agent *a)
     corral_txn_cleanup(&t);
 }
 
+/* A folder of the namespace. Without auth the worker makes it when missing. With auth it only
+ * waits for a replica to make it: a worker's identity must not own the namespace (with
+ * separate identities the replicas could not even use it). */
+static int need_dir(struct agent *a, const char *path, struct corral_error *err)
+{
+    if (!a->cfg->zk_auth)
+        return zk_ensure_path(a->zk, path, err);
+    int rc = zk_exists(a->zk, path, false, NULL, err);
+    if (rc == CORRAL_ENOTFOUND)
+        rc = corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                              "waiting for a replica to make the namespace's %s", path);
+    return rc;
+}
+
 void agent_register(struct agent *a, int64_t now)
 {
     struct corral_error err = {0};
-    int rc = zk_ensure_path(a->zk, a->p_workers, &err);
+    int rc = need_dir(a, a->p_workers, &err);
     if (!rc)
         rc = prepare_acls(a, &err);
     if (!rc)
-        rc = zk_ensure_path(a->zk, a->p_assign_root, &err);
+        rc = need_dir(a, a->p_assign_root, &err);
     if (!rc)
-        rc = zk_ensure_path(a->zk, a->p_queue, &err);
+        rc = need_dir(a, a->p_queue, &err);
     if (rc) {
         if (now >= a->next_register_log_ms) {
             CORRAL_LOG(CORRAL_LOG_WARN, "cannot prepare znodes: %s", err.msg);
@@ -195,8 +209,16 @@ void agent_register(struct agent *a, int64_t now)
         corral_error_clear(&err);
         rc = zk_exists(a->zk, a->p_assign_dir, false, NULL, &err);
         if (rc == CORRAL_ENOTFOUND) {
-            CORRAL_LOG(CORRAL_LOG_DEBUG, "waiting for the leader to make %s", a->p_assign_dir);
-            a->next_register_ms = now + REGISTER_WAIT_DIR_MS;
+            /* Soon after a leader sees us; not at all while there is none: back off. */
+            a->wait_dir_ms = a->wait_dir_ms ? a->wait_dir_ms * 2 : REGISTER_WAIT_DIR_MS;
+            if (a->wait_dir_ms > REGISTER_RETRY_MS * 4)
+                a->wait_dir_ms = REGISTER_RETRY_MS * 4;
+            if (now >= a->next_register_log_ms) {
+                CORRAL_LOG(a->next_register_log_ms ? CORRAL_LOG_WARN : CORRAL_LOG_DEBUG,
+                           "waiting for the leader to make %s", a->p_assign_dir);
+                a->next_register_log_ms = now + REGISTER_LOG_MS;
+            }
+            a->next_register_ms = now + a->wait_dir_ms;
             return;
         }
     } else if (rc == CORRAL_OK) {
@@ -213,6 +235,7 @@ void agent_register(struct agent *a, int64_t now)
         return;
     }
     a->registered = true;
+    a->wait_dir_ms = 0;
     a->reg_dirty = false; /* the registration carries the counts */
     announce(a);
     a->need_fleet_read = true;

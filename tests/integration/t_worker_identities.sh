@@ -19,13 +19,19 @@ printf 'workers:w0rkers-s3cret\n' >"$T_DIR/zk-worker-auth"
 chmod 600 "$T_DIR/zk-auth" "$T_DIR/zk-worker-auth"
 WORKERS_AUTH=workers:w0rkers-s3cret
 
-# try [--auth ...] OP PATH [DATA]: the first line of corral-zk-try's answer.
+# try [--auth USER:PASS]... [--creator-only] OP PATH [DATA]: the first line of corral-zk-try's
+# answer.
 try()
 {
     local args=()
-    while [[ "$1" == --auth ]]; do
-        args+=("$1" "$2")
-        shift 2
+    while [[ "$1" == --* ]]; do
+        if [[ "$1" == --auth ]]; then
+            args+=("$1" "$2")
+            shift 2
+        else
+            args+=("$1")
+            shift
+        fi
     done
     "$TRY" "${args[@]}" "$ZK" "$@" | head -n 1
 }
@@ -127,6 +133,35 @@ no_identity_no_work()
 }
 run_case "a registration without its own identity gets no work" no_identity_no_work
 
+# Nodes made with the stolen credential and an ACL that shuts the replicas out: a
+# registration the leader cannot read, and an event znode under the name the feed's next
+# write needs (ZooKeeper names a sequential node from the folder's child count). Neither stops
+# anything: the registration is skipped, the squatted generation is sealed by the first replica
+# write that meets it.
+shut_out_nodes()
+{
+    local gen cv name t ids=()
+    "$TRY" --auth "$WORKERS_AUTH" --creator-only --hold 60 "$ZK" create "$T_NS/workers/hidden" \
+        '{"id":"hidden","slots":64,"cpu":2,"mem_mb":1024,"labels":{},"weight":1000,"reg":"00000000000000bb","draining":false}' \
+        >"$T_DIR/hidden.out" &
+    proc_record hidden $! corral-zk-try
+    wait_for "the hidden registration" 10 grep -q '^ok' "$T_DIR/hidden.out"
+    gen=$("$TRY" --auth "$WORKERS_AUTH" "$ZK" ls "$T_NS/events" | tail -n +2 | sort | tail -n 1)
+    [[ -n "$gen" ]] || fail "no feed generation visible to the workers' identity"
+    cv=$("$TRY" --auth "$WORKERS_AUTH" "$ZK" stat "$T_NS/events/$gen" | sed -n 2p | cut -d' ' -f1)
+    printf -v name 'e-%010d' $((cv + 3))
+    assert_eq "squat the feed's next name but two" ok \
+        "$(as_worker --creator-only create "$T_NS/events/$gen/$name" x)"
+    for _ in 1 2 3 4 5 6; do ids+=("$(submit '{"command":["true"]}')"); done
+    for t in "${ids[@]}"; do wait_state "$t" succeeded 30; done
+    wait_for "a replica to seal the squatted generation" 10 \
+        grep -q "holds a node under a name its writers need" "$T_DIR/r1.log"
+    wait_for "the leader to skip the hidden registration" 10 \
+        grep -q "ignoring worker znode the replicas may not read worker=hidden" "$T_DIR/r1.log"
+    stop_pid hidden
+}
+run_case "nodes that shut the replicas out stop nothing" shut_out_nodes
+
 # The ACLs as stored: a worker's registration names its own identity; its assignment folder
 # grants that identity and nobody else of the workers.
 acls_as_stored()
@@ -176,6 +211,7 @@ failover_and_restart()
     worker_start w1 --zk-auth-file "$T_DIR/zk-worker-auth"
     new_acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$T_NS/workers/w1")
     new_hash=$(grep -o 'digest:w\.w1:[^ ]*' <<<"$new_acl")
+    [[ -n "$new_hash" ]] || fail "no own identity in the restarted w1's registration: $new_acl"
     assert_ne "the restarted worker has a new identity" "$old_hash" "$new_hash"
     for _ in 1 2 3 4 5 6 7 8; do ids+=("$(submit '{"command":["sleep","0.2"]}')"); done
     for t in "${ids[@]}"; do
@@ -202,6 +238,13 @@ bad_flags()
     "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 127.0.0.1:0 --id bad \
         --zk-worker-auth-file "$T_DIR/zk-worker-auth" >"$T_DIR/bad2.log" 2>&1 || rc=$?
     assert_eq "worker identity without the replicas' own: exit 2" 2 "$rc"
+    printf 'corral:another-password\n' >"$T_DIR/zk-same-user"
+    chmod 600 "$T_DIR/zk-same-user"
+    rc=0
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen 127.0.0.1:0 --id bad \
+        --zk-auth-file "$T_DIR/zk-auth" --zk-worker-auth-file "$T_DIR/zk-same-user" \
+        >"$T_DIR/bad3.log" 2>&1 || rc=$?
+    assert_eq "the replicas' user with another password: exit 2" 2 "$rc"
 }
 run_case "bad identity flags are refused" bad_flags
 

@@ -4,9 +4,12 @@
  * ACL tests of tests/integration/t_worker_identities.sh play a stolen worker credential with it).
  * Prints the outcome as one word on the first line: ok, noauth, nonode, nodeexists, notempty,
  * or ZooKeeper's message; then, for ls the children and for get the data, one per line.
- * Usage: corral-zk-try [--auth USER:PASS]... [--hold SECONDS] HOSTS OP PATH [DATA]
- *   OP: ls | get | getacl | create | set | delete
+ * Usage: corral-zk-try [--auth USER:PASS]... [--creator-only] [--hold SECONDS] HOSTS OP PATH [DATA]
+ *   OP: ls | get | getacl | stat | create | set | delete
+ *   stat prints "<cversion> <numChildren> <version>" after the outcome
  *   --auth USER:PASS  digest identity of the session (repeatable; none: anonymous)
+ *   --creator-only    create with the ACL auth::cdrwa (the identities of this session only;
+ *                     default: open to everyone), as a hostile client shutting others out would
  *   --hold SECONDS    create makes an ephemeral node and keeps the session SECONDS (or until
  *                     killed) after printing the outcome
  * Exit 0 when ZooKeeper answered (whatever it said), 1 when it could not be reached, 2 usage.
@@ -30,8 +33,8 @@ static void noop(zhandle_t *zh, int type, int state, const char *path, void *ctx
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: corral-zk-try [--auth USER:PASS]... [--hold SECONDS] HOSTS "
-                    "ls|get|getacl|create|set|delete PATH [DATA]\n");
+    fprintf(stderr, "usage: corral-zk-try [--auth USER:PASS]... [--creator-only] [--hold SECONDS] "
+                    "HOSTS ls|get|getacl|stat|create|set|delete PATH [DATA]\n");
     return 2;
 }
 
@@ -64,10 +67,13 @@ int main(int argc, char **argv)
     const char *auths[8];
     int n_auth = 0;
     long hold_s = -1;
+    bool creator_only = false;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--auth") == 0 && i + 1 < argc && n_auth < 8)
             auths[n_auth++] = argv[++i];
+        else if (strcmp(argv[i], "--creator-only") == 0)
+            creator_only = true;
         else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
             hold_s = strtol(argv[++i], NULL, 10);
         else
@@ -118,9 +124,16 @@ int main(int argc, char **argv)
         for (int k = 0; rc == ZOK && k < acl.count; k++)
             printf("%s:%s %d\n", acl.data[k].id.scheme, acl.data[k].id.id, acl.data[k].perms);
         deallocate_ACL_vector(&acl);
+    } else if (strcmp(op, "stat") == 0) {
+        struct Stat st;
+        rc = zoo_exists(zh, path, 0, &st);
+        printf("%s\n", word(rc));
+        if (rc == ZOK)
+            printf("%d %d %d\n", st.cversion, st.numChildren, st.version);
     } else if (strcmp(op, "create") == 0) {
-        rc = zoo_create(zh, path, data, len, &ZOO_OPEN_ACL_UNSAFE, hold_s >= 0 ? ZOO_EPHEMERAL : 0,
-                        NULL, 0);
+        rc = zoo_create(zh, path, data, len,
+                        creator_only ? &ZOO_CREATOR_ALL_ACL : &ZOO_OPEN_ACL_UNSAFE,
+                        hold_s >= 0 ? ZOO_EPHEMERAL : 0, NULL, 0);
         printf("%s\n", word(rc));
     } else if (strcmp(op, "set") == 0) {
         rc = zoo_set(zh, path, data, len, -1);
