@@ -104,9 +104,42 @@ void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32
     c->seen = true;
 }
 
-/* Drop the entries of assignments not listed in this round. */
-static void costs_sweep(struct leader *l)
+static int cmp_str(const void *a, const void *b)
 {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Separate identities: an assignment gone since the last round (finished, returned, taken
+ * back) closes its task to the worker it was opened to, unless the task has been assigned
+ * again meanwhile (its new worker keeps it). Sent now, answered later; the grants of this
+ * round's assignments follow it on the same session. */
+static void close_finished(struct replica *r)
+{
+    struct leader *l = r->leader;
+    const char **live = corral_xcalloc(l->n_costs ? l->n_costs : 1, sizeof *live);
+    size_t n_live = 0;
+    for (size_t i = 0; i < l->n_costs; i++)
+        if (l->costs[i].seen)
+            live[n_live++] = strrchr(l->costs[i].path, '/') + 1;
+    qsort(live, n_live, sizeof *live, cmp_str);
+    for (size_t i = 0; i < l->n_costs; i++) {
+        if (l->costs[i].seen)
+            continue;
+        const char *task = strrchr(l->costs[i].path, '/') + 1;
+        char tpath[CORRAL_PATH_MAX];
+        if ((n_live == 0 || !bsearch(&task, live, n_live, sizeof *live, cmp_str)) &&
+            corral_path_task(tpath, sizeof tpath, r->opts.ns, task) == CORRAL_OK)
+            zk_acl_grant(r->zk, tpath, NULL);
+    }
+    free(live);
+}
+
+/* Drop the entries of assignments not listed in this round. */
+static void costs_sweep(struct replica *r)
+{
+    struct leader *l = r->leader;
+    if (zk_acl_has_setup(r->zk))
+        close_finished(r);
     size_t k = 0;
     for (size_t i = 0; i < l->n_costs; i++)
         if (l->costs[i].seen)
@@ -397,7 +430,7 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
     free(wpaths);
     corral_strlist_cleanup(&wdirs);
     if (rc == CORRAL_OK)
-        costs_sweep(r->leader);
+        costs_sweep(r);
     return rc;
 }
 

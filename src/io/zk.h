@@ -161,7 +161,8 @@ void zk_acl_bind_worker(struct zk *zk, const char *worker, const char *digest_id
 /* Is worker bound? Its digest id into out (capacity n) when out is not NULL. */
 bool zk_acl_bound(struct zk *zk, const char *worker, char *out, size_t n);
 /* Open the task node at path to worker (as bound; the rights of its rule's assignee), and to
- * no other worker, without waiting: sent before the assignment that this handle sends next. */
+ * no other worker, without waiting: sent before the assignment that this handle sends next.
+ * worker NULL: close it to every worker (its rule without an assignee). */
 void zk_acl_grant(struct zk *zk, const char *path, const char *worker);
 /* One entry of a node's ACL. */
 struct zk_acl_entry {

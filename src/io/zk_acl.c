@@ -229,14 +229,18 @@ void zk_acl_grant(struct zk *zk, const char *path, const char *worker)
         add_entry(&b, b.ids[b.n_ids++], CORRAL_PERM_ALL);
     }
     bool found = false;
-    size_t i = r.assignee ? bound_find(a, worker, &found) : 0;
+    size_t i = r.assignee && worker ? bound_find(a, worker, &found) : 0;
     if (found) {
         strncpy(b.ids[b.n_ids], a->bound_id[i], sizeof b.ids[0] - 1);
         add_entry(&b, b.ids[b.n_ids++], r.assignee);
     }
+    if (a->workers && r.workers) {
+        strncpy(b.ids[b.n_ids], a->workers, sizeof b.ids[0] - 1);
+        add_entry(&b, b.ids[b.n_ids++], r.workers);
+    }
     pthread_mutex_unlock(&zk->mu);
-    if (!found)
-        return;
+    if (worker && !found)
+        return; /* nobody to open it to: leave it as it is */
     /* Sent now, answered later: the session's requests are served in order, so whatever
      * this handle sends next (the assignment) is applied after it. */
     zhandle_t *zh = zk_acquire(zk);

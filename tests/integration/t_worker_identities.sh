@@ -162,6 +162,12 @@ shut_out_nodes()
 }
 run_case "nodes that shut the replicas out stop nothing" shut_out_nodes
 
+# task_closed ID: the task's ACL names no worker's own identity.
+task_closed()
+{
+    ! "$TRY" --auth corral:replica-s3cret "$ZK" getacl "$(task_path "$1")" | grep -q 'digest:w\.'
+}
+
 # The ACLs as stored: a worker's registration names its own identity; its assignment folder
 # grants that identity and nobody else of the workers.
 acls_as_stored()
@@ -174,17 +180,20 @@ acls_as_stored()
     assert_contains "assign/w1 grants w1 (read, delete)" "digest:w.w1:" "$acl"
     assert_not_contains "assign/w1 does not grant w2" "digest:w.w2:" "$acl"
     assert_not_contains "assign/w1 does not grant the shared identity" "digest:workers:" "$acl"
-    # A task is opened to the worker it was assigned to, and to no other.
+    # A task is opened to the worker it is assigned to, and to no other; closed again once
+    # it finished.
     local t w other
-    t=$(submit '{"command":["true"]}')
-    wait_state "$t" succeeded 30
+    t=$(submit '{"command":["sleep","3"]}')
+    wait_state "$t" running 30
     w=$(task_json "$t" | jq -r .worker)
     other=w1
     [[ "$w" != w1 ]] || other=w2
     acl=$("$TRY" --auth corral:replica-s3cret "$ZK" getacl "$(task_path "$t")")
-    assert_contains "the task grants its worker $w" "digest:w.$w:" "$acl"
+    assert_contains "the running task grants its worker $w" "digest:w.$w:" "$acl"
     assert_not_contains "the task does not grant $other" "digest:w.$other:" "$acl"
     assert_not_contains "the task does not grant the shared identity" "digest:workers:" "$acl"
+    wait_state "$t" succeeded 30
+    wait_for "the finished task to be closed to $w" 15 task_closed "$t"
 }
 run_case "registrations, assignment folders and tasks carry the workers' own identities" acls_as_stored
 
