@@ -82,26 +82,18 @@ int zk_create(struct zk *zk, const char *path, const void *data, size_t len, int
 int zk_world_perms(struct zk *zk, const char *path, int *perms, struct corral_error *err)
 {
     *perms = 0;
-    zhandle_t *zh = zk_acquire(zk);
-    if (!zh) {
-        zk_release(zk);
-        return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "no ZooKeeper session");
+    struct zk_acl_entry e[16];
+    size_t n = 0;
+    int rc = zk_get_acl(zk, path, e, sizeof e / sizeof e[0], &n, err);
+    if (rc == CORRAL_EFORBIDDEN) { /* credentials the namespace does not name: retried */
+        rc = CORRAL_EUNAVAIL;
+        if (err)
+            err->code = rc;
     }
-    struct ACL_vector acl = {0};
-    struct Stat st;
-    int rc = zoo_get_acl(zh, path, &acl, &st);
-    zk_touch_rx(zk, rc);
-    zk_release(zk);
-    if (rc != ZOK)
-        return zk_translate(rc, true, "getACL", path, err);
-    for (int32_t i = 0; i < acl.count; i++) {
-        const struct ACL *a = &acl.data[i];
-        if (a->id.scheme && a->id.id && strcmp(a->id.scheme, "world") == 0 &&
-            strcmp(a->id.id, "anyone") == 0)
-            *perms |= a->perms;
-    }
-    deallocate_ACL_vector(&acl);
-    return CORRAL_OK;
+    for (size_t i = 0; rc == CORRAL_OK && i < n; i++)
+        if (strcmp(e[i].scheme, "world") == 0 && strcmp(e[i].id, "anyone") == 0)
+            *perms |= e[i].perms;
+    return rc;
 }
 
 int zk_ensure_path(struct zk *zk, const char *path, struct corral_error *err)
