@@ -141,15 +141,18 @@ static void build_ops(struct zk *zk, const struct zk_multi *m, struct pending *p
     p->res = corral_xcalloc(m->n, sizeof *p->res);
     p->stats = corral_xcalloc(m->n, sizeof *p->stats);
     p->acls = corral_xcalloc(m->n, sizeof *p->acls);
+    bool per_path = zk_acl_has_setup(zk);
     for (size_t i = 0; i < m->n; i++) {
         const struct multi_op *op = &m->ops[i];
         int dlen = op->data ? (int)op->len : -1;
         switch (op->kind) {
             case OP_CREATE:
-                p->acls[i] = corral_xmalloc(sizeof *p->acls[i]);
+                /* Per-path ACLs need room for each create's own; otherwise one ACL for all. */
+                if (per_path)
+                    p->acls[i] = corral_xmalloc(sizeof *p->acls[i]);
                 zoo_create_op_init(&p->ops[i], op->path, op->data, dlen,
-                                   zk_acl_for(zk, op->path, p->acls[i]), zk_create_mode(op->flags),
-                                   NULL, 0);
+                                   per_path ? zk_acl_for(zk, op->path, p->acls[i]) : zk_acl(zk),
+                                   zk_create_mode(op->flags), NULL, 0);
                 break;
             case OP_DELETE:
                 zoo_delete_op_init(&p->ops[i], op->path, op->version);
