@@ -2,8 +2,9 @@
 /*
  * Process helpers (see proc.h): posix_spawn with the child's setup as file actions and
  * attributes (no fork of the caller's page tables), or, for a child that needs another identity,
- * resource limits or a working directory, fork() and the same setup by hand (callers are
- * single-threaded then); group and tree kills via /proc.
+ * resource limits or a working directory, the same setup by hand in a child that shares our
+ * memory until its exec, as posix_spawn's does (callers are single-threaded then); group and
+ * tree kills via /proc.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -196,6 +199,26 @@ static _Noreturn void child_fail(int fd, int step, int e)
     _exit(127);
 }
 
+/*
+ * Identity changes of the child as plain system calls: glibc's wrappers may try to change every
+ * thread of the process, and the child shares its parent's memory (and thread bookkeeping)
+ * until exec. Linux keeps credentials per thread, so the syscall changes the child alone.
+ */
+static long sys_setgroups(size_t n, const gid_t *groups)
+{
+    return syscall(SYS_setgroups, n, groups);
+}
+
+static long sys_setresgid(gid_t r, gid_t e, gid_t s)
+{
+    return syscall(SYS_setresgid, r, e, s);
+}
+
+static long sys_setresuid(uid_t r, uid_t e, uid_t s)
+{
+    return syscall(SYS_setresuid, r, e, s);
+}
+
 /* The child's ids are exactly creds, and root cannot be regained. Async-signal-safe. */
 static bool creds_verified(const struct proc_creds *c)
 {
@@ -206,7 +229,10 @@ static bool creds_verified(const struct proc_creds *c)
     if (ru != c->uid || eu != c->uid || su != c->uid || rg != c->gid || eg != c->gid ||
         sg != c->gid)
         return false;
-    if (c->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0))
+    const uid_t keep = (uid_t)-1;
+    const gid_t keep_g = (gid_t)-1;
+    if (c->uid != 0 && (sys_setresuid(0, 0, 0) == 0 || sys_setresuid(keep, 0, keep) == 0 ||
+                        sys_setresgid(0, 0, 0) == 0 || sys_setresgid(keep_g, 0, keep_g) == 0))
         return false;
     return true;
 }
@@ -273,11 +299,12 @@ static _Noreturn void child_setup(const struct proc_spawn_opts *o, int devnull, 
     }
     if (o->creds) {
         const struct proc_creds *c = o->creds;
-        if (setgroups(c->n_groups, c->n_groups ? c->groups : NULL) != 0)
+        /* As root, setgid/setuid set all three ids: so do these. */
+        if (sys_setgroups(c->n_groups, c->n_groups ? c->groups : NULL) != 0)
             child_fail(efd, STEP_SETGROUPS, errno);
-        if (setgid(c->gid) != 0)
+        if (sys_setresgid(c->gid, c->gid, c->gid) != 0)
             child_fail(efd, STEP_SETGID, errno);
-        if (setuid(c->uid) != 0)
+        if (sys_setresuid(c->uid, c->uid, c->uid) != 0)
             child_fail(efd, STEP_SETUID, errno);
         if (!creds_verified(c))
             child_fail(efd, STEP_VERIFY, EPERM);
@@ -300,22 +327,82 @@ static _Noreturn void child_setup(const struct proc_spawn_opts *o, int devnull, 
     child_fail(efd, STEP_EXEC, saved);
 }
 
+/*
+ * The child shares our memory and we are suspended until it execs or exits (CLONE_VM |
+ * CLONE_VFORK, what posix_spawn does): no copy of our page tables, no copy-on-write faults
+ * afterwards. It runs child_setup on a stack of its own. Under AddressSanitizer the child would
+ * leave its stack's shadow poisoned in our memory, so those builds fork instead.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROC_SHARED_CHILD 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROC_SHARED_CHILD 0
+#endif
+#endif
+#ifndef PROC_SHARED_CHILD
+#define PROC_SHARED_CHILD 1
+#endif
+
+#define CHILD_STACK_BYTES (64 * 1024)
+
+struct child_args {
+    const struct proc_spawn_opts *o;
+    int devnull;
+    int errfd;
+    char *const *cand;
+};
+
+static int child_main(void *arg)
+{
+    const struct child_args *a = arg;
+    child_setup(a->o, a->devnull, a->errfd, a->cand);
+}
+
+static pid_t start_child(struct child_args *a)
+{
+    if (!PROC_SHARED_CHILD) {
+        pid_t p = fork();
+        if (p == 0)
+            child_main(a);
+        return p;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    size_t guard = page > 0 ? (size_t)page : 4096;
+    char *stack = mmap(NULL, guard + CHILD_STACK_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -1;
+    (void)mprotect(stack, guard, PROT_NONE); /* an overflow faults instead of writing below */
+    /* No signal may run a handler of ours on the child's stack before it resets them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    (void)sigprocmask(SIG_SETMASK, &all, &old);
+    int saved_errno = errno;
+    pid_t p = clone(child_main, stack + guard + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    a);
+    int e = p < 0 ? errno : 0;
+    errno = saved_errno; /* the child's calls wrote our errno (one thread-local area) */
+    (void)sigprocmask(SIG_SETMASK, &old, NULL);
+    (void)munmap(stack, guard + CHILD_STACK_BYTES);
+    if (p < 0)
+        errno = e;
+    return p;
+}
+
 static int spawn_forked(const struct proc_spawn_opts *o, char *const *cand, int devnull, pid_t *pid,
                         struct corral_error *err)
 {
     int ep[2];
     if (pipe2(ep, O_CLOEXEC) < 0)
         return corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: pipe: %s", strerror(errno));
-    pid_t p = fork();
+    struct child_args a = {.o = o, .devnull = devnull, .errfd = ep[1], .cand = cand};
+    pid_t p = start_child(&a);
     if (p < 0) {
         int e = errno;
         close(ep[0]);
         close(ep[1]);
         return corral_error_set(err, CORRAL_EINTERNAL, NULL, "spawn: fork: %s", strerror(e));
-    }
-    if (p == 0) {
-        close(ep[0]);
-        child_setup(o, devnull, ep[1], cand);
     }
     close(ep[1]);
     /* EOF at exec (the pipe is close-on-exec), or the failed step and its errno. */

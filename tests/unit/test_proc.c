@@ -253,6 +253,46 @@ static void forked_child_gets_limits_and_cwd(void **state)
     assert_string_equal(out, "/\n");
 }
 
+/* The child that shares our memory until exec must leave our limits and signal mask as they
+ * were (it sets its own limits and empties its own mask). */
+static void forked_spawn_leaves_the_caller_as_it_was(void **state)
+{
+    (void)state;
+    struct rlimit before;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+    sigset_t usr1, mask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    assert_int_equal(sigprocmask(SIG_BLOCK, &usr1, NULL), 0);
+    struct proc_spawn_opts o = {.file = "/bin/sh",
+                                .stdin_fd = -1,
+                                .stderr_fd = -1,
+                                .limits = {{RLIMIT_FSIZE, 1u << 20}},
+                                .n_limits = 1};
+    struct corral_error err = {0};
+    char out[64];
+    assert_int_equal(run_sh("echo ok", &o, out, sizeof out, &err), 0);
+    assert_string_equal(out, "ok\n");
+    struct rlimit after;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &after), 0);
+    assert_true(after.rlim_cur == before.rlim_cur && after.rlim_max == before.rlim_max);
+    assert_int_equal(sigprocmask(SIG_SETMASK, NULL, &mask), 0);
+    assert_int_equal(sigismember(&mask, SIGUSR1), 1);
+    assert_int_equal(sigismember(&mask, SIGTERM), 0);
+    assert_int_equal(sigprocmask(SIG_UNBLOCK, &usr1, NULL), 0);
+    /* A child that fails before exec leaves them alone too. */
+    char prog[] = "/nonexistent-corral-program";
+    char *argv[] = {prog, NULL}, *envp[] = {NULL};
+    o.file = prog;
+    o.argv = argv;
+    o.envp = envp;
+    o.stdout_fd = -1;
+    pid_t pid;
+    assert_int_equal(proc_spawn(&o, &pid, &err), CORRAL_ENOTFOUND);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &after), 0);
+    assert_true(after.rlim_cur == before.rlim_cur && after.rlim_max == before.rlim_max);
+}
+
 static void forked_child_never_raises_a_limit(void **state)
 {
     (void)state;
@@ -365,6 +405,7 @@ int main(void)
         cmocka_unit_test(signals_are_default_and_unblocked_and_session_new),
         cmocka_unit_test(forked_child_gets_the_same_signals_and_session),
         cmocka_unit_test(forked_child_gets_limits_and_cwd),
+        cmocka_unit_test(forked_spawn_leaves_the_caller_as_it_was),
         cmocka_unit_test(forked_child_never_raises_a_limit),
         cmocka_unit_test(forked_exec_failure_is_reported_and_reaped),
         cmocka_unit_test(creds_switch_the_identity_or_fail_loudly),
