@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* corral-bench's arithmetic and table cells (stats.h). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -135,6 +136,41 @@ int64_t bench_vmhwm_parse(const char *status_text)
         line = nl ? nl + 1 : NULL;
     }
     return -1;
+}
+
+int64_t bench_metric_sum(const char *text, const char *name)
+{
+    size_t nlen = strlen(name);
+    int64_t sum = 0;
+    bool seen = false;
+    for (const char *line = text; nlen > 0 && line && *line;) {
+        const char *nl = strchr(line, '\n');
+        if (strncmp(line, name, nlen) == 0 && (line[nlen] == ' ' || line[nlen] == '{')) {
+            const char *p = line + nlen;
+            if (*p == '{') {
+                const char *close = strchr(p, '}');
+                if (!close || (nl && close > nl))
+                    return -1;
+                p = close + 1;
+            }
+            if (*p != ' ')
+                return -1;
+            while (*p == ' ')
+                p++;
+            if (*p < '0' || *p > '9')
+                return -1;
+            char *end = NULL;
+            errno = 0;
+            unsigned long long v = strtoull(p, &end, 10);
+            if (errno || v > (unsigned long long)(INT64_MAX - sum) ||
+                (*end != '\n' && *end != '\0' && *end != ' '))
+                return -1;
+            sum += (int64_t)v;
+            seen = true;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return seen ? sum : -1;
 }
 
 int64_t bench_proc_ticks_parse(const char *stat_text, bool with_children)

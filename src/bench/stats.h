@@ -60,6 +60,11 @@ char *bench_format_row(char *buf, size_t n, const struct bench_row *r);
  * when the line is missing or malformed. */
 int64_t bench_vmhwm_parse(const char *status_text);
 
+/* The sum of every sample of the counter `name` in Prometheus text (lines "name value" and
+ * "name{labels} value"; comments and other metrics skipped), or -1 when it has no sample or one
+ * is malformed. Values are whole non-negative numbers (corrald's counters). */
+int64_t bench_metric_sum(const char *text, const char *name);
+
 /* CPU time in clock ticks from the text of /proc/<pid>/stat: utime + stime, plus cutime +
  * cstime (its reaped children's) when with_children; -1 when malformed. The command name in
  * parentheses may hold spaces and parentheses: fields are counted after the last ')'. */

@@ -149,6 +149,30 @@ static void row_lines_up_with_the_header(void **state)
 
 /* ------------------------------------------------------------------ VmHWM */
 
+static void metric_sum_adds_every_sample_of_one_counter(void **state)
+{
+    (void)state;
+    const char *text = "# HELP corral_tasks_finished_total Tasks that became final.\n"
+                       "# TYPE corral_tasks_finished_total counter\n"
+                       "corral_tasks_finished_total{state=\"succeeded\"} 1990\n"
+                       "corral_tasks_finished_total{state=\"failed\"} 7\n"
+                       "corral_tasks_finished_total_other 1000\n"
+                       "corral_tasks_finished_total{state=\"cancelled\"} 3\n"
+                       "corral_up 1\n";
+    assert_int_equal(bench_metric_sum(text, "corral_tasks_finished_total"), 2000);
+    assert_int_equal(bench_metric_sum(text, "corral_up"), 1);
+    /* No sample: unknown, not zero. */
+    assert_int_equal(bench_metric_sum(text, "corral_missing"), -1);
+    assert_int_equal(bench_metric_sum("", "corral_up"), -1);
+    /* A malformed sample makes the whole figure unknown. */
+    assert_int_equal(bench_metric_sum("corral_up abc\n", "corral_up"), -1);
+    assert_int_equal(bench_metric_sum("corral_up{a=\"b\" 3\n", "corral_up"), -1);
+    assert_int_equal(bench_metric_sum("corral_up -3\n", "corral_up"), -1);
+    assert_int_equal(bench_metric_sum("corral_up 1.5\n", "corral_up"), -1);
+    assert_int_equal(bench_metric_sum("corral_up 9223372036854775807\ncorral_up 1\n", "corral_up"),
+                     -1);
+}
+
 static void vmhwm_is_read_from_proc_status(void **state)
 {
     (void)state;
@@ -345,6 +369,7 @@ int main(void)
         cmocka_unit_test(cells_format_numbers),
         cmocka_unit_test(cells_truncate_to_the_buffer),
         cmocka_unit_test(row_lines_up_with_the_header),
+        cmocka_unit_test(metric_sum_adds_every_sample_of_one_counter),
         cmocka_unit_test(vmhwm_is_read_from_proc_status),
         cmocka_unit_test(cpu_ticks_are_read_from_proc_stat),
         cmocka_unit_test(machine_ticks_are_read_from_proc_stat),
