@@ -19,12 +19,12 @@
 #include "corral/xalloc.h"
 #include "io/clock.h"
 
-#define READY_MS    30000 /* replicas, leader, workers: each must be up within this */
-#define TICK_MS     100
-#define PROBE_MS    200
+#define READY_MS             30000 /* replicas, leader, workers: each must be up within this */
+#define TICK_MS              100
+#define PROBE_MS             200
 #define PROBE_GATED_EVERY_MS 5000 /* gated probe: a pass at least this often anyway */
-#define SIM_SESSION 4000 /* simulated workers: ZooKeeper's upper bound with tickTime 200 */
-#define MAX_PROCS   64
+#define SIM_SESSION          4000 /* simulated workers: ZooKeeper's upper bound with tickTime 200 */
+#define MAX_PROCS            64
 
 /* What one scenario started. */
 struct setup {

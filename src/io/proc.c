@@ -379,8 +379,8 @@ static pid_t start_child(struct child_args *a)
     sigfillset(&all);
     (void)sigprocmask(SIG_SETMASK, &all, &old);
     int saved_errno = errno;
-    pid_t p = clone(child_main, stack + guard + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                    a);
+    pid_t p =
+        clone(child_main, stack + guard + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
     int e = p < 0 ? errno : 0;
     errno = saved_errno; /* the child's calls wrote our errno (one thread-local area) */
     (void)sigprocmask(SIG_SETMASK, &old, NULL);
