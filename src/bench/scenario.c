@@ -16,6 +16,7 @@
 #include "bench/stats.h"
 #include "bench/zkraw.h"
 #include "corral/paths.h"
+#include "corral/task.h"
 #include "corral/xalloc.h"
 #include "io/clock.h"
 
@@ -42,7 +43,7 @@ struct setup {
 
 /* The simulated workers' figures, merged. */
 struct simagg {
-    uint64_t finished, dropped, dropped_commit, unknown, multis, fallbacks;
+    uint64_t finished, dropped, dropped_commit, unknown, multis, fallbacks, read_errors;
     char commit_error[32];
     int64_t first_registered, first_seen, last_finish; /* wall ms; 0 = none */
     int64_t *start, *end;
@@ -275,6 +276,7 @@ static void sims_stop(struct setup *s, struct simagg *a)
         if (!a->commit_error[0] && st->last_commit_error[0])
             snprintf(a->commit_error, sizeof a->commit_error, "%s", st->last_commit_error);
         a->unknown += st->unknown;
+        a->read_errors += st->read_errors;
         a->multis += st->multis;
         a->fallbacks += st->fallbacks;
         if (st->registered_wall_ms &&
@@ -486,6 +488,78 @@ static void sim_notes(const struct simagg *a, struct bench_result *res)
              "simulated workers: %" PRIu64 " assignments left alone (%" PRIu64
              " whose finish failed: %s), %" PRIu64 " commits with an unknown outcome",
              a->dropped, a->dropped_commit, a->commit_error[0] ? a->commit_error : "-", a->unknown);
+    if (a->read_errors)
+        note(res, "simulated workers: %" PRIu64 " reads of an assignment failed (read again)",
+             a->read_errors);
+}
+
+/*
+ * After an incomplete run: the state of every accepted task that is not final, counted by state
+ * and, for those held by a worker, by worker (at most a few are named), so that a stall shows
+ * where it sits: queued (the leader), assigned or running (a worker).
+ */
+static void note_unfinished(struct bench_ctx *x, struct setup *s, struct load *l,
+                            struct bench_result *res)
+{
+    const char(*ids)[CORRAL_ID_LEN + 1] = NULL;
+    size_t n = load_ids(l, &ids);
+    if (n == 0)
+        return;
+    struct corral_error err = {0};
+    struct zkraw *z = zkraw_open(x->zk_hosts, SIM_SESSION, &err);
+    if (!z) {
+        note(res, "unfinished tasks: %s", err.msg);
+        return;
+    }
+    enum { CHUNK = 1000, NAMED = 4 };
+    size_t by_state[CORRAL_STATE_COUNT] = {0}, gone = 0, unreadable = 0;
+    char named[NAMED][CORRAL_ID_LEN + 80];
+    size_t n_named = 0;
+    struct zkraw_get *g = corral_xcalloc(CHUNK, sizeof *g);
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        for (size_t i = 0; i < k; i++)
+            if (corral_path_task(g[i].path, sizeof g[i].path, s->ns, ids[at + i]) != CORRAL_OK)
+                g[i].path[0] = '\0';
+        if (zkraw_get_many(z, g, k, NULL, 1000, clock_mono_ms() + 20000, &err) != CORRAL_OK) {
+            note(res, "unfinished tasks: %s", err.msg);
+            break;
+        }
+        for (size_t i = 0; i < k; i++) {
+            if (g[i].rc == ZNONODE) {
+                gone++;
+                continue;
+            }
+            struct corral_task t = {0};
+            struct corral_error e = {0};
+            if (g[i].rc != ZOK || corral_task_parse(g[i].data, g[i].len, &t, &e) != CORRAL_OK) {
+                unreadable++;
+            } else if (!corral_state_is_final(t.state)) {
+                by_state[t.state]++;
+                if (n_named < NAMED)
+                    snprintf(named[n_named++], sizeof named[0], "%s %s%s%s", ids[at + i],
+                             corral_state_name(t.state), t.worker ? " on " : "",
+                             t.worker ? t.worker : "");
+            }
+            corral_task_cleanup(&t);
+        }
+        zkraw_gets_free(g, k);
+    }
+    free(g);
+    zkraw_close(z);
+    char text[512] = "";
+    size_t pos = 0;
+    for (int st = 0; st < CORRAL_STATE_COUNT; st++)
+        if (by_state[st] && pos < sizeof text)
+            pos += (size_t)snprintf(text + pos, sizeof text - pos, "%s%s %zu", pos ? ", " : "",
+                                    corral_state_name((enum corral_state)st), by_state[st]);
+    char eg[NAMED * (CORRAL_ID_LEN + 90)] = "";
+    size_t egpos = 0;
+    for (size_t i = 0; i < n_named && egpos < sizeof eg; i++)
+        egpos +=
+            (size_t)snprintf(eg + egpos, sizeof eg - egpos, "%s%s", i ? ", " : " (e.g. ", named[i]);
+    note(res, "unfinished tasks: %s; %zu deleted, %zu unreadable%s%s", pos ? text : "none", gone,
+         unreadable, eg, n_named ? ")" : "");
 }
 
 static void sim_figures(const struct simagg *a, int64_t wall0, struct bench_result *res)
@@ -555,6 +629,9 @@ void scenario_sim(struct bench_ctx *x, bool single, struct bench_result *res)
     cpu_figures(&c0, &c1, res);
     load_join(l);
     submit_figures(l, res);
+    bool stalled = !failed && !bench_stopping() && sims_finished(&s) < load_accepted(l);
+    if (stalled) /* before the teardown: the cluster still holds them */
+        note_unfinished(x, &s, l, res);
     teardown(&s, res, &agg);
     sim_figures(&agg, wall0, res);
     res->row.complete = !failed && !bench_stopping() && res->submitted == (uint64_t)o->tasks &&

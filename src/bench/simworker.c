@@ -33,6 +33,7 @@
 #define BATCH_MAX    1000           /* assignments read per pass */
 #define TXN_SOFT_MAX (600u * 1000u) /* commit before a multi passes this (limit ~1 MB) */
 #define READ_TIMEOUT 10000          /* ms for one pipelined read */
+#define RELIST_MS    1000           /* list the assignments this often anyway (watches are hints) */
 
 struct simworker {
     char id[64];
@@ -48,6 +49,7 @@ struct simworker {
     struct zkraw *raw;
     char p_worker[CORRAL_PATH_MAX], p_assign_dir[CORRAL_PATH_MAX];
     struct corral_strlist ignored; /* assignments left alone until they vanish */
+    bool relist;                   /* a read failed: list again before waiting */
 };
 
 /* One assignment being finished. */
@@ -292,6 +294,11 @@ static void finish_batch(struct simworker *w, char **names, size_t n)
             if (gt->rc == ZNONODE) {
                 corral_strlist_add(&w->ignored, names[i]);
                 w->st.dropped++;
+            } else {
+                /* Neither ours to finish nor gone: read it again at the next listing, as
+                 * corral-worker's reconcile does, instead of never again. */
+                w->st.read_errors++;
+                w->relist = true;
             }
             continue;
         }
@@ -360,6 +367,7 @@ static void *run(void *arg)
     struct corral_strlist kids = {0};
     size_t next = 0;
     bool need_list = true;
+    int64_t next_list_ms = 0;
     char **names = corral_xcalloc(BATCH_MAX, sizeof *names);
     while (!atomic_load(&w->stop) && !bench_stopping() && !atomic_load(&w->failed)) {
         struct zk_event ev;
@@ -373,6 +381,10 @@ static void *run(void *arg)
         }
         if (atomic_load(&w->failed))
             break;
+        if (w->relist || clock_mono_ms() >= next_list_ms) {
+            w->relist = false;
+            need_list = true;
+        }
         if (next >= kids.n && need_list) {
             corral_strlist_cleanup(&kids);
             struct corral_error err = {0};
@@ -381,6 +393,7 @@ static void *run(void *arg)
                 continue;
             }
             need_list = false;
+            next_list_ms = clock_mono_ms() + RELIST_MS;
             next = 0;
             corral_strlist_intersect(&w->ignored, &kids);
         }

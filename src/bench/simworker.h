@@ -35,6 +35,7 @@ struct simworker_stats {
     uint64_t dropped_commit;    /* of which: their finish could not be committed */
     char last_commit_error[32]; /* the error name of the first such commit */
     uint64_t unknown;           /* commits with an unknown outcome */
+    uint64_t read_errors;       /* assignments whose reads failed (looked at again) */
     int64_t registered_wall_ms;
     int64_t first_seen_wall_ms;  /* first assignment read; 0 = none */
     int64_t last_finish_wall_ms; /* last successful commit; 0 = none */
