@@ -331,12 +331,13 @@ static _Noreturn void child_setup(const struct proc_spawn_opts *o, int devnull, 
  * The child shares our memory and we are suspended until it execs or exits (CLONE_VM |
  * CLONE_VFORK, what posix_spawn does): no copy of our page tables, no copy-on-write faults
  * afterwards. It runs child_setup on a stack of its own. Under AddressSanitizer the child would
- * leave its stack's shadow poisoned in our memory, so those builds fork instead.
+ * leave its stack's shadow poisoned in our memory, and ThreadSanitizer would see one thread's
+ * state changed by another process: those builds fork instead.
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define PROC_SHARED_CHILD 0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define PROC_SHARED_CHILD 0
 #endif
 #endif
