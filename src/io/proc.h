@@ -48,7 +48,8 @@ struct proc_spawn_opts {
     size_t n_keep;
     bool new_session; /* setsid(): own session and process group (pgid == pid) */
     /* Only from a single-threaded process (the supervisor): when any of the three is set, the
-     * child is made with fork() and set up by hand, since posix_spawn can do none of them. */
+     * child is set up by hand, since posix_spawn can do none of them; it shares our memory until
+     * its exec (clone with CLONE_VM | CLONE_VFORK), or is a fork() in sanitizer builds. */
     const struct proc_creds *creds; /* NULL: keep ours; else switch (and verify) before exec */
     struct proc_limit limits[PROC_MAX_LIMITS];
     size_t n_limits;
