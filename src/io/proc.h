@@ -86,6 +86,15 @@ size_t proc_kill_strays(pid_t root, const pid_t *keep, size_t n_keep, int sig);
 /* Reap every exited child without blocking; returns how many were reaped. */
 size_t proc_reap_all(void);
 
+/*
+ * fork(), but the child is our parent's child, not ours (clone with CLONE_PARENT): its exit,
+ * stop and death signal concern our parent, which reaps it. For a fork server (the worker's
+ * supervisor zygote, zygote.h): only from a single-threaded process, and the child must not
+ * rely on pthread state (it is a raw system call, glibc's fork handlers do not run). Returns as
+ * fork() does; -1 with ENOSYS in ThreadSanitizer builds, whose runtime must see every fork.
+ */
+pid_t proc_fork_sibling(void);
+
 /* Mark every fd >= lowfd close-on-exec. Async-signal-safe. */
 void proc_cloexec_from(int lowfd);
 /* The path of the running program into buf; false when it cannot be read or does not fit. */

@@ -2,12 +2,14 @@
 /*
  * corral-supervisor: the per-task supervisor (src/worker/supervisor.h), started only by
  * corral-worker. A program of its own so that starting it loads neither the ZooKeeper client
- * nor libcurl: per task, the worker pays for this small program and the task itself.
+ * nor libcurl: per task, the worker pays for this small program and the task itself. With
+ * --zygote it is the supervisors' fork server (zygote.h), started once per worker process.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "worker/supervisor.h"
+#include "worker/zygote.h"
 
 int main(int argc, char **argv)
 {
@@ -19,6 +21,8 @@ int main(int argc, char **argv)
                    "       not meant to be run by hand)\n");
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "--zygote") == 0)
+        return zygote_main(argv[1], "");
     if (argc > 1) {
         fprintf(stderr, "corral-supervisor: unexpected argument '%s' (started by corral-worker)\n",
                 argv[1]);

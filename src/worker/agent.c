@@ -248,12 +248,13 @@ static void reap_children(struct agent *a)
             continue;
         if (p <= 0)
             return;
-        bool stopped = WIFSTOPPED(st);
-        for (size_t i = 0; i < a->n_locals; i++) {
+        bool stopped = WIFSTOPPED(st), claimed = false;
+        for (size_t i = 0; i < a->n_locals && !claimed; i++) {
             struct run *run = &a->locals[i]->run;
-            if (stopped ? runner_stopped(run, p) : runner_reaped(run, p))
-                break;
+            claimed = stopped ? runner_stopped(run, p) : runner_reaped(run, p);
         }
+        if (!claimed && runner_own_child(a->runner, p, stopped))
+            continue;
         if (stopped)
             watch_strays(a, clock_mono_ms());
     }
@@ -263,15 +264,18 @@ static void reap_children(struct agent *a)
  * A supervisor that dies without its sweep (SIGKILL by a task of our uid, the OOM killer, or us
  * after a stop) leaves the task's processes that escaped its process group (setsid, double
  * fork) without anyone to end them. We are their subreaper, so they come to us: every child of
- * ours that is not a supervisor is such an orphan, and is killed with everything below it.
+ * ours that is neither a supervisor nor their zygote is such an orphan, and is killed with
+ * everything below it.
  */
 static void kill_strays(struct agent *a, int64_t now)
 {
     if (now >= a->strays_until_ms || now < a->next_strays_ms)
         return;
     a->next_strays_ms = now + STRAYS_EVERY_MS;
-    pid_t *keep = corral_xcalloc(a->n_locals + 1, sizeof *keep);
+    pid_t *keep = corral_xcalloc(a->n_locals + 2, sizeof *keep);
     size_t n = 0;
+    if (runner_zygote_pid(a->runner) > 0)
+        keep[n++] = runner_zygote_pid(a->runner);
     for (size_t i = 0; i < a->n_locals; i++)
         if (a->locals[i]->run.pid > 0)
             keep[n++] = a->locals[i]->run.pid;

@@ -26,6 +26,7 @@
 #include "worker/agent.h"
 #include "worker/run_as.h"
 #include "worker/supervisor.h"
+#include "worker/zygote.h"
 
 #define CORRAL_LOG_MODULE "main"
 
@@ -282,6 +283,9 @@ int main(int argc, char **argv)
     /* Hidden mode, only ever started by the worker itself (runner.c). */
     if (argc == 2 && strcmp(argv[1], "--supervise") == 0)
         return supervisor_main();
+    /* Hidden mode: the supervisors' fork server, when corral-supervisor is missing (zygote.h). */
+    if (argc == 2 && strcmp(argv[1], "--supervise-zygote") == 0)
+        return zygote_main(argv[1], "--supervise");
     /* Hidden mode: an HTTP task, started by its supervisor (http_task.c). */
     if (argc == 2 && strcmp(argv[1], "--http-task") == 0)
         return http_task_main();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Worker side of the supervisors: spawn `corral-worker --supervise` with its config in a memfd,
- * the result pipe and the lease page (supervisor.h has the protocol), read its result lines.
+ * Worker side of the supervisors: have the zygote fork one (zygote.h), or spawn
+ * `corral-supervisor` / `corral-worker --supervise`, with its config, the result pipe, the lease
+ * page and the output file (supervisor.h has the protocol); read its result lines.
  * Spawning goes through proc_spawn(), which runs only async-signal-safe code between fork and
  * exec: the worker has ZooKeeper threads, so anything else could deadlock the child.
  */
@@ -13,22 +14,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 
 #include "corral/text.h"
+#include "io/clock.h"
 #include "io/log.h"
 #include "io/proc.h"
 #include "worker/run_as.h"
 #include "worker/runner.h"
+#include "worker/zygote.h"
 
 #define CORRAL_LOG_MODULE "runner"
 
 /* A stopped supervisor's tree: at most this many kill passes (1 ms apart). */
 #define STOPPED_KILL_PASSES 200
+/* A zygote that was lost is started again at most this often. */
+#define ZYGOTE_RESTART_MS 1000
+/* A killed zygote is waited for at most this long (it dies at once unless the kernel holds it). */
+#define ZYGOTE_REAP_MS 2000
 
 /* Variables the supervisor (and so the task) may inherit from the worker; nothing else, so
  * secrets in the worker's environment (CORRAL_ZK_AUTH) never reach a task. */
@@ -45,6 +55,11 @@ struct runner {
     char *envp[N_PASSED + 1];
     char *worker_exe; /* this program's path (HTTP tasks run as it), NULL if unknown */
     char *sup_exe;    /* corral-supervisor next to it, NULL: re-execute ourselves */
+    /* The supervisors' fork server (zygote.h). */
+    pid_t zyg_pid;       /* running (or not yet reaped), else 0 */
+    int zyg_fd;          /* our end of its socket; -1 while there is none to ask */
+    int64_t zyg_next_ms; /* no new zygote before this (monotonic ms) */
+    bool zyg_off;        /* this build cannot have one (ENOSYS) */
 };
 
 /* Where this program lives, and the supervisor program beside it (if installed). */
@@ -83,6 +98,7 @@ struct runner *runner_new(const char *work_dir, enum corral_log_level level,
         return NULL;
     }
     r->lease_fd = -1;
+    r->zyg_fd = -1;
     r->level_name = corral_log_level_name(level);
     if (run_as && !(r->run_as = run_as_json(run_as))) {
         corral_error_set(err, CORRAL_EINTERNAL, NULL, "cannot render --run-as");
@@ -120,10 +136,13 @@ struct runner *runner_new(const char *work_dir, enum corral_log_level level,
     return r;
 }
 
+static void zygote_stop(struct runner *r);
+
 void runner_free(struct runner *r)
 {
     if (!r)
         return;
+    zygote_stop(r);
     if (r->lease)
         munmap(r->lease, (size_t)sysconf(_SC_PAGESIZE));
     if (r->lease_fd >= 0)
@@ -143,9 +162,9 @@ void runner_set_lease(struct runner *r, int64_t last_rx_ms, int64_t lease_ms)
     atomic_store(&r->lease->lease_ms, lease_ms);
 }
 
-/* The supervisor's config as a memfd positioned at 0, or -1. */
-static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, uint64_t epoch,
-                     const struct corral_spec *spec, struct corral_error *err)
+/* The supervisor's config (supervisor.h, fd 0) as compact JSON (malloc'd), or NULL. */
+static char *config_text(struct runner *r, const char *task_id, uint32_t attempt, uint64_t epoch,
+                         const struct corral_spec *spec, struct corral_error *err)
 {
     json_t *cfg = json_pack("{s:s, s:I, s:I, s:o, s:I, s:s}", "task_id", task_id, "attempt",
                             (json_int_t)attempt, "epoch", (json_int_t)epoch, "spec",
@@ -161,24 +180,34 @@ static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, ui
         json_object_set(cfg, "run_as", r->run_as);
     char *text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
     json_decref(cfg);
-    if (!text) {
+    if (!text)
         corral_error_set(err, CORRAL_EINTERNAL, NULL, "cannot render supervisor config");
-        return -1;
-    }
-    int fd = memfd_create("corral-task", MFD_CLOEXEC);
-    size_t len = strlen(text), off = 0;
-    while (fd >= 0 && off < len) {
+    return text;
+}
+
+/* Write all of text to fd; false on an error (EAGAIN included: fd never blocks here). */
+static bool write_all(int fd, const char *text, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
         ssize_t w = write(fd, text + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0) {
-            close(fd);
-            fd = -1;
-            break;
-        }
+        if (w <= 0)
+            return false;
         off += (size_t)w;
     }
-    free(text);
+    return true;
+}
+
+/* The config as a memfd positioned at 0, or -1. */
+static int config_memfd(const char *text, struct corral_error *err)
+{
+    int fd = memfd_create("corral-task", MFD_CLOEXEC);
+    if (fd >= 0 && !write_all(fd, text, strlen(text))) {
+        close(fd);
+        fd = -1;
+    }
     if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) {
         corral_error_set(err, CORRAL_EINTERNAL, NULL, "supervisor config: %s", strerror(errno));
         if (fd >= 0)
@@ -186,6 +215,217 @@ static int config_fd(struct runner *r, const char *task_id, uint32_t attempt, ui
         return -1;
     }
     return fd;
+}
+
+/* ---- the zygote (zygote.h) ---- */
+
+/* Kill the zygote and wait for it: once this returns it can make no supervisor any more. */
+static void zygote_stop(struct runner *r)
+{
+    if (r->zyg_fd >= 0)
+        close(r->zyg_fd);
+    r->zyg_fd = -1;
+    if (r->zyg_pid <= 0)
+        return;
+    (void)kill(r->zyg_pid, SIGKILL);
+    int64_t until = clock_mono_ms() + ZYGOTE_REAP_MS;
+    for (;;) {
+        pid_t p = waitpid(r->zyg_pid, NULL, WNOHANG);
+        if (p == r->zyg_pid || (p < 0 && errno == ECHILD))
+            break;
+        if (clock_mono_ms() >= until) {
+            CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote pid=%ld does not die", (long)r->zyg_pid);
+            break;
+        }
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    r->zyg_pid = 0;
+    r->zyg_next_ms = clock_mono_ms() + ZYGOTE_RESTART_MS;
+}
+
+static bool zygote_ready(struct runner *r)
+{
+    if (r->zyg_fd >= 0)
+        return true;
+    if (r->zyg_off || r->zyg_pid > 0 || clock_mono_ms() < r->zyg_next_ms)
+        return false;
+    r->zyg_next_ms = clock_mono_ms() + ZYGOTE_RESTART_MS;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote: socketpair: %s", strerror(errno));
+        return false;
+    }
+    char name[] = "corral-worker", mode[] = "--supervise-zygote";
+    char sname[] = "corral-supervisor", smode[] = "--zygote";
+    char *const argv[] = {name, mode, NULL};
+    char *const sargv[] = {sname, smode, NULL};
+    struct proc_spawn_opts o = {
+        .file = r->sup_exe ? r->sup_exe : "/proc/self/exe",
+        .argv = r->sup_exe ? sargv : argv,
+        .envp = r->envp,
+        .stdin_fd = -1,
+        .stdout_fd = -1,
+        .stderr_fd = STDERR_FILENO,
+        .keep_fds = {sv[1], r->lease_fd}, /* ZYGOTE_CTL_FD, SUP_LEASE_FD */
+        .n_keep = 2,
+        .new_session = true,
+    };
+    struct corral_error err = {0};
+    pid_t pid;
+    int rc = proc_spawn(&o, &pid, &err);
+    close(sv[1]);
+    if (rc) {
+        CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote: %s; supervisors start by exec", err.msg);
+        close(sv[0]);
+        return false;
+    }
+    r->zyg_pid = pid;
+    r->zyg_fd = sv[0];
+    CORRAL_LOG(CORRAL_LOG_DEBUG, "supervisor zygote pid=%ld", (long)pid);
+    return true;
+}
+
+/*
+ * Ask the zygote for a supervisor with these fds (supervisor.h's 0, 3 and 5). Its pid, or 0
+ * when the zygote made none; a zygote that failed to answer is killed first, so that no
+ * supervisor can appear later from this request.
+ */
+static pid_t zygote_spawn(struct runner *r, int cfg_fd, int result_fd, int out_fd)
+{
+    struct zygote_request req = {.magic = ZYGOTE_MAGIC};
+    int fds[ZYGOTE_FDS] = {cfg_fd, result_fd, out_fd};
+    union {
+        char buf[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = {.iov_base = &req, .iov_len = sizeof req};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    ssize_t n;
+    do
+        n = sendmsg(r->zyg_fd, &m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    const char *why = NULL;
+    struct zygote_reply rep = {0, 0};
+    if (n != (ssize_t)sizeof req) {
+        why = n < 0 ? strerror(errno) : "short send";
+    } else {
+        int64_t until = clock_mono_ms() + ZYGOTE_REPLY_MS;
+        struct pollfd p = {.fd = r->zyg_fd, .events = POLLIN};
+        int pr;
+        for (;;) {
+            int64_t left = until - clock_mono_ms();
+            pr = poll(&p, 1, left > 0 ? (int)left : 0);
+            if (pr >= 0 || errno != EINTR || left <= 0)
+                break;
+        }
+        if (pr <= 0)
+            why = pr == 0 ? "no answer" : strerror(errno);
+        else if ((n = recv(r->zyg_fd, &rep, sizeof rep, 0)) != (ssize_t)sizeof rep)
+            why = n == 0 ? "it exited" : "bad answer";
+    }
+    if (why) {
+        CORRAL_LOG(CORRAL_LOG_WARN,
+                   "supervisor zygote pid=%ld: %s; killed, this supervisor "
+                   "starts by exec",
+                   (long)r->zyg_pid, why);
+        zygote_stop(r);
+        return 0;
+    }
+    if (rep.pid > 0)
+        return (pid_t)rep.pid;
+    if (rep.err == ENOSYS) {
+        r->zyg_off = true; /* this build cannot (ThreadSanitizer) */
+        zygote_stop(r);
+    } else {
+        CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote: fork: %s; this supervisor starts by exec",
+                   strerror(rep.err));
+    }
+    return 0;
+}
+
+/*
+ * A supervisor from the zygote. Its config goes through a pipe written only after the zygote
+ * named the supervisor: one made for a request whose answer was lost reads an empty config and
+ * exits without running anything (supervisor_main reports a bad configuration to a pipe nobody
+ * reads). Returns the pid and sets *result_rd, or 0 (nothing is left running).
+ */
+static pid_t start_by_zygote(struct runner *r, const char *text, int out_fd, int *result_rd)
+{
+    size_t len = strlen(text);
+    int cp[2] = {-1, -1}, rp[2] = {-1, -1};
+    pid_t pid = 0;
+    if (pipe2(cp, O_CLOEXEC) < 0 || pipe2(rp, O_CLOEXEC) < 0)
+        goto out;
+    /* The whole config must fit in the pipe: it is written without waiting for the reader. */
+    if (len >= 65536 && fcntl(cp[1], F_SETPIPE_SZ, (int)len + 1) < (int)len + 1)
+        goto out;
+    (void)fcntl(cp[1], F_SETFL, O_NONBLOCK);
+    pid = zygote_spawn(r, cp[0], rp[1], out_fd);
+    if (pid <= 0)
+        goto out;
+    if (!write_all(cp[1], text, len))
+        CORRAL_LOG(CORRAL_LOG_WARN, "config of supervisor pid=%ld: %s", (long)pid,
+                   strerror(errno)); /* it reports the bad config; the attempt fails */
+    *result_rd = rp[0];
+    rp[0] = -1;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (cp[i] >= 0)
+            close(cp[i]);
+        if (rp[i] >= 0)
+            close(rp[i]);
+    }
+    return pid;
+}
+
+/* A supervisor by exec of corral-supervisor (or of ourselves): the way without a zygote. */
+static int start_by_exec(struct runner *r, const char *text, int out_fd, pid_t *pid, int *result_rd,
+                         struct corral_error *err)
+{
+    int rc, cfd = config_memfd(text, err), pipefd[2] = {-1, -1};
+    if (cfd < 0)
+        return CORRAL_EINTERNAL;
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "pipe: %s", strerror(errno));
+        close(cfd);
+        return rc;
+    }
+    char name[] = "corral-worker", mode[] = "--supervise", sname[] = "corral-supervisor";
+    char *const argv[] = {name, mode, NULL};
+    char *const sargv[] = {sname, NULL};
+    struct proc_spawn_opts o = {
+        /* corral-supervisor when installed beside us; else the running binary (even if it
+         * was replaced on disk since the worker started). */
+        .file = r->sup_exe ? r->sup_exe : "/proc/self/exe",
+        .argv = r->sup_exe ? sargv : argv,
+        .envp = r->envp,
+        .stdin_fd = cfd,
+        .stdout_fd = -1,
+        .stderr_fd = STDERR_FILENO,
+        .keep_fds = {pipefd[1], r->lease_fd,
+                     out_fd}, /* SUP_RESULT_FD, SUP_LEASE_FD, SUP_OUTPUT_FD */
+        .n_keep = 3,
+        /* Own session: a terminal's Ctrl-C to the worker's group must not reach supervisors
+         * (the worker drains on SIGINT; its tasks keep running meanwhile). */
+        .new_session = true,
+    };
+    rc = proc_spawn(&o, pid, err);
+    close(cfd);
+    close(pipefd[1]);
+    if (rc) {
+        close(pipefd[0]);
+        return rc;
+    }
+    *result_rd = pipefd[0];
+    return CORRAL_OK;
 }
 
 int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_t attempt,
@@ -198,9 +438,9 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
     if (n < 0 || (size_t)n >= sizeof run->output_path)
         return corral_error_set(err, CORRAL_EINTERNAL, NULL, "output path too long");
 
-    int rc = 0, cfd = -1, ofd = -1, pipefd[2] = {-1, -1};
-    cfd = config_fd(r, task_id, attempt, epoch, spec, err);
-    if (cfd < 0) {
+    int rc = 0, ofd = -1;
+    char *text = config_text(r, task_id, attempt, epoch, spec, err);
+    if (!text) {
         rc = CORRAL_EINTERNAL;
         goto out;
     }
@@ -222,47 +462,48 @@ int runner_start(struct runner *r, struct run *run, const char *task_id, uint32_
         ofd = -1; /* not ours to unlink */
         goto out;
     }
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        rc = corral_error_set(err, CORRAL_EINTERNAL, NULL, "pipe: %s", strerror(errno));
-        goto out;
-    }
-    char name[] = "corral-worker", mode[] = "--supervise", sname[] = "corral-supervisor";
-    char *const argv[] = {name, mode, NULL};
-    char *const sargv[] = {sname, NULL};
-    struct proc_spawn_opts o = {
-        /* corral-supervisor when installed beside us; else the running binary (even if it
-         * was replaced on disk since the worker started). */
-        .file = r->sup_exe ? r->sup_exe : "/proc/self/exe",
-        .argv = r->sup_exe ? sargv : argv,
-        .envp = r->envp,
-        .stdin_fd = cfd,
-        .stdout_fd = -1,
-        .stderr_fd = STDERR_FILENO,
-        .keep_fds = {pipefd[1], r->lease_fd, ofd}, /* SUP_RESULT_FD, SUP_LEASE_FD, SUP_OUTPUT_FD */
-        .n_keep = 3,
-        /* Own session: a terminal's Ctrl-C to the worker's group must not reach supervisors
-         * (the worker drains on SIGINT; its tasks keep running meanwhile). */
-        .new_session = true,
-    };
-    pid_t pid;
-    if ((rc = proc_spawn(&o, &pid, err)))
+    pid_t pid = 0;
+    int result_rd = -1;
+    if (zygote_ready(r))
+        pid = start_by_zygote(r, text, ofd, &result_rd);
+    if (pid <= 0 && (rc = start_by_exec(r, text, ofd, &pid, &result_rd, err)))
         goto out;
     run->pid = pid;
-    run->fd = pipefd[0];
-    pipefd[0] = -1;
+    run->fd = result_rd;
     (void)fcntl(run->fd, F_SETFL, O_NONBLOCK);
 out:
     if (rc && ofd >= 0)
         (void)unlink(run->output_path);
     if (ofd >= 0)
         close(ofd);
-    if (cfd >= 0)
-        close(cfd);
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
+    free(text);
     return rc;
+}
+
+bool runner_own_child(struct runner *r, pid_t pid, bool stopped)
+{
+    if (r->zyg_pid <= 0 || pid != r->zyg_pid)
+        return false;
+    if (stopped) {
+        /* A stopped zygote answers nobody: kill it (and wait for it) now. */
+        CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote pid=%ld was stopped by a signal; killed",
+                   (long)pid);
+        zygote_stop(r);
+        return true;
+    }
+    CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote pid=%ld exited; a new one is started later",
+               (long)pid);
+    if (r->zyg_fd >= 0)
+        close(r->zyg_fd);
+    r->zyg_fd = -1;
+    r->zyg_pid = 0;
+    r->zyg_next_ms = clock_mono_ms() + ZYGOTE_RESTART_MS;
+    return true;
+}
+
+pid_t runner_zygote_pid(const struct runner *r)
+{
+    return r->zyg_pid;
 }
 
 void runner_cancel(struct run *run)

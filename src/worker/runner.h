@@ -77,6 +77,15 @@ bool runner_stopped(struct run *run, pid_t pid);
 bool runner_reaped(struct run *run, pid_t pid);
 
 /*
+ * Note that pid, a child that no run claimed, was reaped or seen stopped; true when it was the
+ * runner's own (the supervisors' zygote, zygote.h), which is then killed if stopped and started
+ * again later. Its supervisors are our children too: they are runs' pids.
+ */
+bool runner_own_child(struct runner *r, pid_t pid, bool stopped);
+/* The zygote's pid (a child of ours that is no supervisor and no stray), or 0. */
+pid_t runner_zygote_pid(const struct runner *r);
+
+/*
  * Forget the run: close the result pipe if open and delete the output file. Call it only once
  * the output is no longer needed (the result is stored, or the attempt is void). Does not
  * signal: a supervisor still running keeps writing into the unlinked file, whose space is freed

@@ -13,12 +13,22 @@
 
 #define CONFIG_MAX_BYTES (256u * 1024u)
 
+/* All of fd up to EOF, at most max bytes (NULL past it). The buffer grows as needed: a config
+ * is usually a few hundred bytes, and a supervisor should not map and touch 256 KiB for it. */
 static char *read_all(int fd, size_t max, size_t *len)
 {
-    char *buf = corral_xmalloc(max + 1);
-    size_t n = 0;
+    size_t cap = 4096, n = 0;
+    char *buf = corral_xmalloc(cap + 1);
     for (;;) {
-        ssize_t r = read(fd, buf + n, max - n);
+        if (n == cap) {
+            if (cap == max) {
+                free(buf);
+                return NULL;
+            }
+            cap = cap * 4 < max ? cap * 4 : max;
+            buf = corral_xrealloc(buf, cap + 1);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -28,10 +38,6 @@ static char *read_all(int fd, size_t max, size_t *len)
         if (r == 0)
             break;
         n += (size_t)r;
-        if (n == max) {
-            free(buf);
-            return NULL;
-        }
     }
     buf[n] = '\0';
     *len = n;

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The task supervisor: a small single-threaded process per task, started by the worker as
- * `corral-supervisor` (installed next to corral-worker; it links neither ZooKeeper nor libcurl,
- * so it starts in a fraction of the worker's time) or, when that program is missing, as
- * `corral-worker --supervise` (exec of /proc/self/exe). It runs one task and kills its whole
- * process tree on timeout, cancel, worker death or lease expiry. Living outside the worker's
- * process is the point: a paused or killed worker cannot stop it from enforcing the lease
- * (CONTRACT: "a worker that has lost contact with ZooKeeper kills its running tasks before its
- * session can expire").
+ * The task supervisor: a small single-threaded process per task, forked by the worker's zygote
+ * (zygote.h) or, without one, started by the worker as `corral-supervisor` (installed next to
+ * corral-worker; it links neither ZooKeeper nor libcurl, so it starts in a fraction of the
+ * worker's time) or, when that program is missing, as `corral-worker --supervise` (exec of
+ * /proc/self/exe). Either way it is the worker's child and finds the fds below. It runs one task
+ * and kills its whole process tree on timeout, cancel, worker death or lease expiry. Living outside
+ * the worker's process is the point: a paused or killed worker cannot stop it from enforcing the
+ * lease (CONTRACT: "a worker that has lost contact with ZooKeeper kills its running tasks before
+ * its session can expire").
  *
  * Protocol between worker (runner.c) and supervisor (supervisor.c):
- *   fd 0  a memfd holding one JSON object, read to EOF:
+ *   fd 0  a memfd (or, from the zygote, a pipe) holding one JSON object, read to EOF:
  *         {"task_id","attempt","epoch","spec":{...},"parent":<worker pid>,"log_level":"info",
  *          "worker_exe":"/path/of/corral-worker"} (sup_config.h; HTTP tasks run as
  *         `<worker_exe> --http-task`, http_task.c, with the same object on stdin)

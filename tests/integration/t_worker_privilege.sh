@@ -264,6 +264,94 @@ argv_is_literal()
 }
 run_case "shell metacharacters in argv come out literally" argv_is_literal
 
+# ---- (f) the supervisors' zygote (src/worker/zygote.h)
+
+# zygote_of PID: the pid of worker PID's supervisor zygote (a child of it), or nothing.
+zygote_of()
+{
+    pgrep -P "$1" -f -- ' --(supervise-)?zygote$' | head -n 1
+}
+
+WSAME_PID=${PID_OF[wsame]}
+
+# ppid_of PID: its parent's pid, from /proc (the field after the parenthesized name).
+ppid_of()
+{
+    sed -E 's/^.*\) [A-Za-z] ([0-9]+) .*$/\1/' "/proc/$1/stat"
+}
+
+zygote_is_a_clean_child_of_the_worker()
+{
+    local zyg id
+    wait_for "wsame's zygote" 10 test -n "$(zygote_of "$WSAME_PID")"
+    zyg=$(zygote_of "$WSAME_PID")
+    assert_eq "the zygote's parent" "$WSAME_PID" "$(ppid_of "$zyg")"
+    assert_not_contains "the zygote's environment" "$SECRET" "$(tr '\0' '\n' <"/proc/$zyg/environ")"
+    assert_eq "the zygote is not dumpable" 0 "$(stat -c %u "/proc/$zyg/environ")"
+    # The task's parent is its supervisor, whose parent is the worker, not the zygote.
+    id=$(submit "$(sh_spec same "sed -E 's/^.*\\) [A-Za-z] ([0-9]+) .*\$/\\1/' /proc/\$PPID/stat")")
+    wait_final "$id" 20
+    assert_eq "state" succeeded "$(jb .state "$TASK")"
+    assert_eq "the supervisor's parent" "$WSAME_PID" "$(jb .output "$TASK")"
+    # While a task runs, ps shows its supervisor as an exec'd one, and one zygote.
+    id=$(submit "$(sh_spec same "sleep 30")")
+    wait_state "$id" running 20
+    assert_eq "zygotes among the worker's children" 1 \
+        "$(pgrep -c -P "$WSAME_PID" -f -- ' --(supervise-)?zygote$' || true)"
+    assert_eq "supervisors shown as corral-supervisor" 1 \
+        "$(pgrep -c -P "$WSAME_PID" -f -- '^corral-supervisor *$' || true)"
+    api POST "/v1/tasks/$id/cancel"
+    # A --run-as task cannot signal the zygote (it runs as the worker's user).
+    wait_for "wra's zygote" 10 test -n "$(zygote_of "$WRA_PID")"
+    zyg=$(zygote_of "$WRA_PID")
+    id=$(submit "$(sh_spec runas "kill -STOP $zyg && echo STOPPED-ZYGOTE; echo done")")
+    wait_final "$id" 20
+    assert_not_contains "output" STOPPED-ZYGOTE "$(jb .output "$TASK")"
+    assert_eq "the zygote is untouched" "$zyg" "$(zygote_of "$WRA_PID")"
+}
+run_case "the supervisors' zygote is the worker's child, without its secrets, and makes the \
+worker's children" zygote_is_a_clean_child_of_the_worker
+
+# new_zygote_since OLD: true when wsame has a zygote other than OLD; else submits a task (a
+# new zygote is started with a supervisor) and is false.
+new_zygote_since()
+{
+    local z
+    z=$(zygote_of "$WSAME_PID")
+    [[ -n "$z" && "$z" != "$1" ]] && return 0
+    submit "$(spec same '["true"]')" >/dev/null
+    return 1
+}
+
+# zygote_lost HOW: a task of the worker's uid kills (HOW=kill) or stops (HOW=stop) the zygote;
+# the tasks after it still run, and a new zygote takes its place.
+zygote_lost()
+{
+    local how=$1 zyg id i ids=() sig=-9 needle="exited"
+    [[ "$how" == stop ]] && sig=-STOP needle="was stopped by a signal"
+    wait_for "wsame's zygote" 10 test -n "$(zygote_of "$WSAME_PID")"
+    zyg=$(zygote_of "$WSAME_PID")
+    id=$(submit "$(sh_spec same "kill $sig $zyg && echo signalled")")
+    wait_final "$id" 20
+    assert_eq "state" succeeded "$(jb .state "$TASK")"
+    assert_eq "output" signalled "$(jb .output "$TASK")"
+    for i in 1 2 3 4 5; do
+        ids+=("$(submit "$(spec same "[\"echo\",\"after-$how-$i\"]")")")
+    done
+    for i in 1 2 3 4 5; do
+        wait_final "${ids[$((i - 1))]}" 20
+        assert_eq "task $i after the zygote's $how" succeeded "$(jb .state "$TASK")"
+        assert_eq "its output" "after-$how-$i" "$(jb .output "$TASK")"
+    done
+    wait_for "the old zygote (pid $zyg) to be gone" 10 pid_gone "$zyg"
+    grep -q "supervisor zygote pid=$zyg $needle" "$T_DIR/wsame.log" ||
+        fail "the worker did not log that its zygote $needle"
+    # A new zygote comes with a supervisor started a second or more later.
+    wait_for "a new zygote" 15 new_zygote_since "$zyg"
+}
+run_case "a task that kills the zygote does not stop the worker's tasks" zygote_lost kill
+run_case "a task that stops the zygote does not stop the worker's tasks" zygote_lost stop
+
 # ---- the ZooKeeper secret is wiped from argv and environ
 
 zk_secret_wiped()
