@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Scenario a: the machine's ceilings (ceil.h). */
+#define _GNU_SOURCE /* pipe2, environ */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "bench/zkraw.h"
 #include "corral/xalloc.h"
 #include "io/clock.h"
+#include "io/proc.h"
 
 #define ZNODE_BYTES     200
 #define CREATE_INFLIGHT 500
@@ -50,6 +54,76 @@ int ceil_fork(int64_t ms, struct bench_ceilings *out, struct corral_error *err)
     out->fork_n = n;
     out->fork_ms = now - t0;
     out->fork_per_s = bench_rate(n, out->fork_ms);
+    return CORRAL_OK;
+}
+
+int ceil_fork_loop_main(const char *ms_arg)
+{
+    char *end = NULL;
+    errno = 0;
+    long ms = strtol(ms_arg, &end, 10);
+    if (errno || end == ms_arg || *end || ms < 1 || ms > 600000) {
+        fprintf(stderr, "corral-bench: --fork-loop: expected milliseconds from 1 to 600000, got "
+                        "'%s'\n",
+                ms_arg);
+        return 2;
+    }
+    struct bench_ceilings c = {0};
+    struct corral_error err = {0};
+    if (ceil_fork(ms, &c, &err) != CORRAL_OK) {
+        fprintf(stderr, "corral-bench: --fork-loop: %s\n", err.msg);
+        return 1;
+    }
+    printf("%" PRIu64 " %" PRId64 "\n", c.fork_n, c.fork_ms);
+    return 0;
+}
+
+int ceil_fork_fresh(int64_t ms, double *per_s, struct corral_error *err)
+{
+    *per_s = -1.0;
+    char exe[PATH_MAX];
+    if (!proc_self_exe(exe, sizeof exe))
+        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "cannot find corral-bench itself");
+    char a0[] = "corral-bench", a1[] = "--fork-loop", a2[24];
+    snprintf(a2, sizeof a2, "%" PRId64, ms);
+    char *const argv[] = {a0, a1, a2, NULL};
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "pipe: %s", strerror(errno));
+    struct proc_spawn_opts o = {.file = exe,
+                                .argv = argv,
+                                .envp = environ,
+                                .stdin_fd = -1,
+                                .stdout_fd = p[1],
+                                .stderr_fd = STDERR_FILENO};
+    pid_t pid;
+    int rc = proc_spawn(&o, &pid, err);
+    close(p[1]);
+    if (rc) {
+        close(p[0]);
+        return rc;
+    }
+    char buf[128];
+    size_t got = 0;
+    for (int i = 0; i < 64 && got + 1 < sizeof buf; i++) { /* one short line, then EOF */
+        ssize_t r = read(p[0], buf + got, sizeof buf - 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    close(p[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    uint64_t n = 0;
+    int64_t elapsed = 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        sscanf(buf, "%" SCNu64 " %" SCNd64, &n, &elapsed) != 2 || elapsed <= 0)
+        return corral_error_set(err, CORRAL_EINTERNAL, NULL, "corral-bench --fork-loop failed");
+    *per_s = bench_rate(n, elapsed);
     return CORRAL_OK;
 }
 

@@ -45,6 +45,11 @@ struct bench_ceilings {
 
 /* The fork/exec/waitpid loop for ms milliseconds (run it before any thread exists). */
 CORRAL_NODISCARD int ceil_fork(int64_t ms, struct bench_ceilings *out, struct corral_error *err);
+/* The same loop in a fresh single-threaded `corral-bench --fork-loop MS` (so that it can run
+ * at any point of a run, beside the scenario it is compared with); its rate in *per_s. */
+CORRAL_NODISCARD int ceil_fork_fresh(int64_t ms, double *per_s, struct corral_error *err);
+/* `corral-bench --fork-loop MS`: run ceil_fork and print "<count> <elapsed ms>"; exit status. */
+int ceil_fork_loop_main(const char *ms_arg);
 /* The ZooKeeper ceilings against hosts, under the znode root (created, emptied, deleted). */
 CORRAL_NODISCARD int ceil_zk(const char *hosts, const char *root, const struct bench_opts *o,
                              struct bench_ceilings *out, struct corral_error *err);

@@ -74,6 +74,14 @@ static void own_dir(char *out, size_t n)
 
 int main(int argc, char **argv)
 {
+    /* Hidden mode: the fork ceiling alone, in a fresh process (ceil_fork_fresh). */
+    if (argc >= 2 && strcmp(argv[1], "--fork-loop") == 0) {
+        if (argc != 3) {
+            fprintf(stderr, "corral-bench: --fork-loop takes one argument, milliseconds\n");
+            return 2;
+        }
+        return ceil_fork_loop_main(argv[2]);
+    }
     struct bench_opts o = {0};
     struct corral_error err = {0};
     struct corral_opts_result res = {0};

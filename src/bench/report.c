@@ -171,6 +171,8 @@ static json_t *scenario_json(const struct bench_result *s)
     json_object_set_new(o, "post_round_trip_ms", pct(&s->ack));
     json_object_set_new(o, "latency_source",
                         s->latency_source ? json_string(s->latency_source) : json_null());
+    json_object_set_new(o, "fork_exec_before_per_s", num(s->fork_before_per_s));
+    json_object_set_new(o, "fork_exec_after_per_s", num(s->fork_after_per_s));
     json_object_set_new(o, "rss_corrald_kib", intn(s->row.rss_corrald_kib));
     json_object_set_new(o, "rss_workers_kib", intn(s->row.rss_workers_kib));
     json_t *each = json_array();

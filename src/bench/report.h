@@ -38,6 +38,9 @@ struct bench_result {
     double drain_per_s;
     double drain_vs_empty; /* drain_per_s / b-batch's finish_per_s */
     bool leader_killed;
+    /* c only: the fork ceiling measured again just before the scenario and just after it
+     * (-1 = not measured); the finish ratio is against their mean when both were. */
+    double fork_before_per_s, fork_after_per_s;
     /* Cores kept busy over the measured window (-1 unknown): the whole machine, and each kind
      * of process of the run (corral-bench itself: its simulated workers, clients, probes). */
     struct bench_cpu {

@@ -62,6 +62,7 @@ static void result_init(struct bench_result *r, const char *name, const char *ti
     r->row.rss_corrald_kib = r->row.rss_workers_kib = -1;
     r->first_assign_ms = r->failover_assign_ms = -1;
     r->drain_per_s = r->drain_vs_empty = -1.0;
+    r->fork_before_per_s = r->fork_after_per_s = -1.0;
     r->cpu = (struct bench_cpu){-1.0, -1.0, -1.0, -1.0, -1.0, 0};
 }
 
@@ -657,6 +658,13 @@ static void real_workers(struct bench_ctx *x, struct bench_result *res, const ch
     const struct bench_opts *o = x->o;
     res->latency_source = "task JSON timestamps (submitted_at, started_at, finished_at), read "
                           "from the task znodes";
+    /* The fork ceiling moves with the machine (a shared VM's speed changes from minute to
+     * minute): c is compared with the loop run again right before and right after it, with
+     * nothing of the scenario running. */
+    bool around = !light && x->ceil->ran && !bench_stopping();
+    struct corral_error ferr = {0};
+    if (around && ceil_fork_fresh(o->ceil_ms, &res->fork_before_per_s, &ferr) != CORRAL_OK)
+        note(res, "fork ceiling before: %s", ferr.msg);
     struct setup s = {0};
     if (setup_replicas(x, &s, tag, 1, res) != CORRAL_OK ||
         setup_workers(x, &s, tag, res) != CORRAL_OK) {
@@ -697,9 +705,22 @@ static void real_workers(struct bench_ctx *x, struct bench_result *res, const ch
     zkraw_close(zr);
     res->row.complete = !bench_stopping() && res->submitted == res->row.tasks &&
                         res->row.finished >= res->row.tasks;
+    if (around && !bench_stopping() &&
+        ceil_fork_fresh(o->ceil_ms, &res->fork_after_per_s, &ferr) != CORRAL_OK)
+        note(res, "fork ceiling after: %s", ferr.msg);
     if (!light) {
+        double fork = x->ceil->fork_per_s;
+        if (res->fork_before_per_s > 0 && res->fork_after_per_s > 0) {
+            fork = (res->fork_before_per_s + res->fork_after_per_s) / 2.0;
+            note(res,
+                 "fork ceiling right before / after: %.0f / %.0f /s; finish ratio against their "
+                 "mean %.0f/s (against a's %.0f/s: %.0f %%)",
+                 res->fork_before_per_s, res->fork_after_per_s, fork, x->ceil->fork_per_s,
+                 x->ceil->fork_per_s > 0 ? 100.0 * res->row.finish_per_s / x->ceil->fork_per_s
+                                         : 0.0);
+        }
         res->row.submit_ratio = bench_ratio(res->row.submit_per_s, x->ceil->batched_creates_per_s);
-        res->row.finish_ratio = bench_ratio(res->row.finish_per_s, x->ceil->fork_per_s);
+        res->row.finish_ratio = bench_ratio(res->row.finish_per_s, fork);
     }
     load_free(l);
 }
