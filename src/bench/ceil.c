@@ -63,8 +63,9 @@ int ceil_fork_loop_main(const char *ms_arg)
     errno = 0;
     long ms = strtol(ms_arg, &end, 10);
     if (errno || end == ms_arg || *end || ms < 1 || ms > 600000) {
-        fprintf(stderr, "corral-bench: --fork-loop: expected milliseconds from 1 to 600000, got "
-                        "'%s'\n",
+        fprintf(stderr,
+                "corral-bench: --fork-loop: expected milliseconds from 1 to 600000, got "
+                "'%s'\n",
                 ms_arg);
         return 2;
     }

@@ -120,7 +120,7 @@ static int spawn_setup(const struct proc_spawn_opts *o, int devnull, posix_spawn
     if (!e)
         e = posix_spawnattr_setflags(attr, flags);
     if (!e)
-        e = posix_spawnattr_setsigdefault(attr, &all);
+        e = posix_spawnattr_setsigdefault(attr, o->changed_signals ? o->changed_signals : &all);
     if (!e)
         e = posix_spawnattr_setsigmask(attr, &none);
     /* Move every source fd above the targets first so that no dup2 clobbers a later source,
@@ -252,7 +252,8 @@ static _Noreturn void child_setup(const struct proc_spawn_opts *o, int devnull, 
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
     for (int sig = 1; sig < NSIG; sig++)
-        (void)sigaction(sig, &dfl, NULL); /* EINVAL for SIGKILL, SIGSTOP, reserved ones */
+        if (!o->changed_signals || sigismember(o->changed_signals, sig) == 1)
+            (void)sigaction(sig, &dfl, NULL); /* EINVAL for SIGKILL, SIGSTOP, reserved ones */
     sigset_t none;
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);

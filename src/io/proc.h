@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -47,6 +48,11 @@ struct proc_spawn_opts {
     int keep_fds[PROC_MAX_KEEP_FDS]; /* become fds 3, 4, ... in the child */
     size_t n_keep;
     bool new_session; /* setsid(): own session and process group (pgid == pid) */
+    /* The signals whose disposition in the caller is not SIG_DFL (ignored or handled): the
+     * child sets these back to SIG_DFL, one system call each. NULL: every signal is reset (64
+     * calls), for a caller that cannot know. A wrong set lets a signal that arrives between the
+     * child's mask reset and its exec run one of our handlers in the child. */
+    const sigset_t *changed_signals;
     /* Only from a single-threaded process (the supervisor): when any of the three is set, the
      * child is set up by hand, since posix_spawn can do none of them; it shares our memory until
      * its exec (clone with CLONE_VM | CLONE_VFORK), or is a fork() in sanitizer builds. */

@@ -390,6 +390,19 @@ static void output_cleanup(struct output *o)
     o->buf = o->scratch = NULL;
 }
 
+/* The signals supervisor_main sets to other than SIG_DFL (it installs no handler: signalfd):
+ * the task's process resets these alone (proc_spawn_opts.changed_signals). */
+static const sigset_t *changed_signals(void)
+{
+    static sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigaddset(&set, SIGTSTP);
+    sigaddset(&set, SIGTTIN);
+    sigaddset(&set, SIGTTOU);
+    return &set;
+}
+
 /* An HTTP task runs as `corral-worker --http-task` (http_task.c): libcurl is loaded only for
  * HTTP tasks, never by the supervisor of a command. It gets the same configuration on stdin,
  * the output as stdout and reports "<status> <error>" on fd 3. */
@@ -425,6 +438,7 @@ static int start_http(struct sup *s, int outfd, char *err, size_t errn)
         .keep_fds = {pfd[1]}, /* fd 3 */
         .n_keep = 1,
         .new_session = true,
+        .changed_signals = changed_signals(),
     };
     struct proc_creds creds;
     task_privileges(s, &creds, &o);
@@ -467,6 +481,7 @@ static int start_command(struct sup *s, int outfd, char *err, size_t errn)
         .stdout_fd = outfd,
         .stderr_fd = outfd,
         .new_session = true,
+        .changed_signals = changed_signals(),
     };
     struct proc_creds creds;
     task_privileges(s, &creds, &o);
@@ -575,7 +590,7 @@ int supervisor_main(void)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&mask, sigs[i]);
     sigprocmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* each signal set here is in changed_signals() */
     /* Harder to stop or inspect: the stop signals that can be ignored are, and a process of
      * our uid (the task, without --run-as) cannot ptrace us or read our memory and environ.
      * SIGSTOP cannot be ignored: the worker kills the attempt when it sees us stopped. */

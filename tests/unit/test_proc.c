@@ -227,6 +227,40 @@ static void forked_child_gets_the_same_signals_and_session(void **state)
     check_signals_and_session(true);
 }
 
+/* With changed_signals, exactly those are reset: SIGTERM (listed) is default in the child,
+ * SIGHUP (ignored by us but not listed) stays ignored, on both ways to start a child. */
+static void check_changed_signals_only(bool forked)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_term, old_hup;
+    sigaction(SIGTERM, &ign, &old_term);
+    sigaction(SIGHUP, &ign, &old_hup);
+    sigset_t changed;
+    sigemptyset(&changed);
+    sigaddset(&changed, SIGTERM);
+    struct proc_spawn_opts o = {
+        .file = "/bin/sh", .stdin_fd = -1, .stderr_fd = -1, .changed_signals = &changed};
+    if (forked)
+        o.cwd = "/";
+    struct corral_error err = {0};
+    char out[256];
+    int rc = run_sh("grep -E '^SigIgn' /proc/self/status", &o, out, sizeof out, &err);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    assert_int_equal(rc, 0);
+    const char *ig = strstr(out, "SigIgn:");
+    assert_non_null(ig);
+    unsigned long long mask = strtoull(ig + 7, NULL, 16);
+    assert_int_equal(mask & (1ULL << (SIGTERM - 1)), 0);
+    assert_int_not_equal(mask & (1ULL << (SIGHUP - 1)), 0);
+}
+
+static void only_the_changed_signals_are_reset(void **state)
+{
+    (void)state;
+    check_changed_signals_only(false);
+    check_changed_signals_only(true);
+}
+
 static void forked_child_gets_limits_and_cwd(void **state)
 {
     (void)state;
@@ -404,6 +438,7 @@ int main(void)
         cmocka_unit_test(path_search_finds_the_program),
         cmocka_unit_test(signals_are_default_and_unblocked_and_session_new),
         cmocka_unit_test(forked_child_gets_the_same_signals_and_session),
+        cmocka_unit_test(only_the_changed_signals_are_reset),
         cmocka_unit_test(forked_child_gets_limits_and_cwd),
         cmocka_unit_test(forked_spawn_leaves_the_caller_as_it_was),
         cmocka_unit_test(forked_child_never_raises_a_limit),
