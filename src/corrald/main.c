@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "corral/access.h"
@@ -374,9 +375,22 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    r.zk = zk_open(r.opts.zk, (int)r.opts.session_timeout_ms, zk_auth, &err);
+    /* A ZooKeeper that does not accept connections yet (err without a field) is waited for,
+     * as one that goes away later is; a bad flag is not. */
+    for (int tries = 0; !(r.zk = zk_open(r.opts.zk, (int)r.opts.session_timeout_ms, zk_auth, &err));
+         tries++) {
+        if (err.code != CORRAL_EUNAVAIL || err.field[0] || stop_requested)
+            break;
+        if (tries % 10 == 0)
+            CORRAL_LOG(CORRAL_LOG_WARN, "%s; retrying", err.msg);
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        memset(&err, 0, sizeof err);
+    }
     corral_config_file_free(zk_auth, zk_auth ? strlen(zk_auth) : 0);
     zk_auth = NULL;
+    if (!r.zk && stop_requested)
+        return 0;
     if (!r.zk)
         return usage_error(&err);
     zk_events_allow_seal(r.zk);

@@ -353,7 +353,7 @@ int zk_add_identity(struct zk *zk, const char *user_pass, struct corral_error *e
     zk->auth2 = corral_xstrdup(user_pass);
     int rc = ZOK;
     if (zk->zh)
-        rc = zoo_add_auth(zk->zh, "digest", zk->auth2, (int)strlen(zk->auth2), NULL, NULL);
+        rc = zk_add_auth_now(zk->zh, zk->auth2);
     pthread_rwlock_unlock(&zk->hlock);
     if (rc != ZOK)
         return corral_error_set(err, CORRAL_EUNAVAIL, NULL, "add auth: %s", zerror(rc));

@@ -61,6 +61,15 @@ void zk_release(struct zk *zk);
 void zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
 /* Record contact with the server when rc is a server's answer (see zk_last_rx_ms()). */
 void zk_touch_rx(struct zk *zk, int rc);
+
+/*
+ * Register a digest credential ("user:pass") on a handle, before its session can be used. The
+ * client refuses (ZINVALIDSTATE) while it is between two connection attempts (a refused
+ * connect leaves the handle in state 0 until the next one), which a server that is starting,
+ * or a process started before its server, meets at once: this waits for the next attempt, at
+ * most 2 s. Returns zoo_add_auth's code (ZINVALIDSTATE still refused: try a new handle later).
+ */
+int zk_add_auth_now(zhandle_t *zh, const char *auth);
 /* The ACL for nodes this handle creates: creator-only with auth, open otherwise. */
 const struct ACL_vector *zk_acl(const struct zk *zk);
 

@@ -114,6 +114,24 @@ static void zk_lib_log(const char *message)
     CORRAL_LOG(CORRAL_LOG_DEBUG, "client: %s", message);
 }
 
+/* Auth retry: every AUTH_RETRY_MS while the client waits between two connection attempts, at
+ * most AUTH_RETRY_MAX_MS. */
+#define AUTH_RETRY_MS     5
+#define AUTH_RETRY_MAX_MS 2000
+
+/* zk_internal.h */
+int zk_add_auth_now(zhandle_t *zh, const char *auth)
+{
+    for (int waited = 0;; waited += AUTH_RETRY_MS) {
+        int rc = zoo_add_auth(zh, "digest", auth, (int)strlen(auth), NULL, NULL);
+        if (rc != ZINVALIDSTATE || is_unrecoverable(zh) == ZINVALIDSTATE ||
+            waited >= AUTH_RETRY_MAX_MS)
+            return rc;
+        struct timespec ts = {0, AUTH_RETRY_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int start_session(struct zk *zk, struct corral_error *err)
 {
     zoo_set_debug_level(log_min_level() == CORRAL_LOG_DEBUG ? ZOO_LOG_LEVEL_INFO
@@ -135,17 +153,23 @@ static int start_session(struct zk *zk, struct corral_error *err)
      * reconnect still resolves at once; routine re-resolution waits this long. */
     (void)zoo_set_servers_resolution_delay(zh, ZK_RESOLVE_DELAY_MS);
     if (zk->auth) {
-        int rc = zoo_add_auth(zh, "digest", zk->auth, (int)strlen(zk->auth), NULL, NULL);
+        int rc = zk_add_auth_now(zh, zk->auth);
         if (rc != ZOK) {
             pthread_mutex_lock(&zk->mu);
             zk->zh = NULL;
             pthread_mutex_unlock(&zk->mu);
             zookeeper_close(zh);
+            /* Between two connection attempts (ZooKeeper not listening yet): try again later,
+             * as for any other unavailable ensemble; anything else is a wrong credential. */
+            if (rc == ZINVALIDSTATE)
+                return corral_error_set(err, CORRAL_EUNAVAIL, NULL,
+                                        "ZooKeeper at %s does not accept connections yet",
+                                        zk->hosts);
             return corral_error_set(err, CORRAL_EUNAVAIL, "--zk-auth", "add auth: %s", zerror(rc));
         }
     }
     if (zk->auth2) /* a worker's own identity (zk_add_identity): failing it only costs rights */
-        (void)zoo_add_auth(zh, "digest", zk->auth2, (int)strlen(zk->auth2), NULL, NULL);
+        (void)zk_add_auth_now(zh, zk->auth2);
     return CORRAL_OK;
 }
 

@@ -562,12 +562,19 @@ maxClientCnxns=0
 admin.enableServer=false
 4lw.commands.whitelist=*
 EOF
+    ZK=127.0.0.1:$ZK_PORT
+    zk_launch
+}
+
+# zk_launch: start the ZooKeeper that zk_start configured (again, after stop_pid zk: the same
+# port and data) and wait until it answers.
+zk_launch()
+{
     java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
         -Dzookeeper.admin.enableServer=false -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
         -cp "$(zk_classpath)" org.apache.zookeeper.server.ZooKeeperServerMain \
-        "$T_DIR/zk/zoo.cfg" >"$T_DIR/zk.log" 2>&1 &
+        "$T_DIR/zk/zoo.cfg" >>"$T_DIR/zk.log" 2>&1 &
     proc_record zk $! zk
-    ZK=127.0.0.1:$ZK_PORT
     wait_for "ZooKeeper on port $ZK_PORT to answer ruok" 30 zk_ready
     log "ZooKeeper ready at $ZK"
 }

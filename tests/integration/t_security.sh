@@ -127,5 +127,29 @@ open_namespace_refused()
 }
 run_case "an open namespace is refused under ZooKeeper auth unless --insecure" open_namespace_refused
 
+# A replica with ZooKeeper auth started while ZooKeeper does not listen waits for it (the
+# client refuses to register a credential between two connection attempts: that must not end
+# the replica), and is ready once ZooKeeper is back. Last: it stops the test's ZooKeeper.
+replica_with_auth_waits_for_zookeeper()
+{
+    local port
+    stop_pid zk
+    port=$(free_port)
+    URL_OF[late]=http://127.0.0.1:$port
+    "$CORRALD" --zk "$ZK" --namespace "$T_NS" --listen "127.0.0.1:$port" --id late \
+        --session-timeout "$SESSION_MS" --log-level "$LOG_LEVEL" \
+        --zk-auth-file "$T_DIR/zk-auth" >>"$T_DIR/late.log" 2>&1 &
+    proc_record late $! corrald
+    wait_for "late's API to answer while ZooKeeper is down" 20 curl -s -o /dev/null \
+        "${URL_OF[late]}/healthz"
+    sleep 3 # not a wait for a condition: how long ZooKeeper stays down
+    proc_alive late || fail "corrald exited while ZooKeeper was down: $(tail -n 3 "$T_DIR/late.log")"
+    zk_launch
+    wait_for "late to be ready once ZooKeeper is back" 30 replica_ready late
+    stop_pid late
+}
+run_case "a replica with ZooKeeper auth waits for a ZooKeeper that is not up yet" \
+    replica_with_auth_waits_for_zookeeper
+
 log "zk-auth ACLs, bearer tokens and the listen guard work"
 pass

@@ -274,16 +274,30 @@ zygote_of()
 
 WSAME_PID=${PID_OF[wsame]}
 
+# has_zygote PID: worker PID has a zygote now.
+has_zygote()
+{
+    [[ -n "$(zygote_of "$1")" ]]
+}
+
 # ppid_of PID: its parent's pid, from /proc (the field after the parenthesized name).
 ppid_of()
 {
     sed -E 's/^.*\) [A-Za-z] ([0-9]+) .*$/\1/' "/proc/$1/stat"
 }
 
+# one_zygote_one_supervisor: wsame has exactly one zygote and one supervisor, which ps shows
+# as an exec'd supervisor is shown.
+one_zygote_one_supervisor()
+{
+    [[ "$(pgrep -c -P "$WSAME_PID" -f -- ' --(supervise-)?zygote$' || true)" == 1 &&
+        "$(pgrep -c -P "$WSAME_PID" -f -- '^corral-supervisor *$' || true)" == 1 ]]
+}
+
 zygote_is_a_clean_child_of_the_worker()
 {
     local zyg id
-    wait_for "wsame's zygote" 10 test -n "$(zygote_of "$WSAME_PID")"
+    wait_for "wsame's zygote" 10 has_zygote "$WSAME_PID"
     zyg=$(zygote_of "$WSAME_PID")
     assert_eq "the zygote's parent" "$WSAME_PID" "$(ppid_of "$zyg")"
     assert_not_contains "the zygote's environment" "$SECRET" "$(tr '\0' '\n' <"/proc/$zyg/environ")"
@@ -296,13 +310,11 @@ zygote_is_a_clean_child_of_the_worker()
     # While a task runs, ps shows its supervisor as an exec'd one, and one zygote.
     id=$(submit "$(sh_spec same "sleep 30")")
     wait_state "$id" running 20
-    assert_eq "zygotes among the worker's children" 1 \
-        "$(pgrep -c -P "$WSAME_PID" -f -- ' --(supervise-)?zygote$' || true)"
-    assert_eq "supervisors shown as corral-supervisor" 1 \
-        "$(pgrep -c -P "$WSAME_PID" -f -- '^corral-supervisor *$' || true)"
+    # (The supervisors of earlier tasks may take a moment to exit after their results.)
+    wait_for "one zygote and one supervisor shown as corral-supervisor" 10 one_zygote_one_supervisor
     api POST "/v1/tasks/$id/cancel"
     # A --run-as task cannot signal the zygote (it runs as the worker's user).
-    wait_for "wra's zygote" 10 test -n "$(zygote_of "$WRA_PID")"
+    wait_for "wra's zygote" 10 has_zygote "$WRA_PID"
     zyg=$(zygote_of "$WRA_PID")
     id=$(submit "$(sh_spec runas "kill -STOP $zyg && echo STOPPED-ZYGOTE; echo done")")
     wait_final "$id" 20
@@ -327,9 +339,11 @@ new_zygote_since()
 # the tasks after it still run, and a new zygote takes its place.
 zygote_lost()
 {
-    local how=$1 zyg id i ids=() sig=-9 needle="exited"
-    [[ "$how" == stop ]] && sig=-STOP needle="was stopped by a signal"
-    wait_for "wsame's zygote" 10 test -n "$(zygote_of "$WSAME_PID")"
+    # The worker notices either through waitpid (exited / was stopped) or because the zygote
+    # did not answer its next request (it exited / no answer): either line names the pid.
+    local how=$1 zyg id i ids=() sig=-9 needle=":? (it )?exited"
+    [[ "$how" == stop ]] && sig=-STOP needle="( was stopped by a signal|: no answer)"
+    wait_for "wsame's zygote" 10 has_zygote "$WSAME_PID"
     zyg=$(zygote_of "$WSAME_PID")
     id=$(submit "$(sh_spec same "kill $sig $zyg && echo signalled")")
     wait_final "$id" 20
@@ -344,13 +358,39 @@ zygote_lost()
         assert_eq "its output" "after-$how-$i" "$(jb .output "$TASK")"
     done
     wait_for "the old zygote (pid $zyg) to be gone" 10 pid_gone "$zyg"
-    grep -q "supervisor zygote pid=$zyg $needle" "$T_DIR/wsame.log" ||
-        fail "the worker did not log that its zygote $needle"
+    grep -q -E "supervisor zygote pid=$zyg$needle" "$T_DIR/wsame.log" ||
+        fail "the worker did not log the loss of its zygote (pid $zyg, $how)"
     # A new zygote comes with a supervisor started a second or more later.
     wait_for "a new zygote" 15 new_zygote_since "$zyg"
 }
 run_case "a task that kills the zygote does not stop the worker's tasks" zygote_lost kill
 run_case "a task that stops the zygote does not stop the worker's tasks" zygote_lost stop
+
+# lone_processes PID: worker PID (without corral-supervisor beside it) has one zygote and one
+# supervisor, both itself: `corral-worker --supervise-zygote`, `corral-worker --supervise`.
+lone_processes()
+{
+    [[ "$(pgrep -c -P "$1" -f -- '^corral-worker --supervise-zygote$' || true)" == 1 &&
+        "$(pgrep -c -P "$1" -f -- '^corral-worker --supervise *$' || true)" == 1 ]]
+}
+
+zygote_without_corral_supervisor()
+{
+    local dir=$T_DIR/lone id wpid
+    mkdir -p "$dir"
+    cp "$WORKER" "$dir/corral-worker"
+    WORKER=$dir/corral-worker worker_start wlone --allow-root --label mode=lone
+    wpid=${PID_OF[wlone]}
+    id=$(submit "$(sh_spec lone 'sleep 2; echo lone-ok')")
+    wait_state "$id" running 20
+    wait_for "wlone's zygote and supervisor, both corral-worker" 10 lone_processes "$wpid"
+    wait_final "$id" 20
+    assert_eq "state" succeeded "$(jb .state "$TASK")"
+    assert_eq "output" lone-ok "$(jb .output "$TASK")"
+    stop_pid wlone 5
+}
+run_case "without corral-supervisor beside it, the worker is its own zygote and supervisors" \
+    zygote_without_corral_supervisor
 
 # ---- the ZooKeeper secret is wiped from argv and environ
 
