@@ -12,6 +12,7 @@ SLOW=$CORRAL_SRC_DIR/tests/tools/slow_clients.py
 PER_IP=128        # API_CONNECTIONS_PER_IP_MAX
 HEADERS_S=10      # API_HEADERS_MS
 LONG_POLLS=512    # API_LONG_POLLS_MAX
+WAVE2=60          # the second wave of long polls (long_poll_cap)
 
 zk_start
 corrald_start r1
@@ -77,8 +78,15 @@ long_poll_cap()
     }
     wait_for "close to $LONG_POLLS long polls held" 30 polls_held
     served_quickly || fail "a normal client was not served while the long polls were held"
+    # The burst can fill the job queue for so many polls that fewer than the cap are held (seen
+    # on a loaded machine: 493 held, 167 answered 503): a second, smaller wave, sent while the
+    # burst is held, must meet the cap.
+    k=$((srcs + 1))
+    python3 "$SLOW" polls 127.0.0.1 "$PORT" "127.0.0.$((70 + k))" "$WAVE2" \
+        "/v1/tasks/$id?wait=15" 40 "$T_DIR/polls.$k.json" >"$T_DIR/polls.$k.log" 2>&1 &
+    proc_record "polls$k" $! python3
     polls_done() { ! proc_alive "polls$1"; }
-    for k in $(seq 1 "$srcs"); do
+    for k in $(seq 1 "$((srcs + 1))"); do
         wait_for "long polls $k to end" 60 polls_done "$k"
         stop_pid "polls$k"
     done
@@ -92,7 +100,7 @@ long_poll_cap()
     assert_jq "every other poll was refused with 429 or 503" 'all(. == 200 or . == 429 or . == 503)' "$all"
     assert_jq "the cap answered 429" '[.[] | select(. == 429)] | length >= 1' "$all"
     assert_jq "at least the excess was refused" \
-        "[.[] | select(. != 200)] | length >= $((srcs * per - LONG_POLLS))" "$all"
+        "[.[] | select(. != 200)] | length >= $((srcs * per + WAVE2 - LONG_POLLS))" "$all"
     local code hdr
     hdr=$(curl -s -D - -o "$T_DIR/p.body" --max-time 5 "$R1/v1/tasks/$id" | tr -d '\r')
     code=$(awk 'NR == 1 { print $2 }' <<<"$hdr")
