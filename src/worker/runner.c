@@ -219,29 +219,36 @@ static int config_memfd(const char *text, struct corral_error *err)
 
 /* ---- the zygote (zygote.h) ---- */
 
-/* Kill the zygote and wait for it: once this returns it can make no supervisor any more. */
-static void zygote_stop(struct runner *r)
+/* The zygote is gone (reaped): none until ZYGOTE_RESTART_MS from now. */
+static void zygote_forget(struct runner *r)
 {
     if (r->zyg_fd >= 0)
         close(r->zyg_fd);
     r->zyg_fd = -1;
-    if (r->zyg_pid <= 0)
-        return;
-    (void)kill(r->zyg_pid, SIGKILL);
-    int64_t until = clock_mono_ms() + ZYGOTE_REAP_MS;
-    for (;;) {
-        pid_t p = waitpid(r->zyg_pid, NULL, WNOHANG);
-        if (p == r->zyg_pid || (p < 0 && errno == ECHILD))
-            break;
-        if (clock_mono_ms() >= until) {
-            CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote pid=%ld does not die", (long)r->zyg_pid);
-            break;
-        }
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
     r->zyg_pid = 0;
     r->zyg_next_ms = clock_mono_ms() + ZYGOTE_RESTART_MS;
+}
+
+/* Kill the zygote and wait for it: once this returns it can make no supervisor any more. */
+static void zygote_stop(struct runner *r)
+{
+    if (r->zyg_pid > 0) {
+        (void)kill(r->zyg_pid, SIGKILL);
+        int64_t until = clock_mono_ms() + ZYGOTE_REAP_MS;
+        for (;;) {
+            pid_t p = waitpid(r->zyg_pid, NULL, WNOHANG);
+            if (p == r->zyg_pid || (p < 0 && errno == ECHILD))
+                break;
+            if (clock_mono_ms() >= until) {
+                CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote pid=%ld does not die",
+                           (long)r->zyg_pid);
+                break;
+            }
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    zygote_forget(r);
 }
 
 static bool zygote_ready(struct runner *r)
@@ -293,28 +300,11 @@ static bool zygote_ready(struct runner *r)
  */
 static pid_t zygote_spawn(struct runner *r, int cfg_fd, int result_fd, int out_fd)
 {
-    struct zygote_request req = {.magic = ZYGOTE_MAGIC};
     int fds[ZYGOTE_FDS] = {cfg_fd, result_fd, out_fd};
-    union {
-        char buf[CMSG_SPACE(sizeof fds)];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct iovec iov = {.iov_base = &req, .iov_len = sizeof req};
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
-    ssize_t n;
-    do
-        n = sendmsg(r->zyg_fd, &m, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = zygote_send(r->zyg_fd, ZYGOTE_MAGIC, fds, ZYGOTE_FDS);
     const char *why = NULL;
     struct zygote_reply rep = {0, 0};
-    if (n != (ssize_t)sizeof req) {
+    if (n != (ssize_t)sizeof(struct zygote_request)) {
         why = n < 0 ? strerror(errno) : "short send";
     } else {
         int64_t until = clock_mono_ms() + ZYGOTE_REPLY_MS;
@@ -493,11 +483,7 @@ bool runner_own_child(struct runner *r, pid_t pid, bool stopped)
     }
     CORRAL_LOG(CORRAL_LOG_WARN, "supervisor zygote pid=%ld exited; a new one is started later",
                (long)pid);
-    if (r->zyg_fd >= 0)
-        close(r->zyg_fd);
-    r->zyg_fd = -1;
-    r->zyg_pid = 0;
-    r->zyg_next_ms = clock_mono_ms() + ZYGOTE_RESTART_MS;
+    zygote_forget(r);
     return true;
 }
 

@@ -74,6 +74,36 @@ static int take_fds(struct msghdr *m, int *fds, int max, bool *over)
     return n;
 }
 
+ssize_t zygote_send(int sock, uint32_t magic, const int *fds, size_t n)
+{
+    struct zygote_request req = {.magic = magic};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * (ZYGOTE_FDS + 1))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = {.iov_base = &req, .iov_len = sizeof req};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > ZYGOTE_FDS + 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (n > 0) {
+        m.msg_control = u.buf;
+        m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    }
+    ssize_t w;
+    do
+        w = sendmsg(sock, &m, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    return w;
+}
+
 int zygote_main(char *mode_arg, const char *child_mode)
 {
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

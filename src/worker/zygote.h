@@ -27,7 +27,9 @@
 #ifndef CORRAL_WORKER_ZYGOTE_H
 #define CORRAL_WORKER_ZYGOTE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ZYGOTE_CTL_FD   3
 #define ZYGOTE_FDS      3
@@ -42,6 +44,10 @@ struct zygote_reply {
     int32_t pid; /* > 0: the supervisor; 0: none was made */
     int32_t err; /* errno when pid is 0 */
 };
+
+/* Send one request (magic and n fds, n <= ZYGOTE_FDS + 1) on sock, as the worker does (the
+ * other values are for tests of refusals). Returns what sendmsg returned (EINTR retried). */
+ssize_t zygote_send(int sock, uint32_t magic, const int *fds, size_t n);
 
 /*
  * Entry point of `corral-supervisor --zygote` and `corral-worker --supervise-zygote`; returns

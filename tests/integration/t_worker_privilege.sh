@@ -366,6 +366,20 @@ zygote_lost()
 run_case "a task that kills the zygote does not stop the worker's tasks" zygote_lost kill
 run_case "a task that stops the zygote does not stop the worker's tasks" zygote_lost stop
 
+# A task whose supervisor config is larger than a pipe holds by default (64 KiB): the worker
+# widens the config pipe before asking the zygote (it writes the config without waiting).
+big_config_through_the_zygote()
+{
+    local id big
+    big=$(head -c 65200 /dev/zero | tr '\0' x)
+    id=$(submit "$(jq -cn --arg b "$big" \
+        '{command: ["sh", "-c", "echo ${#BIG}"], env: {BIG: $b}, constraints: {mode: "same"}, max_attempts: 1}')")
+    wait_final "$id" 20
+    assert_eq "state" succeeded "$(jb .state "$TASK")"
+    assert_eq "the task saw all of its environment" 65200 "$(jb .output "$TASK")"
+}
+run_case "a config over 64 KiB reaches a supervisor from the zygote" big_config_through_the_zygote
+
 # lone_processes PID: worker PID (without corral-supervisor beside it) has one zygote and one
 # supervisor, both itself: `corral-worker --supervise-zygote`, `corral-worker --supervise`.
 lone_processes()

@@ -64,24 +64,7 @@ static struct zyg zygote_start(void)
 /* Send one request with these fds (and magic); the zygote's reply. */
 static struct zygote_reply ask(int ctl, uint32_t magic, const int *fds, size_t n)
 {
-    struct zygote_request req = {.magic = magic};
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * 8)];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct iovec iov = {.iov_base = &req, .iov_len = sizeof req};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (n > 0) {
-        m.msg_control = u.buf;
-        m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-    }
-    assert_int_equal(sendmsg(ctl, &m, MSG_NOSIGNAL), (ssize_t)sizeof req);
+    assert_int_equal(zygote_send(ctl, magic, fds, n), (ssize_t)sizeof(struct zygote_request));
     struct pollfd p = {.fd = ctl, .events = POLLIN};
     assert_int_equal(poll(&p, 1, DEADLINE_MS), 1);
     struct zygote_reply rep;
@@ -147,15 +130,24 @@ static void read_result(int fd, char *buf, size_t cap)
     buf[got] = '\0';
 }
 
-static void write_config(int fd, const char *command_json)
+/* The worker's side after the zygote's answer: the config of a task running command_json
+ * (NULL: none, as for an answer the worker never got), then EOF. */
+static void send_config(struct sup_fds *f, const char *command_json)
 {
+    if (!command_json) {
+        close(f->cfg[1]);
+        f->cfg[1] = -1;
+        return;
+    }
     char cfg[1024];
     int n = snprintf(cfg, sizeof cfg,
                      "{\"task_id\":\"019a1b2c3d4e-9f8e7d6c\",\"attempt\":1,\"epoch\":1,"
                      "\"spec\":{\"command\":%s},\"parent\":%ld,\"log_level\":\"error\"}",
                      command_json, (long)getpid());
     assert_true(n > 0 && (size_t)n < sizeof cfg);
-    assert_int_equal(write(fd, cfg, (size_t)n), n);
+    assert_int_equal(write(f->cfg[1], cfg, (size_t)n), n);
+    close(f->cfg[1]);
+    f->cfg[1] = -1;
 }
 
 static int reap(pid_t pid)
@@ -182,9 +174,7 @@ static void a_supervisor_runs_the_task_as_our_child(void **state)
         sup_fds_open(&f);
         pid_t sup = sup_start(&z, &f);
         assert_true(sup > 0);
-        write_config(f.cfg[1], "[\"sh\",\"-c\",\"echo from-the-task; exit 3\"]");
-        close(f.cfg[1]);
-        f.cfg[1] = -1;
+        send_config(&f, "[\"sh\",\"-c\",\"echo from-the-task; exit 3\"]");
         char res[2048];
         read_result(f.res[0], res, sizeof res);
         assert_non_null(strstr(res, "{\"pgid\":"));
@@ -211,8 +201,7 @@ static void a_supervisor_without_its_config_runs_nothing(void **state)
     pid_t sup = sup_start(&z, &f);
     assert_true(sup > 0);
     /* The worker lost the answer: it closes the config pipe unwritten. */
-    close(f.cfg[1]);
-    f.cfg[1] = -1;
+    send_config(&f, NULL);
     char res[2048];
     read_result(f.res[0], res, sizeof res);
     assert_non_null(strstr(res, "\"outcome\":\"spawn_failed\""));
@@ -244,9 +233,7 @@ static void bad_requests_are_refused_and_the_zygote_goes_on(void **state)
      * once we close ours, which the good request below relies on. */
     pid_t sup = sup_start(&z, &f);
     assert_true(sup > 0);
-    write_config(f.cfg[1], "[\"true\"]");
-    close(f.cfg[1]);
-    f.cfg[1] = -1;
+    send_config(&f, "[\"true\"]");
     char res[2048];
     read_result(f.res[0], res, sizeof res);
     assert_non_null(strstr(res, "\"exit_code\":0"));
