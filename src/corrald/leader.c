@@ -69,7 +69,7 @@ void leader_free(struct leader *l)
     free(l->cost_slots);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
-    corral_strlist_cleanup(&l->assign_dirs);
+    leader_assign_reset(l);
     corral_strlist_cleanup(&l->id_bound);
     free(l);
 }
@@ -86,6 +86,7 @@ void leader_on_event(struct leader *l, const struct zk_event *ev)
     leader_queue_on_event(l, ev);
     leader_crons_on_event(l, ev);
     leader_deps_on_event(l, ev);
+    leader_assign_on_event(l, ev);
     if (ev->type == ZK_EV_SESSION) {
         /* Watches may be gone with the connection. */
         l->workers_valid = false;
@@ -113,7 +114,7 @@ void leader_reset(struct leader *l)
     leader_events_reset(l);
     corral_strlist_cleanup(&l->known_workers);
     workers_cleanup(&l->workers);
-    corral_strlist_cleanup(&l->assign_dirs);
+    leader_assign_reset(l);
     corral_strlist_cleanup(&l->id_bound);
     l->workers_valid = false;
     l->signal_armed = false;
@@ -425,6 +426,9 @@ static int plan_and_assign(struct replica *r, struct round *rd, int64_t now_wall
         struct qtask *q = rd->q[plan.assign[i].task];
         /* Assigned or not, the cached copy is transitioned: read it afresh next round. */
         q->gone = true;
+        /* Its worker's folder too (whatever the outcome): never count a slot as free from a
+         * listing made before an assignment of ours, even when its watch's event is late. */
+        leader_assign_touched(r->leader, rd->ws.items[plan.assign[i].worker].reg.id);
         struct pick *p = &picks[n_picks];
         corral_queue_entry_name(&q->task, p->entry);
         struct corral_transition_ctx ctx = {.now_ms = now_assign,
@@ -484,6 +488,7 @@ int leader_tick(struct replica *r, int64_t now_ms, struct corral_error *err)
             abort(); /* a validated namespace always fits */
         store_dir_path(r, CORRAL_DIR_WORKERS, l->workers_dir);
         store_dir_path(r, CORRAL_DIR_FLEET, l->fleet_dir);
+        store_dir_path(r, CORRAL_DIR_ASSIGN, l->assign_dir);
     }
     /* Arm the watches first so that no change between our reads and the next round is
      * missed: a change after this point fires them (and its event, handled after this round,

@@ -121,7 +121,15 @@ struct leader {
      * usage counters. The queue signal's watch, likewise, is armed again only once it fired. */
     struct worker_set workers;
     bool workers_valid;
-    struct corral_strlist assign_dirs; /* assign/ as last listed (leader_repair.c) */
+    /* assign/ and the folders in it as last listed, each listing with a child watch
+     * (leader_repair.c). A listing is read again only once its watch fired, the connection
+     * changed, or (a folder) this leader assigned to its worker: a round lists what changed,
+     * not every worker's folder. */
+    char assign_dir[CORRAL_PATH_MAX];    /* the assign folder, once known */
+    bool assign_dirs_valid;              /* assign_dirs is current */
+    struct corral_strlist assign_dirs;   /* the folders (sorted) */
+    struct corral_strlist *assign_lists; /* [i]: the assignments in assign_dirs.items[i] */
+    bool *assign_valid;                  /* [i]: assign_lists[i] is current */
     /* Registrations whose own identity is bound, "<id>/<reg>", sorted (leader_identities.c). */
     struct corral_strlist id_bound;
     bool signal_armed;
@@ -171,6 +179,11 @@ bool leader_stopping(const struct replica *r);
 CORRAL_NODISCARD int leader_bind_workers(struct replica *r, struct worker_set *ws,
                                          struct corral_error *err);
 
+/* The listings of assign/ (leader_repair.c): forget them all; note a watch's event (any event:
+ * those below assign/ and the session's concern them); note that we assign to a worker. */
+void leader_assign_reset(struct leader *l);
+void leader_assign_on_event(struct leader *l, const struct zk_event *ev);
+void leader_assign_touched(struct leader *l, const char *worker);
 /* leader_repair.c: walk assign/<worker>/<task>, count the usage of live incarnations into
  * rd->ws, requeue what belongs to no live incarnation, tidy empty folders of gone workers. */
 CORRAL_NODISCARD int leader_load_assignments(struct replica *r, struct round *rd,

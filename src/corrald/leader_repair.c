@@ -6,6 +6,7 @@
  * one multi fenced by our election node.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,112 +255,178 @@ static int drop_dir(struct replica *r, const char *worker, struct corral_error *
     return CORRAL_OK;
 }
 
-static int cmp_name(const void *a, const void *b)
+/* ---- the listings of assign/, kept between rounds (leader_internal.h) ---- */
+
+static void assign_free_lists(struct leader *l)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    for (size_t i = 0; l->assign_lists && i < l->assign_dirs.n; i++)
+        corral_strlist_cleanup(&l->assign_lists[i]);
+    free(l->assign_lists);
+    free(l->assign_valid);
+    l->assign_lists = NULL;
+    l->assign_valid = NULL;
+}
+
+void leader_assign_reset(struct leader *l)
+{
+    assign_free_lists(l);
+    corral_strlist_cleanup(&l->assign_dirs);
+    l->assign_dirs_valid = false;
+}
+
+/* Index of folder name in assign_dirs, or -1. */
+static ptrdiff_t assign_find(const struct leader *l, const char *name)
+{
+    size_t lo = 0, hi = l->assign_dirs.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->assign_dirs.items[mid], name);
+        if (c == 0)
+            return (ptrdiff_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+void leader_assign_touched(struct leader *l, const char *worker)
+{
+    ptrdiff_t i = assign_find(l, worker);
+    if (i >= 0)
+        l->assign_valid[i] = false;
+    else
+        l->assign_dirs_valid = false; /* a folder we have not listed yet */
+}
+
+void leader_assign_on_event(struct leader *l, const struct zk_event *ev)
+{
+    if (ev->type == ZK_EV_SESSION) {
+        /* Watches may be gone with the connection: list everything again. */
+        l->assign_dirs_valid = false;
+        for (size_t i = 0; l->assign_valid && i < l->assign_dirs.n; i++)
+            l->assign_valid[i] = false;
+        return;
+    }
+    size_t n = strlen(l->assign_dir);
+    if (n == 0 || strncmp(ev->path, l->assign_dir, n) != 0)
+        return;
+    const char *rest = ev->path + n;
+    if (*rest == '\0') {
+        l->assign_dirs_valid = false; /* a folder came or went */
+        return;
+    }
+    if (*rest != '/')
+        return;
+    rest++;
+    const char *slash = strchr(rest, '/');
+    char name[CORRAL_PATH_MAX];
+    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (len == 0 || len >= sizeof name)
+        return;
+    memcpy(name, rest, len);
+    name[len] = '\0';
+    ptrdiff_t i = assign_find(l, name);
+    if (i >= 0)
+        l->assign_valid[i] = false;
+}
+
+/* List assign/ again (with a child watch) and carry over what is still current. */
+static int assign_relist_dirs(struct replica *r, const char *dir, struct corral_error *err)
+{
+    struct leader *l = r->leader;
+    struct corral_strlist names = {0};
+    int32_t cv = -1;
+    int rc = zk_children_watch_many(r->zk, &dir, 1, &names, &cv, err);
+    if (rc != CORRAL_OK)
+        return rc;
+    struct corral_strlist *lists = corral_xcalloc(names.n ? names.n : 1, sizeof *lists);
+    bool *valid = corral_xcalloc(names.n ? names.n : 1, sizeof *valid);
+    for (size_t i = 0; i < names.n; i++) {
+        ptrdiff_t o = assign_find(l, names.items[i]);
+        if (o < 0)
+            continue;
+        lists[i] = l->assign_lists[o];
+        memset(&l->assign_lists[o], 0, sizeof l->assign_lists[o]);
+        valid[i] = l->assign_valid[o];
+    }
+    leader_assign_reset(l);
+    l->assign_dirs = names;
+    l->assign_lists = lists;
+    l->assign_valid = valid;
+    l->assign_dirs_valid = cv >= 0; /* a missing assign/ sets no watch: list it again */
+    return CORRAL_OK;
 }
 
 /*
- * List assign/ and every worker folder in it. One round trip in the usual case: assign/ is
- * listed together with the folders of the live workers and of the folders it had last round
- * (a folder that does not exist lists as empty); a folder found that was not asked for (left
- * by a worker we never saw) is listed in a second batch. On success wdirs holds the folder
- * names (sorted) and (*lists)[i] the names in wdirs[i], (*wptrs)[i] its path, or dir for a
- * name too long for a path (skipped).
+ * assign/ and every worker folder in it: listed again only where something changed (above),
+ * all in one pipelined batch. On success wdirs holds copies of the folder names (sorted) and
+ * (*lists)[i] of the names in wdirs[i], (*wptrs)[i] its path, or dir for a name too long for a
+ * path (skipped).
  */
-static int list_folders(struct replica *r, const struct round *rd, const char *dir,
-                        struct corral_strlist *wdirs, struct corral_strlist **lists,
-                        char (**wpaths)[CORRAL_PATH_MAX], const char ***wptrs,
-                        struct corral_error *err)
+static int list_folders(struct replica *r, const char *dir, struct corral_strlist *wdirs,
+                        struct corral_strlist **lists, char (**wpaths)[CORRAL_PATH_MAX],
+                        const char ***wptrs, struct corral_error *err)
 {
     struct leader *l = r->leader;
-    /* The live workers' ids and last round's folders, both sorted: merged, sorted, unique. */
-    struct corral_strlist guess = {0};
-    guess.items = corral_xcalloc(rd->ws.n + l->assign_dirs.n + 1, sizeof *guess.items);
-    for (size_t a = 0, b = 0; a < rd->ws.n || b < l->assign_dirs.n;) {
-        const char *x = a < rd->ws.n ? rd->ws.items[a].reg.id : NULL;
-        const char *y = b < l->assign_dirs.n ? l->assign_dirs.items[b] : NULL;
-        int c = !x ? 1 : !y ? -1 : strcmp(x, y);
-        const char *take = c <= 0 ? x : y;
-        a += c <= 0;
-        b += c >= 0;
-        if (guess.n == 0 || strcmp(guess.items[guess.n - 1], take) != 0)
-            guess.items[guess.n++] = corral_xstrdup(take);
+    int rc = CORRAL_OK;
+    if (!l->assign_dirs_valid && (rc = assign_relist_dirs(r, dir, err)) != CORRAL_OK)
+        return rc;
+    size_t n = l->assign_dirs.n;
+    *wpaths = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
+    *wptrs = corral_xcalloc(n ? n : 1, sizeof **wptrs);
+    *lists = corral_xcalloc(n ? n : 1, sizeof **lists);
+    const char **stale = corral_xcalloc(n ? n : 1, sizeof *stale);
+    size_t *at = corral_xcalloc(n ? n : 1, sizeof *at);
+    size_t n_stale = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* An odd name (too long for a path) is skipped: the parent stands in for it. */
+        bool odd = corral_path_child((*wpaths)[i], CORRAL_PATH_MAX, dir, l->assign_dirs.items[i]) !=
+                   CORRAL_OK;
+        (*wptrs)[i] = odd ? dir : (*wpaths)[i];
+        if (!odd && !l->assign_valid[i]) {
+            stale[n_stale] = (*wptrs)[i];
+            at[n_stale++] = i;
+        }
     }
-    size_t ng = guess.n + 1;
-    char(*gpaths)[CORRAL_PATH_MAX] = corral_xcalloc(ng, CORRAL_PATH_MAX);
-    const char **gptrs = corral_xcalloc(ng, sizeof *gptrs);
-    struct corral_strlist *glists = corral_xcalloc(ng, sizeof *glists);
-    bool *gok = corral_xcalloc(ng, sizeof *gok);
-    gptrs[0] = dir;
-    for (size_t i = 0; i < guess.n; i++) {
-        gok[i + 1] =
-            corral_path_child(gpaths[i + 1], CORRAL_PATH_MAX, dir, guess.items[i]) == CORRAL_OK;
-        gptrs[i + 1] = gok[i + 1] ? gpaths[i + 1] : dir;
+    if (n_stale > 0) {
+        struct corral_strlist *fresh = corral_xcalloc(n_stale, sizeof *fresh);
+        int32_t *cvs = corral_xcalloc(n_stale, sizeof *cvs);
+        rc = zk_children_watch_many(r->zk, stale, n_stale, fresh, cvs, err);
+        for (size_t j = 0; rc == CORRAL_OK && j < n_stale; j++) {
+            corral_strlist_cleanup(&l->assign_lists[at[j]]);
+            l->assign_lists[at[j]] = fresh[j];
+            memset(&fresh[j], 0, sizeof fresh[j]);
+            /* A folder gone meanwhile sets no watch: listed again until assign/ drops it. */
+            l->assign_valid[at[j]] = cvs[j] >= 0;
+        }
+        for (size_t j = 0; j < n_stale; j++)
+            corral_strlist_cleanup(&fresh[j]);
+        free(cvs);
+        free(fresh);
     }
-    int rc = zk_children_many(r->zk, gptrs, ng, glists, err);
+    free(at);
+    free(stale);
     if (rc == CORRAL_OK) {
-        *wdirs = glists[0];
-        memset(&glists[0], 0, sizeof glists[0]);
-        size_t n = wdirs->n;
-        *wpaths = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
-        *wptrs = corral_xcalloc(n ? n : 1, sizeof **wptrs);
-        *lists = corral_xcalloc(n ? n : 1, sizeof **lists);
-        size_t *missing = corral_xcalloc(n ? n : 1, sizeof *missing);
-        size_t n_missing = 0;
+        wdirs->items = corral_xcalloc(n ? n : 1, sizeof *wdirs->items);
+        wdirs->n = n;
         for (size_t i = 0; i < n; i++) {
-            const char *name = wdirs->items[i];
-            /* An odd name (too long for a path) is skipped: the parent stands in for it. */
-            bool odd = corral_path_child((*wpaths)[i], CORRAL_PATH_MAX, dir, name) != CORRAL_OK;
-            (*wptrs)[i] = odd ? dir : (*wpaths)[i];
-            if (odd)
-                continue;
-            char **hit = bsearch(&name, guess.items, guess.n, sizeof *guess.items, cmp_name);
-            size_t g = hit ? (size_t)(hit - guess.items) : guess.n;
-            if (g < guess.n && gok[g + 1]) {
-                (*lists)[i] = glists[g + 1];
-                memset(&glists[g + 1], 0, sizeof glists[g + 1]);
-            } else {
-                missing[n_missing++] = i;
-            }
+            wdirs->items[i] = corral_xstrdup(l->assign_dirs.items[i]);
+            const struct corral_strlist *src = &l->assign_lists[i];
+            struct corral_strlist *dst = &(*lists)[i];
+            dst->items = corral_xcalloc(src->n ? src->n : 1, sizeof *dst->items);
+            dst->n = src->n;
+            for (size_t k = 0; k < src->n; k++)
+                dst->items[k] = corral_xstrdup(src->items[k]);
         }
-        if (n_missing > 0) {
-            const char **mptrs = corral_xcalloc(n_missing, sizeof *mptrs);
-            struct corral_strlist *mlists = corral_xcalloc(n_missing, sizeof *mlists);
-            for (size_t j = 0; j < n_missing; j++)
-                mptrs[j] = (*wptrs)[missing[j]];
-            rc = zk_children_many(r->zk, mptrs, n_missing, mlists, err);
-            for (size_t j = 0; j < n_missing; j++)
-                (*lists)[missing[j]] = mlists[j];
-            free(mlists);
-            free(mptrs);
-        }
-        free(missing);
-        corral_strlist_cleanup(&l->assign_dirs);
-        if (rc == CORRAL_OK) {
-            l->assign_dirs.items = corral_xcalloc(n ? n : 1, sizeof *l->assign_dirs.items);
-            for (size_t i = 0; i < n; i++)
-                l->assign_dirs.items[i] = corral_xstrdup(wdirs->items[i]);
-            l->assign_dirs.n = n;
-        }
-    }
-    for (size_t i = 0; i < ng; i++)
-        corral_strlist_cleanup(&glists[i]);
-    free(gok);
-    free(glists);
-    free(gptrs);
-    free(gpaths);
-    corral_strlist_cleanup(&guess);
-    if (rc != CORRAL_OK) {
-        for (size_t i = 0; *lists && i < wdirs->n; i++)
-            corral_strlist_cleanup(&(*lists)[i]);
+    } else {
         free(*lists);
         free(*wptrs);
         free(*wpaths);
         *lists = NULL;
         *wptrs = NULL;
         *wpaths = NULL;
-        corral_strlist_cleanup(wdirs);
     }
     return rc;
 }
@@ -372,7 +439,7 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
     struct corral_strlist *lists = NULL;
     char(*wpaths)[CORRAL_PATH_MAX] = NULL;
     const char **wptrs = NULL;
-    int rc = list_folders(r, rd, dir, &wdirs, &lists, &wpaths, &wptrs, err);
+    int rc = list_folders(r, dir, &wdirs, &lists, &wpaths, &wptrs, err);
     if (rc != CORRAL_OK)
         return rc;
     for (size_t i = 0; i < r->leader->n_costs; i++)
@@ -387,8 +454,10 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
             continue;
         struct corral_strlist tasks = lists[i];
         memset(&lists[i], 0, sizeof lists[i]);
-        if (!w && tasks.n == 0 && rc == CORRAL_OK)
+        if (!w && tasks.n == 0 && rc == CORRAL_OK) {
             rc = drop_dir(r, wid, err);
+            r->leader->assign_dirs_valid = false; /* gone, or still there: list it again */
+        }
         for (size_t j = 0; j < tasks.n && rc == CORRAL_OK; j++) {
             char apath[CORRAL_PATH_MAX];
             if (corral_path_child(apath, sizeof apath, wpath, tasks.items[j]) != CORRAL_OK)
@@ -408,6 +477,7 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
                 c->seen = true;
             }
             if (!c || strcmp(c->reg, w->reg.reg) != 0) {
+                leader_assign_touched(r->leader, wid); /* what we remove: list it again */
                 rc = requeue_lost(r, wid, tasks.items[j], err);
                 if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
                     CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s", tasks.items[j],
