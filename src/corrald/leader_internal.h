@@ -130,6 +130,7 @@ struct leader {
     struct corral_strlist assign_dirs;   /* the folders (sorted) */
     struct corral_strlist *assign_lists; /* [i]: the assignments in assign_dirs.items[i] */
     bool *assign_valid;                  /* [i]: assign_lists[i] is current */
+    int64_t assign_all_ms;               /* when everything was last listed (monotonic) */
     /* Registrations whose own identity is bound, "<id>/<reg>", sorted (leader_identities.c). */
     struct corral_strlist id_bound;
     bool signal_armed;
@@ -197,6 +198,8 @@ void leader_cost_put(struct leader *l, const char *path, const char *reg, uint32
 CORRAL_NODISCARD int leader_drop_entry(struct replica *r, const char *name,
                                        struct corral_error *err);
 
+/* leader_repair.c: assign/ and all its folders listed at least this often (watches are hints). */
+#define LEADER_ASSIGN_ALL_MS 10000
 /* leader_queue.c: the stat of every bucket at least this often (watches are hints). */
 #define LEADER_QUEUE_CHECK_MS 10000
 /* leader_queue.c: a bucket with at most this many queued keys is listed rather than stat'ed. */

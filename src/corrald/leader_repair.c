@@ -371,6 +371,11 @@ static int list_folders(struct replica *r, const char *dir, struct corral_strlis
 {
     struct leader *l = r->leader;
     int rc = CORRAL_OK;
+    int64_t now = clock_mono_ms();
+    if (now - l->assign_all_ms >= LEADER_ASSIGN_ALL_MS || now < l->assign_all_ms) {
+        leader_assign_reset(l);
+        l->assign_all_ms = now;
+    }
     if (!l->assign_dirs_valid && (rc = assign_relist_dirs(r, dir, err)) != CORRAL_OK)
         return rc;
     size_t n = l->assign_dirs.n;
