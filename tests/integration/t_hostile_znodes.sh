@@ -97,14 +97,10 @@ long_dir=$T_NS/assign/
 dir_len=$((511 - ${#long_dir} - 22))
 ASSIGN_LONG=$(printf 'b%.0s' $(seq 1 "$dir_len"))
 touch_node "$ZK" "$T_NS/assign"
-# The leader removes an empty folder of a gone worker at once: folder and child may need a retry.
-long_assign()
-{
-    "$ZK_TOUCH" "$ZK" "$T_NS/assign/$ASSIGN_LONG" &&
-        "$ZK_TOUCH" --data '{"task":"019a1b2c3d4e-9f8e7d6c","reg":"ab","attempt":1,"epoch":1}' \
-            "$ZK" "$T_NS/assign/$ASSIGN_LONG/019a1b2c3d4e-9f8e7d6c" 2>/dev/null
-}
-wait_for "the long assignment folder written" 10 long_assign
+# Folder and assignment in one multi: the leader removes an empty folder of a gone worker as soon
+# as its watch on assign/ fires.
+touch_node --parent --data '{"task":"019a1b2c3d4e-9f8e7d6c","reg":"ab","attempt":1,"epoch":1}' \
+    "$ZK" "$T_NS/assign/$ASSIGN_LONG/019a1b2c3d4e-9f8e7d6c"
 api GET /v1/workers
 assert_status "workers listing" 200
 assert_jq "no hostile worker listed" \

@@ -5,9 +5,12 @@
  * without a queued task behind it, a persistent child squatting election/ or workers/<id>, a
  * registration or assignment with garbage data. With --delete, delete one (to leave what an
  * older version wrote, e.g. a bare-id queue entry).
- * Usage: corral-zk-touch [--data STRING] [--set] [--hold SECONDS] HOSTS /PATH
+ * Usage: corral-zk-touch [--data STRING] [--set] [--hold SECONDS] [--parent] HOSTS /PATH
  *        corral-zk-touch --delete HOSTS /PATH
  *   --data STRING   the new znode's data (default: empty)
+ *   --parent        create PATH's parent (empty) together with it, in one multi, so that
+ *                   nobody sees the parent without its child (when the parent exists already,
+ *                   PATH alone is created)
  *   --set           when the znode exists already, overwrite its data with STRING
  *   --hold SECONDS  create it ephemeral instead, print "created" once it exists, and keep the
  *                   session (so the node) for SECONDS or until killed (a rogue client)
@@ -32,14 +35,15 @@ static void noop(zhandle_t *zh, int type, int state, const char *path, void *ctx
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: corral-zk-touch [--data STRING] [--set] [--hold SECONDS] HOSTS /PATH\n"
+    fprintf(stderr, "usage: corral-zk-touch [--data STRING] [--set] [--hold SECONDS] [--parent] "
+                    "HOSTS /PATH\n"
                     "       corral-zk-touch --delete HOSTS /PATH\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    bool del = false, set = false;
+    bool del = false, set = false, parent = false;
     const char *data = NULL;
     long hold_s = -1;
     int i = 1;
@@ -48,6 +52,8 @@ int main(int argc, char **argv)
             del = true;
         else if (strcmp(argv[i], "--set") == 0)
             set = true;
+        else if (strcmp(argv[i], "--parent") == 0)
+            parent = true;
         else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
             data = argv[++i];
         else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
@@ -55,8 +61,8 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (argc - i != 2 || argv[i + 1][0] != '/' || (del && (data || set || hold_s >= 0)) ||
-        (hold_s >= 0 && set))
+    if (argc - i != 2 || argv[i + 1][0] != '/' || (del && (data || set || hold_s >= 0 || parent)) ||
+        (hold_s >= 0 && (set || parent)))
         return usage();
     const char *hosts = argv[i], *path = argv[i + 1];
     int len = data ? (int)strlen(data) : -1;
@@ -68,7 +74,20 @@ int main(int argc, char **argv)
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    int rc = del ? zoo_delete(zh, path, -1)
+    int rc = ZNODEEXISTS;
+    char up[1024];
+    const char *slash = strrchr(path, '/');
+    if (parent && slash > path && (size_t)(slash - path) < sizeof up) {
+        memcpy(up, path, (size_t)(slash - path));
+        up[slash - path] = '\0';
+        zoo_op_t ops[2];
+        zoo_op_result_t res[2];
+        zoo_create_op_init(&ops[0], up, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+        zoo_create_op_init(&ops[1], path, data, len, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+        rc = zoo_multi(zh, 2, ops, res);
+    }
+    if (rc == ZNODEEXISTS) /* without --parent, or the parent is there already */
+        rc = del ? zoo_delete(zh, path, -1)
                  : zoo_create(zh, path, data, len, &ZOO_OPEN_ACL_UNSAFE,
                               hold_s >= 0 ? ZOO_EPHEMERAL : 0, NULL, 0);
     if (!del && rc == ZNODEEXISTS && set)
