@@ -360,13 +360,11 @@ static int assign_relist_dirs(struct replica *r, const char *dir, struct corral_
 }
 
 /*
- * assign/ and every worker folder in it: listed again only where something changed (above),
- * all in one pipelined batch. On success wdirs holds copies of the folder names (sorted) and
- * (*lists)[i] of the names in wdirs[i], (*wptrs)[i] its path, or dir for a name too long for a
- * path (skipped).
+ * Bring the listings of assign/ and of every worker folder in it up to date: listed again only
+ * where something changed (above), all in one pipelined batch. On success (*wptrs)[i] is the
+ * path of l->assign_dirs.items[i], or dir for a name too long for a path (skipped).
  */
-static int list_folders(struct replica *r, const char *dir, struct corral_strlist *wdirs,
-                        struct corral_strlist **lists, char (**wpaths)[CORRAL_PATH_MAX],
+static int list_folders(struct replica *r, const char *dir, char (**wpaths)[CORRAL_PATH_MAX],
                         const char ***wptrs, struct corral_error *err)
 {
     struct leader *l = r->leader;
@@ -381,7 +379,6 @@ static int list_folders(struct replica *r, const char *dir, struct corral_strlis
     size_t n = l->assign_dirs.n;
     *wpaths = corral_xcalloc(n ? n : 1, CORRAL_PATH_MAX);
     *wptrs = corral_xcalloc(n ? n : 1, sizeof **wptrs);
-    *lists = corral_xcalloc(n ? n : 1, sizeof **lists);
     const char **stale = corral_xcalloc(n ? n : 1, sizeof *stale);
     size_t *at = corral_xcalloc(n ? n : 1, sizeof *at);
     size_t n_stale = 0;
@@ -413,23 +410,9 @@ static int list_folders(struct replica *r, const char *dir, struct corral_strlis
     }
     free(at);
     free(stale);
-    if (rc == CORRAL_OK) {
-        wdirs->items = corral_xcalloc(n ? n : 1, sizeof *wdirs->items);
-        wdirs->n = n;
-        for (size_t i = 0; i < n; i++) {
-            wdirs->items[i] = corral_xstrdup(l->assign_dirs.items[i]);
-            const struct corral_strlist *src = &l->assign_lists[i];
-            struct corral_strlist *dst = &(*lists)[i];
-            dst->items = corral_xcalloc(src->n ? src->n : 1, sizeof *dst->items);
-            dst->n = src->n;
-            for (size_t k = 0; k < src->n; k++)
-                dst->items[k] = corral_xstrdup(src->items[k]);
-        }
-    } else {
-        free(*lists);
+    if (rc != CORRAL_OK) {
         free(*wptrs);
         free(*wpaths);
-        *lists = NULL;
         *wptrs = NULL;
         *wpaths = NULL;
     }
@@ -440,37 +423,37 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
 {
     char dir[CORRAL_PATH_MAX];
     store_dir_path(r, CORRAL_DIR_ASSIGN, dir);
-    struct corral_strlist wdirs = {0};
-    struct corral_strlist *lists = NULL;
     char(*wpaths)[CORRAL_PATH_MAX] = NULL;
     const char **wptrs = NULL;
-    int rc = list_folders(r, dir, &wdirs, &lists, &wpaths, &wptrs, err);
+    int rc = list_folders(r, dir, &wpaths, &wptrs, err);
     if (rc != CORRAL_OK)
         return rc;
+    /* Read in place: what the loop writes (requeues, dropped folders) only marks listings to be
+     * read again next round, it never changes these arrays. */
+    const struct corral_strlist *wdirs = &r->leader->assign_dirs;
     for (size_t i = 0; i < r->leader->n_costs; i++)
         r->leader->costs[i].seen = false;
-    for (size_t i = 0; i < wdirs.n && rc == CORRAL_OK; i++) {
-        const char *wid = wdirs.items[i];
+    for (size_t i = 0; i < wdirs->n && rc == CORRAL_OK; i++) {
+        const char *wid = wdirs->items[i];
         struct worker_info *w = workers_find(&rd->ws, wid);
         if (w)
             rd->has_dir[w - rd->ws.items] = true;
         const char *wpath = wpaths[i];
         if (wptrs[i] == dir)
             continue;
-        struct corral_strlist tasks = lists[i];
-        memset(&lists[i], 0, sizeof lists[i]);
-        if (!w && tasks.n == 0 && rc == CORRAL_OK) {
+        const struct corral_strlist *tasks = &r->leader->assign_lists[i];
+        if (!w && tasks->n == 0 && rc == CORRAL_OK) {
             rc = drop_dir(r, wid, err);
             r->leader->assign_dirs_valid = false; /* gone, or still there: list it again */
         }
-        for (size_t j = 0; j < tasks.n && rc == CORRAL_OK; j++) {
+        for (size_t j = 0; j < tasks->n && rc == CORRAL_OK; j++) {
             char apath[CORRAL_PATH_MAX];
-            if (corral_path_child(apath, sizeof apath, wpath, tasks.items[j]) != CORRAL_OK)
+            if (corral_path_child(apath, sizeof apath, wpath, tasks->items[j]) != CORRAL_OK)
                 continue;
             struct acost *c = NULL;
             if (w) {
                 c = cost_find(r->leader, apath);
-                int grc = c ? CORRAL_OK : cost_load(r, apath, tasks.items[j], &c, err);
+                int grc = c ? CORRAL_OK : cost_load(r, apath, tasks->items[j], &c, err);
                 if (grc == CORRAL_ENOTFOUND) {
                     corral_error_clear(err);
                     continue; /* finished meanwhile */
@@ -483,9 +466,9 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
             }
             if (!c || strcmp(c->reg, w->reg.reg) != 0) {
                 leader_assign_touched(r->leader, wid); /* what we remove: list it again */
-                rc = requeue_lost(r, wid, tasks.items[j], err);
+                rc = requeue_lost(r, wid, tasks->items[j], err);
                 if (rc != CORRAL_OK && rc != CORRAL_EFENCED) {
-                    CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s", tasks.items[j],
+                    CORRAL_LOG(CORRAL_LOG_WARN, "requeue task=%s worker=%s: %s", tasks->items[j],
                                wid, err->msg);
                     corral_error_clear(err);
                     rc = CORRAL_OK; /* retried next round */
@@ -496,14 +479,9 @@ int leader_load_assignments(struct replica *r, struct round *rd, struct corral_e
             w->used_cpu_milli += c->cpu_milli;
             w->used_mem_mb += c->mem_mb;
         }
-        corral_strlist_cleanup(&tasks);
     }
-    for (size_t i = 0; i < wdirs.n; i++)
-        corral_strlist_cleanup(&lists[i]);
-    free(lists);
     free(wptrs);
     free(wpaths);
-    corral_strlist_cleanup(&wdirs);
     if (rc == CORRAL_OK)
         costs_sweep(r);
     return rc;
