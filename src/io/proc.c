@@ -472,6 +472,10 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, struct corral_error 
     int saved = ENOENT;
     bool started = false;
     for (size_t i = 0; cand[i] && !started; i++) {
+        /* A candidate that is not there is skipped with one system call: a failed posix_spawn
+         * costs a whole clone and exec (the child shares our cwd, so the answer is the same). */
+        if (cand[i + 1] && access(cand[i], F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR))
+            continue;
         e = posix_spawn(pid, cand[i], &fa, &attr, o->argv, o->envp);
         if (e == 0)
             started = true;

@@ -159,6 +159,15 @@ static void exec_failure_is_reported(void **state)
     corral_error_clear(&err);
     assert_int_equal(proc_spawn(&o, &pid, &err), CORRAL_ENOTFOUND);
     assert_string_equal(err.msg, "exec: Permission denied");
+    /* The same found by the search: a candidate that exists is still tried (and its error
+     * kept) when the ones that do not exist are skipped without a spawn. */
+    char tmp[] = "tmp";
+    char *argv3[] = {tmp, NULL};
+    o.argv = argv3;
+    o.search_path = "/nonexistent:/:/usr/bin";
+    corral_error_clear(&err);
+    assert_int_equal(proc_spawn(&o, &pid, &err), CORRAL_ENOTFOUND);
+    assert_string_equal(err.msg, "exec: Permission denied");
     /* Nothing was left to reap. */
     assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
     assert_int_equal(errno, ECHILD);
