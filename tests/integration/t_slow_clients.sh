@@ -60,31 +60,52 @@ run_case "slow headers from 127.0.0.66 cannot starve 127.0.0.1" slow_headers
 
 long_poll_cap()
 {
-    # 660 polls for a cap of 512: a burst can fill the job queue first (503 for some, seen ~70
-    # of 550 on a loaded ASan run), and the rest must still reach the cap.
+    # 660 polls for a cap of 512: a burst can fill the job queue first (503 for some, seen up to
+    # 167 of 660 on a loaded ASan run), and a second wave must still reach the cap.
     local id k per=110 srcs=6 all
     id=$(submit '{"command":["true"]}') # no worker: it stays queued, so every poll waits
     for k in $(seq 1 "$srcs"); do
         python3 "$SLOW" polls 127.0.0.1 "$PORT" "127.0.0.$((70 + k))" "$per" \
-            "/v1/tasks/$id?wait=15" 40 "$T_DIR/polls.$k.json" >"$T_DIR/polls.$k.log" 2>&1 &
+            "/v1/tasks/$id?wait=30" 50 "$T_DIR/polls.$k.json" >"$T_DIR/polls.$k.log" 2>&1 &
         proc_record "polls$k" $! python3
     done
-    polls_held()
+    # held_now: the long polls corrald holds (-1 when unknown).
+    held_now()
     {
         api_at "$R1" GET /metrics
-        local n
-        n=$(awk '$1 == "corral_api_long_polls" { print $2 }' <<<"$API_BODY")
-        [[ -n "$n" ]] && ((n >= LONG_POLLS - 20))
+        awk '$1 == "corral_api_long_polls" { n = $2 } END { print (n == "" ? -1 : n) }' \
+            <<<"$API_BODY"
     }
-    wait_for "close to $LONG_POLLS long polls held" 30 polls_held
-    served_quickly || fail "a normal client was not served while the long polls were held"
+    # polls_held N: corrald holds at least N long polls.
+    polls_held()
+    {
+        (($(held_now) >= $1))
+    }
+    # The burst has settled: every client sent all its polls, and the count held stopped
+    # changing (two readings 0.3 s apart), at half the cap at least. At most ~30 s; the polls
+    # wait 30 s, so the burst is still held when the second wave comes.
+    local prev=-2 n settled=0 i
+    for ((i = 0; i < 100; i++)); do
+        n=$(held_now)
+        if ((n >= LONG_POLLS / 2 && n == prev)) &&
+            compgen -G "$T_DIR/polls.*.json.sent" | wc -l | grep -qx "$srcs"; then
+            settled=1
+            break
+        fi
+        prev=$n
+        sleep 0.3
+    done
+    ((settled)) || fail "the burst of long polls never settled (last count held: $n)"
+    log "burst settled with $n long polls held"
     # The burst can fill the job queue for so many polls that fewer than the cap are held (seen
-    # on a loaded machine: 493 held, 167 answered 503): a second, smaller wave, sent while the
-    # burst is held, must meet the cap.
+    # on a loaded ASan run: 488 held, 167 answered 503): a second, smaller wave, sent once the
+    # burst has settled and while it is held, must bring the count to the cap.
     k=$((srcs + 1))
     python3 "$SLOW" polls 127.0.0.1 "$PORT" "127.0.0.$((70 + k))" "$WAVE2" \
-        "/v1/tasks/$id?wait=15" 40 "$T_DIR/polls.$k.json" >"$T_DIR/polls.$k.log" 2>&1 &
+        "/v1/tasks/$id?wait=30" 50 "$T_DIR/polls.$k.json" >"$T_DIR/polls.$k.log" 2>&1 &
     proc_record "polls$k" $! python3
+    wait_for "close to $LONG_POLLS long polls held" 30 polls_held $((LONG_POLLS - 20))
+    served_quickly || fail "a normal client was not served while the long polls were held"
     polls_done() { ! proc_alive "polls$1"; }
     for k in $(seq 1 "$((srcs + 1))"); do
         wait_for "long polls $k to end" 60 polls_done "$k"

@@ -8,8 +8,9 @@
       connections were accepted (open after the first byte), and for each, how many seconds
       after its connect the server closed it (null if still open at the end).
   slow_clients.py polls HOST PORT SRC N PATH SECONDS OUT
-      sends N long polls (GET PATH) from SRC at once, waits up to SECONDS for the answers and
-      writes their status codes to OUT (JSON list; 0 for no answer).
+      sends N long polls (GET PATH) from SRC at once, creates OUT.sent once all are sent, waits
+      up to SECONDS for the answers and writes their status codes to OUT (JSON list; 0 for no
+      answer).
 """
 import json
 import selectors
@@ -84,6 +85,7 @@ def polls(host, port, src, n, path, seconds, out):
         s.send(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
                .encode())
         sel.register(s, selectors.EVENT_READ, i)
+    open(out + ".sent", "w").close()
     end = time.monotonic() + seconds
     while sel.get_map() and time.monotonic() < end:
         for key, _ in sel.select(timeout=0.5):
